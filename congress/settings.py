@@ -1,0 +1,48 @@
+"""Settings from environment variables and command flags; nothing secret is hard-coded."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_DATABASE_FILE = "congress.db"
+
+
+def default_database_url(folder: Path | None = None) -> str:
+    path = (folder or Path.cwd()) / DEFAULT_DATABASE_FILE
+    return f"sqlite:///{path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = field(default_factory=default_database_url)
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    # Sessions and cookies
+    session_hours: int = 12
+    is_https: bool = False
+    # Live hub limits
+    max_frame_bytes: int = 64 * 1024
+    send_queue_size: int = 256
+    resume_window: int = 5000  # events a client may be behind before it gets a fresh snapshot
+    commands_per_second: float = 20.0
+    coalesce_seconds: float = 0.25
+    ping_interval: float = 20.0
+    # Sign-in throttling: failures allowed per window before refusing
+    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_address: int = 30
+    sign_in_window_seconds: int = 300
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if environ is None else environ
+        settings = cls(
+            database_url=env.get("CONGRESS_DATABASE_URL") or default_database_url(),
+            redis_url=env.get("CONGRESS_REDIS_URL") or None,
+            is_https=env.get("CONGRESS_HTTPS", "") in ("1", "true", "yes"),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **clean) if clean else settings
