@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from congress.db.engine import normalise_url
 
 ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"

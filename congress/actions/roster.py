@@ -1,0 +1,83 @@
+"""Roster import (名册导入): the whole file is checked first, then applied in one transaction or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from congress.actions.base import Context
+from congress.db.models import Congress, Delegate, Group
+from congress.domain.errors import DomainError
+from congress.domain.roster import RosterFile, composition_warnings, diff_roster, parse_roster
+from congress.permissions import Permission
+
+
+class RosterRejected(DomainError):
+    """The file has errors; carries every one of them so the caller can list them."""
+
+    def __init__(self, roster: RosterFile) -> None:
+        super().__init__("roster_invalid", f"名册有 {len(roster.errors)} 处错误，未导入任何数据")
+        self.roster = roster
+
+
+def import_roster(ctx: Context, congress_id: int, data: bytes, filename: str, *, dry_run: bool = False,
+                  create_groups: bool = False, progress: Callable[[int, int], None] | None = None
+                  ) -> dict[str, Any]:
+    ctx.actor.require(Permission.IMPORT_ROSTER)
+    ctx.get(Congress, congress_id, "职代会")
+    groups = {g.name: g for g in ctx.session.scalars(sa.select(Group).where(Group.congress_id == congress_id))}
+    roster = parse_roster(data, filename, known_groups=list(groups), create_groups=create_groups,
+                          progress=progress)
+    if not roster.is_valid:
+        raise RosterRejected(roster)
+    existing = {d.employee_id: d for d in ctx.session.scalars(
+        sa.select(Delegate).where(Delegate.congress_id == congress_id, Delegate.is_active))}
+    diff = diff_roster(existing, roster.rows)
+    voting = sum(1 for r in roster.rows if r.is_voting)
+    summary: dict[str, Any] = {
+        "congress_id": congress_id,
+        "voting": voting,
+        "non_voting": len(roster.rows) - voting,
+        "groups": len({r.group for r in roster.rows}),
+        "per_group": _per_group(roster),
+        "added": len(diff.added),
+        "updated": len(diff.updated),
+        "unchanged": len(diff.unchanged),
+        "removed": len(diff.removed),
+        "new_groups": roster.new_groups,
+        "warnings": roster.warnings + composition_warnings(roster.rows),
+        "encoding": roster.encoding,
+        "dry_run": dry_run,
+    }
+    if dry_run:
+        return summary
+    for position, name in enumerate(roster.new_groups, start=len(groups)):
+        group = Group(congress_id=congress_id, name=name, position=position)
+        ctx.session.add(group)
+        groups[name] = group
+    ctx.session.flush()
+    for row in roster.rows:
+        delegate = existing.get(row.employee_id) or ctx.session.scalar(sa.select(Delegate).where(
+            Delegate.congress_id == congress_id, Delegate.employee_id == row.employee_id))
+        if delegate is None:
+            delegate = Delegate(congress_id=congress_id, employee_id=row.employee_id)
+            ctx.session.add(delegate)
+        delegate.name, delegate.gender, delegate.unit = row.name, row.gender, row.unit
+        delegate.role, delegate.delegate_type = row.role, row.delegate_type
+        delegate.is_group_leader, delegate.group_id, delegate.is_active = row.is_group_leader, groups[row.group].id, True
+    for employee_id in diff.removed:
+        existing[employee_id].is_active = False  # kept: ballots and proposals refer to them
+    ctx.session.flush()
+    ctx.emit(congress_id, "roster.imported", {k: summary[k] for k in (
+        "voting", "non_voting", "groups", "per_group", "added", "updated", "removed")})
+    return summary
+
+
+def _per_group(roster: RosterFile) -> dict[str, dict[str, int]]:
+    result: dict[str, dict[str, int]] = {}
+    for row in roster.rows:
+        counts = result.setdefault(row.group, {"voting": 0, "non_voting": 0})
+        counts["voting" if row.is_voting else "non_voting"] += 1
+    return result

@@ -1,0 +1,73 @@
+"""The command table: every action a client can take over the websocket or the HTTP API.
+
+One declared table serves both interfaces, the OpenAPI description and docs/protocol.md, so the
+same op has the same name, arguments, permission and errors everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from congress.domain.errors import DomainError
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: type
+    required: bool = True
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    op: str
+    action: Callable[..., dict[str, Any]]
+    params: tuple[Param, ...]
+    summary: str
+    writes: bool = True
+    # What a resend gets back (e.g. a secret ballot's receipt must not be stored beside the voter)
+    stored_reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+_TYPE_NAMES = {int: "整数", str: "文本", bool: "是/否", list: "列表", dict: "对象"}
+
+
+def parse_args(command: Command, body: dict[str, Any]) -> dict[str, Any]:
+    """Check the arguments against the table: a clear error naming the field, nothing half-done."""
+    if not isinstance(body, dict):
+        raise DomainError("bad_request", "请求内容必须是 JSON 对象")
+    args: dict[str, Any] = {}
+    for param in command.params:
+        value = body.get(param.name)
+        if value is None:
+            if param.required:
+                raise DomainError("missing_field", f"缺少字段 {param.name}（{param.doc or _TYPE_NAMES[param.type]}）")
+            continue
+        if param.type is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if not isinstance(value, param.type) or (param.type is int and isinstance(value, bool)):
+            raise DomainError("bad_field", f"字段 {param.name} 应为{_TYPE_NAMES[param.type]}")
+        if param.type is str and len(value) > 20000:
+            raise DomainError("bad_field", f"字段 {param.name} 太长")
+        args[param.name] = value
+    return args
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def register(*commands: Command) -> None:
+    for command in commands:
+        if command.op in COMMANDS:
+            raise RuntimeError(f"op {command.op} registered twice")
+        COMMANDS[command.op] = command
+
+
+def load_all() -> dict[str, Command]:
+    """Import every action module so that each registers its commands."""
+    from congress.actions import agenda, attendance, setup, votes  # noqa: F401
+
+    return COMMANDS

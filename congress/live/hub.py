@@ -1,0 +1,190 @@
+"""The live hub of one process: connections, audiences, bounded send queues, ordered delivery.
+
+Events arrive here after commit (from this process or, through the backplane, from others) and
+may arrive out of order; the hub delivers each congress's events strictly in seq order, holding
+back an early one until the gap fills, and asking the database for the missing ones if the gap
+does not fill by itself. Each message is encoded once; each connection has a bounded queue and a
+connection that cannot keep up is closed with RESYNC and resumes by seq, so no slow client ever
+delays the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from congress.domain.kinds import Audience, Role
+from congress.permissions import Actor
+
+log = logging.getLogger(__name__)
+
+# Close codes (docs/protocol.md)
+CLOSE_RESYNC = 4001  # fell behind: reconnect with your last seq
+CLOSE_SERVER_RESTART = 1012  # server shutting down: reconnect
+CLOSE_POLICY = 1008  # flood or abuse
+CLOSE_TOO_BIG = 1009
+
+GAP_WAIT_SECONDS = 0.3
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """An event after commit, ready to deliver: who may see it, and its wire form encoded once."""
+
+    congress_id: int
+    seq: int
+    audience: str
+    audience_id: int | None
+    data: str
+    created_at: float  # unix time, for the observers' stream delay
+
+
+def may_see(actor: Actor, audience: str, audience_id: int | None) -> bool:
+    """The one audience rule, used for live delivery, resume and snapshots alike."""
+    if audience == Audience.PUBLIC:
+        return True
+    if actor.role is Role.STAFF:
+        return True
+    if audience == Audience.GROUP:
+        return actor.role is Role.DELEGATE and actor.group_id == audience_id
+    if audience == Audience.DELEGATE:
+        return actor.role is Role.DELEGATE and actor.delegate_id == audience_id
+    return False
+
+
+@dataclass(eq=False)
+class Connection:
+    """One client's place in the hub. The websocket endpoint drains `queue`; the hub only offers."""
+
+    actor: Actor
+    congress_id: int
+    queue_size: int
+    close: Callable[[int, str], Awaitable[None]]
+    delay_seconds: float = 0.0  # observers: held back by the stream's latency
+    after_seq: int = 0  # events up to here were in the snapshot or resume; skip them
+    queue: asyncio.Queue[tuple[int, float, str]] = field(init=False)
+    is_overflowed: bool = False
+
+    def __post_init__(self) -> None:
+        self.queue = asyncio.Queue(self.queue_size)
+
+    def offer(self, seq: int, created_at: float, data: str) -> None:
+        if self.is_overflowed:
+            return
+        try:
+            self.queue.put_nowait((seq, created_at, data))
+        except asyncio.QueueFull:
+            self.is_overflowed = True
+            asyncio.get_running_loop().create_task(self.close(CLOSE_RESYNC, "resync: too far behind"))
+
+
+FetchMissing = Callable[[int, int, int], Awaitable[list[Published]]]
+
+
+class Hub:
+    def __init__(self, fetch_missing: FetchMissing) -> None:
+        self._fetch_missing = fetch_missing
+        self.connections: dict[int, set[Connection]] = {}
+        self._delivered: dict[int, int] = {}
+        self._pending: dict[int, dict[int, Published]] = {}
+        self._gap_tasks: dict[int, asyncio.Task[None]] = {}
+        self.on_delivered: list[Callable[[Published], None]] = []
+
+    # -- connections ---------------------------------------------------------------------------
+    def register(self, conn: Connection, head_seq: int) -> None:
+        """Add a connection before its snapshot is read, so nothing committed meanwhile is missed."""
+        self.connections.setdefault(conn.congress_id, set()).add(conn)
+        self._delivered.setdefault(conn.congress_id, head_seq)
+
+    def unregister(self, conn: Connection) -> None:
+        conns = self.connections.get(conn.congress_id)
+        if conns is not None:
+            conns.discard(conn)
+
+    def count(self, congress_id: int, role: Role | None = None) -> int:
+        conns = self.connections.get(congress_id, ())
+        return len(conns) if role is None else sum(1 for c in conns if c.actor.role is role)
+
+    def delivered_seq(self, congress_id: int) -> int | None:
+        return self._delivered.get(congress_id)
+
+    # -- events ----------------------------------------------------------------------------------
+    def receive(self, items: list[Published]) -> None:
+        """Take committed events (any order, duplicates allowed) and deliver what is now in order."""
+        for item in items:
+            cid = item.congress_id
+            delivered = self._delivered.get(cid)
+            if delivered is None:
+                # No one here watches this congress yet; the first connection starts from the db head.
+                continue
+            if item.seq > delivered:
+                self._pending.setdefault(cid, {})[item.seq] = item
+        for cid in {item.congress_id for item in items}:
+            self._drain(cid)
+
+    def _drain(self, cid: int) -> None:
+        pending = self._pending.get(cid)
+        if not pending:
+            return
+        delivered = self._delivered[cid]
+        while delivered + 1 in pending:
+            delivered += 1
+            self._deliver(pending.pop(delivered))
+        self._delivered[cid] = delivered
+        for seq in [s for s in pending if s <= delivered]:
+            del pending[seq]
+        if pending and cid not in self._gap_tasks:
+            self._gap_tasks[cid] = asyncio.get_running_loop().create_task(self._fill_gap(cid))
+
+    async def _fill_gap(self, cid: int) -> None:
+        """An event is missing (its publisher is slow or died after commit): read it from the log."""
+        try:
+            await asyncio.sleep(GAP_WAIT_SECONDS)
+            pending = self._pending.get(cid)
+            if not pending:
+                return
+            upto = min(pending) - 1
+            delivered = self._delivered[cid]
+            if upto > delivered:
+                missing = await self._fetch_missing(cid, delivered, upto)
+                for item in missing:
+                    pending.setdefault(item.seq, item)
+        except Exception:  # the next event will try again; never let a gap kill the hub
+            log.exception("filling a gap in congress %s failed", cid)
+        finally:
+            self._gap_tasks.pop(cid, None)
+        self._drain(cid)
+
+    def _deliver(self, item: Published) -> None:
+        for conn in self.connections.get(item.congress_id, ()):
+            if may_see(conn.actor, item.audience, item.audience_id):
+                conn.offer(item.seq, item.created_at, item.data)
+        for callback in self.on_delivered:
+            callback(item)
+
+    def broadcast_ephemeral(self, congress_id: int, data_for: Callable[[Actor], str | None]) -> None:
+        """Coalesced state (progress, presence) that is not in the log: no seq, latest wins.
+
+        `data_for` returns the encoded message for a kind of viewer (called once per distinct
+        role/group, not per connection) or None when that viewer gets nothing.
+        """
+        cache: dict[tuple[Role, int | None], str | None] = {}
+        for conn in self.connections.get(congress_id, ()):
+            key = (conn.actor.role, conn.actor.group_id)
+            if key not in cache:
+                cache[key] = data_for(conn.actor)
+            data = cache[key]
+            if data is not None:
+                conn.offer(0, 0.0, data)
+
+    async def close_all(self, code: int, reason: str) -> None:
+        conns = [c for group in self.connections.values() for c in group]
+        await asyncio.gather(*(c.close(code, reason) for c in conns), return_exceptions=True)

@@ -1,0 +1,60 @@
+"""The state of a congress as one viewer may see it, read in one consistent transaction.
+
+A client's state is `snapshot + events after its seq`; the snapshot is built from the same tables
+the actions write, and shows a viewer only what the matching events would have shown them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.actions.agenda import item_json
+from congress.actions.attendance import attendance_by_group, attendance_json, is_present
+from congress.db.models import AgendaItem, Congress, Delegate
+from congress.domain.kinds import Role
+from congress.permissions import Actor
+
+
+def congress_json(congress: Congress) -> dict[str, Any]:
+    return {
+        "id": congress.id, "name": congress.name, "status": congress.status,
+        "is_rehearsal": congress.is_rehearsal, "rules": congress.rules,
+        "current_agenda_item_id": congress.current_agenda_item_id,
+        "check_in": {"opens_at": congress.check_in_opens_at.isoformat() if congress.check_in_opens_at else None,
+                     "closes_at": congress.check_in_closes_at.isoformat() if congress.check_in_closes_at else None},
+        "stream": {"kind": congress.stream_kind, "url": congress.stream_url,
+                   "delay_seconds": congress.stream_delay_seconds},
+    }
+
+
+def build_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str, Any]:
+    from congress.actions.votes import votes_snapshot  # votes build on this module's helpers
+
+    congress = session.get(Congress, congress_id)
+    if congress is None:
+        raise LookupError(congress_id)
+    items = session.scalars(sa.select(AgendaItem).where(AgendaItem.congress_id == congress_id)
+                            .order_by(AgendaItem.position))
+    state: dict[str, Any] = {
+        "congress": congress_json(congress),
+        "agenda": [item_json(i) for i in items],
+        "attendance": attendance_json(attendance_by_group(session, congress_id)),
+        "votes": votes_snapshot(session, congress_id, actor),
+    }
+    if actor.role is Role.DELEGATE and actor.delegate_id is not None:
+        delegate = session.get(Delegate, actor.delegate_id)
+        assert delegate is not None
+        state["me"] = {
+            "delegate_id": delegate.id, "employee_id": delegate.employee_id, "name": delegate.name,
+            "group_id": delegate.group_id, "is_group_leader": delegate.is_group_leader,
+            "is_voting": delegate.is_voting, "delegate_type": delegate.delegate_type,
+            "is_checked_in": is_present(session, delegate.id),
+        }
+    return state
+
+
+def head_seq(session: Session, congress_id: int) -> int | None:
+    return session.scalar(sa.select(Congress.last_seq).where(Congress.id == congress_id))

@@ -1,0 +1,258 @@
+"""The one websocket endpoint `/ws`: hello + snapshot (or resume), events in seq order, commands.
+
+Protocol: docs/protocol.md. Everything a client receives goes through its connection's bounded
+queue, so a reply and the events it caused arrive in the order they happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import anyio
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from congress.auth import SESSION_COOKIE, actor_for_session, find_session, observer_actor, verify_secret
+from congress.db.models import Congress
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Role
+from congress.live.hub import CLOSE_POLICY, Connection, encode, may_see
+from congress.live.snapshot import build_snapshot, head_seq
+from congress.permissions import Actor
+from congress.service import Service, to_published
+
+log = logging.getLogger(__name__)
+PROTOCOL_VERSION = 1
+MAX_STRIKES = 20  # refusals for flooding or bad frames before the connection is closed
+
+
+class Refused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def _authenticate(service: Service, websocket: WebSocket) -> tuple[Actor, int]:
+    """Who is connecting, and to which congress (runs in a worker thread)."""
+    params = websocket.query_params
+    now = service.clock()
+    with service.db.read() as session:
+        row = find_session(session, websocket.cookies.get(SESSION_COOKIE), now)
+        actor = actor_for_session(session, row) if row is not None else None
+        if actor is not None:
+            _check_origin(websocket)
+            congress_id = actor.congress_id or _int(params.get("congress"))
+            if congress_id is None or session.get(Congress, congress_id) is None:
+                raise Refused(4404, "no such congress")
+            return actor, congress_id
+        congress_id = _int(params.get("congress"))
+        congress = session.get(Congress, congress_id) if congress_id is not None else None
+        if congress is None:
+            raise Refused(4404, "no such congress")
+        if congress.watch_mode == "off":
+            raise Refused(4403, "watching is switched off")
+        if congress.watch_mode == "token" and not verify_secret(congress.watch_token_hash, params.get("watch", "")):
+            raise Refused(4401, "watch token required")
+        return observer_actor(congress.id), congress.id
+
+
+def _check_origin(websocket: WebSocket) -> None:
+    """Cookies ride along cross-site; a signed-in socket must come from our own pages."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return  # not a browser (the rehearsal, tests): no cookie theft possible
+    host = websocket.headers.get("host", "")
+    if origin.split("://", 1)[-1] != host:
+        raise Refused(4403, "cross-site connection refused")
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _start(service: Service, actor: Actor, congress_id: int, since: int | None, window: int) -> tuple[dict[str, Any], list[str], int]:
+    """The first message and any events to resume with, read in one transaction."""
+    with service.db.read() as session:
+        if not service.db.is_sqlite:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        head = head_seq(session, congress_id) or 0
+        hello: dict[str, Any] = {"msg": "hello", "protocol": PROTOCOL_VERSION, "role": actor.role.value,
+                                 "identity": _identity(actor), "congress_id": congress_id, "seq": head}
+        if since is not None and 0 <= since <= head and head - since <= window:
+            events = service_events(session, congress_id, since, head)
+            hello["resumed"] = True
+            hello["since"] = since
+            return hello, [to_published(e).data for e in events if may_see(actor, e.audience, e.audience_id)], head
+        hello["resumed"] = False
+        hello["snapshot"] = build_snapshot(session, congress_id, actor)
+        return hello, [], head
+
+
+def service_events(session: Any, congress_id: int, after: int, upto: int) -> list[Any]:
+    import sqlalchemy as sa
+
+    from congress.db.models import Event
+
+    return list(session.scalars(sa.select(Event).where(Event.congress_id == congress_id, Event.seq > after,
+                                                       Event.seq <= upto).order_by(Event.seq)))
+
+
+def _identity(actor: Actor) -> dict[str, Any]:
+    return {"name": actor.name, "delegate_id": actor.delegate_id, "account_id": actor.account_id,
+            "group_id": actor.group_id, "is_group_leader": actor.is_group_leader, "is_voting": actor.is_voting,
+            "department_id": actor.department_id}
+
+
+async def live_endpoint(websocket: WebSocket) -> None:
+    state = websocket.app.state
+    service: Service = state.service
+    settings = state.settings
+    await websocket.accept()
+    try:
+        actor, congress_id = await anyio.to_thread.run_sync(_authenticate, service, websocket)
+    except Refused as refused:
+        await websocket.send_text(encode({"msg": "error", "id": None, "code": "refused", "message": refused.reason}))
+        await websocket.close(refused.code, refused.reason)
+        return
+
+    closing = asyncio.Event()
+
+    async def close(code: int, reason: str) -> None:
+        if not closing.is_set():
+            closing.set()
+            try:
+                await websocket.close(code, reason)
+            except Exception:  # already gone
+                pass
+
+    conn = Connection(actor=actor, congress_id=congress_id, queue_size=settings.send_queue_size, close=close)
+    if actor.role is Role.OBSERVER:
+        conn.delay_seconds = state.stream_delay(congress_id)
+    since = _int(websocket.query_params.get("since"))
+    # Register before reading, so an event committed while we read is queued, not lost.
+    service.hub.register(conn, await anyio.to_thread.run_sync(_head, service, congress_id))
+    try:
+        hello, backlog, head = await anyio.to_thread.run_sync(
+            _start, service, actor, congress_id, since, settings.resume_window)
+        conn.after_seq = head
+        await websocket.send_text(encode(hello))
+        for data in backlog:
+            await websocket.send_text(data)
+        state.presence_changed(congress_id)
+        sender = asyncio.get_running_loop().create_task(_send_loop(websocket, conn, closing))
+        try:
+            await _receive_loop(websocket, service, conn, settings)
+        finally:
+            sender.cancel()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        service.hub.unregister(conn)
+        state.presence_changed(congress_id)
+
+
+def _head(service: Service, congress_id: int) -> int:
+    with service.db.read() as session:
+        return head_seq(session, congress_id) or 0
+
+
+async def _send_loop(websocket: WebSocket, conn: Connection, closing: asyncio.Event) -> None:
+    try:
+        while not closing.is_set():
+            seq, created_at, data = await conn.queue.get()
+            if seq and seq <= conn.after_seq:
+                continue  # already in the snapshot or the resume backlog
+            if seq and conn.delay_seconds:
+                wait = created_at + conn.delay_seconds - time.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            await websocket.send_text(data)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # the peer is gone; the receive loop ends the connection
+        closing.set()
+
+
+async def _receive_loop(websocket: WebSocket, service: Service, conn: Connection, settings: Any) -> None:
+    bucket = _TokenBucket(rate=settings.commands_per_second, burst=settings.commands_per_second * 2)
+    strikes = 0
+    pending: set[asyncio.Task[None]] = set()
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        text = message.get("text")
+        if text is None:
+            text = (message.get("bytes") or b"").decode("utf-8", "replace")
+        if len(text.encode()) > settings.max_frame_bytes:
+            await conn.close(1009, "frame too large")
+            return
+        command, refusal = _parse(text, bucket)
+        if refusal is not None or command is None:
+            strikes += 1
+            conn.offer(0, 0.0, encode(refusal or {}))
+            if strikes >= MAX_STRIKES:
+                await conn.close(CLOSE_POLICY, "too many bad or excessive messages")
+                return
+            continue
+        if command.get("op") == "ping":
+            conn.offer(0, 0.0, encode({"msg": "pong", "id": command.get("id")}))
+            continue
+        task = asyncio.get_running_loop().create_task(_run_command(service, conn, command))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"msg": "error", "id": None, "code": code, "message": message}
+
+
+def _parse(text: str, bucket: _TokenBucket) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The command to run, or the error message for a frame we will not run."""
+    if not bucket.take():
+        return None, _error("rate_limited", "操作过于频繁，请稍后再试")
+    try:
+        command = json.loads(text)
+    except ValueError:
+        return None, _error("bad_json", "消息不是有效的 JSON")
+    if not isinstance(command, dict) or not isinstance(command.get("op"), str):
+        return None, _error("bad_request", "命令必须是带 op 字段的 JSON 对象")
+    command_id = command.get("id")
+    if command_id is not None and (not isinstance(command_id, str) or not 0 < len(command_id) <= 64):
+        return None, _error("bad_request", "id 必须是 1–64 个字符的文本")
+    return command, None
+
+
+async def _run_command(service: Service, conn: Connection, command: dict[str, Any]) -> None:
+    op, command_id = command.pop("op"), command.pop("id", None)
+    try:
+        result = await service.run(conn.actor, op, conn.congress_id, command, command_id)
+        conn.offer(0, 0.0, encode({"msg": "ack", "id": command_id, "op": op, "result": result}))
+    except DomainError as error:
+        conn.offer(0, 0.0, encode({"msg": "error", "id": command_id, "op": op, "code": error.code,
+                                   "message": error.message}))
+    except Exception:
+        log.exception("command %s", op)
+        conn.offer(0, 0.0, encode({"msg": "error", "id": command_id, "op": op, "code": "internal_error",
+                                   "message": "服务器内部错误，操作未执行"}))
+
+
+class _TokenBucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True

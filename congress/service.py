@@ -1,0 +1,204 @@
+"""Runs actions for the interfaces: one transaction, then publish. Writes are group-committed.
+
+Every write command from every connection of this process goes through one queue. The writer
+takes whatever is waiting (up to BATCH_LIMIT), runs each command in its own SAVEPOINT inside one
+transaction and commits once: one fsync for many ballots. A command that fails rolls back to its
+savepoint only. Replies are sent after the commit, so "recorded" always means durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from congress.actions.base import Context, event_message
+from congress.commands import COMMANDS, Command, parse_args
+from congress.db.engine import Database
+from congress.db.models import CommandResult, Event
+from congress.domain.errors import DomainError
+from congress.live.backplane import Backplane
+from congress.live.hub import Hub, Published, encode
+from congress.permissions import Actor
+
+log = logging.getLogger(__name__)
+BATCH_LIMIT = 500
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_published(event: Event) -> Published:
+    return Published(event.congress_id, event.seq, event.audience, event.audience_id,
+                     encode(event_message(event)), event.created_at.timestamp())
+
+
+@dataclass
+class _Job:
+    actor: Actor
+    command: Command
+    congress_id: int | None
+    args: dict[str, Any]
+    command_id: str | None
+    future: asyncio.Future[dict[str, Any]]
+    events: list[Event] = field(default_factory=list)
+    reply: dict[str, Any] | None = None
+    error: Exception | None = None
+
+
+class Service:
+    def __init__(self, db: Database, hub: Hub, backplane: Backplane, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.hub = hub
+        self.backplane = backplane
+        self.clock = clock
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+
+    # -- the way in --------------------------------------------------------------------------
+    async def run(self, actor: Actor, op: str, congress_id: int | None, body: dict[str, Any],
+                  command_id: str | None = None) -> dict[str, Any]:
+        """Parse, run in the next group commit, publish; raises DomainError for a refusal."""
+        command = COMMANDS.get(op)
+        if command is None:
+            raise DomainError("unknown_op", f"未知的操作：{op}")
+        args = parse_args(command, body)
+        if not command.writes:
+            return await anyio.to_thread.run_sync(self._read, actor, command, congress_id, args)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Job(actor, command, congress_id, args, command_id, future))
+        return await future
+
+    def _read(self, actor: Actor, command: Command, congress_id: int | None, args: dict[str, Any]) -> dict[str, Any]:
+        with self.db.read() as session:
+            return command.action(Context(session, actor, self.clock()), congress_id, **args)
+
+    # -- the writer --------------------------------------------------------------------------
+    async def _write_loop(self) -> None:
+        while True:
+            jobs = [await self._queue.get()]
+            while len(jobs) < BATCH_LIMIT and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
+            try:
+                await anyio.to_thread.run_sync(self._commit_batch, jobs)
+            except Exception as exc:  # the batch as a whole failed to commit: nothing was written
+                log.warning("group commit of %d failed (%s); retrying one by one", len(jobs), exc)
+                for job in jobs:
+                    job.events, job.reply, job.error = [], None, None
+                    try:
+                        await anyio.to_thread.run_sync(self._commit_batch, [job])
+                    except Exception as single:
+                        job.error = single if isinstance(single, DomainError) else _internal(single)
+            published = [to_published(e) for job in jobs if job.error is None for e in job.events]
+            if published:
+                await self.backplane.publish(published)
+            for job in jobs:
+                if job.future.done():
+                    continue
+                if job.error is not None:
+                    job.future.set_exception(job.error)
+                else:
+                    job.future.set_result(job.reply or {})
+
+    def _commit_batch(self, jobs: list[_Job]) -> None:
+        for attempt in range(5):
+            try:
+                with self.db.write() as session:
+                    now = self.clock()
+                    for job in jobs:
+                        self._run_job(session, job, now)
+                return
+            except OperationalError as exc:  # e.g. a PostgreSQL serialization failure or deadlock
+                if attempt == 4:
+                    raise
+                log.warning("retrying a write batch after %s", exc.__class__.__name__)
+                time.sleep(0.05 * (attempt + 1))
+                for job in jobs:
+                    job.events, job.reply, job.error = [], None, None
+
+    def _run_job(self, session: sa.orm.Session, job: _Job, now: datetime) -> None:
+        principal = job.actor.principal
+        if job.command_id:
+            earlier = session.scalar(sa.select(CommandResult.reply).where(
+                CommandResult.principal == principal, CommandResult.command_id == job.command_id))
+            if earlier is not None:
+                job.reply = earlier  # a resend: answer with the first result, apply nothing
+                return
+        savepoint = session.begin_nested()
+        ctx = Context(session, job.actor, now)
+        try:
+            reply = job.command.action(ctx, job.congress_id, **job.args)
+            if job.command_id:
+                stored = job.command.stored_reply(reply) if job.command.stored_reply else reply
+                session.add(CommandResult(principal=principal, command_id=job.command_id, reply=stored,
+                                          created_at=now))
+            session.flush()
+            savepoint.commit()
+            job.reply, job.events = reply, ctx.events
+        except DomainError as exc:
+            savepoint.rollback()
+            job.error = exc
+        except IntegrityError as exc:
+            savepoint.rollback()
+            if job.command_id:  # the same command committed meanwhile by another connection
+                earlier = session.scalar(sa.select(CommandResult.reply).where(
+                    CommandResult.principal == principal, CommandResult.command_id == job.command_id))
+                if earlier is not None:
+                    job.reply = earlier
+                    return
+            job.error = DomainError("conflict", "操作与其他人的同时操作冲突，请重试") if job.command.op != "cast_ballot" \
+                else DomainError("already_voted", "您已在本次表决中投票，不能重复投票")
+            log.info("integrity error in %s: %s", job.command.op, exc.orig)
+        except Exception as exc:
+            savepoint.rollback()
+            log.exception("command %s failed", job.command.op)
+            job.error = _internal(exc)
+
+    # -- reading the log -----------------------------------------------------------------------
+    def events_between(self, congress_id: int, after: int, upto: int | None = None) -> list[Event]:
+        with self.db.read() as session:
+            query = sa.select(Event).where(Event.congress_id == congress_id, Event.seq > after)
+            if upto is not None:
+                query = query.where(Event.seq <= upto)
+            return list(session.scalars(query.order_by(Event.seq)))
+
+    async def fetch_missing(self, congress_id: int, after: int, upto: int) -> list[Published]:
+        events = await anyio.to_thread.run_sync(self.events_between, congress_id, after, upto)
+        return [to_published(e) for e in events]
+
+    async def run_direct(self, actor: Actor, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        """An action outside the command table (sign-in, imports): its own transaction, then publish."""
+        def work() -> tuple[dict[str, Any], list[Event]]:
+            with self.db.write() as session:
+                ctx = Context(session, actor, self.clock())
+                return fn(ctx, *args), ctx.events
+
+        reply, events = await anyio.to_thread.run_sync(work)
+        if events:
+            await self.backplane.publish([to_published(e) for e in events])
+        return reply
+
+
+def _internal(exc: Exception) -> DomainError:
+    return DomainError("internal_error", f"服务器内部错误（{exc.__class__.__name__}），操作未执行")
