@@ -68,6 +68,6 @@ def register(*commands: Command) -> None:
 
 def load_all() -> dict[str, Command]:
     """Import every action module so that each registers its commands."""
-    from congress.actions import agenda, attendance, setup, votes  # noqa: F401
+    from congress.actions import agenda, attendance, ballots, setup, votes  # noqa: F401
 
     return COMMANDS

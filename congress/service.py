@@ -146,7 +146,7 @@ class Service:
                 job.reply = earlier  # a resend: answer with the first result, apply nothing
                 return
         savepoint = session.begin_nested()
-        ctx = Context(session, job.actor, now)
+        ctx = Context(session, job.actor, now, job.command_id)
         try:
             reply = job.command.action(ctx, job.congress_id, **job.args)
             if job.command_id:

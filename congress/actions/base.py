@@ -26,6 +26,7 @@ class Context:
     session: Session
     actor: Actor
     now: datetime
+    command_id: str | None = None  # the client's id for this command, when it sent one
     events: list[Event] = field(default_factory=list)
 
     def emit(self, congress_id: int, type: str, payload: dict[str, Any],

@@ -1,0 +1,211 @@
+"""Casting a ballot and entering a group's hand count (分组计票); live progress of a vote."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.actions.attendance import is_present
+from congress.actions.base import Context
+from congress.actions.results import group_rolls
+from congress.commands import Command, Param, register
+from congress.db.models import Ballot, BallotCast, Delegate, Group, GroupCount, Vote
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Audience, GroupMode, QuestionKind, VoteStatus
+from congress.permissions import Permission
+from congress.tally import GroupTally, validate_group_count
+
+RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_receipt() -> str:
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def _open_vote(ctx: Context, congress_id: int, vote_id: int) -> Vote:
+    vote = ctx.session.get(Vote, vote_id)
+    if vote is None or vote.congress_id != congress_id:
+        raise DomainError("not_found", f"找不到表决（编号 {vote_id}）")
+    if vote.status != VoteStatus.OPEN or (vote.closes_at is not None and ctx.now >= vote.closes_at):
+        raise DomainError("vote_not_open", f"表决“{vote.title}”不在进行中，不能投票")
+    return vote
+
+
+def _check_answers(vote: Vote, answers: dict[str, Any]) -> dict[str, Any]:
+    """Every answer must name a real option; an election ballot marking more names than seats
+    is kept (it was cast) and counted void for that question by the tally."""
+    clean: dict[str, Any] = {}
+    questions = {str(q.id): q for q in vote.questions}
+    unknown = [k for k in answers if k not in questions]
+    if unknown:
+        raise DomainError("bad_ballot", f"选票包含本次表决没有的事项：{', '.join(unknown)}")
+    for qid, question in questions.items():
+        answer = answers.get(qid)
+        if answer is None:
+            raise DomainError("bad_ballot", f"请对“{question.text}”作出选择")
+        keys = {o.key for o in question.options}
+        if question.kind == QuestionKind.ELECTION:
+            if not isinstance(answer, list) or not all(isinstance(a, str) and a.strip() for a in answer):
+                raise DomainError("bad_ballot", f"“{question.text}”应为所选候选人的列表")
+            marked = [a.strip() for a in answer]
+            if len(set(marked)) != len(marked):
+                raise DomainError("bad_ballot", f"“{question.text}”同一候选人不能选两次")
+            strangers = [a for a in marked if a not in keys]
+            if strangers and not question.allows_write_in:
+                raise DomainError("bad_ballot", f"“{question.text}”不接受另选他人：{'、'.join(strangers)}")
+            clean[qid] = marked
+        else:
+            if answer not in keys:
+                raise DomainError("bad_ballot", f"“{question.text}”的选项“{answer}”无效")
+            clean[qid] = answer
+    return clean
+
+
+def cast_ballot(ctx: Context, congress_id: int, vote_id: int, answers: dict[str, Any]) -> dict[str, Any]:
+    """One ballot per delegate per vote (the database enforces it); durable before the reply."""
+    ctx.actor.require(Permission.CAST_BALLOT)
+    vote = _open_vote(ctx, congress_id, vote_id)
+    delegate = ctx.get(Delegate, ctx.actor.delegate_id, "代表")
+    if delegate.congress_id != congress_id or not delegate.is_active:
+        raise DomainError("other_congress", "您不是本次职代会的代表")
+    if vote.group_modes.get(str(delegate.group_id)) == GroupMode.HAND_COUNT:
+        raise DomainError("group_hand_counted", "本代表团(组)本次表决采用现场计票，请在现场表决")
+    if not is_present(ctx.session, delegate.id):
+        raise DomainError("not_checked_in", "请先签到再投票")
+    clean = _check_answers(vote, answers)
+    earlier = ctx.session.scalar(sa.select(BallotCast).where(BallotCast.vote_id == vote.id,
+                                                             BallotCast.delegate_id == delegate.id))
+    if earlier is not None:
+        if not vote.is_changeable:
+            raise DomainError("already_voted", "您已在本次表决中投票，不能重复投票")
+        ballot = ctx.session.scalar(sa.select(Ballot).where(Ballot.vote_id == vote.id,
+                                                            Ballot.delegate_id == delegate.id))
+        assert ballot is not None  # changeable votes are named, so the ballot carries its voter
+        ballot.answers, ballot.updated_at = clean, ctx.now
+        receipt = ballot.receipt
+    else:
+        receipt = new_receipt()
+        ctx.session.add(BallotCast(vote_id=vote.id, delegate_id=delegate.id, group_id=delegate.group_id,
+                                   request_id=ctx.command_id or uuid.uuid4().hex, cast_at=ctx.now))
+        # Secret: no voter, no time, a random key — nothing to join the choice back to the person.
+        ctx.session.add(Ballot(id=uuid.uuid4(), vote_id=vote.id, group_id=delegate.group_id,
+                               delegate_id=None if vote.is_secret else delegate.id, answers=clean,
+                               receipt=receipt, updated_at=None if vote.is_secret else ctx.now))
+    ctx.session.flush()
+    mine = {"vote_id": vote.id, "at": ctx.now.isoformat(), "is_change": earlier is not None}
+    ctx.emit(congress_id, "ballot.recorded", mine, Audience.DELEGATE, delegate.id)
+    return {**mine, "recorded": True, "receipt": receipt, "is_secret_vote": vote.is_secret}
+
+
+def stored_ballot_reply(reply: dict[str, Any]) -> dict[str, Any]:
+    """What a resend gets back. The receipt of a secret ballot is never stored beside its voter."""
+    if reply.get("is_secret_vote", True):
+        return {**reply, "receipt": None, "receipt_withheld": True}
+    return reply
+
+
+def enter_group_count(ctx: Context, congress_id: int, vote_id: int, group_id: int, method: str,
+                      present: int, questions: dict[str, Any], scrutineer: str) -> dict[str, Any]:
+    """A hand-counted group's figures, by its leader or staff, with the group's scrutineer."""
+    ctx.actor.require(Permission.ENTER_GROUP_COUNT, group_id=group_id)
+    vote = ctx.session.get(Vote, vote_id)
+    if vote is None or vote.congress_id != congress_id:
+        raise DomainError("not_found", f"找不到表决（编号 {vote_id}）")
+    if vote.status != VoteStatus.OPEN:
+        raise DomainError("vote_not_open", "只能在表决进行中报送现场计票")
+    if vote.group_modes.get(str(group_id)) != GroupMode.HAND_COUNT:
+        raise DomainError("group_votes_online", "本代表团(组)本次表决为网上投票，不能同时报送现场计票")
+    if not scrutineer.strip():
+        raise DomainError("bad_field", "请填写本组监票人")
+    name, eligible, checked_in = group_rolls(ctx.session, vote)[group_id]
+    is_void_round, words = False, []
+    figures: dict[str, Any] = {"present": present, "questions": {}}
+    for question in vote.questions:
+        qid = str(question.id)
+        spec = questions.get(qid)
+        if not isinstance(spec, dict) or not isinstance(spec.get("counts"), dict):
+            raise DomainError("bad_field", f"缺少“{question.text}”的计票数字")
+        counts = {o.key: _count(spec["counts"].get(o.key, 0), o.label) for o in question.options}
+        if method == "show_of_hands":
+            entry = GroupTally.show_of_hands(str(group_id), eligible, present, counts)
+            stored = {"counts": counts}
+        else:
+            numbers = {k: _count(spec.get(k), k) for k in ("issued", "returned", "valid", "void")}
+            entry = GroupTally(str(group_id), eligible, present, counts=counts, **numbers)
+            stored = {**numbers, "counts": counts}
+        check = validate_group_count(entry, checked_in, vote.is_secret, method,
+                                     question.seats if question.kind == QuestionKind.ELECTION else None)
+        is_void_round = is_void_round or check.is_void_round
+        words.append(check.words)
+        figures["questions"][qid] = stored
+    figures["is_void_round"] = is_void_round
+    row = ctx.session.scalar(sa.select(GroupCount).where(GroupCount.vote_id == vote.id, GroupCount.group_id == group_id))
+    if row is None:
+        row = GroupCount(vote_id=vote.id, group_id=group_id)
+        ctx.session.add(row)
+    row.method, row.figures, row.scrutineer = method, figures, scrutineer.strip()
+    row.entered_by, row.entered_at = ctx.actor.name, ctx.now
+    ctx.session.flush()
+    payload = {"vote_id": vote.id, "group_id": group_id, "group": name, "method": method, "figures": figures,
+               "scrutineer": row.scrutineer, "entered_by": row.entered_by, "words": words}
+    ctx.emit(congress_id, "group_count.entered", payload, Audience.GROUP, group_id)
+    return payload
+
+
+def _count(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise DomainError("bad_field", f"“{what}”应为不小于 0 的整数")
+    return value
+
+
+def vote_progress(session: Session, congress_id: int) -> list[dict[str, Any]]:
+    """Ballots in against eligible, per group, for every open vote: counts, never choices."""
+    votes = list(session.scalars(sa.select(Vote).where(Vote.congress_id == congress_id,
+                                                       Vote.status == VoteStatus.OPEN)))
+    progress = []
+    for vote in votes:
+        rolls = group_rolls(session, vote)
+        cast = dict(session.execute(sa.select(BallotCast.group_id, sa.func.count()).where(
+            BallotCast.vote_id == vote.id).group_by(BallotCast.group_id)).all())
+        reported = set(session.scalars(sa.select(GroupCount.group_id).where(GroupCount.vote_id == vote.id)))
+        groups = [{"group_id": g, "name": name, "eligible": eligible, "present": present, "cast": cast.get(g, 0),
+                   "mode": vote.group_modes.get(str(g), GroupMode.ONLINE), "reported": g in reported}
+                  for g, (name, eligible, present) in rolls.items()]
+        progress.append({"vote_id": vote.id, "cast": sum(cast.values()),
+                         "present": sum(g["present"] for g in groups),
+                         "eligible": sum(g["eligible"] for g in groups), "groups": groups})
+    return progress
+
+
+def named_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
+    """Who voted what in a named (记名) vote: staff, or everyone when the vote says so once published."""
+    vote = ctx.get(Vote, vote_id, "表决")
+    if vote.congress_id != congress_id:
+        raise DomainError("not_found", f"找不到表决（编号 {vote_id}）")
+    if vote.is_secret:
+        raise DomainError("secret_vote", "无记名投票不记录投票人与选择的对应关系")
+    public = vote.shows_voters_publicly and vote.status == VoteStatus.PUBLISHED
+    if not public:
+        ctx.actor.require(Permission.READ_STAFF_VIEWS)
+    rows = ctx.session.execute(sa.select(Delegate.employee_id, Delegate.name, Group.name, Ballot.answers)
+                               .join(Delegate, Ballot.delegate_id == Delegate.id)
+                               .join(Group, Ballot.group_id == Group.id)
+                               .where(Ballot.vote_id == vote.id).order_by(Group.position, Delegate.employee_id))
+    return {"vote_id": vote.id, "ballots": [{"employee_id": e, "name": n, "group": g, "answers": a}
+                                            for e, n, g, a in rows]}
+
+
+register(
+    Command("cast_ballot", cast_ballot, (Param("vote_id", int), Param("answers", dict, doc="事项编号 → 选项")),
+            "投票（同一命令 id 重发只记一次）", stored_reply=stored_ballot_reply),
+    Command("enter_group_count", enter_group_count, (
+        Param("vote_id", int), Param("group_id", int), Param("method", str, doc="show_of_hands / paper"),
+        Param("present", int), Param("questions", dict, doc="事项编号 → 计票数字"), Param("scrutineer", str)),
+        "报送本组现场计票"),
+    Command("named_ballots", named_ballots, (Param("vote_id", int),), "记名表决的投票明细", writes=False),
+)

@@ -1,0 +1,120 @@
+"""Turning stored ballots and group counts into a vote's result, through the pure tally rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.db.models import Attendance, Ballot, BallotCast, Delegate, Group, GroupCount, Vote
+from congress.domain.kinds import VOTING_TYPE, GroupMode, QuestionKind
+from congress.domain.rules import CongressRules
+from congress.tally import (
+    CastBallot,
+    GroupRoll,
+    GroupTally,
+    Rule,
+    check_quorum,
+    combine,
+    count_ballots,
+    decide_motion,
+    elect,
+    summarise_rating,
+)
+from congress.tally import Question as TallyQuestion
+
+
+def group_rolls(session: Session, vote: Vote) -> dict[int, tuple[str, int, int]]:
+    """Per group: name, 应到 (active voting delegates), and 实到 for this vote — checked in now, or
+    having cast a ballot (a delegate who voted and then left early still took part)."""
+    groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == vote.congress_id)
+                                  .order_by(Group.position)))
+    voting = (sa.select(Delegate.id, Delegate.group_id)
+              .where(Delegate.congress_id == vote.congress_id, Delegate.delegate_type == VOTING_TYPE,
+                     Delegate.is_active))
+    eligible: dict[int, int] = {}
+    for _delegate_id, group_id in session.execute(voting):
+        eligible[group_id] = eligible.get(group_id, 0) + 1
+    here = set(session.scalars(sa.select(Attendance.delegate_id).where(
+        Attendance.congress_id == vote.congress_id, Attendance.checked_out_at.is_(None))))
+    took_part = set(session.scalars(sa.select(BallotCast.delegate_id).where(BallotCast.vote_id == vote.id)))
+    present: dict[int, int] = {}
+    for delegate_id, group_id in session.execute(voting):
+        if delegate_id in here or delegate_id in took_part:
+            present[group_id] = present.get(group_id, 0) + 1
+    return {gid: (name, eligible.get(gid, 0), present.get(gid, 0)) for gid, name in groups}
+
+
+def _hand_tally(count: GroupCount, question_id: str, eligible: int) -> GroupTally:
+    figures = count.figures
+    q = figures["questions"][question_id]
+    if count.method == "show_of_hands":
+        return GroupTally.show_of_hands(str(count.group_id), eligible, figures["present"], q["counts"])
+    return GroupTally(str(count.group_id), eligible, figures["present"], q["issued"], q["returned"],
+                      q["valid"], q["void"], q["counts"])
+
+
+def compute_result(session: Session, vote: Vote, rules: CongressRules) -> dict[str, Any]:
+    rolls = group_rolls(session, vote)
+    hand = {int(g) for g, m in vote.group_modes.items() if m == GroupMode.HAND_COUNT}
+    counts = {c.group_id: c for c in session.scalars(sa.select(GroupCount).where(GroupCount.vote_id == vote.id))}
+    questions = [TallyQuestion(str(q.id), QuestionKind(q.kind).value, tuple(o.key for o in q.options),  # type: ignore[arg-type]
+                               q.seats or 1, q.allows_write_in) for q in vote.questions]
+    online_rolls = {str(g): GroupRoll(e, p) for g, (_n, e, p) in rolls.items() if g not in hand}
+    ballots = [CastBallot(str(b.group_id), b.answers) for b in session.scalars(
+        sa.select(Ballot).where(Ballot.vote_id == vote.id))]
+    online = count_ballots(ballots, questions, online_rolls)
+    eligible_total = sum(e for _n, e, _p in rolls.values())
+    present_total = sum(rolls[g][2] for g in rolls if g not in hand) + sum(
+        counts[g].figures["present"] for g in hand if g in counts)
+    quorum = check_quorum(present_total, eligible_total, rules.quorum_fraction, rules.quorum_inclusive)
+    void_groups = [rolls[g][0] for g in hand if g in counts and counts[g].figures.get("is_void_round")]
+    result: dict[str, Any] = {
+        "eligible": eligible_total, "present": present_total,
+        "cast": 0, "quorum": {"met": quorum.met, "required": quorum.required, "words": quorum.words},
+        "is_void_round": bool(void_groups),
+        "void_round_words": (f"{'、'.join(void_groups)} 收回选票多于发出选票，本轮表决无效，应重新表决"
+                             if void_groups else None),
+        "questions": [],
+    }
+    for question in vote.questions:
+        qid = str(question.id)
+        by_group = {int(t.group_id): t for t in online[qid]}
+        for g in hand:
+            if g in counts:
+                by_group[g] = _hand_tally(counts[g], qid, rolls[g][1])
+        tally = combine(by_group[g] for g in rolls if g in by_group)
+        rule = Rule(question.basis, question.threshold, question.is_strict)
+        labels = {o.key: o.label for o in question.options}
+        entry: dict[str, Any] = {
+            "question_id": question.id, "text": question.text, "kind": question.kind,
+            "rule": rule.describe("赞成票" if question.kind == QuestionKind.YES_NO else "得票"),
+            "eligible": tally.eligible, "present": tally.present, "issued": tally.issued,
+            "returned": tally.returned, "valid": tally.valid, "void": tally.void, "not_voting": tally.not_voting,
+            "options": [{"key": k, "label": labels.get(k, k), "count": n} for k, n in tally.counts.items()],
+            "groups": [
+                {"group_id": g, "name": rolls[g][0], "method": counts[g].method if g in counts else "online",
+                 "eligible": t.eligible, "present": t.present, "issued": t.issued, "returned": t.returned,
+                 "valid": t.valid, "void": t.void, "counts": dict(t.counts)}
+                for g, t in ((g, by_group[g]) for g in rolls if g in by_group)
+            ],
+        }
+        basis_count = rule.basis_count(tally.eligible, tally.present, tally.returned)
+        if result["is_void_round"]:
+            entry["words"] = result["void_round_words"]
+        elif question.kind == QuestionKind.YES_NO:
+            outcome = decide_motion(tally.counts, rule, voting_total=tally.eligible, present=tally.present,
+                                    cast=tally.returned)
+            entry.update(passed=outcome.passed, required=outcome.required, words=outcome.words)
+        elif question.kind == QuestionKind.ELECTION:
+            outcome_e = elect(tally.counts, question.seats or 1, rule, basis_count)
+            entry.update(elected=outcome_e.elected, tied_for_last=outcome_e.tied_for_last,
+                         unfilled_seats=outcome_e.unfilled_seats, required=rule.required(basis_count),
+                         words=outcome_e.words)
+        else:
+            outcome_r = summarise_rating(tally.counts, [o.key for o in question.options])
+            entry.update(words=outcome_r.words)
+        result["questions"].append(entry)
+        result["cast"] = max(result["cast"], tally.returned)
+    return result

@@ -1,0 +1,264 @@
+"""Votes (表决): create, open (with quorum), close (tally), certify, publish, cancel, repeat."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from fractions import Fraction
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.actions.attendance import attendance_by_group
+from congress.actions.base import Context
+from congress.actions.results import compute_result
+from congress.commands import Command, Param, register
+from congress.db.models import AgendaItem, BallotCast, Congress, Group, GroupCount, Option, Question, Vote
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Audience, GroupMode, QuestionKind, Role, VoteStatus
+from congress.domain.rules import CongressRules, parse_fraction
+from congress.permissions import Actor, Permission
+from congress.tally import check_quorum
+from congress.tally.motion import YesNo
+
+YES_NO_LABELS = {YesNo.YES: "赞成", YesNo.NO: "反对", YesNo.ABSTAIN: "弃权"}
+DEFAULT_SCALE = ["称职", "基本称职", "不称职"]
+BASES = ("all_voting", "present", "cast")
+
+
+def vote_json(vote: Vote) -> dict[str, Any]:
+    """What anyone may know about a vote: its rules, not its tally."""
+    return {
+        "id": vote.id, "agenda_item_id": vote.agenda_item_id, "round": vote.round, "title": vote.title,
+        "status": vote.status, "is_secret": vote.is_secret, "is_changeable": vote.is_changeable,
+        "shows_live_counts": vote.shows_live_counts, "closes_after_seconds": vote.closes_after_seconds,
+        "group_modes": vote.group_modes,
+        "opened_at": vote.opened_at.isoformat() if vote.opened_at else None,
+        "closes_at": vote.closes_at.isoformat() if vote.closes_at else None,
+        "certified_by": vote.certified_by,
+        "questions": [
+            {"id": q.id, "kind": q.kind, "text": q.text, "seats": q.seats, "allows_write_in": q.allows_write_in,
+             "rule": {"basis": q.basis, "threshold": q.threshold, "is_strict": q.is_strict},
+             "options": [{"key": o.key, "label": o.label} for o in q.options]}
+            for q in vote.questions
+        ],
+    }
+
+
+def _build_question(position: int, spec: dict[str, Any]) -> Question:
+    kind = spec.get("kind", QuestionKind.YES_NO)
+    text = str(spec.get("text", "")).strip()
+    if kind not in tuple(QuestionKind):
+        raise DomainError("bad_field", f"第 {position + 1} 个事项的类型应为 yes_no / election / rating")
+    if not text:
+        raise DomainError("bad_field", f"第 {position + 1} 个事项缺少内容")
+    basis = spec.get("basis", "all_voting")
+    if basis not in BASES:
+        raise DomainError("bad_field", "计票基数应为 all_voting（全体代表）/ present（实到）/ cast（参加表决）")
+    threshold = str(spec.get("threshold", "1/2"))
+    parse_fraction(threshold, "threshold")
+    question = Question(position=position, kind=kind, text=text, basis=basis, threshold=threshold,
+                        is_strict=bool(spec.get("is_strict", True)))
+    if kind == QuestionKind.YES_NO:
+        labels = [(k.value, YES_NO_LABELS[k]) for k in YesNo]
+    elif kind == QuestionKind.ELECTION:
+        candidates = [str(c).strip() for c in spec.get("candidates", []) if str(c).strip()]
+        seats = spec.get("seats")
+        if not isinstance(seats, int) or seats < 1:
+            raise DomainError("bad_field", f"选举事项“{text}”需要应选名额（seats ≥ 1）")
+        if len(candidates) < seats:
+            raise DomainError("bad_field", f"选举事项“{text}”的候选人（{len(candidates)} 人）少于应选名额（{seats}）")
+        if len(set(candidates)) != len(candidates):
+            raise DomainError("bad_field", f"选举事项“{text}”的候选人有重复")
+        question.seats, question.allows_write_in = seats, bool(spec.get("allows_write_in", False))
+        labels = [(c, c) for c in candidates]
+    else:
+        scale = [str(s).strip() for s in spec.get("scale") or DEFAULT_SCALE if str(s).strip()]
+        if len(scale) < 2 or len(set(scale)) != len(scale):
+            raise DomainError("bad_field", f"评议事项“{text}”的等级至少两个且不能重复")
+        labels = [(s, s) for s in scale]
+    question.options = [Option(position=i, key=k, label=label) for i, (k, label) in enumerate(labels)]
+    return question
+
+
+def create_vote(ctx: Context, congress_id: int, agenda_item_id: int, title: str, questions: list[Any],
+                is_secret: bool = False, is_changeable: bool = False, shows_live_counts: bool = False,
+                shows_voters_publicly: bool = False, closes_after_seconds: int | None = None,
+                hand_count_groups: list[Any] | None = None) -> dict[str, Any]:
+    """A draft vote that states its rules before it opens."""
+    ctx.actor.require(Permission.RUN_VOTE)
+    item = ctx.get(AgendaItem, agenda_item_id, "议程")
+    if item.congress_id != congress_id:
+        raise DomainError("not_found", f"本次职代会没有这项议程（编号 {agenda_item_id}）")
+    if not questions:
+        raise DomainError("bad_field", "表决至少要有一个事项")
+    if is_secret and is_changeable:
+        # A secret ballot has no link back to its voter, so it cannot be found again to change.
+        raise DomainError("bad_field", "无记名投票不能设置为“截止前可修改”")
+    if is_secret and shows_voters_publicly:
+        raise DomainError("bad_field", "无记名投票不能公开投票人")
+    if closes_after_seconds is not None and not 10 <= closes_after_seconds <= 24 * 3600:
+        raise DomainError("bad_field", "自动截止时间应在 10 秒到 24 小时之间")
+    group_ids = set(ctx.session.scalars(sa.select(Group.id).where(Group.congress_id == congress_id)))
+    modes = {}
+    for group_id in hand_count_groups or []:
+        if not isinstance(group_id, int) or group_id not in group_ids:
+            raise DomainError("bad_field", f"现场计票的代表团(组)编号 {group_id} 不存在")
+        modes[str(group_id)] = GroupMode.HAND_COUNT.value
+    last_round = ctx.session.scalar(sa.select(sa.func.max(Vote.round)).where(Vote.agenda_item_id == agenda_item_id))
+    vote = Vote(congress_id=congress_id, agenda_item_id=agenda_item_id, round=(last_round or 0) + 1,
+                title=title.strip() or item.title, is_secret=is_secret, is_changeable=is_changeable,
+                shows_live_counts=shows_live_counts, shows_voters_publicly=shows_voters_publicly,
+                closes_after_seconds=closes_after_seconds, group_modes=modes, created_at=ctx.now,
+                questions=[_build_question(i, q if isinstance(q, dict) else {}) for i, q in enumerate(questions)])
+    ctx.session.add(vote)
+    ctx.session.flush()
+    ctx.emit(congress_id, "vote.created", vote_json(vote), Audience.STAFF)
+    return vote_json(vote)
+
+
+def _vote(ctx: Context, congress_id: int, vote_id: int) -> Vote:
+    vote = ctx.get(Vote, vote_id, "表决")
+    if vote.congress_id != congress_id:
+        raise DomainError("not_found", f"本次职代会没有这项表决（编号 {vote_id}）")
+    return vote
+
+
+def _require_status(vote: Vote, *allowed: VoteStatus) -> None:
+    if vote.status not in allowed:
+        names = {"draft": "草稿", "open": "进行中", "closed": "已截止", "published": "已公布", "cancelled": "已取消"}
+        raise DomainError("bad_vote_state", f"表决“{vote.title}”当前为{names[vote.status]}，不能进行此操作")
+
+
+def quorum_now(session: Session, congress: Congress) -> Any:
+    rules = CongressRules.from_json(congress.rules)
+    groups = attendance_by_group(session, congress.id)
+    return check_quorum(sum(g.present for g in groups), sum(g.eligible for g in groups),
+                        rules.quorum_fraction, rules.quorum_inclusive)
+
+
+def open_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
+    ctx.actor.require(Permission.RUN_VOTE)
+    vote = _vote(ctx, congress_id, vote_id)
+    _require_status(vote, VoteStatus.DRAFT)
+    congress = ctx.get(Congress, congress_id, "职代会")
+    quorum = quorum_now(ctx.session, congress)
+    if not quorum.met:
+        raise DomainError("quorum_not_met", quorum.words)
+    vote.status, vote.opened_at = VoteStatus.OPEN.value, ctx.now
+    if vote.closes_after_seconds:
+        vote.closes_at = ctx.now + timedelta(seconds=vote.closes_after_seconds)
+    payload = {**vote_json(vote), "quorum": quorum.words}
+    ctx.emit(congress_id, "vote.opened", payload)
+    return payload
+
+
+def close_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
+    """Count from the stored ballots and group counts and store the result; staff see it at once."""
+    ctx.actor.require(Permission.RUN_VOTE)
+    vote = _vote(ctx, congress_id, vote_id)
+    _require_status(vote, VoteStatus.OPEN)
+    hand_counted = {int(g) for g, mode in vote.group_modes.items() if mode == GroupMode.HAND_COUNT}
+    reported = set(ctx.session.scalars(sa.select(GroupCount.group_id).where(GroupCount.vote_id == vote.id)))
+    missing = hand_counted - reported
+    if missing:
+        names = ctx.session.scalars(sa.select(Group.name).where(Group.id.in_(missing)).order_by(Group.position))
+        raise DomainError("group_counts_missing", f"以下代表团(组)尚未报送现场计票：{'、'.join(names)}")
+    congress = ctx.get(Congress, congress_id, "职代会")
+    vote.result = compute_result(ctx.session, vote, CongressRules.from_json(congress.rules))
+    vote.status, vote.closed_at = VoteStatus.CLOSED.value, ctx.now
+    ctx.emit(congress_id, "vote.closed", {"vote_id": vote.id, "at": ctx.now.isoformat(),
+                                          "cast": vote.result["cast"]})
+    ctx.emit(congress_id, "vote.tallied", {"vote_id": vote.id, "result": vote.result}, Audience.STAFF)
+    return {"vote_id": vote.id, "result": vote.result}
+
+
+def certify_vote(ctx: Context, congress_id: int, vote_id: int, scrutineer: str) -> dict[str, Any]:
+    """The chief scrutineer (总监票人) certifies the stored count."""
+    ctx.actor.require(Permission.RUN_VOTE)
+    vote = _vote(ctx, congress_id, vote_id)
+    _require_status(vote, VoteStatus.CLOSED)
+    if not scrutineer.strip():
+        raise DomainError("bad_field", "请填写总监票人姓名")
+    vote.certified_at, vote.certified_by = ctx.now, scrutineer.strip()
+    payload = {"vote_id": vote.id, "certified_by": vote.certified_by, "at": ctx.now.isoformat()}
+    ctx.emit(congress_id, "vote.certified", payload)
+    return payload
+
+
+def publish_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
+    ctx.actor.require(Permission.RUN_VOTE)
+    vote = _vote(ctx, congress_id, vote_id)
+    _require_status(vote, VoteStatus.CLOSED)
+    if vote.certified_at is None:
+        raise DomainError("not_certified", "计票结果须经总监票人确认后才能公布")
+    vote.status, vote.published_at = VoteStatus.PUBLISHED.value, ctx.now
+    payload = {"vote_id": vote.id, "result": vote.result, "certified_by": vote.certified_by}
+    ctx.emit(congress_id, "vote.published", payload)
+    return payload
+
+
+def cancel_vote(ctx: Context, congress_id: int, vote_id: int, reason: str) -> dict[str, Any]:
+    ctx.actor.require(Permission.RUN_VOTE)
+    vote = _vote(ctx, congress_id, vote_id)
+    _require_status(vote, VoteStatus.DRAFT, VoteStatus.OPEN)
+    if not reason.strip():
+        raise DomainError("bad_field", "取消表决须说明原因")
+    vote.status = VoteStatus.CANCELLED.value
+    payload = {"vote_id": vote.id, "reason": reason.strip()}
+    ctx.emit(congress_id, "vote.cancelled", payload)
+    return payload
+
+
+def repeat_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
+    """A new round with the same questions; the earlier round stays as it was."""
+    ctx.actor.require(Permission.RUN_VOTE)
+    vote = _vote(ctx, congress_id, vote_id)
+    _require_status(vote, VoteStatus.CLOSED, VoteStatus.PUBLISHED, VoteStatus.CANCELLED)
+    specs = [{"kind": q.kind, "text": q.text, "seats": q.seats, "allows_write_in": q.allows_write_in,
+              "basis": q.basis, "threshold": q.threshold, "is_strict": q.is_strict,
+              "candidates": [o.label for o in q.options], "scale": [o.label for o in q.options]}
+             for q in vote.questions]
+    hand = [int(g) for g, m in vote.group_modes.items() if m == GroupMode.HAND_COUNT]
+    return create_vote(ctx, congress_id, vote.agenda_item_id, vote.title, specs, vote.is_secret,
+                       vote.is_changeable, vote.shows_live_counts, vote.shows_voters_publicly,
+                       vote.closes_after_seconds, hand)
+
+
+def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
+    votes = session.scalars(sa.select(Vote).where(Vote.congress_id == congress_id).order_by(Vote.id))
+    is_staff = actor.role is Role.STAFF
+    cast = {}
+    if actor.delegate_id is not None:
+        cast = {row.vote_id: row.cast_at.isoformat() for row in session.scalars(
+            sa.select(BallotCast).where(BallotCast.delegate_id == actor.delegate_id))}
+    result = []
+    for vote in votes:
+        if vote.status == VoteStatus.DRAFT and not is_staff:
+            continue
+        data = vote_json(vote)
+        if vote.status == VoteStatus.PUBLISHED or (is_staff and vote.result is not None):
+            data["result"] = vote.result
+        if actor.delegate_id is not None:
+            data["my_ballot_at"] = cast.get(vote.id)
+        result.append(data)
+    return result
+
+
+def fraction_text(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+register(
+    Command("create_vote", create_vote, (
+        Param("agenda_item_id", int), Param("title", str), Param("questions", list, doc="事项列表"),
+        Param("is_secret", bool, False), Param("is_changeable", bool, False), Param("shows_live_counts", bool, False),
+        Param("shows_voters_publicly", bool, False), Param("closes_after_seconds", int, False),
+        Param("hand_count_groups", list, False)), "创建表决（草稿）"),
+    Command("open_vote", open_vote, (Param("vote_id", int),), "开始表决（须达到法定人数）"),
+    Command("close_vote", close_vote, (Param("vote_id", int),), "截止表决并计票"),
+    Command("certify_vote", certify_vote, (Param("vote_id", int), Param("scrutineer", str)), "总监票人确认计票结果"),
+    Command("publish_vote", publish_vote, (Param("vote_id", int),), "公布表决结果"),
+    Command("cancel_vote", cancel_vote, (Param("vote_id", int), Param("reason", str)), "取消表决"),
+    Command("repeat_vote", repeat_vote, (Param("vote_id", int),), "重新表决（新一轮）"),
+)

@@ -1,0 +1,149 @@
+"""create_app(settings) -> the Starlette application: one route table, shared objects in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.routing import Mount, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from congress.commands import load_all
+from congress.db.engine import Database
+from congress.db.models import Congress, Vote
+from congress.domain.kinds import Role, VoteStatus
+from congress.live.backplane import make_backplane
+from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
+from congress.permissions import Actor
+from congress.routes import api, pages
+from congress.routes.ws import live_endpoint
+from congress.service import Clock, Service, system_clock
+from congress.settings import Settings
+
+log = logging.getLogger(__name__)
+WEB_DIR = Path(__file__).resolve().parents[1] / "web"
+SYSTEM = Actor(role=Role.STAFF, name="系统（定时截止）")
+
+
+class LiveState:
+    """Coalesced, high-rate state (presence, vote progress): a few updates a second per congress."""
+
+    def __init__(self, service: Service, interval: float) -> None:
+        self.service = service
+        self.interval = interval
+        self._presence_dirty: set[int] = set()
+        self._progress_dirty: set[int] = set()
+        self._delays: dict[int, float] = {}
+        service.hub.on_delivered.append(self._on_event)
+
+    def presence_changed(self, congress_id: int) -> None:
+        self._presence_dirty.add(congress_id)
+
+    def stream_delay(self, congress_id: int) -> float:
+        if congress_id not in self._delays:
+            with self.service.db.read() as session:
+                self._delays[congress_id] = float(session.scalar(
+                    sa.select(Congress.stream_delay_seconds).where(Congress.id == congress_id)) or 0)
+        return self._delays[congress_id]
+
+    def _on_event(self, item: Published) -> None:
+        if '"type":"ballot.' in item.data or '"type":"attendance.' in item.data or '"type":"vote.' in item.data:
+            self._progress_dirty.add(item.congress_id)
+        if '"type":"stream.set"' in item.data:
+            self._delays.pop(item.congress_id, None)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self._tick()
+            except Exception:
+                log.exception("live state tick failed")
+
+    async def _tick(self) -> None:
+        hub = self.service.hub
+        presence, self._presence_dirty = self._presence_dirty, set()
+        for congress_id in presence:
+            conns = hub.connections.get(congress_id, set())
+            by_group: dict[int, int] = {}
+            for conn in conns:
+                if conn.actor.role is Role.DELEGATE and conn.actor.group_id is not None:
+                    by_group[conn.actor.group_id] = by_group.get(conn.actor.group_id, 0) + 1
+            public = encode({"msg": "presence", "observers": hub.count(congress_id, Role.OBSERVER)})
+            staff = encode({"msg": "presence", "observers": hub.count(congress_id, Role.OBSERVER),
+                            "delegates_connected": {str(g): n for g, n in by_group.items()},
+                            "staff_connected": hub.count(congress_id, Role.STAFF)})
+            hub.broadcast_ephemeral(congress_id, lambda a, s=staff, p=public: s if a.role is Role.STAFF else p)
+        progress, self._progress_dirty = self._progress_dirty, set()
+        for congress_id in progress:
+            if not hub.connections.get(congress_id):
+                continue
+            from congress.actions.ballots import vote_progress
+
+            def read(cid: int = congress_id) -> list[dict[str, Any]]:
+                with self.service.db.read() as session:
+                    return vote_progress(session, cid)
+
+            data = encode({"msg": "progress", "votes": await anyio.to_thread.run_sync(read)})
+            hub.broadcast_ephemeral(congress_id, lambda _a, d=data: d)
+
+    async def close_due_votes(self) -> None:
+        """Votes set to close after a duration are closed here (any worker may; the first wins)."""
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                def due() -> list[tuple[int, int]]:
+                    with self.service.db.read() as session:
+                        return list(session.execute(sa.select(Vote.congress_id, Vote.id).where(
+                            Vote.status == VoteStatus.OPEN, Vote.closes_at <= self.service.clock())).tuples())
+
+                for congress_id, vote_id in await anyio.to_thread.run_sync(due):
+                    with contextlib.suppress(Exception):
+                        await self.service.run(SYSTEM, "close_vote", congress_id, {"vote_id": vote_id})
+            except Exception:
+                log.exception("closing due votes failed")
+
+
+def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> Starlette:
+    settings = settings or Settings.from_env()
+    load_all()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        backplane = make_backplane(settings.redis_url)
+        service: Service
+        hub = Hub(fetch_missing=lambda c, a, u: service.fetch_missing(c, a, u))
+        service = Service(db, hub, backplane, clock)
+        live = LiveState(service, settings.coalesce_seconds)
+        await backplane.start(hub)
+        await service.start()
+        tasks = [asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes())]
+        app.state.settings = settings
+        app.state.service = service
+        app.state.presence_changed = live.presence_changed
+        app.state.stream_delay = live.stream_delay
+        try:
+            yield
+        finally:
+            await hub.close_all(CLOSE_SERVER_RESTART, "server restarting")
+            for task in tasks:
+                task.cancel()
+            await service.stop()
+            await backplane.stop()
+            db.dispose()
+
+    routes = [
+        *api.routes,
+        WebSocketRoute("/ws", live_endpoint),
+        *pages.routes,
+        Mount("/static", StaticFiles(directory=WEB_DIR, check_dir=False), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

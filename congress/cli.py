@@ -1,0 +1,292 @@
+"""The `congress` command: serve, demo, db upgrade, new, roster import, staff add, codes export."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from congress.actions.base import Context
+from congress.db.engine import Database
+from congress.db.migrate import upgrade
+from congress.db.models import Congress
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Role
+from congress.permissions import Actor
+from congress.service import system_clock
+from congress.settings import Settings
+
+CLI_ACTOR = Actor(role=Role.STAFF, name="命令行")
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    return getattr(args, "database_url", None) or Settings.from_env().database_url
+
+
+def run_action(url: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one action in one transaction, as the local operator (whoever can reach the database)."""
+    db = Database(url)
+    try:
+        with db.write() as session:
+            return fn(Context(session, CLI_ACTOR, system_clock()), *args, **kwargs)
+    finally:
+        db.dispose()
+
+
+def _one_congress(url: str, congress_id: int | None) -> int:
+    if congress_id is not None:
+        return congress_id
+    db = Database(url)
+    try:
+        with db.read() as session:
+            ids = list(session.scalars(sa.select(Congress.id)))
+    finally:
+        db.dispose()
+    if len(ids) != 1:
+        raise DomainError("congress_required",
+                          "数据库中没有职代会，请先运行 congress new" if not ids
+                          else f"数据库中有 {len(ids)} 次职代会，请用 --congress 指定编号")
+    return ids[0]
+
+
+# -- commands -----------------------------------------------------------------------------------
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    url = _database_url(args)
+    upgrade(url)
+    print(f"数据库已升级到最新版本：{_safe(url)}")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from congress.actions.setup import create_congress
+
+    url = _database_url(args)
+    upgrade(url)
+    congress = run_action(url, create_congress, args.name, args.groups.replace("，", ",").split(","),
+                          is_rehearsal=args.rehearsal)
+    summary = {"id": congress.id, "name": congress.name, "groups": [g.strip() for g in args.groups.split(",")]}
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(f"已创建职代会 {congress.id}：{congress.name}（{len(summary['groups'])} 个代表团(组)）")
+    return 0
+
+
+def cmd_roster_import(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from congress.actions.roster import RosterRejected, import_roster
+
+    url = _database_url(args)
+    data = Path(args.file).read_bytes()
+    congress_id = _one_congress(url, args.congress)
+    with Progress(transient=True, disable=args.json or len(data) < 200_000) as bar:
+        task = bar.add_task("检查名册", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            summary = run_action(url, import_roster, congress_id, data, Path(args.file).name,
+                                 dry_run=args.dry_run, create_groups=args.create_groups, progress=progress)
+        except RosterRejected as rejected:
+            errors = [{"row": e.row, "column": e.column, "reason": e.reason} for e in rejected.roster.errors]
+            if args.json:
+                print(json.dumps({"ok": False, "errors": errors}, ensure_ascii=False))
+            else:
+                print(f"名册未导入：发现 {len(errors)} 处错误（数据库未做任何修改）", file=sys.stderr)
+                for e in errors:
+                    print(f"  第 {e['row']} 行 {e['column'] or '（整行）'}：{e['reason']}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps({"ok": True, **summary}, ensure_ascii=False))
+        return 0
+    verb = "检查通过（--dry-run，未写入）" if args.dry_run else "已导入"
+    print(f"{verb}：正式代表 {summary['voting']} 人，列席/特邀代表 {summary['non_voting']} 人，"
+          f"{summary['groups']} 个代表团(组)")
+    print(f"  新增 {summary['added']}，更新 {summary['updated']}，未变 {summary['unchanged']}，移除 {summary['removed']}")
+    for name, counts in summary["per_group"].items():
+        print(f"  {name}：正式代表 {counts['voting']}，列席/特邀 {counts['non_voting']}")
+    for warning in summary["warnings"]:
+        print(f"  提醒：{warning}")
+    return 0
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    from congress.actions.accounts import add_staff
+
+    url = _database_url(args)
+    upgrade(url)
+    account, password = run_action(url, add_staff, args.name, args.display_name)
+    print(f"已创建工作人员账号：{account.login}")
+    print(f"初始密码（只显示这一次，请妥善交给本人）：{password}")
+    return 0
+
+
+def cmd_department_add(args: argparse.Namespace) -> int:
+    from congress.actions.accounts import add_department
+
+    url = _database_url(args)
+    upgrade(url)
+    account, password = run_action(url, add_department, args.name, args.login)
+    print(f"已创建承办部门账号：{account.login}（{args.name}）")
+    print(f"初始密码（只显示这一次）：{password}")
+    return 0
+
+
+def cmd_codes_export(args: argparse.Namespace) -> int:
+    from congress.actions.accounts import issue_codes
+    from congress.exports import write_codes_xlsx
+
+    url = _database_url(args)
+    congress_id = _one_congress(url, args.congress)
+    if args.output is None and args.format == "xlsx":
+        print("xlsx 需要 --output 文件名", file=sys.stderr)
+        return 2
+    codes = run_action(url, issue_codes, congress_id, args.employee_id or None, only_missing=args.only_missing)
+    if args.format == "xlsx":
+        write_codes_xlsx(codes, Path(args.output))
+        print(f"已生成 {len(codes)} 位代表的访问码，写入 {args.output}（旧访问码已失效）", file=sys.stderr)
+        return 0
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["工号", "姓名", "代表团(组)", "代表类型", "访问码"])
+    for c in codes:
+        writer.writerow([c["employee_id"], c["name"], c["group"], c["delegate_type"], c["code"]])
+    if args.output:
+        Path(args.output).write_text(buffer.getvalue(), encoding="utf-8-sig")
+        print(f"已生成 {len(codes)} 位代表的访问码，写入 {args.output}（旧访问码已失效）", file=sys.stderr)
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings.from_env()
+    url = args.database_url or settings.database_url
+    redis_url = args.redis_url or settings.redis_url
+    if args.workers > 1 and not redis_url:
+        print("多个工作进程需要 Redis 来共享事件：请设置 CONGRESS_REDIS_URL 或 --redis-url，"
+              "或使用 --workers 1", file=sys.stderr)
+        return 2
+    upgrade(url)
+    os.environ["CONGRESS_DATABASE_URL"] = url
+    if redis_url:
+        os.environ["CONGRESS_REDIS_URL"] = redis_url
+    print(f"congress 服务：http://{args.host}:{args.port}/  （{args.workers} 个工作进程，数据库 {_safe(url)}）")
+    uvicorn.run("congress.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level=args.log_level, ws_max_size=settings.max_frame_bytes, ws_ping_interval=20,
+                ws_ping_timeout=20, timeout_graceful_shutdown=5, backlog=4096)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from congress.demo import build_demo
+
+    url = args.database_url or os.environ.get("CONGRESS_DATABASE_URL") or f"sqlite:///{Path.cwd() / 'congress-demo.db'}"
+    info = build_demo(url, fresh=not args.keep, base_url=f"http://{args.host}:{args.port}")
+    print(info.text())
+    if args.no_serve:
+        return 0
+    args.database_url, args.workers, args.redis_url = url, 1, None
+    return cmd_serve(args)
+
+
+def _safe(url: str) -> str:
+    """A database URL without its password, for printing."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(database)"
+
+
+# -- parser -------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="congress", description="职代会线上系统 — online workers' congress")
+    parser.add_argument("--database-url", help="数据库地址（默认 CONGRESS_DATABASE_URL 或当前目录的 congress.db）")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def serve_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--log-level", default="warning")
+
+    p = sub.add_parser("serve", help="运行服务")
+    serve_flags(p)
+    p.add_argument("--workers", type=int, default=1, help="工作进程数（大于 1 时需要 Redis）")
+    p.add_argument("--redis-url", help="Redis 地址（默认 CONGRESS_REDIS_URL）")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="创建示例职代会（SQLite）并运行服务")
+    serve_flags(p)
+    p.add_argument("--keep", action="store_true", help="保留已有的示例数据库，不重建")
+    p.add_argument("--no-serve", action="store_true", help="只创建数据，不启动服务")
+    p.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("upgrade", help="升级数据库结构到最新")
+    p.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("new", help="创建一次职代会及其代表团(组)")
+    p.add_argument("name")
+    p.add_argument("--groups", required=True, help="逗号分隔，例如 主会场,长沙,岳阳")
+    p.add_argument("--rehearsal", action="store_true", help="标记为演练")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_new)
+
+    roster = sub.add_parser("roster", help="代表名册").add_subparsers(dest="roster_command", required=True)
+    p = roster.add_parser("import", help="导入名册（CSV UTF-8/GB18030 或 XLSX）")
+    p.add_argument("file")
+    p.add_argument("--congress", type=int)
+    p.add_argument("--dry-run", action="store_true", help="只检查并报告，不写入")
+    p.add_argument("--create-groups", action="store_true", help="名册中的新代表团(组)自动创建")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_roster_import)
+
+    staff = sub.add_parser("staff", help="工作人员账号").add_subparsers(dest="staff_command", required=True)
+    p = staff.add_parser("add", help="添加工作人员，打印一次性初始密码")
+    p.add_argument("name", help="登录名")
+    p.add_argument("--display-name")
+    p.set_defaults(func=cmd_staff_add)
+
+    dept = sub.add_parser("department", help="承办部门账号").add_subparsers(dest="department_command", required=True)
+    p = dept.add_parser("add", help="添加承办部门及其账号")
+    p.add_argument("name")
+    p.add_argument("--login")
+    p.set_defaults(func=cmd_department_add)
+
+    codes = sub.add_parser("codes", help="代表访问码").add_subparsers(dest="codes_command", required=True)
+    p = codes.add_parser("export", help="生成（重新生成）代表访问码并导出为可打印的表")
+    p.add_argument("--congress", type=int)
+    p.add_argument("--format", choices=("xlsx", "csv"), default="csv")
+    p.add_argument("--output", "-o")
+    p.add_argument("--employee-id", action="append", help="只为这些工号重新生成（可重复）")
+    p.add_argument("--only-missing", action="store_true", help="只为还没有访问码的代表生成")
+    p.set_defaults(func=cmd_codes_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DomainError as error:
+        print(f"错误：{error.message}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as error:
+        print(f"错误：找不到文件 {error.filename}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""The story's congress, for `congress demo`: 295 voting delegates in 7 groups, an agenda, a vote."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from congress.actions.accounts import add_department, add_staff, issue_codes
+from congress.actions.agenda import add_agenda_item, set_current_item
+from congress.actions.attendance import check_in_at_desk
+from congress.actions.base import Context
+from congress.actions.roster import import_roster
+from congress.actions.setup import create_congress
+from congress.actions.votes import create_vote
+from congress.db.engine import Database, is_sqlite
+from congress.db.migrate import upgrade
+from congress.db.models import Delegate, Group
+from congress.domain.kinds import Role
+from congress.permissions import Actor
+from congress.service import system_clock
+
+NAME = "纸业集团第十届职工代表大会第三次会议"
+GROUPS = ["主会场", "长沙", "岳阳", "怀化", "益阳", "永州", "宁波"]
+DEMO_ACTOR = Actor(role=Role.STAFF, name="示例数据")
+DEPARTMENTS = ["人力资源部", "安全环保部", "生产技术部", "后勤服务中心", "财务部", "工会办公室"]
+
+
+def story_roster() -> bytes:
+    return resources.files("congress").joinpath("data/roster.csv").read_bytes()
+
+
+@dataclass
+class DemoInfo:
+    base_url: str
+    congress_id: int
+    staff_login: str
+    staff_password: str
+    delegate: tuple[str, str, str]  # employee id, name, code
+    leader: tuple[str, str, str, str]  # employee id, name, group, code
+    department: tuple[str, str]
+
+    def text(self) -> str:
+        return "\n".join([
+            f"示例职代会已就绪：{NAME}",
+            f"  工作人员登录   {self.base_url}/sign-in   账号 {self.staff_login}   密码 {self.staff_password}",
+            f"  代表登录       {self.base_url}/sign-in   工号 {self.delegate[0]}（{self.delegate[1]}）   访问码 {self.delegate[2]}",
+            f"  团(组)长登录   {self.base_url}/sign-in   工号 {self.leader[0]}（{self.leader[1]}，{self.leader[2]}团长）   访问码 {self.leader[3]}",
+            f"  承办部门登录   {self.base_url}/sign-in   账号 {self.department[0]}   密码 {self.department[1]}",
+            f"  观众（云听会） {self.base_url}/watch?congress={self.congress_id}",
+            f"  大屏           {self.base_url}/screen?congress={self.congress_id}",
+            "以上密码和访问码只显示这一次（示例数据，每次运行 congress demo 都会重新生成）。",
+        ])
+
+
+def build_demo(url: str, *, fresh: bool = True, base_url: str = "http://127.0.0.1:8000") -> DemoInfo:
+    if fresh and is_sqlite(url):
+        path = Path(sa.engine.make_url(url).database or "")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    upgrade(url)
+    db = Database(url)
+    try:
+        with db.write() as session:
+            return _populate(Context(session, DEMO_ACTOR, system_clock()), base_url)
+    finally:
+        db.dispose()
+
+
+def _populate(ctx: Context, base_url: str) -> DemoInfo:
+    congress = create_congress(ctx, NAME, GROUPS)
+    cid = congress.id
+    import_roster(ctx, cid, story_roster(), "roster.csv")
+    _account, staff_password = add_staff(ctx, "admin", "工会工作人员")
+    department, dept_password = add_department(ctx, DEPARTMENTS[0])
+    for name in DEPARTMENTS[1:]:
+        add_department(ctx, name)
+    codes = {c["employee_id"]: c["code"] for c in issue_codes(ctx, cid)}
+    items = [
+        add_agenda_item(ctx, cid, "名单", "通过大会主席团、监票人名单", names=["主席团：王建国、李红梅、张卫东", "总监票人：刘志强"]),
+        add_agenda_item(ctx, cid, "审议", "审议公司工作报告", "总经理作 2026 年工作报告，各代表团分组审议。"),
+        add_agenda_item(ctx, cid, "审议", "审议公司财务工作报告", "财务总监作财务预决算报告。"),
+        add_agenda_item(ctx, cid, "审议通过", "表决《职工薪酬福利调整方案》"),
+        add_agenda_item(ctx, cid, "审议通过", "表决《安全生产责任制实施办法》"),
+        add_agenda_item(ctx, cid, "选举", "补选职工董事"),
+    ]
+    set_current_item(ctx, cid, items[1]["id"])
+    groups = {g.name: g.id for g in ctx.session.scalars(sa.select(Group).where(Group.congress_id == cid))}
+    delegates = list(ctx.session.scalars(sa.select(Delegate).where(Delegate.congress_id == cid)
+                                         .order_by(Delegate.employee_id)))
+    voting = [d for d in delegates if d.is_voting]
+    delegate = next(d for d in voting if not d.is_group_leader and d.group_id == groups["长沙"])
+    leader = next(d for d in voting if d.is_group_leader and d.group_id == groups["宁波"])
+    # Most delegates are already checked in, so a vote can open; the printed ones check in themselves.
+    rng = random.Random(2020)
+    for d in rng.sample(voting, 250):
+        if d.id not in (delegate.id, leader.id):
+            check_in_at_desk(ctx, cid, d.employee_id)
+    create_vote(ctx, cid, items[3]["id"], "表决《职工薪酬福利调整方案》", [{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}],
+                hand_count_groups=[groups["宁波"]])
+    create_vote(ctx, cid, items[5]["id"], "补选职工董事（无记名）",
+                [{"kind": "election", "text": "补选职工董事 1 名", "candidates": ["周海燕", "陈立新"], "seats": 1}],
+                is_secret=True)
+    leader_group = next(name for name, gid in groups.items() if gid == leader.group_id)
+    return DemoInfo(base_url, cid, "admin", staff_password, (delegate.employee_id, delegate.name, codes[delegate.employee_id]),
+                    (leader.employee_id, leader.name, leader_group, codes[leader.employee_id]),
+                    (department.login, dept_password))

@@ -1,0 +1,44 @@
+"""The OpenAPI description, generated from the command table so it cannot drift from the code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from congress.commands import COMMANDS, load_all
+
+_SCHEMA_TYPES = {int: "integer", str: "string", bool: "boolean", list: "array", dict: "object"}
+_ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+    "code": {"type": "string"}, "message": {"type": "string"}}}}}
+
+
+def openapi_document() -> dict[str, Any]:
+    load_all()
+    paths: dict[str, Any] = {
+        "/api/sign-in": {"post": {"summary": "登录：工作人员/部门用 login+password，代表用 employee_id+code",
+                                  "responses": {"200": {"description": "已登录，设置会话 Cookie"}}}},
+        "/api/sign-out": {"post": {"summary": "退出登录", "responses": {"200": {"description": "ok"}}}},
+        "/api/me": {"get": {"summary": "当前身份与 CSRF 令牌", "responses": {"200": {"description": "ok"}}}},
+        "/api/congresses": {"get": {"summary": "职代会列表", "responses": {"200": {"description": "ok"}}}},
+        "/api/congresses/{congress_id}/state": {"get": {"summary": "按身份可见的职代会快照",
+                                                        "responses": {"200": {"description": "ok"}}}},
+        "/api/congresses/{congress_id}/roster": {"post": {
+            "summary": "导入名册（CSV/GB18030/XLSX）；?dry_run=1 只检查；有错误时整份不导入",
+            "responses": {"200": {"description": "导入摘要"}, "400": {"description": "逐行错误"}}}},
+    }
+    for op, command in sorted(COMMANDS.items()):
+        properties = {p.name: {"type": _SCHEMA_TYPES[p.type], "description": p.doc} for p in command.params}
+        paths[f"/api/congresses/{{congress_id}}/commands/{op}"] = {"post": {
+            "operationId": op,
+            "summary": command.summary,
+            "parameters": [{"name": "congress_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                           {"name": "Idempotency-Key", "in": "header", "required": False,
+                            "schema": {"type": "string"}},
+                           {"name": "X-CSRF-Token", "in": "header", "required": command.writes,
+                            "schema": {"type": "string"}}],
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "properties": properties,
+                "required": [p.name for p in command.params if p.required]}}}},
+            "responses": {"200": {"description": "结果"}, "400": {"description": "被拒绝", "content": {
+                "application/json": {"schema": _ERROR}}}},
+        }}
+    return {"openapi": "3.1.0", "info": {"title": "congress", "version": "1"}, "paths": paths}

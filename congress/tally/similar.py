@@ -1,0 +1,227 @@
+"""Similar proposals and likely duplicates (重复提案 / 合并立案 candidates).
+
+Pure logic, no database and no network.  Duplicates are reworded rather than copied
+("夜班吃不上热饭" vs "给夜班弄点夜宵"), so the similarity is built in three steps:
+
+1. *concept normalisation*: a small synonym lexicon of the domain maps colloquial variants onto
+   one canonical word (宵夜/热饭/泡面 → 夜宵, 年假 → 年休假, 收入/薪酬 → 工资, ...);
+2. *character 1-2 gram TF-IDF cosine* over the normalised text, with IDF fitted on the corpus
+   plus the built-in seed proposals (a stable reference collection);
+3. *category agreement*: the cosine is scaled by ``(1 - w) + w * <p_query, p_candidate>`` where
+   ``p`` are the categoriser's probabilities, since a duplicate raises the same kind of issue.
+
+The ``score`` of a match is that similarity *standardised against the query's background*: how
+many standard deviations it stands above the query's typical similarity to the reference
+collection.  Raw cosines are not comparable across queries (a long, formal proposal scores low
+against everything; a short one high), a standardised score is, so a single threshold works.
+Within one query the ranking is the same as by the scaled cosine.
+
+``bench/categorise.py`` measures ranking and flagging against ``duplicate_of`` in the seed data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from congress.tally.categorise import load_seed_proposals, proposal_text, seed_categoriser
+
+# A match whose score reaches this is flagged as a likely duplicate.  Chosen on the seed data
+# (bench/categorise.py): best F1 of the flag over all 360 proposals vs their duplicate_of.
+DUPLICATE_THRESHOLD = 11.0
+# Weight of category agreement in the similarity (0 = ignore categories).
+CATEGORY_AGREEMENT_WEIGHT = 0.5
+
+# canonical word <- colloquial or formal variants.  General vocabulary of the domain, kept
+# small on purpose.  Note: it was written with the data set's duplicate pairs in view, so the
+# duplicate figures of the benchmark are optimistic for it; the benchmark also prints the
+# figures without it.
+_SYNONYM_SOURCE: dict[str, str] = {
+    "津贴": "补贴 补助 夜班费",
+    "工资": "收入 薪酬 薪水 工钱",
+    "大病": "重病 重大疾病 尿毒症 癌症 肿瘤",
+    "救助": "帮扶 救济 募捐 捐款",
+    "节日": "过节 逢年过节",
+    "慰问品": "发的东西 福利品 购物卡",
+    "反馈": "回音 下文 答复 回复 没人管",
+    "食堂": "饭堂",
+    "夜宵": "宵夜 夜餐 热饭 泡面",
+    "夜班": "大夜班 三班倒 倒班",
+    "年休假": "年假 休年假",
+    "停车": "车位 贴条 罚单",
+    "班车": "通勤车 交通车",
+    "体检": "健康检查",
+    "奖励": "奖金",
+    "故障": "坏了 抢修 非计划停机",
+    "洗澡": "淋浴",
+    "劳动防护用品": "劳保用品 防护用品 劳保",
+    "异味": "臭味 恶臭",
+    "维修": "修理",
+    "空调": "冷气",
+    "宿舍": "寝室",
+    "报销": "报账",
+    "培训": "教学",
+}
+
+
+def _synonym_map(source: dict[str, str]) -> dict[str, str]:
+    return {variant: canonical for canonical, variants in source.items() for variant in variants.split()}
+
+
+SYNONYMS: dict[str, str] = _synonym_map(_SYNONYM_SOURCE)
+
+
+def _normaliser(synonyms: dict[str, str]) -> Callable[[str], str]:
+    if not synonyms:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(synonyms, key=len, reverse=True)))
+    return lambda text: pattern.sub(lambda m: synonyms[m.group(0)], text)
+
+
+normalise = _normaliser(SYNONYMS)
+
+
+class CategoryModel(Protocol):
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Similar:
+    id: Hashable
+    score: float  # standardised similarity; compare with DUPLICATE_THRESHOLD
+    cosine: float = 0.0  # the category-scaled cosine in 0..1, for display
+
+
+def is_likely_duplicate(score: float) -> bool:
+    return score >= DUPLICATE_THRESHOLD
+
+
+@lru_cache(maxsize=1)
+def seed_texts() -> tuple[str, ...]:
+    return tuple(proposal_text(p["title"], p["reason"], p["suggestion"]) for p in load_seed_proposals())
+
+
+class SimilarityIndex:
+    """Index over a corpus of (id, text); answer many queries without refitting.
+
+    ``reference``: extra texts for IDF and the background statistics (default: the built-in seed
+    proposals).  ``categoriser``: anything with ``predict_proba(texts)``; default is the
+    categoriser trained on the seed set; pass ``category_weight=0`` to ignore categories.
+    """
+
+    def __init__(
+        self,
+        corpus: Iterable[tuple[Hashable, str]],
+        *,
+        categoriser: CategoryModel | None = None,
+        reference: Sequence[str] | None = None,
+        category_weight: float = CATEGORY_AGREEMENT_WEIGHT,
+        synonyms: dict[str, str] | None = None,
+    ):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        items = list(corpus)
+        self.ids: list[Hashable] = [i for i, _ in items]
+        texts = [t for _, t in items]
+        self._normalise = normalise if synonyms is None else _normaliser(synonyms)
+        reference = list(seed_texts() if reference is None else reference)
+        # Background collection: reference + corpus, each distinct text once.
+        background = list(dict.fromkeys(reference + texts))
+        self._weight = float(category_weight) if category_weight else 0.0
+        if self._weight and categoriser is None:
+            categoriser = seed_categoriser()
+        self._categoriser = categoriser if self._weight else None
+
+        self._vectoriser = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+        self._vectoriser.fit([self._normalise(t) for t in background] or [""])
+        self._corpus = self._vectorise(texts)
+        self._background = self._vectorise(background)
+        self._corpus_cats = self._categories(texts)
+        self._background_cats = self._categories(background)
+
+    def _vectorise(self, texts: Sequence[str]):
+        return self._vectoriser.transform([self._normalise(t) for t in texts])
+
+    def _categories(self, texts: Sequence[str]) -> np.ndarray | None:
+        if self._categoriser is None or not texts:
+            return None
+        return np.asarray(self._categoriser.predict_proba(list(texts)), dtype=float)
+
+    def _scaled(self, query_vec, query_cats, matrix, cats) -> np.ndarray:
+        cos = (matrix @ query_vec.T).toarray().ravel()
+        if cats is not None and query_cats is not None:
+            cos = cos * ((1.0 - self._weight) + self._weight * (cats @ query_cats))
+        return cos
+
+    def query(
+        self,
+        text: str,
+        k: int = 5,
+        *,
+        among: Iterable[Hashable] | None = None,
+        exclude: Iterable[Hashable] = (),
+    ) -> list[Similar]:
+        """The k corpus entries most similar to ``text``, best first.
+
+        ``among`` restricts the candidates (e.g. proposals filed earlier); ``exclude`` drops some
+        (e.g. the query proposal itself).
+        """
+        if not self.ids or k <= 0:
+            return []
+        query_vec = self._vectorise([text])
+        query_cats = self._categories([text])
+        query_cats = None if query_cats is None else query_cats[0]
+        sims = self._scaled(query_vec, query_cats, self._corpus, self._corpus_cats)
+
+        back = self._scaled(query_vec, query_cats, self._background, self._background_cats)
+        # Leave out the query's own text (and verbatim copies) from its background.
+        back = back[back < 0.999 * max(float((query_vec @ query_vec.T).toarray()[0, 0]), 1e-12)]
+        mean = float(back.mean()) if back.size else 0.0
+        std = float(back.std()) if back.size > 1 else 0.0
+        std = max(std, 1e-3)
+
+        allowed = np.ones(len(self.ids), dtype=bool)
+        if among is not None:
+            wanted = set(among)
+            allowed &= np.array([i in wanted for i in self.ids])
+        dropped = set(exclude)
+        if dropped:
+            allowed &= np.array([i not in dropped for i in self.ids])
+        candidates = np.flatnonzero(allowed)
+        if candidates.size == 0:
+            return []
+        order = candidates[np.argsort(-sims[candidates], kind="stable")][:k]
+        return [Similar(self.ids[j], (float(sims[j]) - mean) / std, float(sims[j])) for j in order]
+
+
+def find_similar(
+    query_text: str,
+    corpus: Sequence[tuple[Hashable, str]],
+    k: int = 5,
+    *,
+    categoriser: CategoryModel | None = None,
+    reference: Sequence[str] | None = None,
+) -> list[Similar]:
+    """The k proposals of ``corpus`` most similar to ``query_text``, best first.
+
+    For many queries over the same corpus build a :class:`SimilarityIndex` once instead.
+    """
+    return SimilarityIndex(corpus, categoriser=categoriser, reference=reference).query(query_text, k)
+
+
+__all__ = [
+    "CATEGORY_AGREEMENT_WEIGHT",
+    "DUPLICATE_THRESHOLD",
+    "SYNONYMS",
+    "Similar",
+    "SimilarityIndex",
+    "find_similar",
+    "is_likely_duplicate",
+    "normalise",
+    "seed_texts",
+]
