@@ -102,7 +102,7 @@ class LiveState:
                 def due() -> list[tuple[int, int]]:
                     with self.service.db.read() as session:
                         return list(session.execute(sa.select(Vote.congress_id, Vote.id).where(
-                            Vote.status == VoteStatus.OPEN, Vote.closes_at <= self.service.clock())).tuples())
+                            Vote.status == VoteStatus.OPEN, Vote.closes_at <= self.service.clock())))
 
                 for congress_id, vote_id in await anyio.to_thread.run_sync(due):
                     with contextlib.suppress(Exception):

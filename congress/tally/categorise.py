@@ -18,6 +18,7 @@ baseline; see that script for the figures behind every constant here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -150,23 +151,21 @@ class _KeywordScorer:
             if category not in index:
                 continue
             for word, weight in words.items():
-                self._terms.setdefault(word, []).append((index[category], weight))
-        self._max_len = max((len(w) for w in self._terms), default=0)
+                if word:
+                    self._terms.setdefault(word, []).append((index[category], weight))
+        # An alternation tried longest first finds, scanning left to right, the longest keyword
+        # at each position and resumes after it.
+        words = sorted(self._terms, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
         self._n = len(categories)
 
     def counts(self, text: str) -> np.ndarray:
         out = np.zeros(self._n)
-        i, n, terms = 0, len(text), self._terms
-        while i < n:
-            for length in range(min(self._max_len, n - i), 0, -1):
-                hits = terms.get(text[i : i + length])
-                if hits:
-                    for column, weight in hits:
-                        out[column] += weight / len(hits)
-                    i += length
-                    break
-            else:
-                i += 1
+        if self._pattern is not None:
+            for match in self._pattern.finditer(text):
+                hits = self._terms[match.group(0)]
+                for column, weight in hits:
+                    out[column] += weight / len(hits)
         return out
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:

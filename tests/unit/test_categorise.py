@@ -1,0 +1,232 @@
+"""Proposal categorisation and similar-proposal search (congress.tally.categorise / .similar).
+
+Accuracy floors here sit well below the benchmark figures (bench/categorise.py): they catch a
+broken model, not a one-point regression.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from congress.tally.categorise import (
+    DEFAULT_CATEGORIES,
+    LEXICON,
+    Categoriser,
+    Suggestion,
+    load_seed_proposals,
+    proposal_text,
+    seed_categoriser,
+    seed_examples,
+)
+from congress.tally.similar import (
+    DUPLICATE_THRESHOLD,
+    Similar,
+    SimilarityIndex,
+    find_similar,
+    is_likely_duplicate,
+    normalise,
+)
+
+
+def _text(p: dict) -> str:
+    return proposal_text(p["title"], p["reason"], p["suggestion"])
+
+
+@pytest.fixture(scope="module")
+def proposals() -> tuple[dict, ...]:
+    return load_seed_proposals()
+
+
+@pytest.fixture(scope="module")
+def split(proposals):
+    """Stratified hold-out: every 4th proposal of each category is held back."""
+    seen: dict[str, int] = {}
+    train, test = [], []
+    for p in proposals:
+        n = seen.get(p["category"], 0)
+        seen[p["category"]] = n + 1
+        (test if n % 4 == 3 else train).append((_text(p), p["category"]))
+    return train, test
+
+
+# --- seed data ---------------------------------------------------------------------------------
+
+
+def test_seed_examples_are_the_shipped_proposals():
+    examples = seed_examples()
+    assert len(examples) == 360
+    assert {c for _, c in examples} == set(DEFAULT_CATEGORIES)
+    assert all(text.strip() for text, _ in examples)
+
+
+def test_lexicon_covers_exactly_the_default_categories():
+    assert set(LEXICON) == set(DEFAULT_CATEGORIES)
+    assert all(words and all(w > 0 for w in words.values()) for words in LEXICON.values())
+
+
+def test_proposal_text_puts_title_first():
+    assert proposal_text("标题", "案由", "建议") == "标题\n案由\n建议"
+    assert proposal_text("标题", "", "  ") == "标题"
+
+
+# --- categoriser -------------------------------------------------------------------------------
+
+
+def test_held_out_accuracy_is_above_floor(split):
+    train, test = split
+    model = Categoriser.train(train, DEFAULT_CATEGORIES)
+    top1 = top2 = 0
+    for text, category in test:
+        ranked = [s.category for s in model.suggest(text)]
+        top1 += ranked[0] == category
+        top2 += category in ranked[:2]
+    assert top1 / len(test) >= 0.6
+    assert top2 / len(test) >= 0.8
+
+
+def test_suggestions_are_sorted_probabilities_summing_to_one():
+    model = seed_categoriser()
+    suggestions = model.suggest(proposal_text("建议给夜班职工留个热饭窗口", "食堂晚上八点就关门了"))
+    assert all(isinstance(s, Suggestion) for s in suggestions)
+    assert [s.category for s in suggestions][0] == "生活福利"
+    assert {s.category for s in suggestions} == set(DEFAULT_CATEGORIES)
+    confidences = [s.confidence for s in suggestions]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(0.0 <= c <= 1.0 for c in confidences)
+    assert math.isclose(sum(confidences), 1.0, abs_tol=1e-6)
+    assert model.suggest("随便写点什么", top=2) == model.suggest("随便写点什么")[:2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("关于提高夜班津贴标准的提案\n夜班津贴十年没有调整", "职工权益"),
+        ("关于治理污水处理站恶臭的提案\n生活区能闻到臭味", "安全环保"),
+        ("关于规范新员工师带徒制度的提案\n师傅没有带徒补贴也没有考核", "教育培训"),
+        ("关于按期召开职代会的提案\n职代会两年没有召开", "民主管理"),
+    ],
+)
+def test_obvious_cases(text, expected):
+    assert seed_categoriser().suggest(text)[0].category == expected
+
+
+def test_staff_confirmations_change_a_later_suggestion():
+    query = proposal_text(
+        "关于恢复开展劳动竞赛的建议", "车间以前每季度都搞劳动竞赛，这两年停了。", "建议工会牵头恢复季度劳动竞赛。"
+    )
+    before = Categoriser.train(seed_examples()).suggest(query)
+    confirmed = [
+        (proposal_text("关于开展劳动竞赛的提案", "劳动竞赛组织不规范。", "建议由工会统一组织劳动竞赛并公布结果。"), "民主管理")
+    ]
+    after = Categoriser.train(seed_examples(), confirmed=confirmed).suggest(query)
+    conf_before = {s.category: s.confidence for s in before}["民主管理"]
+    conf_after = {s.category: s.confidence for s in after}["民主管理"]
+    assert before[0].category != "民主管理"
+    assert after[0].category == "民主管理"
+    assert conf_after > conf_before
+
+
+def test_confirmed_examples_also_work_as_plain_examples():
+    query = "关于开展劳动竞赛的提案\n劳动竞赛组织不规范。"
+    model = Categoriser.train(seed_examples() + [(query, "民主管理")] * 3)
+    assert model.suggest(query)[0].category == "民主管理"
+
+
+def test_training_on_about_400_examples_is_fast():
+    examples = seed_examples()
+    examples = examples + examples[:40]
+    started = time.perf_counter()
+    Categoriser.train(examples, DEFAULT_CATEGORIES)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_unknown_category_is_rejected():
+    with pytest.raises(ValueError):
+        Categoriser.train([("食堂饭菜太贵", "后勤保障")], DEFAULT_CATEGORIES)
+
+
+def test_degenerate_training_sets_still_suggest():
+    empty = Categoriser.train([], DEFAULT_CATEGORIES)
+    ranked = empty.suggest("关于食堂增加夜宵的建议")
+    assert ranked[0].category == "生活福利"  # keywords alone
+    assert math.isclose(sum(s.confidence for s in ranked), 1.0, abs_tol=1e-6)
+
+    single = Categoriser.train([("关于食堂的建议", "生活福利")], DEFAULT_CATEGORIES)
+    assert single.suggest("完全无关的句子")[0].category == "生活福利"
+
+    two = Categoriser.train([("食堂饭菜", "生活福利"), ("纸机断纸", "生产技术")], ["生活福利", "生产技术"])
+    assert two.suggest("纸机老是断纸")[0].category == "生产技术"
+    assert two.categories == ("生活福利", "生产技术")
+
+
+def test_custom_category_list_without_lexicon_entries():
+    examples = [("食堂饭菜", "后勤"), ("食堂夜宵", "后勤"), ("纸机断纸", "生产"), ("纸机毛毯", "生产")]
+    model = Categoriser.train(examples, ["后勤", "生产"])
+    assert model.suggest("纸机断纸太多")[0].category == "生产"
+
+
+# --- similar proposals / duplicates ------------------------------------------------------------
+
+
+def _earlier(proposals, pid):
+    return [(p["id"], _text(p)) for p in proposals if p["id"] < pid]
+
+
+def test_reworded_duplicate_from_the_data_is_found_in_top_five(proposals):
+    by_id = {p["id"]: p for p in proposals}
+    for dup_id in ("P0175", "P0299", "P0339"):  # 夜宵 / 大病救助 / 提案没回音: little shared wording
+        dup = by_id[dup_id]
+        hits = find_similar(_text(dup), _earlier(proposals, dup_id), k=5)
+        assert len(hits) == 5
+        assert all(isinstance(h, Similar) for h in hits)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        assert dup["duplicate_of"] in [h.id for h in hits], dup_id
+
+
+def test_night_shift_meal_pair_from_the_brief():
+    corpus = [
+        ("A", proposal_text("关于夜班职工吃不上热饭的提案", "食堂晚上八点关门，夜班职工只能吃泡面。")),
+        ("B", proposal_text("关于更换纸机毛毯的建议", "毛毯用一个月就板结。")),
+        ("C", proposal_text("关于增加年度体检项目的建议", "体检项目太少。")),
+        ("D", proposal_text("关于规范叉车驾驶的建议", "叉车司机无证驾驶。")),
+    ]
+    hits = find_similar(proposal_text("给夜班弄点夜宵", "上大夜班到凌晨肚子饿，食堂早关了。"), corpus, k=2)
+    assert hits[0].id == "A"
+    assert hits[0].score > hits[1].score
+
+
+def test_synonym_normalisation():
+    assert normalise("上大夜班吃宵夜") == "上夜班吃夜宵"
+    assert normalise("年假休不到") == "年休假休不到"
+
+
+def test_duplicate_flag_threshold(proposals):
+    by_id = {p["id"]: p for p in proposals}
+    index = SimilarityIndex([(p["id"], _text(p)) for p in proposals])
+    # a clear duplicate pair in the data scores above the threshold ...
+    hit = index.query(_text(by_id["P0323"]), k=1, exclude=["P0323"])[0]
+    assert hit.id == "P0207"
+    assert is_likely_duplicate(hit.score)
+    # ... an unrelated proposal does not
+    unrelated = index.query(_text(by_id["P0323"]), k=len(proposals), among=["P0002"])[0]
+    assert not is_likely_duplicate(unrelated.score)
+    assert is_likely_duplicate(DUPLICATE_THRESHOLD)
+    assert not is_likely_duplicate(DUPLICATE_THRESHOLD - 0.01)
+
+
+def test_index_among_and_exclude(proposals):
+    corpus = [(p["id"], _text(p)) for p in proposals[:50]]
+    index = SimilarityIndex(corpus, category_weight=0)
+    query = corpus[10][1]
+    assert index.query(query, k=1)[0].id == corpus[10][0]  # itself, verbatim
+    assert index.query(query, k=1, exclude=[corpus[10][0]])[0].id != corpus[10][0]
+    only = index.query(query, k=5, among=["P0001", "P0002"])
+    assert {h.id for h in only} <= {"P0001", "P0002"} and len(only) == 2
+
+
+def test_empty_corpus_and_k_zero():
+    assert find_similar("食堂", [], k=5) == []
+    assert find_similar("食堂", [("A", "食堂饭菜")], k=0) == []
