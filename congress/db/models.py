@@ -424,6 +424,8 @@ class Event(Base):
     audience: Mapped[str] = mapped_column(sa.String(10))  # public | group | staff | delegate
     audience_id: Mapped[int | None]  # the group or delegate the event is for
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # H(previous hash, seq, type, canonical payload): the tamper-evident chain (congress.records)
+    hash: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class CommandResult(Base):
@@ -436,3 +438,52 @@ class CommandResult(Base):
     command_id: Mapped[str] = mapped_column(sa.String(64))
     reply: Mapped[JSONDict] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProposalAttachment(Base):
+    __tablename__ = "proposal_attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(_fk("proposal.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(300))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GroupOpinion(Base):
+    """审议意见: a group's review opinion on an agenda item, drafted by its leader, sent to the presidium."""
+
+    __tablename__ = "group_opinion"
+    __table_args__ = (sa.UniqueConstraint("group_id", "agenda_item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(_fk("congress.id"), index=True)
+    group_id: Mapped[int] = mapped_column(_fk("delegate_group.id"))
+    agenda_item_id: Mapped[int] = mapped_column(_fk("agenda_item.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft")  # draft | submitted
+    agreement: Mapped[str] = mapped_column(sa.Text, default="")  # points of agreement
+    suggestions: Mapped[str] = mapped_column(sa.Text, default="")
+    objections: Mapped[str] = mapped_column(sa.Text, default="")
+    quoted_message_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    drafted_by: Mapped[str] = mapped_column(sa.String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    handling: Mapped[str | None] = mapped_column(sa.String(30))  # how staff handled it
+    handling_note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class SpeechRequest(Base):
+    """发言申请: a delegate asks to speak on the current item; staff order the list and give the floor."""
+
+    __tablename__ = "speech_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(_fk("congress.id"), index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(_fk("agenda_item.id", ondelete="SET NULL"))
+    delegate_id: Mapped[int] = mapped_column(_fk("delegate.id"))
+    topic: Mapped[str] = mapped_column(sa.String(300), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(sa.String(20), default="waiting")  # waiting | speaking | done | withdrawn
+    seconds_allowed: Mapped[int | None]
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]

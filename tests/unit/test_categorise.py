@@ -115,11 +115,18 @@ def test_obvious_cases(text, expected):
 
 def test_staff_confirmations_change_a_later_suggestion():
     query = proposal_text(
-        "关于恢复开展劳动竞赛的建议", "车间以前每季度都搞劳动竞赛，这两年停了。", "建议工会牵头恢复季度劳动竞赛。"
+        "关于恢复开展劳动竞赛的建议",
+        "车间以前每季度都搞劳动竞赛，这两年停了。",
+        "建议工会牵头恢复季度劳动竞赛。",
     )
     before = Categoriser.train(seed_examples()).suggest(query)
     confirmed = [
-        (proposal_text("关于开展劳动竞赛的提案", "劳动竞赛组织不规范。", "建议由工会统一组织劳动竞赛并公布结果。"), "民主管理")
+        (
+            proposal_text(
+                "关于开展劳动竞赛的提案", "劳动竞赛组织不规范。", "建议由工会统一组织劳动竞赛并公布结果。"
+            ),
+            "民主管理",
+        )
     ]
     after = Categoriser.train(seed_examples(), confirmed=confirmed).suggest(query)
     conf_before = {s.category: s.confidence for s in before}["民主管理"]
