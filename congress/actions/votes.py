@@ -17,6 +17,7 @@ from congress.db.models import AgendaItem, BallotCast, Congress, Group, GroupCou
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, GroupMode, QuestionKind, Role, VoteStatus
 from congress.domain.rules import CongressRules, parse_fraction
+from congress.live.snapshot import snapshot_section
 from congress.permissions import Actor, Permission
 from congress.tally import check_quorum
 from congress.tally.motion import YesNo
@@ -225,6 +226,7 @@ def repeat_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
                        vote.closes_after_seconds, hand)
 
 
+@snapshot_section("votes")
 def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
     votes = session.scalars(sa.select(Vote).where(Vote.congress_id == congress_id).order_by(Vote.id))
     is_staff = actor.role is Role.STAFF

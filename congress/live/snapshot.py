@@ -6,6 +6,7 @@ the actions write, and shows a viewer only what the matching events would have s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,9 +31,20 @@ def congress_json(congress: Congress) -> dict[str, Any]:
     }
 
 
-def build_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str, Any]:
-    from congress.actions.votes import votes_snapshot  # votes build on this module's helpers
+Section = Callable[[Session, int, Actor], Any]
+# Feature modules add their part of the state here (votes, proposals, rooms, ...), keyed by name.
+SECTIONS: dict[str, Section] = {}
 
+
+def snapshot_section(name: str) -> Callable[[Section], Section]:
+    def register(builder: Section) -> Section:
+        SECTIONS[name] = builder
+        return builder
+
+    return register
+
+
+def build_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str, Any]:
     congress = session.get(Congress, congress_id)
     if congress is None:
         raise LookupError(congress_id)
@@ -42,8 +54,9 @@ def build_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str
         "congress": congress_json(congress),
         "agenda": [item_json(i) for i in items],
         "attendance": attendance_json(attendance_by_group(session, congress_id)),
-        "votes": votes_snapshot(session, congress_id, actor),
     }
+    for name, builder in SECTIONS.items():
+        state[name] = builder(session, congress_id, actor)
     if actor.role is Role.DELEGATE and actor.delegate_id is not None:
         delegate = session.get(Delegate, actor.delegate_id)
         assert delegate is not None
