@@ -169,6 +169,25 @@ def cmd_codes_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_proposals_export(args: argparse.Namespace) -> int:
+    from congress.actions.proposal_views import proposal_board
+    from congress.exports import write_proposal_register
+
+    url = _database_url(args)
+    congress_id = _one_congress(url, args.congress)
+    board = run_action(url, proposal_board, congress_id, limit=2000)
+    db = Database(url)
+    try:
+        with db.read() as session:
+            congress = session.get(Congress, congress_id)
+            title = f"{congress.name if congress else ''}提案汇总表"
+    finally:
+        db.dispose()
+    write_proposal_register(board["proposals"], Path(args.output), title)
+    print(f"已导出 {len(board['proposals'])} 件提案：{args.output}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -273,6 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--employee-id", action="append", help="只为这些工号重新生成（可重复）")
     p.add_argument("--only-missing", action="store_true", help="只为还没有访问码的代表生成")
     p.set_defaults(func=cmd_codes_export)
+
+    proposals = sub.add_parser("proposals", help="提案").add_subparsers(dest="proposals_command", required=True)
+    p = proposals.add_parser("export", help="导出提案汇总表")
+    p.add_argument("--congress", type=int)
+    p.add_argument("--format", choices=("xlsx",), default="xlsx")
+    p.add_argument("--output", "-o", default="提案汇总表.xlsx")
+    p.set_defaults(func=cmd_proposals_export)
     return parser
 
 

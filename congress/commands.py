@@ -68,6 +68,16 @@ def register(*commands: Command) -> None:
 
 def load_all() -> dict[str, Command]:
     """Import every action module so that each registers its commands."""
-    from congress.actions import agenda, attendance, ballots, setup, votes  # noqa: F401
+    from congress.actions import (  # noqa: F401
+        agenda,
+        attendance,
+        ballots,
+        casework,
+        proposal_views,
+        proposals,
+        setup,
+        views,
+        votes,
+    )
 
     return COMMANDS

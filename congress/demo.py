@@ -19,6 +19,7 @@ from congress.actions.votes import create_vote
 from congress.db.engine import Database, is_sqlite
 from congress.db.migrate import upgrade
 from congress.db.models import Delegate, Group
+from congress.demo_proposals import file_demo_proposals
 from congress.domain.kinds import Role
 from congress.permissions import Actor
 from congress.service import system_clock
@@ -104,6 +105,7 @@ def _populate(ctx: Context, base_url: str) -> DemoInfo:
     create_vote(ctx, cid, items[5]["id"], "补选职工董事（无记名）",
                 [{"kind": "election", "text": "补选职工董事 1 名", "candidates": ["周海燕", "陈立新"], "seats": 1}],
                 is_secret=True)
+    file_demo_proposals(ctx, cid)
     leader_group = next(name for name, gid in groups.items() if gid == leader.group_id)
     return DemoInfo(base_url, cid, "admin", staff_password, (delegate.employee_id, delegate.name, codes[delegate.employee_id]),
                     (leader.employee_id, leader.name, leader_group, codes[leader.employee_id]),

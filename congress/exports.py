@@ -30,3 +30,41 @@ def write_codes_xlsx(codes: list[dict[str, Any]], path: Path) -> None:
     sheet.print_title_rows = "1:1"
     sheet.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     book.save(path)
+
+
+REGISTER_HEADER = ["提案号", "案名", "提案人", "附议人", "代表团(组)", "类别", "重点", "立案情况", "主办部门", "协办部门",
+                   "办理期限", "答复类别", "答复内容", "满意度", "优秀提案", "提交时间"]
+
+
+def write_proposal_register(entries: list[dict[str, Any]], path: Path, title: str) -> None:
+    """提案汇总表: one row per proposal, as union staff keep it (title row, frozen header, wrapped text)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "提案汇总表"
+    sheet.append([title])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(REGISTER_HEADER))
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet.append(REGISTER_HEADER)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for e in entries:
+        reply = e.get("reply") or {}
+        sheet.append([
+            e.get("number"), e["title"], e["proposer"], "、".join(e.get("cosigners", [])), e["group"],
+            e.get("category") or "", "是" if e.get("is_key") else "", e["status_label"],
+            e.get("lead_department") or "", "、".join(e.get("helper_departments") or []), (e.get("due_at") or "")[:10],
+            reply.get("reply_class", ""), reply.get("text", ""), e.get("rating") or "", e.get("award_level") or "",
+            (e.get("submitted_at") or "")[:10],
+        ])
+    widths = (8, 36, 10, 24, 10, 10, 6, 12, 14, 18, 12, 8, 48, 10, 10, 12)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[sheet.cell(2, index).column_letter].width = width
+    for row in sheet.iter_rows(min_row=3):
+        for cell in row:
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+    sheet.freeze_panes = "C3"
+    sheet.print_title_rows = "2:2"
+    sheet.page_setup.orientation = "landscape"
+    book.save(path)

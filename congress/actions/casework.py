@@ -1,0 +1,298 @@
+"""Casework on submitted proposals: categories, review (立案审查), merging, assignment, replies,
+ratings and awards. Staff decide; departments reply; the proposer rates."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.actions.base import Context
+from congress.actions.proposals import _tell_people, proposal_json
+from congress.commands import Command, Param, register
+from congress.db.models import Assignment, Decision, Department, Proposal, Rating, Reply
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Audience, Role
+from congress.domain.proposals import (
+    AWARD_LEVELS,
+    DECISIONS,
+    RATINGS,
+    REPLY_CLASSES,
+    ProposalStatus,
+    Verb,
+    next_status,
+)
+from congress.permissions import Permission
+from congress.tally.categorise import (
+    DEFAULT_CATEGORIES,
+    Categoriser,
+    Suggestion,
+    proposal_text,
+    seed_examples,
+)
+
+# -- categorisation --------------------------------------------------------------------------------
+_model_lock = threading.Lock()
+_model: tuple[int, float, Categoriser] | None = None  # (confirmed count, trained at, model)
+RETRAIN_SECONDS = 30.0  # training takes ~0.3 s inside a write; do it at most this often
+
+
+def _categoriser(session: Session) -> Categoriser:
+    """Seed set + every category staff have confirmed (this and earlier congresses); retrained
+    when staff have confirmed more, at most every RETRAIN_SECONDS, so their choices improve later
+    suggestions without stalling the writes queued behind this one."""
+    global _model
+    count = session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(Proposal.category.is_not(None))) or 0
+    with _model_lock:
+        stale = _model is not None and _model[0] != count and time.monotonic() - _model[1] > RETRAIN_SECONDS
+        if _model is None or stale:
+            confirmed = session.execute(sa.select(Proposal.title, Proposal.reason, Proposal.suggestion,
+                                                  Proposal.category).where(Proposal.category.is_not(None)))
+            examples = [(proposal_text(t, r, s), c) for t, r, s, c in confirmed if c in DEFAULT_CATEGORIES]
+            _model = (count, time.monotonic(), Categoriser.train(seed_examples(), DEFAULT_CATEGORIES,
+                                                                 confirmed=examples))
+        return _model[2]
+
+
+def suggest_category(session: Session, proposal: Proposal) -> Suggestion:
+    return _categoriser(session).suggest(proposal_text(proposal.title, proposal.reason, proposal.suggestion))[0]
+
+
+def _case(ctx: Context, congress_id: int, proposal_id: int) -> Proposal:
+    proposal = ctx.get(Proposal, proposal_id, "提案")
+    if proposal.congress_id != congress_id:
+        raise DomainError("not_found", f"本次职代会没有这份提案（编号 {proposal_id}）")
+    return proposal
+
+
+def _public(ctx: Context, congress_id: int, type: str, proposal: Proposal, **extra: Any) -> dict[str, Any]:
+    data = {**proposal_json(ctx.session, proposal), **extra}
+    ctx.emit(congress_id, type, data)
+    return data
+
+
+def categorise(ctx: Context, congress_id: int, proposal_id: int, category: str) -> dict[str, Any]:
+    ctx.actor.require(Permission.REVIEW_PROPOSAL)
+    proposal = _case(ctx, congress_id, proposal_id)
+    allowed = _congress_categories(ctx, congress_id)
+    if category not in allowed:
+        raise DomainError("bad_field", f"类别应为：{'、'.join(allowed)}")
+    proposal.category = category
+    return _public(ctx, congress_id, "proposal.categorised", proposal)
+
+
+def _congress_categories(ctx: Context, congress_id: int) -> tuple[str, ...]:
+    from congress.db.models import Congress
+
+    congress = ctx.get(Congress, congress_id, "职代会")
+    return tuple(congress.rules.get("categories") or DEFAULT_CATEGORIES)
+
+
+def decide_proposal(ctx: Context, congress_id: int, proposal_id: int, decision: str, reason: str | None = None,
+                    merge_into_id: int | None = None, category: str | None = None,
+                    is_key: bool | None = None) -> dict[str, Any]:
+    """立案审查: 立案 / 合并立案 / 转为意见建议 / 不予立案 (reason required) / 转为议案."""
+    ctx.actor.require(Permission.REVIEW_PROPOSAL)
+    proposal = _case(ctx, congress_id, proposal_id)
+    verb = DECISIONS.get(decision)
+    if verb is None:
+        raise DomainError("bad_field", f"审查结论应为：{'、'.join(DECISIONS)}")
+    if verb is Verb.REJECT and not (reason or "").strip():
+        raise DomainError("reason_required", "不予立案必须写明理由")
+    if verb is Verb.MERGE:
+        target = _case(ctx, congress_id, merge_into_id) if merge_into_id else None
+        if target is None or target.id == proposal.id:
+            raise DomainError("bad_field", "合并立案须指定要并入的另一份提案")
+        if target.status not in (ProposalStatus.REGISTERED, ProposalStatus.ASSIGNED, ProposalStatus.REPLIED):
+            raise DomainError("bad_proposal_state", "只能并入已立案的提案")
+        proposal.merged_into_id = target.id
+    proposal.status = next_status(proposal.status, verb).value
+    if category is not None:
+        allowed = _congress_categories(ctx, congress_id)
+        if category not in allowed:
+            raise DomainError("bad_field", f"类别应为：{'、'.join(allowed)}")
+        proposal.category = category
+    elif proposal.category is None and verb in (Verb.REGISTER, Verb.FORWARD, Verb.MERGE):
+        proposal.category = proposal.suggested_category
+    if is_key is not None:
+        proposal.is_key = is_key
+    ctx.session.add(Decision(proposal_id=proposal.id, kind=decision, reason=(reason or "").strip() or None,
+                             decided_by=ctx.actor.name, decided_at=ctx.now))
+    ctx.session.flush()
+    data = _public(ctx, congress_id, "proposal.decided", proposal, decision=decision,
+                   reason=(reason or "").strip() or None)
+    _tell_people(ctx, congress_id, proposal, "proposal.decision_told", {"proposal_id": proposal.id,
+                 "title": proposal.title, "decision": decision, "reason": data["reason"]})
+    return data
+
+
+def _department(ctx: Context, name_or_id: Any) -> Department:
+    query = sa.select(Department).where(Department.id == name_or_id) if isinstance(name_or_id, int) \
+        else sa.select(Department).where(Department.name == str(name_or_id))
+    department = ctx.session.scalar(query)
+    if department is None:
+        raise DomainError("not_found", f"没有承办部门“{name_or_id}”")
+    return department
+
+
+def assign_proposal(ctx: Context, congress_id: int, proposal_id: int, lead: Any, helpers: list[Any] | None = None,
+                    due_at: str | None = None) -> dict[str, Any]:
+    """交办: a lead department (主办) and helping ones (协办) with a due date."""
+    ctx.actor.require(Permission.REVIEW_PROPOSAL)
+    proposal = _case(ctx, congress_id, proposal_id)
+    due = None
+    if due_at:
+        try:
+            due = datetime.fromisoformat(due_at)
+        except ValueError as exc:
+            raise DomainError("bad_field", "办理期限应为日期时间，例如 2027-01-31T18:00:00+08:00") from exc
+        if due.tzinfo is None:
+            raise DomainError("bad_field", "办理期限需要带时区，例如 +08:00")
+    proposal.status = next_status(proposal.status, Verb.ASSIGN).value
+    round_ = _current_round(ctx.session, proposal.id) + 1
+    lead_dept = _department(ctx, lead)
+    ctx.session.add(Assignment(proposal_id=proposal.id, department_id=lead_dept.id, is_lead=True, round=round_,
+                               due_at=due, assigned_at=ctx.now))
+    for helper in helpers or []:
+        ctx.session.add(Assignment(proposal_id=proposal.id, department_id=_department(ctx, helper).id,
+                                   is_lead=False, round=round_, due_at=due, assigned_at=ctx.now))
+    ctx.session.flush()
+    return _public(ctx, congress_id, "proposal.assigned", proposal, round=round_,
+                   **assignment_json(ctx.session, proposal.id))
+
+
+def _current_round(session: Session, proposal_id: int) -> int:
+    return session.scalar(sa.select(sa.func.max(Assignment.round)).where(Assignment.proposal_id == proposal_id)) or 0
+
+
+def assignment_json(session: Session, proposal_id: int) -> dict[str, Any]:
+    round_ = _current_round(session, proposal_id)
+    rows = session.execute(sa.select(Assignment, Department.name).join(Department).where(
+        Assignment.proposal_id == proposal_id, Assignment.round == round_).order_by(Assignment.id)).all()
+    lead = next(((a, n) for a, n in rows if a.is_lead), None)
+    return {"lead_department": lead[1] if lead else None,
+            "helper_departments": [n for a, n in rows if not a.is_lead],
+            "due_at": lead[0].due_at.isoformat() if lead and lead[0].due_at else None}
+
+
+def _department_assignment(ctx: Context, proposal: Proposal) -> Assignment:
+    if ctx.actor.role is not Role.DEPARTMENT:
+        raise DomainError("forbidden", "只有承办部门可以答复")
+    assignment = ctx.session.scalar(sa.select(Assignment).where(
+        Assignment.proposal_id == proposal.id, Assignment.round == _current_round(ctx.session, proposal.id),
+        Assignment.department_id == ctx.actor.department_id, Assignment.is_lead))
+    if assignment is None:
+        raise DomainError("not_assigned", "这份提案不是交由贵部门主办的")
+    return assignment
+
+
+def reply_proposal(ctx: Context, congress_id: int, proposal_id: int, reply_class: str, text: str) -> dict[str, Any]:
+    """答复 by the lead department: class A–D and the text; published on the board."""
+    ctx.actor.require(Permission.REPLY_PROPOSAL)
+    proposal = _case(ctx, congress_id, proposal_id)
+    assignment = _department_assignment(ctx, proposal)
+    if reply_class not in REPLY_CLASSES:
+        raise DomainError("bad_field", "答复类别应为 A（已解决或基本解决）、B（正在解决或列入计划）、"
+                                       "C（因条件限制需以后解决）或 D（留作参考）")
+    if len(text.strip()) < 10:
+        raise DomainError("bad_field", "答复内容太短，请写明办理情况")
+    proposal.status = next_status(proposal.status, Verb.REPLY).value
+    reply = Reply(proposal_id=proposal.id, assignment_id=assignment.id, round=assignment.round,
+                  reply_class=reply_class, text=text.strip(), replied_by=ctx.actor.name, replied_at=ctx.now)
+    ctx.session.add(reply)
+    ctx.session.flush()
+    data = _public(ctx, congress_id, "proposal.replied", proposal, reply=reply_json(reply))
+    _tell_people(ctx, congress_id, proposal, "proposal.reply_told", {"proposal_id": proposal.id,
+                 "title": proposal.title, "reply_class": reply_class})
+    return data
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    return {"id": reply.id, "round": reply.round, "reply_class": reply.reply_class,
+            "class_label": REPLY_CLASSES[reply.reply_class], "text": reply.text, "replied_by": reply.replied_by,
+            "replied_at": reply.replied_at.isoformat()}
+
+
+def report_misassigned(ctx: Context, congress_id: int, proposal_id: int, reason: str) -> dict[str, Any]:
+    """The department says the case is not theirs; staff reassign it."""
+    ctx.actor.require(Permission.REPLY_PROPOSAL)
+    proposal = _case(ctx, congress_id, proposal_id)
+    assignment = _department_assignment(ctx, proposal)
+    if not reason.strip():
+        raise DomainError("reason_required", "请说明为何不属于本部门办理")
+    proposal.status = next_status(proposal.status, Verb.MISASSIGNED).value
+    assignment.misassigned_reason = reason.strip()
+    payload = {"proposal_id": proposal.id, "department": ctx.actor.name, "reason": reason.strip()}
+    ctx.emit(congress_id, "proposal.misassigned", payload, Audience.STAFF)
+    _public(ctx, congress_id, "proposal.status_changed", proposal)
+    return payload
+
+
+def rate_reply(ctx: Context, congress_id: int, proposal_id: int, rating: str, comment: str | None = None
+               ) -> dict[str, Any]:
+    """满意度测评 by the proposer; 不满意 sends the case back for another round."""
+    ctx.actor.require(Permission.RATE_REPLY)
+    proposal = _case(ctx, congress_id, proposal_id)
+    if proposal.proposer_id != ctx.actor.delegate_id:
+        raise DomainError("not_yours", "只有提案人可以对答复进行满意度测评")
+    if rating not in RATINGS:
+        raise DomainError("bad_field", "满意度应为 满意、基本满意 或 不满意")
+    if rating == "不满意" and not (comment or "").strip():
+        raise DomainError("reason_required", "不满意时请写明原因，承办部门将重新办理")
+    reply = ctx.session.scalar(sa.select(Reply).where(Reply.proposal_id == proposal.id)
+                               .order_by(Reply.round.desc(), Reply.id.desc()))
+    if reply is None or proposal.status != ProposalStatus.REPLIED:
+        raise DomainError("bad_proposal_state", "提案尚未答复，不能测评")
+    ctx.session.add(Rating(proposal_id=proposal.id, reply_id=reply.id, delegate_id=ctx.actor.delegate_id,
+                           rating=rating, comment=(comment or "").strip() or None, rated_at=ctx.now))
+    proposal.status = next_status(proposal.status, Verb.DISSATISFIED if rating == "不满意" else Verb.SATISFIED).value
+    if rating == "不满意":  # another round with the same departments; the earlier round stays as it was
+        earlier = list(ctx.session.scalars(sa.select(Assignment).where(
+            Assignment.proposal_id == proposal.id, Assignment.round == reply.round)))
+        for a in earlier:
+            ctx.session.add(Assignment(proposal_id=proposal.id, department_id=a.department_id, is_lead=a.is_lead,
+                                       round=reply.round + 1, due_at=a.due_at, assigned_at=ctx.now))
+    ctx.session.flush()
+    return _public(ctx, congress_id, "proposal.rated", proposal, rating=rating, round=reply.round)
+
+
+def award_proposal(ctx: Context, congress_id: int, proposal_id: int, level: str | None) -> dict[str, Any]:
+    """优秀提案 (“我为公司献一策”) with a level, or None to withdraw the award."""
+    ctx.actor.require(Permission.REVIEW_PROPOSAL)
+    proposal = _case(ctx, congress_id, proposal_id)
+    if level is not None and level not in AWARD_LEVELS:
+        raise DomainError("bad_field", f"奖项等级应为：{'、'.join(AWARD_LEVELS)}")
+    if proposal.status in (ProposalStatus.DRAFT, ProposalStatus.PRE_REVIEW, ProposalStatus.REJECTED):
+        raise DomainError("bad_proposal_state", "只有已立案的提案可以评为优秀提案")
+    proposal.award_level = level
+    return _public(ctx, congress_id, "proposal.awarded", proposal)
+
+
+def mark_key(ctx: Context, congress_id: int, proposal_id: int, is_key: bool) -> dict[str, Any]:
+    ctx.actor.require(Permission.REVIEW_PROPOSAL)
+    proposal = _case(ctx, congress_id, proposal_id)
+    proposal.is_key = is_key
+    return _public(ctx, congress_id, "proposal.marked_key", proposal)
+
+
+register(
+    Command("categorise", categorise, (Param("proposal_id", int), Param("category", str)), "确认或修改提案类别"),
+    Command("decide_proposal", decide_proposal, (
+        Param("proposal_id", int), Param("decision", str, doc="立案/合并立案/转为意见建议/不予立案/转为议案"),
+        Param("reason", str, False), Param("merge_into_id", int, False), Param("category", str, False),
+        Param("is_key", bool, False)), "立案审查"),
+    Command("assign_proposal", assign_proposal, (Param("proposal_id", int), Param("lead", str, doc="主办部门"),
+            Param("helpers", list, False, doc="协办部门"), Param("due_at", str, False)), "交办承办部门"),
+    Command("reply_proposal", reply_proposal, (Param("proposal_id", int), Param("reply_class", str, doc="A/B/C/D"),
+            Param("text", str)), "承办部门答复"),
+    Command("report_misassigned", report_misassigned, (Param("proposal_id", int), Param("reason", str)),
+            "承办部门退回：非本部门职责"),
+    Command("rate_reply", rate_reply, (Param("proposal_id", int), Param("rating", str), Param("comment", str, False)),
+            "提案人满意度测评"),
+    Command("award_proposal", award_proposal, (Param("proposal_id", int), Param("level", str, False)), "评为优秀提案"),
+    Command("mark_key", mark_key, (Param("proposal_id", int), Param("is_key", bool)), "标记重点提案"),
+)

@@ -1,0 +1,251 @@
+"""Reading proposals: the public board, my proposals, staff triage with similar proposals,
+a department's cases, statistics. Read-only commands (writes=False)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.actions.base import Context
+from congress.actions.casework import assignment_json, reply_json
+from congress.actions.proposals import proposal_json
+from congress.commands import Command, Param, register
+from congress.db.models import Assignment, Cosignature, Decision, Department, Group, Proposal, Rating, Reply
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Role
+from congress.domain.proposals import CASE_STATUSES, ProposalStatus
+from congress.live.snapshot import snapshot_section
+from congress.permissions import Actor, Permission
+from congress.tally.categorise import proposal_text
+from congress.tally.similar import SimilarityIndex, is_likely_duplicate
+
+PUBLIC_STATUSES = tuple(s.value for s in ProposalStatus if s not in (ProposalStatus.DRAFT, ProposalStatus.PRE_REVIEW))
+
+
+def _latest_reply(session: Session, proposal_id: int) -> Reply | None:
+    return session.scalar(sa.select(Reply).where(Reply.proposal_id == proposal_id)
+                          .order_by(Reply.round.desc(), Reply.id.desc()))
+
+
+def board_entry(session: Session, proposal: Proposal) -> dict[str, Any]:
+    """One line of the public board: names only, the department, the published reply."""
+    data = proposal_json(session, proposal)
+    data.update(assignment_json(session, proposal.id))
+    reply = _latest_reply(session, proposal.id)
+    data["reply"] = reply_json(reply) if reply else None
+    rating = session.scalar(sa.select(Rating.rating).where(Rating.proposal_id == proposal.id)
+                            .order_by(Rating.id.desc()))
+    data["rating"] = rating
+    return data
+
+
+def proposal_board(ctx: Context, congress_id: int, query: str | None = None, category: str | None = None,
+                   status: str | None = None, group_id: int | None = None, limit: int = 500) -> dict[str, Any]:
+    """Every worker, observers included, can browse and search submitted proposals."""
+    stmt = sa.select(Proposal).where(Proposal.congress_id == congress_id, Proposal.status.in_(PUBLIC_STATUSES))
+    if category:
+        stmt = stmt.where(Proposal.category == category)
+    if status:
+        stmt = stmt.where(Proposal.status == status)
+    if group_id:
+        stmt = stmt.where(Proposal.group_id == group_id)
+    if query and query.strip():
+        like = f"%{query.strip()}%"
+        stmt = stmt.where(sa.or_(Proposal.title.like(like), Proposal.reason.like(like), Proposal.suggestion.like(like)))
+    rows = ctx.session.scalars(stmt.order_by(Proposal.number).limit(max(1, min(limit, 2000))))
+    return {"proposals": [board_entry(ctx.session, p) for p in rows]}
+
+
+def proposal_detail(ctx: Context, congress_id: int, proposal_id: int) -> dict[str, Any]:
+    """The whole case: decisions, every round's assignments and replies, ratings."""
+    proposal = ctx.get(Proposal, proposal_id, "提案")
+    if proposal.congress_id != congress_id:
+        raise DomainError("not_found", f"找不到提案（编号 {proposal_id}）")
+    mine = ctx.actor.delegate_id is not None and (
+        proposal.proposer_id == ctx.actor.delegate_id or ctx.session.scalar(sa.select(Cosignature.id).where(
+            Cosignature.proposal_id == proposal.id, Cosignature.delegate_id == ctx.actor.delegate_id)) is not None)
+    private = ctx.actor.role is Role.STAFF or mine
+    if proposal.status not in PUBLIC_STATUSES and not private:
+        raise DomainError("not_found", f"找不到提案（编号 {proposal_id}）")
+    data = board_entry(ctx.session, proposal) | proposal_json(ctx.session, proposal, private=private)
+    data["decisions"] = [{"kind": d.kind, "reason": d.reason, "decided_by": d.decided_by, "at": d.decided_at.isoformat()}
+                         for d in ctx.session.scalars(sa.select(Decision).where(Decision.proposal_id == proposal.id)
+                                                      .order_by(Decision.id))]
+    data["rounds"] = [
+        {"round": r.round, **reply_json(r),
+         "ratings": [{"rating": x.rating, "comment": x.comment} for x in ctx.session.scalars(
+             sa.select(Rating).where(Rating.reply_id == r.id))]}
+        for r in ctx.session.scalars(sa.select(Reply).where(Reply.proposal_id == proposal.id).order_by(Reply.round))]
+    data["merged"] = [proposal_json(ctx.session, p) for p in ctx.session.scalars(
+        sa.select(Proposal).where(Proposal.merged_into_id == proposal.id))]
+    return data
+
+
+def my_proposals(session: Session, actor: Actor) -> dict[str, Any]:
+    own = session.scalars(sa.select(Proposal).where(Proposal.proposer_id == actor.delegate_id).order_by(Proposal.id))
+    invited = session.execute(sa.select(Proposal, Cosignature.status).join(
+        Cosignature, Cosignature.proposal_id == Proposal.id).where(Cosignature.delegate_id == actor.delegate_id)
+        .order_by(Proposal.id))
+    return {"mine": [board_entry(session, p) | proposal_json(session, p, private=True) for p in own],
+            "cosign_requests": [{**proposal_json(session, p), "my_answer": status} for p, status in invited]}
+
+
+@snapshot_section("proposals")
+def proposals_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str, Any]:
+    """Delegates: their own proposals and co-sign requests. Staff: counts by status. The board
+    itself is read with `proposal_board` (it can hold hundreds) and kept live by proposal.* events."""
+    if actor.role is Role.DELEGATE:
+        return my_proposals(session, actor)
+    counts = dict(session.execute(sa.select(Proposal.status, sa.func.count()).where(
+        Proposal.congress_id == congress_id).group_by(Proposal.status)).all())
+    if actor.role is not Role.STAFF:
+        counts = {s: n for s, n in counts.items() if s in PUBLIC_STATUSES}
+    return {"counts": counts}
+
+
+def triage(ctx: Context, congress_id: int, status: str = "submitted") -> dict[str, Any]:
+    """Staff's review queue: each proposal with its suggested category and the most similar ones."""
+    ctx.actor.require(Permission.READ_STAFF_VIEWS)
+    queue = list(ctx.session.scalars(sa.select(Proposal).where(Proposal.congress_id == congress_id,
+                                                               Proposal.status == status).order_by(Proposal.number)))
+    index = _similarity_index(ctx.session)
+    items = []
+    for proposal in queue:
+        entry = proposal_json(ctx.session, proposal, private=True)
+        entry["similar"] = _similar(ctx.session, index, proposal)
+        items.append(entry)
+    return {"proposals": items}
+
+
+def _similarity_index(session: Session) -> tuple[SimilarityIndex, list[int]]:
+    """Every submitted proposal of this and earlier congresses."""
+    rows = list(session.execute(sa.select(Proposal.id, Proposal.title, Proposal.reason, Proposal.suggestion)
+                                .where(Proposal.status.in_(PUBLIC_STATUSES)).order_by(Proposal.id)))
+    corpus = [(pid, proposal_text(t, r, s)) for pid, t, r, s in rows]
+    return SimilarityIndex(corpus), [pid for pid, _ in corpus]
+
+
+def _similar(session: Session, index: tuple[SimilarityIndex, list[int]], proposal: Proposal, k: int = 5
+             ) -> list[dict[str, Any]]:
+    similarity, ids = index
+    if not ids:
+        return []
+    hits = similarity.query(proposal_text(proposal.title, proposal.reason, proposal.suggestion), k=k,
+                            exclude=(proposal.id,))
+    result = []
+    for hit in hits:
+        other = session.get(Proposal, hit.id)
+        if other is None:
+            continue
+        result.append({"id": other.id, "number": other.number, "title": other.title, "status": other.status,
+                       "congress_id": other.congress_id, "score": round(hit.score, 2),
+                       "is_likely_duplicate": is_likely_duplicate(hit.score)})
+    return result
+
+
+def similar_proposals(ctx: Context, congress_id: int, proposal_id: int) -> dict[str, Any]:
+    ctx.actor.require(Permission.READ_STAFF_VIEWS)
+    proposal = ctx.get(Proposal, proposal_id, "提案")
+    return {"proposal_id": proposal.id, "similar": _similar(ctx.session, _similarity_index(ctx.session), proposal)}
+
+
+def department_cases(ctx: Context, congress_id: int) -> dict[str, Any]:
+    """A department's assigned cases, current and past rounds."""
+    if ctx.actor.role is not Role.DEPARTMENT:
+        ctx.actor.require(Permission.READ_STAFF_VIEWS)
+    rows = ctx.session.execute(sa.select(Proposal, Assignment).join(Assignment, Assignment.proposal_id == Proposal.id)
+                               .where(Proposal.congress_id == congress_id,
+                                      Assignment.department_id == ctx.actor.department_id)
+                               .order_by(Assignment.due_at, Proposal.number)).all()
+    cases = []
+    for proposal, assignment in rows:
+        entry = board_entry(ctx.session, proposal)
+        entry.update(round=assignment.round, is_lead=assignment.is_lead,
+                     due_at=assignment.due_at.isoformat() if assignment.due_at else None,
+                     is_overdue=_is_overdue(ctx, proposal, assignment))
+        cases.append(entry)
+    return {"cases": cases}
+
+
+def _is_overdue(ctx: Context, proposal: Proposal, assignment: Assignment) -> bool:
+    if assignment.due_at is None or assignment.due_at > ctx.now:
+        return False
+    replied = ctx.session.scalar(sa.select(Reply.id).where(Reply.proposal_id == proposal.id,
+                                                           Reply.round == assignment.round))
+    return replied is None and proposal.status == ProposalStatus.ASSIGNED
+
+
+def _overdue(ctx: Context, congress_id: int) -> list[tuple[Proposal, Assignment, str]]:
+    """Lead assignments past their due date with no reply in their round."""
+    rows = ctx.session.execute(sa.select(Proposal, Assignment, Department.name)
+                               .join(Assignment, Assignment.proposal_id == Proposal.id)
+                               .join(Department, Department.id == Assignment.department_id)
+                               .where(Proposal.congress_id == congress_id, Assignment.is_lead,
+                                      Proposal.status == ProposalStatus.ASSIGNED, Assignment.due_at < ctx.now)).all()
+    return [(p, a, name) for p, a, name in rows if _is_overdue(ctx, p, a)]
+
+
+def overdue_cases(ctx: Context, congress_id: int) -> dict[str, Any]:
+    ctx.actor.require(Permission.READ_STAFF_VIEWS)
+    return {"overdue": [{"proposal_id": p.id, "number": p.number, "title": p.title, "department": name,
+                         "round": a.round, "due_at": a.due_at.isoformat() if a.due_at else None}
+                        for p, a, name in _overdue(ctx, congress_id)]}
+
+
+def proposal_stats(ctx: Context, congress_id: int) -> dict[str, Any]:
+    """Counts by category × status × group, 办复率, 满意率, overdue — public figures."""
+    rows = ctx.session.execute(sa.select(Proposal.category, Proposal.status, Group.name)
+                               .join(Group, Group.id == Proposal.group_id)
+                               .where(Proposal.congress_id == congress_id, Proposal.status.in_(PUBLIC_STATUSES))).all()
+    cells = Counter((c or "未分类", s, g) for c, s, g in rows)
+    cases = [r for r in rows if r[1] in CASE_STATUSES]
+    answered = [r for r in cases if r[1] in (ProposalStatus.REPLIED, ProposalStatus.CLOSED)]
+    ratings = Counter(ctx.session.scalars(sa.select(Rating.rating).join(Proposal, Proposal.id == Rating.proposal_id)
+                                          .where(Proposal.congress_id == congress_id)))
+    rated = sum(ratings.values())
+    overdue = len(_overdue(ctx, congress_id))
+    return {
+        "total": len(rows),
+        "cells": [{"category": c, "status": s, "group": g, "count": n} for (c, s, g), n in sorted(cells.items())],
+        "by_category": dict(Counter(c or "未分类" for c, _s, _g in rows)),
+        "by_status": dict(Counter(s for _c, s, _g in rows)),
+        "by_group": dict(Counter(g for _c, _s, g in rows)),
+        "cases": len(cases), "answered": len(answered),
+        "answered_rate": round(len(answered) / len(cases), 4) if cases else None,  # 办复率
+        "ratings": dict(ratings),
+        "satisfaction_rate": round((ratings["满意"] + ratings["基本满意"]) / rated, 4) if rated else None,  # 满意率
+        "overdue": overdue,
+    }
+
+
+def delegate_directory(ctx: Context, congress_id: int, query: str) -> dict[str, Any]:
+    """For inviting co-signers: voting delegates by 工号 or name (names and groups only)."""
+    from congress.db.models import Delegate
+
+    if ctx.actor.role not in (Role.DELEGATE, Role.STAFF):
+        raise DomainError("forbidden", "只有代表和工作人员可以查找代表")
+    like = f"%{query.strip()}%"
+    rows = ctx.session.execute(sa.select(Delegate.employee_id, Delegate.name, Group.name)
+                               .join(Group, Group.id == Delegate.group_id)
+                               .where(Delegate.congress_id == congress_id, Delegate.is_active,
+                                      Delegate.delegate_type == "正式代表",
+                                      sa.or_(Delegate.employee_id.like(like), Delegate.name.like(like)))
+                               .order_by(Delegate.employee_id).limit(20)).all()
+    return {"delegates": [{"employee_id": e, "name": n, "group": g} for e, n, g in rows]}
+
+
+register(
+    Command("proposal_board", proposal_board, (Param("query", str, False), Param("category", str, False),
+            Param("status", str, False), Param("group_id", int, False), Param("limit", int, False)),
+            "提案公开栏（任何人可看）", writes=False),
+    Command("proposal_detail", proposal_detail, (Param("proposal_id", int),), "提案详情与办理过程", writes=False),
+    Command("triage", triage, (Param("status", str, False),), "待审查提案（含类别建议与相似提案）", writes=False),
+    Command("similar_proposals", similar_proposals, (Param("proposal_id", int),), "相似提案", writes=False),
+    Command("department_cases", department_cases, (), "本部门承办的提案", writes=False),
+    Command("overdue_cases", overdue_cases, (), "超期未答复的提案", writes=False),
+    Command("proposal_stats", proposal_stats, (), "提案统计", writes=False),
+    Command("delegate_directory", delegate_directory, (Param("query", str),), "查找代表（邀请附议）", writes=False),
+)

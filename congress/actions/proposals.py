@@ -1,0 +1,235 @@
+"""Filing proposals (提案网上建): drafts, co-signers (附议), submission, the leader's pre-review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.actions.base import Context
+from congress.commands import Command, Param, register
+from congress.db.models import Congress, Cosignature, Delegate, Group, Proposal
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Audience
+from congress.domain.proposals import ProposalStatus, Verb, check_filing_text, next_status
+from congress.domain.rules import CongressRules
+from congress.permissions import Permission
+
+
+def proposal_json(session: Session, proposal: Proposal, *, private: bool = False) -> dict[str, Any]:
+    """What anyone may see of a proposal (names, never other personal details); `private` adds
+    what only its proposer, co-signers and staff see."""
+    proposer = session.get(Delegate, proposal.proposer_id)
+    group = session.get(Group, proposal.group_id)
+    cosigners = session.execute(sa.select(Cosignature.status, Delegate.name, Delegate.employee_id, Delegate.id)
+                                .join(Delegate, Cosignature.delegate_id == Delegate.id)
+                                .where(Cosignature.proposal_id == proposal.id).order_by(Cosignature.id)).all()
+    data: dict[str, Any] = {
+        "id": proposal.id, "number": proposal.number, "title": proposal.title, "reason": proposal.reason,
+        "suggestion": proposal.suggestion, "status": proposal.status,
+        "status_label": ProposalStatus(proposal.status).label, "category": proposal.category,
+        "group_id": proposal.group_id, "group": group.name if group else "",
+        "proposer": proposer.name if proposer else "", "proposer_id": proposal.proposer_id,
+        "cosigners": [name for status, name, _e, _i in cosigners if status == "accepted"],
+        "is_key": proposal.is_key, "is_between_sessions": proposal.is_between_sessions,
+        "merged_into_id": proposal.merged_into_id, "award_level": proposal.award_level,
+        "suggested_department": proposal.suggested_department,
+        "submitted_at": proposal.submitted_at.isoformat() if proposal.submitted_at else None,
+    }
+    if private:
+        data["invitations"] = [{"delegate_id": i, "employee_id": e, "name": n, "status": s}
+                               for s, n, e, i in cosigners]
+        data["suggested_category"] = proposal.suggested_category
+        data["category_confidence"] = proposal.category_confidence
+    return data
+
+
+def _own_draft(ctx: Context, congress_id: int, proposal_id: int) -> Proposal:
+    proposal = ctx.get(Proposal, proposal_id, "提案")
+    if proposal.congress_id != congress_id or proposal.proposer_id != ctx.actor.delegate_id:
+        raise DomainError("not_yours", "只有提案人本人可以修改或提交这份提案")
+    if proposal.status != ProposalStatus.DRAFT:
+        raise DomainError("bad_proposal_state", f"提案当前为“{ProposalStatus(proposal.status).label}”，不能再修改")
+    return proposal
+
+
+def _tell_people(ctx: Context, congress_id: int, proposal: Proposal, type: str, payload: dict[str, Any]) -> None:
+    """The proposer and every accepted co-signer (and those of merged proposals) are told."""
+    for delegate_id in case_people(ctx.session, proposal):
+        ctx.emit(congress_id, type, payload, Audience.DELEGATE, delegate_id)
+
+
+def case_people(session: Session, proposal: Proposal) -> list[int]:
+    """Everyone credited on a case: its proposer and co-signers, and those of proposals merged into it."""
+    ids = [proposal.id, *session.scalars(sa.select(Proposal.id).where(Proposal.merged_into_id == proposal.id))]
+    people: list[int] = []
+    for pid in ids:
+        p = session.get(Proposal, pid)
+        assert p is not None
+        people.append(p.proposer_id)
+        people.extend(session.scalars(sa.select(Cosignature.delegate_id).where(
+            Cosignature.proposal_id == pid, Cosignature.status == "accepted").order_by(Cosignature.id)))
+    return list(dict.fromkeys(people))
+
+
+def draft_proposal(ctx: Context, congress_id: int, title: str, reason: str, suggestion: str,
+                   suggested_department: str | None = None) -> dict[str, Any]:
+    ctx.actor.require(Permission.FILE_PROPOSAL)
+    check_filing_text(title, reason, suggestion)
+    delegate = ctx.get(Delegate, ctx.actor.delegate_id, "代表")
+    if delegate.congress_id != congress_id:
+        raise DomainError("other_congress", "您不是本次职代会的代表")
+    proposal = Proposal(congress_id=congress_id, proposer_id=delegate.id, group_id=delegate.group_id,
+                        title=title.strip(), reason=reason.strip(), suggestion=suggestion.strip(),
+                        suggested_department=(suggested_department or "").strip() or None, created_at=ctx.now)
+    ctx.session.add(proposal)
+    ctx.session.flush()
+    data = proposal_json(ctx.session, proposal, private=True)
+    ctx.emit(congress_id, "proposal.drafted", data, Audience.DELEGATE, delegate.id)
+    return data
+
+
+def edit_proposal(ctx: Context, congress_id: int, proposal_id: int, title: str, reason: str, suggestion: str,
+                  suggested_department: str | None = None) -> dict[str, Any]:
+    ctx.actor.require(Permission.FILE_PROPOSAL)
+    proposal = _own_draft(ctx, congress_id, proposal_id)
+    check_filing_text(title, reason, suggestion)
+    proposal.title, proposal.reason, proposal.suggestion = title.strip(), reason.strip(), suggestion.strip()
+    proposal.suggested_department = (suggested_department or "").strip() or None
+    data = proposal_json(ctx.session, proposal, private=True)
+    ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
+    return data
+
+
+def invite_cosigners(ctx: Context, congress_id: int, proposal_id: int, employee_ids: list[Any]) -> dict[str, Any]:
+    """The proposer invites co-signers from the delegate list; each accepts or declines."""
+    ctx.actor.require(Permission.FILE_PROPOSAL)
+    proposal = _own_draft(ctx, congress_id, proposal_id)
+    for employee_id in employee_ids:
+        invitee = ctx.session.scalar(sa.select(Delegate).where(
+            Delegate.congress_id == congress_id, Delegate.employee_id == str(employee_id), Delegate.is_active))
+        if invitee is None:
+            raise DomainError("not_found", f"本次职代会没有工号为 {employee_id} 的代表")
+        if not invitee.is_voting:
+            raise DomainError("not_voting_delegate", f"{invitee.name} 不是正式代表，不能附议")
+        if invitee.id == proposal.proposer_id:
+            raise DomainError("bad_field", "提案人不能附议自己的提案")
+        existing = ctx.session.scalar(sa.select(Cosignature).where(
+            Cosignature.proposal_id == proposal.id, Cosignature.delegate_id == invitee.id))
+        if existing is not None and existing.status != "declined":
+            continue
+        if existing is None:
+            existing = Cosignature(proposal_id=proposal.id, delegate_id=invitee.id, created_at=ctx.now)
+            ctx.session.add(existing)
+        existing.status, existing.answered_at = "invited", None
+        ctx.session.flush()
+        ctx.emit(congress_id, "cosign.invited", {"proposal_id": proposal.id, "title": proposal.title,
+                                                 "proposer": ctx.actor.name}, Audience.DELEGATE, invitee.id)
+    data = proposal_json(ctx.session, proposal, private=True)
+    ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
+    return data
+
+
+def answer_cosign(ctx: Context, congress_id: int, proposal_id: int, accept: bool) -> dict[str, Any]:
+    """Accept or decline an invitation — or co-sign a draft one found (accept without invitation)."""
+    ctx.actor.require(Permission.COSIGN_PROPOSAL)
+    proposal = ctx.get(Proposal, proposal_id, "提案")
+    if proposal.congress_id != congress_id:
+        raise DomainError("not_found", f"找不到提案（编号 {proposal_id}）")
+    if proposal.proposer_id == ctx.actor.delegate_id:
+        raise DomainError("bad_field", "提案人不能附议自己的提案")
+    if proposal.status != ProposalStatus.DRAFT:
+        raise DomainError("bad_proposal_state", "提案已提交，附议已截止")
+    row = ctx.session.scalar(sa.select(Cosignature).where(Cosignature.proposal_id == proposal.id,
+                                                          Cosignature.delegate_id == ctx.actor.delegate_id))
+    if row is None:
+        if not accept:
+            raise DomainError("not_invited", "您没有收到这份提案的附议邀请")
+        row = Cosignature(proposal_id=proposal.id, delegate_id=ctx.actor.delegate_id, created_at=ctx.now)
+        ctx.session.add(row)
+    row.status, row.answered_at = ("accepted" if accept else "declined"), ctx.now
+    ctx.session.flush()
+    data = proposal_json(ctx.session, proposal, private=True)
+    ctx.emit(congress_id, "cosign.answered", {"proposal_id": proposal.id, "name": ctx.actor.name,
+                                              "accepted": accept}, Audience.DELEGATE, proposal.proposer_id)
+    ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
+    return {"proposal_id": proposal.id, "accepted": accept}
+
+
+def submit_proposal(ctx: Context, congress_id: int, proposal_id: int) -> dict[str, Any]:
+    """Submission needs N accepted co-signers and falls inside the filing window (else 平时提案 or refused)."""
+    ctx.actor.require(Permission.FILE_PROPOSAL)
+    proposal = _own_draft(ctx, congress_id, proposal_id)
+    congress = ctx.get(Congress, congress_id, "职代会")
+    rules = CongressRules.from_json(congress.rules)
+    accepted = ctx.session.scalar(sa.select(sa.func.count()).select_from(Cosignature).where(
+        Cosignature.proposal_id == proposal.id, Cosignature.status == "accepted")) or 0
+    if accepted < rules.cosigners_required:
+        raise DomainError("too_few_cosigners",
+                          f"提案需要至少 {rules.cosigners_required} 名代表附议，目前 {accepted} 名已同意")
+    if congress.filing_opens_at and ctx.now < congress.filing_opens_at:
+        raise DomainError("filing_not_open", "提案征集尚未开始")
+    if congress.filing_closes_at and ctx.now >= congress.filing_closes_at:
+        if rules.late_proposals == "refuse":
+            raise DomainError("filing_closed", "提案征集已截止")
+        proposal.is_between_sessions = True  # 平时提案
+    verb = Verb.SUBMIT_FOR_PRE_REVIEW if proposal.group_id in rules.leader_pre_review_groups else Verb.SUBMIT
+    proposal.status = next_status(proposal.status, verb).value
+    proposal.submitted_at = ctx.now
+    if proposal.status == ProposalStatus.SUBMITTED:
+        _enter_review(ctx, congress_id, proposal)
+    data = proposal_json(ctx.session, proposal, private=True)
+    ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
+    if proposal.status == ProposalStatus.PRE_REVIEW:
+        ctx.emit(congress_id, "proposal.pre_review_requested", {"proposal_id": proposal.id, "title": proposal.title},
+                 Audience.GROUP, proposal.group_id)
+    return data
+
+
+def _enter_review(ctx: Context, congress_id: int, proposal: Proposal) -> None:
+    """On reaching the committee: a number, a suggested category, a public board entry."""
+    from congress.actions.casework import suggest_category
+
+    last = ctx.session.scalar(sa.select(sa.func.max(Proposal.number)).where(Proposal.congress_id == congress_id))
+    proposal.number = (last or 0) + 1
+    suggestion = suggest_category(ctx.session, proposal)
+    proposal.suggested_category, proposal.category_confidence = suggestion.category, suggestion.confidence
+    ctx.session.flush()
+    ctx.emit(congress_id, "proposal.submitted", proposal_json(ctx.session, proposal))
+    ctx.emit(congress_id, "proposal.category_suggested", {"proposal_id": proposal.id,
+             "category": suggestion.category, "confidence": suggestion.confidence}, Audience.STAFF)
+
+
+def pre_review(ctx: Context, congress_id: int, proposal_id: int, approve: bool, note: str | None = None
+               ) -> dict[str, Any]:
+    """团长初审: the group's leader passes the proposal to the committee or returns it to the proposer."""
+    proposal = ctx.get(Proposal, proposal_id, "提案")
+    ctx.actor.require(Permission.PRE_REVIEW_PROPOSAL, group_id=proposal.group_id)
+    if proposal.congress_id != congress_id:
+        raise DomainError("not_found", f"找不到提案（编号 {proposal_id}）")
+    if not approve and not (note or "").strip():
+        raise DomainError("reason_required", "退回修改须写明意见")
+    proposal.status = next_status(proposal.status, Verb.APPROVE if approve else Verb.RETURN).value
+    if approve:
+        _enter_review(ctx, congress_id, proposal)
+    payload = {"proposal_id": proposal.id, "approved": approve, "note": (note or "").strip() or None}
+    ctx.emit(congress_id, "proposal.pre_reviewed", payload, Audience.GROUP, proposal.group_id)
+    ctx.emit(congress_id, "proposal.edited", proposal_json(ctx.session, proposal, private=True),
+             Audience.DELEGATE, proposal.proposer_id)
+    return payload
+
+
+register(
+    Command("draft_proposal", draft_proposal, (Param("title", str), Param("reason", str, doc="案由"),
+            Param("suggestion", str, doc="建议和措施"), Param("suggested_department", str, False)), "起草提案"),
+    Command("edit_proposal", edit_proposal, (Param("proposal_id", int), Param("title", str), Param("reason", str),
+            Param("suggestion", str), Param("suggested_department", str, False)), "修改提案草稿"),
+    Command("invite_cosigners", invite_cosigners, (Param("proposal_id", int), Param("employee_ids", list)),
+            "邀请代表附议"),
+    Command("answer_cosign", answer_cosign, (Param("proposal_id", int), Param("accept", bool)),
+            "同意或谢绝附议（未受邀也可主动附议）"),
+    Command("submit_proposal", submit_proposal, (Param("proposal_id", int),), "提交提案"),
+    Command("pre_review", pre_review, (Param("proposal_id", int), Param("approve", bool), Param("note", str, False)),
+            "团长初审"),
+)

@@ -1,0 +1,124 @@
+"""The proposal (提案) state machine and its words: pure, no I/O.
+
+draft ─submit→ pre_review ─approve→ submitted          (团长初审, when the group is set to it)
+draft ─submit→ submitted
+pre_review ─return→ draft
+submitted ─register→ registered (立案) ─assign→ assigned ─reply→ replied ─rate(满意/基本满意)→ closed
+submitted ─merge→ merged (合并立案: answered through the case it joined)
+submitted ─forward→ forwarded (转为意见建议) ─assign→ assigned …   (answered, not counted as a proposal)
+submitted ─reject→ rejected (不予立案, with a written reason)
+submitted ─to_agenda→ to_agenda (转为议案)
+replied ─rate(不满意)→ assigned (another round; earlier rounds are kept)
+assigned ─misassigned→ registered (the department says it is not theirs: staff reassign)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from congress.domain.errors import DomainError
+
+
+class ProposalStatus(StrEnum):
+    DRAFT = "draft"
+    PRE_REVIEW = "pre_review"
+    SUBMITTED = "submitted"
+    REGISTERED = "registered"
+    MERGED = "merged"
+    FORWARDED = "forwarded"
+    REJECTED = "rejected"
+    TO_AGENDA = "to_agenda"
+    ASSIGNED = "assigned"
+    REPLIED = "replied"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    ProposalStatus.DRAFT: "草稿",
+    ProposalStatus.PRE_REVIEW: "团长初审中",
+    ProposalStatus.SUBMITTED: "待审查",
+    ProposalStatus.REGISTERED: "已立案",
+    ProposalStatus.MERGED: "合并立案",
+    ProposalStatus.FORWARDED: "转为意见建议",
+    ProposalStatus.REJECTED: "不予立案",
+    ProposalStatus.TO_AGENDA: "转为议案",
+    ProposalStatus.ASSIGNED: "办理中",
+    ProposalStatus.REPLIED: "已答复",
+    ProposalStatus.CLOSED: "已办结",
+}
+
+
+class Verb(StrEnum):
+    SUBMIT = "submit"
+    SUBMIT_FOR_PRE_REVIEW = "submit_for_pre_review"
+    APPROVE = "approve"
+    RETURN = "return"
+    REGISTER = "register"
+    MERGE = "merge"
+    FORWARD = "forward"
+    REJECT = "reject"
+    TO_AGENDA = "to_agenda"
+    ASSIGN = "assign"
+    REPLY = "reply"
+    SATISFIED = "satisfied"
+    DISSATISFIED = "dissatisfied"
+    MISASSIGNED = "misassigned"
+
+
+S, V = ProposalStatus, Verb
+TRANSITIONS: dict[tuple[ProposalStatus, Verb], ProposalStatus] = {
+    (S.DRAFT, V.SUBMIT): S.SUBMITTED,
+    (S.DRAFT, V.SUBMIT_FOR_PRE_REVIEW): S.PRE_REVIEW,
+    (S.PRE_REVIEW, V.APPROVE): S.SUBMITTED,
+    (S.PRE_REVIEW, V.RETURN): S.DRAFT,
+    (S.SUBMITTED, V.REGISTER): S.REGISTERED,
+    (S.SUBMITTED, V.MERGE): S.MERGED,
+    (S.SUBMITTED, V.FORWARD): S.FORWARDED,
+    (S.SUBMITTED, V.REJECT): S.REJECTED,
+    (S.SUBMITTED, V.TO_AGENDA): S.TO_AGENDA,
+    (S.REGISTERED, V.ASSIGN): S.ASSIGNED,
+    (S.FORWARDED, V.ASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, V.REPLY): S.REPLIED,
+    (S.ASSIGNED, V.MISASSIGNED): S.REGISTERED,
+    (S.REPLIED, V.SATISFIED): S.CLOSED,
+    (S.REPLIED, V.DISSATISFIED): S.ASSIGNED,
+}
+
+VERB_LABELS = {
+    V.SUBMIT: "提交", V.SUBMIT_FOR_PRE_REVIEW: "提交团长初审", V.APPROVE: "初审通过", V.RETURN: "退回修改",
+    V.REGISTER: "立案", V.MERGE: "合并立案", V.FORWARD: "转为意见建议", V.REJECT: "不予立案",
+    V.TO_AGENDA: "转为议案", V.ASSIGN: "交办", V.REPLY: "答复", V.SATISFIED: "满意度测评",
+    V.DISSATISFIED: "不满意退回重办", V.MISASSIGNED: "退回重新交办",
+}
+
+# 立案审查 decisions and the verb each one takes
+DECISIONS: dict[str, Verb] = {"立案": V.REGISTER, "合并立案": V.MERGE, "转为意见建议": V.FORWARD,
+                              "不予立案": V.REJECT, "转为议案": V.TO_AGENDA}
+REPLY_CLASSES = {"A": "已解决或基本解决", "B": "正在解决或列入计划", "C": "因条件限制需以后解决", "D": "留作参考"}
+RATINGS = ("满意", "基本满意", "不满意")
+AWARD_LEVELS = ("一等奖", "二等奖", "三等奖", "优秀奖")
+# Statuses that count as a proposal case (立案) in 办复率: forwarded suggestions are answered but not counted
+CASE_STATUSES = frozenset({S.REGISTERED, S.ASSIGNED, S.REPLIED, S.CLOSED})
+
+
+def next_status(status: str, verb: Verb) -> ProposalStatus:
+    """The status after `verb`, or a DomainError saying why the step is not possible now."""
+    current = ProposalStatus(status)
+    after = TRANSITIONS.get((current, verb))
+    if after is None:
+        raise DomainError("bad_proposal_state",
+                          f"提案当前为“{current.label}”，不能进行“{VERB_LABELS[verb]}”")
+    return after
+
+
+def check_filing_text(title: str, reason: str, suggestion: str) -> None:
+    """一事一案: a title and both parts, within sensible lengths."""
+    for value, name, limit in ((title, "案名", 100), (reason, "案由", 3000), (suggestion, "建议和措施", 3000)):
+        if not value.strip():
+            raise DomainError("bad_field", f"{name}不能为空")
+        if len(value) > limit:
+            raise DomainError("bad_field", f"{name}不能超过 {limit} 字")
