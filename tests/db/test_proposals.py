@@ -1,0 +1,229 @@
+"""Proposal rules on both databases: co-signers, the filing window, transitions, merging, rounds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from congress.actions.base import Context
+from congress.actions.casework import assign_proposal, decide_proposal, rate_reply, reply_proposal
+from congress.actions.proposal_views import proposal_board, proposal_detail, proposal_stats, triage
+from congress.actions.proposals import (
+    answer_cosign,
+    case_people,
+    draft_proposal,
+    invite_cosigners,
+    pre_review,
+    submit_proposal,
+)
+from congress.actions.setup import set_rules
+from congress.auth import actor_for_session, observer_actor
+from congress.db.models import Account, Assignment, Congress, Proposal, Reply, SignInSession
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Role
+from congress.permissions import Actor
+from congress.service import system_clock
+from tests.story import SETUP, build_story
+
+
+def as_delegate(d) -> Actor:  # type: ignore[no-untyped-def]
+    return Actor(role=Role.DELEGATE, name=d.name, congress_id=d.congress_id, delegate_id=d.id, group_id=d.group_id,
+                 is_group_leader=d.is_group_leader, is_voting=d.is_voting)
+
+
+def department(session, name: str = "人力资源部") -> Actor:  # type: ignore[no-untyped-def]
+    account = session.scalar(sa.select(Account).where(Account.display_name == name))
+    actor = actor_for_session(session, SignInSession(role="department", account_id=account.id))
+    assert actor is not None
+    return actor
+
+
+@pytest.fixture
+def story(db):  # type: ignore[no-untyped-def]
+    return build_story(db, with_codes=False)
+
+
+def act(db, actor, fn, *args, now=None, **kwargs):  # type: ignore[no-untyped-def]
+    with db.write() as session:
+        return fn(Context(session, actor, now or system_clock()), *args, **kwargs)
+
+
+def file(db, story, proposer, cosigners, *, accept=True, title="关于夜班食堂供应热饭的建议"):  # type: ignore[no-untyped-def]
+    p = act(db, as_delegate(proposer), draft_proposal, story.congress_id, title,
+            "夜班职工凌晨下班时食堂已关门，只能吃泡面。", "建议食堂为夜班提供热饭或夜宵窗口。")
+    act(db, as_delegate(proposer), invite_cosigners, story.congress_id, p["id"], [c.employee_id for c in cosigners])
+    if accept:
+        for c in cosigners:
+            act(db, as_delegate(c), answer_cosign, story.congress_id, p["id"], True)
+    return p
+
+
+def test_submission_needs_the_congress_number_of_cosigners(db, story):
+    proposer, *others = story.voting()[:4]
+    p = file(db, story, proposer, others[:1])
+    with pytest.raises(DomainError) as refused:
+        act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    assert refused.value.code == "too_few_cosigners" and "至少 2 名" in refused.value.message
+    act(db, as_delegate(others[1]), answer_cosign, story.congress_id, p["id"], True)  # co-signs unasked
+    submitted = act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    assert submitted["status"] == "submitted" and submitted["number"] == 1
+    assert submitted["suggested_category"] == "生活福利" and 0 < submitted["category_confidence"] <= 1
+
+
+def test_a_declined_invitation_does_not_count(db, story):
+    proposer, a, b = story.voting()[:3]
+    p = file(db, story, proposer, [a, b], accept=False)
+    act(db, as_delegate(a), answer_cosign, story.congress_id, p["id"], True)
+    act(db, as_delegate(b), answer_cosign, story.congress_id, p["id"], False)
+    with pytest.raises(DomainError, match="目前 1 名已同意"):
+        act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+
+
+def test_non_voting_delegates_can_neither_propose_nor_cosign(db, story):
+    guest = next(d for d in story.delegates if not d.is_voting)
+    with pytest.raises(DomainError) as refused:
+        act(db, as_delegate(guest), draft_proposal, story.congress_id, "标题", "案由", "建议")
+    assert refused.value.code == "not_voting_delegate"
+    proposer = story.voting()[0]
+    p = act(db, as_delegate(proposer), draft_proposal, story.congress_id, "标题", "案由", "建议")
+    with pytest.raises(DomainError, match="不是正式代表"):
+        act(db, as_delegate(proposer), invite_cosigners, story.congress_id, p["id"], [guest.employee_id])
+
+
+def test_late_proposal_becomes_between_sessions_or_is_refused_by_setting(db, story):
+    proposer, *others = story.voting()[:3]
+    with db.write() as session:
+        session.get(Congress, story.congress_id).filing_closes_at = system_clock() - timedelta(hours=1)
+    p = file(db, story, proposer, others)
+    late = act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    assert late["is_between_sessions"] is True
+    act(db, SETUP, set_rules, story.congress_id, {"late_proposals": "refuse"})
+    q = file(db, story, proposer, others, title="第二件")
+    with pytest.raises(DomainError) as refused:
+        act(db, as_delegate(proposer), submit_proposal, story.congress_id, q["id"])
+    assert refused.value.code == "filing_closed"
+
+
+def test_leader_pre_review_comes_before_the_committee(db, story):
+    proposer, *others = story.voting(story.voting()[0].group_id)[:3]
+    act(db, SETUP, set_rules, story.congress_id, {"leader_pre_review_groups": [proposer.group_id]})
+    p = file(db, story, proposer, others)
+    held = act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    assert held["status"] == "pre_review" and held["number"] is None
+    leader = story.leader(proposer.group_id)
+    with pytest.raises(DomainError) as refused:  # someone else's leader cannot pass it
+        other_leader = next(d for d in story.delegates if d.is_group_leader and d.group_id != proposer.group_id)
+        act(db, as_delegate(other_leader), pre_review, story.congress_id, p["id"], True)
+    assert refused.value.code == "other_group"
+    with pytest.raises(DomainError, match="须写明意见"):
+        act(db, as_delegate(leader), pre_review, story.congress_id, p["id"], False)
+    act(db, as_delegate(leader), pre_review, story.congress_id, p["id"], True)
+    with db.read() as session:
+        assert session.get(Proposal, p["id"]).status == "submitted"
+
+
+def test_invalid_transitions_are_refused_with_the_current_state_in_words(db, story):
+    proposer, *others = story.voting()[:3]
+    p = file(db, story, proposer, others)
+    with pytest.raises(DomainError) as refused:  # a draft cannot be assigned
+        act(db, SETUP, assign_proposal, story.congress_id, p["id"], "人力资源部")
+    assert refused.value.code == "bad_proposal_state" and "草稿" in refused.value.message
+    act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    with pytest.raises(DomainError, match="必须写明理由"):
+        act(db, SETUP, decide_proposal, story.congress_id, p["id"], "不予立案")
+    act(db, SETUP, decide_proposal, story.congress_id, p["id"], "不予立案", reason="不属于职代会提案范围")
+    with pytest.raises(DomainError, match="不予立案"):
+        act(db, SETUP, decide_proposal, story.congress_id, p["id"], "立案")
+
+
+def test_merge_keeps_every_proposer_and_cosigner_credited_and_told(db, story):
+    group = story.voting()[0].group_id
+    a, b, c, d, e, f = story.voting(group)[:6]
+    original = file(db, story, a, [b, c])
+    duplicate = file(db, story, d, [e, f], title="给夜班弄点夜宵")
+    for p, who in ((original, a), (duplicate, d)):
+        act(db, as_delegate(who), submit_proposal, story.congress_id, p["id"])
+    act(db, SETUP, decide_proposal, story.congress_id, original["id"], "立案")
+    act(db, SETUP, decide_proposal, story.congress_id, duplicate["id"], "合并立案", merge_into_id=original["id"])
+    with db.read() as session:
+        people = case_people(session, session.get(Proposal, original["id"]))
+        assert set(people) == {x.id for x in (a, b, c, d, e, f)}
+    act(db, SETUP, assign_proposal, story.congress_id, original["id"], "人力资源部")
+    with db.write() as session:
+        ctx = Context(session, department(session), system_clock())
+        reply_proposal(ctx, story.congress_id, original["id"], "A", "已在夜班时段开设热饭窗口，供应到凌晨两点。")
+        told = {e.audience_id for e in ctx.events if e.type == "proposal.reply_told"}
+    assert told == {x.id for x in (a, b, c, d, e, f)}  # the merged proposer and co-signers hear too
+    with db.read() as session:
+        detail = proposal_detail(Context(session, observer_actor(story.congress_id), system_clock()),
+                                 story.congress_id, original["id"])
+    assert [m["proposer"] for m in detail["merged"]] == [d.name]
+
+
+def test_dissatisfied_rating_opens_a_new_round_and_keeps_the_old(db, story):
+    proposer, *others = story.voting()[:3]
+    p = file(db, story, proposer, others)
+    act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    act(db, SETUP, decide_proposal, story.congress_id, p["id"], "立案")
+    act(db, SETUP, assign_proposal, story.congress_id, p["id"], "人力资源部",
+        due_at=(system_clock() + timedelta(days=10)).isoformat())
+    with db.write() as session:
+        reply_proposal(Context(session, department(session), system_clock()), story.congress_id, p["id"], "C",
+                       "受条件限制，暂时无法实施，待条件具备后安排。")
+    with pytest.raises(DomainError, match="写明原因"):
+        act(db, as_delegate(proposer), rate_reply, story.congress_id, p["id"], "不满意")
+    with pytest.raises(DomainError) as refused:  # only the proposer rates
+        act(db, as_delegate(others[0]), rate_reply, story.congress_id, p["id"], "满意")
+    assert refused.value.code == "not_yours"
+    act(db, as_delegate(proposer), rate_reply, story.congress_id, p["id"], "不满意", "没有解决实际问题")
+    with db.read() as session:
+        assert session.get(Proposal, p["id"]).status == "assigned"
+        assert session.scalars(sa.select(Assignment.round).where(Assignment.proposal_id == p["id"])
+                               .order_by(Assignment.round)).all() == [1, 2]
+    with db.write() as session:
+        reply_proposal(Context(session, department(session), system_clock()), story.congress_id, p["id"], "A",
+                       "第二轮：已协调资金，本月完成改造。")
+    act(db, as_delegate(proposer), rate_reply, story.congress_id, p["id"], "满意")
+    with db.read() as session:
+        replies = session.scalars(sa.select(Reply).where(Reply.proposal_id == p["id"]).order_by(Reply.round)).all()
+        assert [(r.round, r.reply_class) for r in replies] == [(1, "C"), (2, "A")]
+        assert session.get(Proposal, p["id"]).status == "closed"
+
+
+def test_a_department_replies_only_to_its_own_cases(db, story):
+    proposer, *others = story.voting()[:3]
+    p = file(db, story, proposer, others)
+    act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    act(db, SETUP, decide_proposal, story.congress_id, p["id"], "立案")
+    from congress.actions.accounts import add_department
+
+    act(db, SETUP, add_department, "安全环保部")
+    act(db, SETUP, assign_proposal, story.congress_id, p["id"], "安全环保部")
+    with db.write() as session, pytest.raises(DomainError) as refused:
+        reply_proposal(Context(session, department(session, "人力资源部"), system_clock()), story.congress_id,
+                       p["id"], "A", "这不是我们的案子但我们想答复。")
+    assert refused.value.code == "not_assigned"
+
+
+def test_board_shows_names_only_and_no_drafts_and_stats_add_up(db, story):
+    proposer, *others = story.voting()[:3]
+    draft = file(db, story, proposer, others, accept=False, title="草稿提案")
+    p = file(db, story, proposer, others)
+    act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    act(db, SETUP, decide_proposal, story.congress_id, p["id"], "立案")
+    with db.read() as session:
+        board = proposal_board(Context(session, observer_actor(story.congress_id), system_clock()),
+                               story.congress_id, query="热饭")
+        stats = proposal_stats(Context(session, observer_actor(story.congress_id), system_clock()), story.congress_id)
+        with pytest.raises(DomainError):
+            proposal_detail(Context(session, observer_actor(story.congress_id), system_clock()),
+                            story.congress_id, draft["id"])
+        queue = triage(Context(session, SETUP, system_clock()), story.congress_id, "registered")
+    assert [e["id"] for e in board["proposals"]] == [p["id"]]
+    entry = board["proposals"][0]
+    assert entry["proposer"] == proposer.name and "employee_id" not in str(entry) and "invitations" not in entry
+    assert stats["total"] == 1 and stats["cases"] == 1 and stats["answered_rate"] == 0
+    assert sum(c["count"] for c in stats["cells"]) == stats["total"]
+    assert queue["proposals"][0]["suggested_category"]
