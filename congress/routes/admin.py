@@ -1,0 +1,62 @@
+"""Staff HTTP endpoints outside the command table: creating a congress and issuing access codes.
+(Codes are returned once, in this response, and stored only as hashes.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from congress.actions.accounts import issue_codes
+from congress.actions.base import Context
+from congress.actions.setup import create_congress
+from congress.domain.errors import DomainError
+from congress.routes.api import _actor, _json, _service, error_response
+
+
+async def new_congress(request: Request) -> Response:
+    """POST /api/congresses {name, groups: [...], is_rehearsal?}"""
+    try:
+        actor = await _actor(request, writing=True)
+        body = await _json(request)
+        groups = body.get("groups")
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            raise DomainError("bad_field", "groups 应为代表团(组)名称的列表")
+
+        def create(ctx: Context) -> dict[str, Any]:
+            congress = create_congress(ctx, str(body.get("name", "")), groups,
+                                       is_rehearsal=bool(body.get("is_rehearsal", False)))
+            return {"id": congress.id, "name": congress.name, "is_rehearsal": congress.is_rehearsal,
+                    "groups": [{"id": g.id, "name": g.name} for g in congress.groups]}
+
+        return JSONResponse({"result": await _service(request).run_direct(actor, create)}, status_code=201)
+    except DomainError as error:
+        return error_response(error)
+
+
+async def codes(request: Request) -> Response:
+    """POST /api/congresses/{id}/codes {employee_ids?: [...], only_missing?: bool} → the codes, once."""
+    congress_id = int(request.path_params["congress_id"])
+    try:
+        actor = await _actor(request, writing=True)
+        body = await _json(request)
+        ids = body.get("employee_ids")
+        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+            raise DomainError("bad_field", "employee_ids 应为工号列表")
+
+        def issue(ctx: Context) -> dict[str, Any]:
+            return {"codes": issue_codes(ctx, congress_id, ids, only_missing=bool(body.get("only_missing")))}
+
+        response = JSONResponse({"result": await _service(request).run_direct(actor, issue)})
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    except DomainError as error:
+        return error_response(error)
+
+
+routes = [
+    Route("/api/congresses", new_congress, methods=["POST"]),
+    Route("/api/congresses/{congress_id:int}/codes", codes, methods=["POST"]),
+]
