@@ -22,7 +22,7 @@ from congress.domain.kinds import Role, VoteStatus
 from congress.live.backplane import make_backplane
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
 from congress.permissions import Actor
-from congress.routes import api, pages
+from congress.routes import admin, api, attachments, pages
 from congress.routes.ws import live_endpoint
 from congress.service import Clock, Service, system_clock
 from congress.settings import Settings
@@ -141,6 +141,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             db.dispose()
 
     routes = [
+        *admin.routes,
+        *attachments.routes,
         *api.routes,
         WebSocketRoute("/ws", live_endpoint),
         *pages.routes,

@@ -7,9 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from congress.actions.attachments import attachment_json
 from congress.actions.base import Context
 from congress.commands import Command, Param, register
-from congress.db.models import Congress, Cosignature, Delegate, Group, Proposal
+from congress.db.models import Congress, Cosignature, Delegate, Group, Proposal, ProposalAttachment
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.proposals import ProposalStatus, Verb, check_filing_text, next_status
@@ -38,6 +39,9 @@ def proposal_json(session: Session, proposal: Proposal, *, private: bool = False
         "submitted_at": proposal.submitted_at.isoformat() if proposal.submitted_at else None,
     }
     if private:
+        data["attachments"] = [attachment_json(a) for a in session.scalars(
+            sa.select(ProposalAttachment).where(ProposalAttachment.proposal_id == proposal.id)
+            .order_by(ProposalAttachment.id))]
         data["invitations"] = [{"delegate_id": i, "employee_id": e, "name": n, "status": s}
                                for s, n, e, i in cosigners]
         data["suggested_category"] = proposal.suggested_category
@@ -204,6 +208,7 @@ def _enter_review(ctx: Context, congress_id: int, proposal: Proposal) -> None:
 def pre_review(ctx: Context, congress_id: int, proposal_id: int, approve: bool, note: str | None = None
                ) -> dict[str, Any]:
     """团长初审: the group's leader passes the proposal to the committee or returns it to the proposer."""
+    ctx.actor.require(Permission.PRE_REVIEW_PROPOSAL)  # permission first, before anything is looked up
     proposal = ctx.get(Proposal, proposal_id, "提案")
     ctx.actor.require(Permission.PRE_REVIEW_PROPOSAL, group_id=proposal.group_id)
     if proposal.congress_id != congress_id:

@@ -100,3 +100,36 @@ async def test_proposal_from_filing_to_a_rated_reply(db, database_url):
         for client in clients:
             await client.close()
         server.stop()
+
+
+async def test_attachments_are_checked_by_content_and_readable_only_by_those_involved(db, database_url):
+    story = build_story(db)
+    server = LiveServer(Settings(database_url=database_url, port=0)).start()
+    try:
+        cid = story.congress_id
+        proposer, outsider = story.voting()[0], story.voting()[-1]
+        cookie, csrf = sign_in(server.url, {"employee_id": proposer.employee_id,
+                                            "code": story.codes[proposer.employee_id], "congress_id": cid})
+        _, draft = http_command(server, cookie, csrf, cid, "draft_proposal", title="关于更换破损地坪的建议",
+                                reason="成品库地坪破损，叉车颠簸。", suggestion="建议分区修补地坪。")
+        pid = draft["result"]["id"]
+        url = f"{server.url}/api/congresses/{cid}/proposals/{pid}/attachments"
+        pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        disguised = httpx.post(url, files={"file": ("photo.pdf", b"MZ\x90\x00 not a pdf")}, timeout=30,
+                               cookies={"congress_session": cookie}, headers={"x-csrf-token": csrf})
+        assert disguised.status_code == 400 and disguised.json()["error"]["code"] == "bad_file"
+        uploaded = httpx.post(url, files={"file": ("地坪照片.pdf", pdf)}, timeout=30,
+                              cookies={"congress_session": cookie}, headers={"x-csrf-token": csrf})
+        assert uploaded.status_code == 201, uploaded.text
+        download = f"{url}/{uploaded.json()['result']['id']}"
+
+        staff_cookie, _ = sign_in(server.url, {"login": "staff", "password": story.staff_password})
+        as_staff = httpx.get(download, cookies={"congress_session": staff_cookie}, timeout=30)
+        assert as_staff.status_code == 200 and as_staff.content == pdf
+        assert as_staff.headers["content-type"] == "application/pdf"
+        outsider_cookie, _ = sign_in(server.url, {"employee_id": outsider.employee_id,
+                                                  "code": story.codes[outsider.employee_id], "congress_id": cid})
+        assert httpx.get(download, cookies={"congress_session": outsider_cookie}, timeout=30).status_code == 403
+        assert httpx.get(download, timeout=30).status_code == 403  # observers do not see attachments
+    finally:
+        server.stop()
