@@ -22,7 +22,7 @@ from congress.domain.kinds import Role, VoteStatus
 from congress.live.backplane import make_backplane
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
 from congress.permissions import Actor
-from congress.routes import admin, api, attachments, pages
+from congress.routes import admin, api, attachments, pages, replay
 from congress.routes.ws import live_endpoint
 from congress.service import Clock, Service, system_clock
 from congress.settings import Settings
@@ -54,7 +54,7 @@ class LiveState:
         return self._delays[congress_id]
 
     def _on_event(self, item: Published) -> None:
-        if '"type":"ballot.' in item.data or '"type":"attendance.' in item.data or '"type":"vote.' in item.data:
+        if any(f'"type":"{family}.' in item.data for family in ("ballot", "attendance", "vote", "group_count")):
             self._progress_dirty.add(item.congress_id)
         if '"type":"stream.set"' in item.data:
             self._delays.pop(item.congress_id, None)
@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         *admin.routes,
         *attachments.routes,
         *api.routes,
+        *replay.routes,
         WebSocketRoute("/ws", live_endpoint),
         *pages.routes,
         Mount("/static", StaticFiles(directory=WEB_DIR, check_dir=False), name="static"),

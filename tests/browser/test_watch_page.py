@@ -1,0 +1,116 @@
+"""Observers (云听会) and the venue screen: a vote's progress shows as counts, and its result shows
+only once staff have published it — not when the vote closes. Staff run the vote from their page,
+including a group's hand count."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from congress.db.models import Group
+from tests.browser.conftest import LAPTOP, PROJECTOR, accessibility_problems, shot, sign_in_staff
+
+pytestmark = pytest.mark.browser
+
+
+def test_observer_sees_a_result_only_after_staff_publish_it(site, open_page):
+    story = site.story
+    checked_in = set(site.check_in_before_pages_open())
+    with site.db.read() as session:
+        groups = {g.name: g.id for g in session.scalars(sa.select(Group).where(Group.congress_id == story.congress_id))}
+    ningbo = groups["宁波"]
+    ningbo_present = sum(1 for d in story.voting(ningbo) if d.employee_id in checked_in)
+    staff_http = site.staff()
+    site.command(staff_http, "set_current_item", item_id=story.agenda[1]["id"])
+    vote = site.command(staff_http, "create_vote", agenda_item_id=story.agenda[1]["id"], title="表决《职工薪酬福利调整方案》",
+                        questions=[{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}],
+                        hand_count_groups=[ningbo])
+
+    watch = open_page(f"/watch?congress={story.congress_id}", LAPTOP)
+    expect(watch.locator(".current-item")).to_contain_text("表决《职工薪酬福利调整方案》")
+    expect(watch.locator("#no-results")).to_be_visible()
+
+    staff = sign_in_staff(open_page, site)
+    staff.get_by_role("link", name="表决").click()
+    card = staff.locator(f"#vote-card-{vote['id']}")
+    card.get_by_role("button", name="开始表决").click()
+    expect(card).to_contain_text("进行中")
+
+    expect(watch.locator(".vote-progress")).to_contain_text("表决进行中")
+    voters = [d for d in story.voting() if d.employee_id in checked_in and d.group_id != ningbo][:10]
+    question_id = str(vote["questions"][0]["id"])
+    for index, delegate in enumerate(voters):
+        site.command(site.delegate(delegate.employee_id), "cast_ballot", vote_id=vote["id"],
+                     answers={question_id: "yes" if index < 8 else "no"})
+    expect(watch.locator(".vote-progress")).to_contain_text("已投 10")
+    expect(card.locator(f"#vote-{vote['id']}-groups")).to_contain_text("未报送")
+
+    # 宁波 voted on site: staff enter its show-of-hands count.
+    card.get_by_text("为某代表团(组)录入现场计票").click()
+    form = card.locator("form.handcount")
+    form.get_by_label("本组实到人数").fill(str(ningbo_present))
+    form.get_by_label("赞成").fill(str(ningbo_present - 1))
+    form.get_by_label("反对").fill("1")
+    form.get_by_label("弃权").fill("0")
+    form.get_by_label("本组监票人").fill("林晓")
+    form.get_by_role("button", name="报送计票结果").click()
+    expect(form.locator(".form-status")).to_contain_text("计票结果已报送")
+    expect(card.locator(f"#vote-{vote['id']}-groups")).to_contain_text("已报送")
+    shot(staff, "staff-vote-open", docs="staff.png", full_page=True)
+
+    card.get_by_role("button", name="截止并计票").click()
+    expect(card.locator(".stored-result")).to_contain_text("尚未公布")
+    expect(watch.locator(".vote-progress")).to_have_count(0)  # the close reached the observer…
+    watch.wait_for_timeout(500)
+    expect(watch.locator(".result-card")).to_have_count(0)  # …but no result until it is published
+    expect(watch.locator("#no-results")).to_be_visible()
+    shot(watch, "watch-closed-not-published")
+
+    card.get_by_label("总监票人姓名").fill("刘志强")
+    card.get_by_role("button", name="总监票人确认").click()
+    expect(card).to_contain_text("已确认（总监票人 刘志强）")
+    watch.wait_for_timeout(300)
+    expect(watch.locator(".result-card")).to_have_count(0)
+    card.get_by_role("button", name="公布结果").click()
+
+    result = watch.locator(".result-card")
+    expect(result).to_contain_text("表决《职工薪酬福利调整方案》")
+    expect(result.locator(".outcome")).to_contain_text("未通过")
+    expect(result.locator(".chart-row")).to_have_count(1 + len(groups))  # the total and every group
+    expect(result).to_contain_text("宁波（举手表决）")
+    expect(watch.locator("#watching")).to_contain_text("人正在观看")
+    assert accessibility_problems(watch) == []
+    shot(watch, "watch-published", docs="watch.png", full_page=True)
+    expect(card.locator(".stored-result")).to_contain_text("已公布")
+    staff.evaluate("window.scrollTo(0, 0)")
+    assert accessibility_problems(staff) == []
+    shot(staff, "staff-votes-published")
+
+    screen = open_page(f"/screen?congress={story.congress_id}", PROJECTOR)
+    expect(screen.locator("#screen-item")).to_have_text("表决《职工薪酬福利调整方案》")
+    expect(screen.locator(".screen-result")).to_contain_text("未通过")
+    expect(screen.locator("#screen-present")).to_have_text(str(len(checked_in)))
+    assert screen.evaluate("document.documentElement.scrollWidth") <= PROJECTOR["width"]
+    assert accessibility_problems(screen) == []
+    shot(screen, "screen-published", docs="screen.png")
+
+
+@pytest.mark.parametrize("player", ["native", "hls.js"])
+def test_watch_page_plays_the_stream_from_this_server_only(site, open_page, player):
+    staff = site.staff()
+    site.command(staff, "set_stream", kind="hls", url="/static/no-such-stream/live.m3u8", delay_seconds=5)
+    # Chromium plays HLS itself; a browser that cannot gets the vendored hls.js (never a CDN).
+    no_native_hls = "HTMLMediaElement.prototype.canPlayType = function () { return ''; };"
+    watch = open_page(f"/watch?congress={site.story.congress_id}", init_script=no_native_hls if player == "hls.js" else None)
+    video = watch.locator("#stream video")
+    expect(video).to_be_visible()
+    expect(video).to_have_attribute("aria-label", "会议直播")
+    expect(watch.get_by_text("观众端延迟 5 秒")).to_be_visible()
+    if player == "hls.js":
+        watch.wait_for_function("() => typeof window.Hls === 'function'")
+        expect(watch.locator("script[src='/static/vendor/hls-1.7.4.min.js']")).to_have_count(1)
+    else:
+        assert video.evaluate("v => v.src").endswith("/static/no-such-stream/live.m3u8")
+    expect(watch.get_by_text("直播暂时无法播放。")).to_be_visible(timeout=20_000)  # the file does not exist
+    shot(watch, f"watch-stream-{player}")

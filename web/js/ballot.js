@@ -1,0 +1,174 @@
+// The delegate's ballot for one open vote: who may vote, clear choices, a confirmation step, and
+// "已记录" only when the server's ack says the ballot is durable — with the receipt.
+
+import { formatTime, h } from './dom.js';
+import { delegateType, optionLabel, t } from './i18n.js';
+import { ballotBlocker } from './state.js';
+
+// vote id -> {answers: {qid: key | [names]}, step, reply, error}; survives rebuilds of the panel
+const ui = new Map();
+
+function uiFor(vote) {
+  if (!ui.has(vote.id)) ui.set(vote.id, { answers: {}, step: 'choose', reply: null, error: null });
+  return ui.get(vote.id);
+}
+
+/** What the panel shows depends on this, compared between renders. */
+export function ballotDeps(state, vote) {
+  return { vote, me: state.me, ui: ui.get(vote.id) || null };
+}
+
+function questionChoices(vote, question, answers, refresh) {
+  const name = `v${vote.id}-q${question.id}`;
+  const isElection = question.kind === 'election';
+  const chosen = isElection ? answers[question.id] || [] : answers[question.id];
+  const full = isElection && chosen.length >= (question.seats || 1);
+  const inputs = question.options.map((option, index) => {
+    const id = `${name}-o${index}`;
+    const checked = isElection ? chosen.includes(option.key) : chosen === option.key;
+    const input = h('input', {
+      type: isElection ? 'checkbox' : 'radio', name, id, value: option.key, checked,
+      disabled: full && !checked,
+      on: {
+        change: () => {
+          if (isElection) {
+            const list = new Set(answers[question.id] || []);
+            if (input.checked) list.add(option.key);
+            else list.delete(option.key);
+            answers[question.id] = question.options.map((o) => o.key).filter((k) => list.has(k));
+          } else {
+            answers[question.id] = option.key;
+          }
+          refresh(id);
+        },
+      },
+    });
+    return h('label', { class: ['option', `option-${option.key}`], for: id }, input, h('span', {}, optionLabel(option)));
+  });
+  return h('fieldset', { class: 'question' },
+    h('legend', {}, question.text),
+    isElection ? h('p', { class: 'hint', id: `${name}-hint` },
+      t('vote.choose_up_to', { n: question.seats || 1, chosen: chosen.length })) : null,
+    h('div', { class: ['options', isElection ? 'options-list' : `options-${question.options.length}`] }, inputs));
+}
+
+function answerText(question, answer) {
+  if (question.kind === 'election') {
+    return answer && answer.length ? answer.join('、') : t('vote.no_selection');
+  }
+  const option = question.options.find((o) => o.key === answer);
+  return option ? optionLabel(option) : t('vote.no_selection');
+}
+
+function isComplete(vote, answers) {
+  return vote.questions.every((q) => q.kind === 'election' || answers[q.id] !== undefined);
+}
+
+function recordedBlock(vote, reply) {
+  return h('div', { class: 'recorded', role: 'status', id: `v${vote.id}-recorded`, tabindex: '-1' },
+    h('p', { class: 'recorded-title' }, h('span', { class: 'check', 'aria-hidden': 'true' }, '✓'), t('vote.recorded')),
+    h('p', {}, t('vote.recorded_detail', { time: formatTime(reply.at) })),
+    reply.receipt
+      ? [h('p', { class: 'receipt-line' }, `${t('vote.receipt')}：`, h('strong', { class: 'receipt' }, reply.receipt)),
+        h('p', { class: 'hint' }, t('vote.receipt_hint'))]
+      : (reply.receipt_withheld ? h('p', { class: 'hint' }, t('vote.receipt_withheld')) : null));
+}
+
+function mineRecorded(vote) {
+  return h('div', { class: 'recorded', role: 'status' },
+    h('p', { class: 'recorded-title' }, h('span', { class: 'check', 'aria-hidden': 'true' }, '✓'), t('vote.mine_recorded')),
+    h('p', {}, t('vote.mine_recorded_at', { time: formatTime(vote.my_ballot_at) })));
+}
+
+/**
+ * The panel for one vote. `refresh(focusId)` asks the page to render again (and focus an element);
+ * `isConnected` says whether a submission can go out now.
+ */
+export function ballotPanel(state, vote, live, refresh, isConnected) {
+  const me = state.me;
+  const local = uiFor(vote);
+  const heading = h('h3', { class: 'vote-title', id: `v${vote.id}-title`, tabindex: '-1' }, vote.title);
+  const tags = h('p', { class: 'tags' },
+    h('span', { class: 'tag' }, vote.is_secret ? t('vote.secret') : t('vote.named')),
+    vote.round > 1 ? h('span', { class: 'tag' }, t('vote.round', { n: vote.round })) : null,
+    vote.closes_at ? h('span', { class: 'tag' }, t('vote.closes_at', { time: formatTime(vote.closes_at) })) : null);
+  const section = (...body) => h('section', { class: 'card vote-panel', 'aria-labelledby': heading.id },
+    h('p', { class: 'card-label live-dot' }, t('vote.open')), heading, tags, body);
+
+  if (local.step === 'recorded') return section(recordedBlock(vote, local.reply));
+  if (local.step === 'sending') {
+    return section(h('p', { class: 'sending', role: 'status', id: `v${vote.id}-sending`, tabindex: '-1' }, t('vote.sending')),
+      isConnected ? null : h('p', { class: 'notice warn' }, t('vote.sending_offline')));
+  }
+  const blocker = ballotBlocker(state, vote);
+  if (blocker === 'already_voted') return section(mineRecorded(vote));
+  if (blocker === 'not_voting') return section(h('p', { class: 'notice' }, t('vote.not_voting', { type: delegateType(me.delegate_type) })));
+  if (blocker === 'hand_counted') return section(h('p', { class: 'notice' }, t('vote.hand_counted')));
+  if (blocker === 'not_checked_in') return section(h('p', { class: 'notice warn' }, t('vote.not_checked_in')));
+
+  const error = local.error
+    ? h('p', { class: 'notice bad', role: 'alert', id: `v${vote.id}-error` }, t('vote.failed', { message: local.error }))
+    : null;
+
+  async function submit() {
+    local.step = 'sending';
+    local.error = null;
+    refresh(`v${vote.id}-sending`);
+    const answers = Object.fromEntries(vote.questions.map((q) => [String(q.id), local.answers[q.id] ?? (q.kind === 'election' ? [] : null)]));
+    try {
+      local.reply = await live.command('cast_ballot', { vote_id: vote.id, answers });
+      local.step = 'recorded';
+      refresh(`v${vote.id}-recorded`);
+    } catch (err) {
+      if (err.code === 'already_voted') {
+        local.step = 'choose';
+        vote.my_ballot_at = vote.my_ballot_at || new Date().toISOString();
+        refresh(`v${vote.id}-title`);
+        return;
+      }
+      local.step = 'confirm';
+      local.error = err.message;
+      refresh(`v${vote.id}-error`);
+    }
+  }
+
+  if (local.step === 'confirm') {
+    return section(
+      h('h4', { class: 'confirm-title', id: `v${vote.id}-confirm`, tabindex: '-1' }, t('vote.confirm_title')),
+      h('dl', { class: 'confirm-list' }, vote.questions.map((q) => h('div', {},
+        h('dt', {}, q.text), h('dd', {}, answerText(q, local.answers[q.id]))))),
+      h('p', { class: 'hint' }, vote.is_changeable ? t('vote.confirm_hint_changeable') : t('vote.confirm_hint')),
+      error,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'primary big', id: `v${vote.id}-submit`, on: { click: submit } }, t('vote.submit')),
+        h('button', {
+          type: 'button', id: `v${vote.id}-back`,
+          on: { click: () => { local.step = 'choose'; local.error = null; refresh(`v${vote.id}-next`); } },
+        }, t('common.back'))));
+  }
+
+  const missing = h('p', { class: 'notice bad', role: 'alert', id: `v${vote.id}-missing`, hidden: true }, t('vote.answer_all'));
+  return section(
+    vote.my_ballot_at ? mineRecorded(vote) : null,
+    vote.questions.map((q) => questionChoices(vote, q, local.answers, refresh)),
+    missing,
+    h('button', {
+      type: 'button', class: 'primary big', id: `v${vote.id}-next`,
+      on: {
+        click: () => {
+          if (!isComplete(vote, local.answers)) {
+            missing.hidden = false;
+            return;
+          }
+          local.step = 'confirm';
+          refresh(`v${vote.id}-confirm`);
+        },
+      },
+    }, t('vote.next')));
+}
+
+/** A receipt worth keeping on screen after the vote closes. */
+export function keptReceipt(vote) {
+  const local = ui.get(vote.id);
+  return local?.step === 'recorded' ? recordedBlock(vote, local.reply) : null;
+}

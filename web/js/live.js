@@ -1,0 +1,246 @@
+// The one live client of the pages (docs/protocol.md): connects to /ws, keeps the seq of the
+// snapshot + events it holds, resumes with `since` after a drop, and sends commands that resolve
+// on their ack. A command not yet answered when the connection drops is sent again after the
+// reconnect with the SAME id: the server answers a resend with the first result and applies
+// nothing twice, so a ballot is never counted twice and never lost.
+
+import { h } from './dom.js';
+import { t } from './i18n.js';
+
+const BACKOFF_FIRST_MS = 1000;
+const BACKOFF_MAX_MS = 30000;
+const HEARTBEAT_MS = 25000; // a ping when quiet, to notice a connection that died silently
+const HEARTBEAT_TIMEOUT_MS = 10000;
+const MAX_FRAME_BYTES = 64 * 1024;
+const REFUSED = new Set([4401, 4403, 4404]);
+const CLOSE_RESYNC = 4001;
+const CLOSE_RESTART = 1012;
+const CLOSE_TOO_BIG = 1009;
+
+/** A command the server refused: `code` is stable, `message` is the server's (Chinese) words. */
+export class CommandError extends Error {
+  constructor(code, message, op) {
+    super(message);
+    this.name = 'CommandError';
+    this.code = code;
+    this.op = op;
+  }
+}
+
+function randomPrefix() {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return Date.now().toString(36) + Array.from(bytes, (b) => (b % 36).toString(36)).join('');
+}
+
+/** Delay before reconnect attempt n: 1 s, 2 s, 4 s … 30 s, each with up to half of it as jitter. */
+export function backoffDelay(attempt, random = Math.random) {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt);
+  return base / 2 + random() * (base / 2);
+}
+
+export class LiveClient {
+  /**
+   * handlers: onHello(hello), onEvent(event), onPresence(msg), onProgress(msg), onStatus(isConnected),
+   * onRefused(code, reason), onNotice(errorMessage) — each optional.
+   */
+  constructor({ congressId = null, watch = null, ...handlers } = {}) {
+    this.congressId = congressId;
+    this.watch = watch;
+    this.handlers = handlers;
+    this.seq = null; // the greatest seq held; null until the first snapshot
+    this.pending = new Map(); // id -> {id, op, frame, resolve, reject}
+    this.prefix = randomPrefix();
+    this.counter = 0;
+    this.attempt = 0;
+    this.socket = null;
+    this.isConnected = false;
+    this.hasConnected = false;
+    this.isStopped = false;
+    this.refusal = null;
+    this.retryTimer = null;
+    this.heartbeatTimer = null;
+    this.heartbeatDeadline = null;
+    this.badge = h('div', { class: 'live-badge', role: 'status', 'aria-live': 'polite', hidden: true });
+  }
+
+  start() {
+    document.body.append(this.badge);
+    this.showBadge(t('live.connecting'));
+    window.addEventListener('online', () => this.reconnectNow());
+    window.addEventListener('langchange', () => {
+      if (!this.badge.hidden) this.showBadge(t(this.hasConnected ? 'live.reconnecting' : 'live.connecting'));
+    });
+    this.connect();
+    return this;
+  }
+
+  url() {
+    const params = new URLSearchParams();
+    if (this.congressId !== null && this.congressId !== undefined) params.set('congress', String(this.congressId));
+    if (this.seq !== null) params.set('since', String(this.seq));
+    if (this.watch) params.set('watch', this.watch);
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return `${scheme}//${location.host}/ws?${params}`;
+  }
+
+  connect() {
+    clearTimeout(this.retryTimer);
+    if (this.isStopped) return;
+    const socket = new WebSocket(this.url());
+    this.socket = socket;
+    socket.addEventListener('message', (e) => {
+      if (socket === this.socket) this.receive(JSON.parse(e.data));
+    });
+    socket.addEventListener('close', (e) => {
+      if (socket === this.socket) this.closed(e.code, e.reason);
+    });
+  }
+
+  /** Every server message goes through this one switch. */
+  receive(message) {
+    switch (message.msg) {
+      case 'hello':
+        this.isConnected = true;
+        this.hasConnected = true;
+        this.attempt = 0;
+        this.congressId = message.congress_id;
+        if (!message.resumed) this.seq = message.seq;
+        this.hideBadge();
+        this.handlers.onHello?.(message);
+        this.handlers.onStatus?.(true);
+        for (const command of this.pending.values()) this.transmit(command); // same ids: answered once
+        this.beat();
+        break;
+      case 'event':
+        if (this.seq !== null && message.seq <= this.seq) break; // held already
+        this.seq = message.seq;
+        this.handlers.onEvent?.(message);
+        break;
+      case 'ack': {
+        const command = this.pending.get(message.id);
+        if (command) {
+          this.pending.delete(message.id);
+          command.resolve(message.result);
+        }
+        break;
+      }
+      case 'error': {
+        const command = message.id ? this.pending.get(message.id) : null;
+        if (command) {
+          this.pending.delete(message.id);
+          command.reject(new CommandError(message.code, message.message, message.op));
+        } else if (message.code === 'refused') {
+          this.refusal = message.message;
+        } else {
+          this.handlers.onNotice?.(message);
+        }
+        break;
+      }
+      case 'presence':
+        this.handlers.onPresence?.(message);
+        break;
+      case 'progress':
+        this.handlers.onProgress?.(message);
+        break;
+      case 'pong':
+        clearTimeout(this.heartbeatDeadline);
+        break;
+      default:
+        throw new Error(`live: unknown message type ${JSON.stringify(message.msg)}`);
+    }
+  }
+
+  closed(code, reason) {
+    this.socket = null;
+    this.isConnected = false;
+    clearTimeout(this.heartbeatTimer);
+    clearTimeout(this.heartbeatDeadline);
+    if (REFUSED.has(code)) {
+      this.isStopped = true;
+      this.hideBadge();
+      for (const command of this.pending.values()) command.reject(new CommandError('refused', t('live.stopped'), command.op));
+      this.pending.clear();
+      this.handlers.onRefused?.(code, this.refusal || reason);
+      return;
+    }
+    if (code === CLOSE_TOO_BIG) {
+      // The server will not take a frame this large; do not send the largest one again.
+      const largest = [...this.pending.values()].sort((a, b) => b.frame.length - a.frame.length)[0];
+      if (largest) {
+        this.pending.delete(largest.id);
+        largest.reject(new CommandError('too_large', t('live.too_large'), largest.op));
+      }
+    }
+    this.showBadge(t(this.hasConnected ? 'live.reconnecting' : 'live.connecting'));
+    this.handlers.onStatus?.(false);
+    let delay;
+    if (code === CLOSE_RESYNC) delay = Math.random() * 500; // we fell behind: resume at once
+    else if (code === CLOSE_RESTART) delay = 500 + Math.random() * 2000; // spread the reconnects
+    else delay = backoffDelay(this.attempt);
+    this.attempt += 1;
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  reconnectNow() {
+    if (this.isConnected || this.isStopped) return;
+    clearTimeout(this.retryTimer);
+    if (this.socket) return; // a connection attempt is under way
+    this.connect();
+  }
+
+  beat() {
+    clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(() => {
+      if (!this.isConnected || !this.socket) return;
+      this.counter += 1;
+      this.socket.send(JSON.stringify({ op: 'ping', id: `${this.prefix}-p${this.counter}` }));
+      clearTimeout(this.heartbeatDeadline);
+      this.heartbeatDeadline = setTimeout(() => {
+        // No pong: the connection is dead without having said so. Drop it and resume.
+        const socket = this.socket;
+        this.socket = null;
+        socket?.close();
+        this.closed(1006, 'heartbeat timeout');
+      }, HEARTBEAT_TIMEOUT_MS);
+      this.beat();
+    }, HEARTBEAT_MS);
+  }
+
+  /** Send a command; resolves with the ack's result, rejects with a CommandError. */
+  command(op, args = {}) {
+    this.counter += 1;
+    const id = `${this.prefix}-${this.counter}`;
+    const frame = JSON.stringify({ ...args, op, id });
+    return new Promise((resolve, reject) => {
+      if (new TextEncoder().encode(frame).length > MAX_FRAME_BYTES) {
+        reject(new CommandError('too_large', t('live.too_large'), op));
+        return;
+      }
+      if (this.isStopped) {
+        reject(new CommandError('refused', t('live.stopped'), op));
+        return;
+      }
+      const command = { id, op, frame, resolve, reject };
+      this.pending.set(id, command);
+      if (this.isConnected) this.transmit(command);
+    });
+  }
+
+  transmit(command) {
+    try {
+      this.socket.send(command.frame);
+    } catch {
+      // the socket closed under us; the command stays pending and goes again after the reconnect
+    }
+  }
+
+  showBadge(text) {
+    this.badge.textContent = text;
+    this.badge.hidden = false;
+  }
+
+  hideBadge() {
+    this.badge.hidden = true;
+  }
+}

@@ -1,0 +1,189 @@
+// Staff: congress setup — rules, the check-in window, the stream (URL and observers' delay) and
+// the watch link for workers.
+
+import { choice, clear, field, h, region } from './dom.js';
+import { t } from './i18n.js';
+
+function toLocalInput(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function fromLocalInput(value) {
+  return value ? new Date(value).toISOString() : null;
+}
+
+// A form is rebuilt when the setting it shows changes — by its own save too — so each form's
+// last status message is kept here, by the op that form sends, and shown again.
+const messages = new Map();
+
+function statusFor(op) {
+  const [cls, text] = messages.get(op) || ['', ''];
+  return h('p', { class: ['form-status', cls], role: 'status', 'aria-live': 'polite', dataset: { op } }, text);
+}
+
+function show(op, cls, text) {
+  messages.set(op, [cls, text]);
+  for (const el of document.querySelectorAll(`.form-status[data-op="${op}"]`)) {
+    el.className = `form-status ${cls}`;
+    el.textContent = text;
+  }
+}
+
+async function save(live, op, args) {
+  show(op, '', t('common.sending'));
+  try {
+    await live.command(op, args);
+    show(op, 'ok', t('common.saved'));
+    return true;
+  } catch (error) {
+    show(op, 'bad', t('common.error', { message: error.message }));
+    return false;
+  }
+}
+
+export function mountSetup(root, { store, live, congressId }) {
+  let setup = null; // from the congress_setup view
+  let loading = false;
+  let tried = false;
+
+  async function load() {
+    if (loading) return;
+    loading = true;
+    try {
+      setup = await live.command('congress_setup');
+    } finally {
+      loading = false;
+    }
+    update(false);
+  }
+
+  function rulesForm() {
+    const rules = store.state.congress.rules || {};
+    const quorumInput = h('input', { type: 'text', id: 'rule-quorum', value: rules.quorum || '2/3', pattern: '\\d+/\\d+', required: true });
+    const inclusive = h('input', { type: 'checkbox', id: 'rule-inclusive', checked: rules.quorum_inclusive !== false });
+    const cosigners = h('input', { type: 'number', id: 'rule-cosigners', min: 0, max: 20, value: rules.cosigners_required ?? 2, class: 'num-input' });
+    const status = statusFor('set_rules');
+    const form = h('form', { class: 'card', 'aria-labelledby': 'rules-h' },
+      h('h3', { id: 'rules-h' }, t('setup.rules')),
+      field(t('setup.quorum'), quorumInput, t('setup.quorum_hint')),
+      h('label', { class: 'choice', for: inclusive.id }, inclusive, h('span', {}, t('setup.quorum_inclusive'))),
+      field(t('setup.cosigners'), cosigners),
+      h('button', { type: 'submit', class: 'primary' }, t('common.save')), status);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      save(live, 'set_rules', { rules: {
+        quorum: quorumInput.value.trim(), quorum_inclusive: inclusive.checked, cosigners_required: Number(cosigners.value),
+      } });
+    });
+    return form;
+  }
+
+  function checkInForm() {
+    const span = store.state.congress.check_in || {};
+    const opens = h('input', { type: 'datetime-local', id: 'checkin-opens', value: toLocalInput(span.opens_at) });
+    const closes = h('input', { type: 'datetime-local', id: 'checkin-closes', value: toLocalInput(span.closes_at) });
+    const status = statusFor('set_check_in_window');
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const form = h('form', { class: 'card', 'aria-labelledby': 'checkin-window-h' },
+      h('h3', { id: 'checkin-window-h' }, t('setup.check_in')),
+      h('p', { class: 'hint' }, t('setup.time_hint', { zone })),
+      h('div', { class: 'row' }, field(t('setup.opens_at'), opens), field(t('setup.closes_at'), closes)),
+      h('button', { type: 'submit', class: 'primary' }, t('common.save')), status);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      save(live, 'set_check_in_window', { opens_at: fromLocalInput(opens.value), closes_at: fromLocalInput(closes.value) });
+    });
+    return form;
+  }
+
+  function streamForm() {
+    const stream = store.state.congress.stream || { kind: 'none', url: null, delay_seconds: 0 };
+    const kind = h('select', { id: 'stream-kind' }, ['none', 'hls', 'embed'].map((k) => h('option', { value: k, selected: stream.kind === k }, t(`setup.stream_${k}`))));
+    const url = h('input', { type: 'url', id: 'stream-url', value: stream.url || '', placeholder: 'https://…/live.m3u8' });
+    const delay = h('input', { type: 'number', id: 'stream-delay', min: 0, max: 120, value: stream.delay_seconds || 0, class: 'num-input' });
+    const status = statusFor('set_stream');
+    const form = h('form', { class: 'card', 'aria-labelledby': 'stream-h' },
+      h('h3', { id: 'stream-h' }, t('setup.stream')),
+      field(t('setup.stream_kind'), kind),
+      field(t('setup.stream_url'), url),
+      field(t('setup.stream_delay'), delay, t('setup.stream_delay_hint', { n: stream.delay_seconds || 0 })),
+      h('button', { type: 'submit', class: 'primary' }, t('common.save')), status);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      save(live, 'set_stream', { kind: kind.value, url: url.value.trim() || null, delay_seconds: Number(delay.value || 0) });
+    });
+    return form;
+  }
+
+  function watchForm() {
+    const mode = store.state.congress.watch_mode || setup?.watch_mode || 'open';
+    const token = h('input', { type: 'text', id: 'watch-token-value', minlength: 8, autocomplete: 'off' });
+    const status = statusFor('set_watch');
+    const base = `${location.origin}`;
+    const links = [
+      [t('setup.watch_link'), `${base}/watch?congress=${congressId}`],
+      [t('setup.screen_link'), `${base}/screen?congress=${congressId}`],
+      [t('setup.chapters_link'), `${base}/api/congresses/${congressId}/chapters.vtt`],
+    ];
+    const form = h('form', { class: 'card', 'aria-labelledby': 'watch-h' },
+      h('h3', { id: 'watch-h' }, t('setup.watch')),
+      h('fieldset', { class: 'choices' }, h('legend', {}, t('setup.watch_mode')),
+        ['open', 'token', 'off'].map((m) => choice('radio', 'watch-mode', m, t(`setup.watch_${m}`), { checked: mode === m, id: `watch-mode-${m}` }))),
+      field(t('setup.watch_token_value'), token),
+      h('button', { type: 'submit', class: 'primary' }, t('common.save')), status,
+      h('dl', { class: 'links' }, links.map(([label, href]) => h('div', {}, h('dt', {}, label), h('dd', {}, h('a', { href, target: '_blank', rel: 'noopener' }, href))))));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const chosen = form.querySelector('input[name=watch-mode]:checked')?.value || 'open';
+      save(live, 'set_watch', { mode: chosen, token: chosen === 'token' ? token.value : null });
+    });
+    return form;
+  }
+
+  function groupsCard() {
+    if (!setup) return h('p', { class: 'muted' }, t('common.loading'));
+    return h('section', { class: 'card', 'aria-labelledby': 'groups-h' },
+      h('h3', { id: 'groups-h' }, t('setup.groups')),
+      h('ul', {}, setup.groups.map((g) => h('li', {}, t('setup.group_roll', g)))));
+  }
+
+  const container = h('div', { class: 'setup-grid' });
+  let built = false;
+  let parts = [];
+
+  function build() {
+    clear(root, h('h2', {}, t('staff.nav.setup')), container);
+    const slots = [h('div'), h('div'), h('div'), h('div'), h('div')];
+    clear(container, slots);
+    parts = [
+      region(slots[0], () => store.state.congress.rules, rulesForm),
+      region(slots[1], () => store.state.congress.check_in, checkInForm),
+      region(slots[2], () => store.state.congress.stream, streamForm),
+      region(slots[3], () => [store.state.congress.watch_mode, setup?.watch_mode], watchForm),
+      region(slots[4], () => setup, groupsCard),
+    ];
+  }
+
+  function update(force = false) {
+    if (!store.state) return;
+    if (!built || force) {
+      build();
+      built = true;
+    }
+    for (const part of parts) part(force);
+    if (!tried && store.isConnected) {
+      tried = true;
+      load().catch(() => {});
+    }
+  }
+
+  store.subscribe((change) => {
+    if (change.kind === 'event' && ['roster.imported', 'groups.added', 'watch.set'].includes(change.event.type)) {
+      load().catch(() => {});
+    }
+  });
+  return update;
+}

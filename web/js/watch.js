@@ -1,0 +1,86 @@
+// 云听会: the observers' page, no sign-in. Stream, current item, 应到/实到 and quorum, vote
+// progress (counts only), published results as charts by group, and how many are watching.
+// The server already holds events back by the stream delay, so what shows here matches the picture.
+
+import { mountHeader, onLanguage } from './chrome.js';
+import { clear, h, region } from './dom.js';
+import { t } from './i18n.js';
+import { observe } from './observer.js';
+import { attendanceCard, currentItemCard, progressBlock } from './parts.js';
+import { voteResult } from './results.js';
+import { streamPlayer } from './stream.js';
+
+const $ = (id) => document.getElementById(id);
+
+function agendaList(state) {
+  return h('section', { class: 'card', 'aria-labelledby': 'agenda-h' },
+    h('h2', { id: 'agenda-h', class: 'card-label' }, t('agenda.title')),
+    h('ol', { class: 'agenda-list' }, state.agenda.map((item) => h('li', {
+      class: [`status-${item.status}`], 'aria-current': item.status === 'current' ? 'step' : null,
+    }, h('span', { class: 'agenda-kind' }, item.kind), ' ', item.title,
+    item.status === 'current' ? h('span', { class: 'tag' }, t('agenda.is_current')) : null))));
+}
+
+async function main() {
+  const connection = await observe($('refused'));
+  if (!connection) {
+    $('loading').hidden = true;
+    return;
+  }
+  const { store } = connection;
+  let shownName = null;
+  const renderHeader = mountHeader($('top'), {
+    title: () => store.state?.congress.name || t('watch.title'),
+    subtitle: () => t('watch.title'),
+  });
+  const watching = h('p', { class: 'watching', id: 'watching', 'aria-live': 'off' });
+  $('stream').before(watching);
+
+  const parts = [
+    region($('stream'), () => store.state.congress.stream, () => {
+      const stream = store.state.congress.stream;
+      const player = streamPlayer(stream);
+      $('stream').hidden = !player;
+      // The server holds agenda, attendance and results back by the same delay as the picture.
+      return [player, player && stream.delay_seconds ? h('p', { class: 'hint' }, t('stream.delay', { n: stream.delay_seconds })) : null];
+    }),
+    region($('current'), () => [store.state.agenda, store.state.congress.current_agenda_item_id],
+      () => currentItemCard(store.state)),
+    region($('progress'), () => [[...store.progress.values()], store.state.votes.map((v) => [v.id, v.title, v.status])], () => {
+      const open = store.state.votes.filter((v) => v.status === 'open');
+      return open.map((vote) => h('section', { class: 'card vote-progress' },
+        h('p', { class: 'card-label live-dot' }, t('vote.open')),
+        h('h2', {}, vote.title),
+        progressBlock(store.progress.get(vote.id))));
+    }),
+    region($('results'), () => store.state.votes.filter((v) => v.status === 'published').map((v) => [v.id, v.result, v.certified_by]), () => {
+      const published = store.state.votes.filter((v) => v.status === 'published' && v.result).reverse();
+      return [h('h2', { class: 'section-title' }, t('result.published')),
+        published.length
+          ? published.map((v) => h('article', { class: 'card result-card', dataset: { voteId: v.id } },
+            h('h3', {}, v.title), voteResult(v, v.result)))
+          : h('p', { class: 'muted', id: 'no-results' }, t('result.none'))];
+    }),
+    region($('attendance'), () => [store.state.attendance, store.state.congress.rules],
+      () => attendanceCard(store.state, { byGroup: true })),
+    region($('agenda'), () => store.state.agenda, () => agendaList(store.state)),
+    region(watching, () => store.presence?.observers ?? null,
+      () => (store.presence ? t('watch.watching', { n: store.presence.observers }) : '')),
+  ];
+
+  function update(force = false) {
+    if (!store.state) return;
+    if (store.state.congress.name !== shownName || force) {
+      shownName = store.state.congress.name;
+      renderHeader();
+    }
+    $('app').setAttribute('aria-busy', 'false');
+    $('loading').hidden = true;
+    for (const part of parts) part(force);
+  }
+  store.subscribe(() => update());
+  onLanguage(() => update(true));
+}
+
+clear($('loading'), t('common.loading'));
+main();
