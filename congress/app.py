@@ -22,7 +22,7 @@ from congress.domain.kinds import Role, VoteStatus
 from congress.live.backplane import make_backplane
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
 from congress.permissions import Actor
-from congress.routes import admin, api, attachments, pages, replay
+from congress.routes import admin, api, attachments, documents, pages, replay
 from congress.routes.ws import live_endpoint
 from congress.service import Clock, Service, system_clock
 from congress.settings import Settings
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = Database(settings.database_url)
-        backplane = make_backplane(settings.redis_url)
+        backplane = make_backplane(settings.redis_url, db)  # db: the deployment's own channel
         service: Service
         hub = Hub(fetch_missing=lambda c, a, u: service.fetch_missing(c, a, u))
         service = Service(db, hub, backplane, clock)
@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         *attachments.routes,
         *api.routes,
         *replay.routes,
+        *documents.routes,
         WebSocketRoute("/ws", live_endpoint),
         *pages.routes,
         Mount("/static", StaticFiles(directory=WEB_DIR, check_dir=False), name="static"),

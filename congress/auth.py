@@ -23,8 +23,11 @@ HASHER = PasswordHasher()  # argon2id with the library's current recommended par
 CODE_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 SESSION_COOKIE = "congress_session"
 CSRF_HEADER = "x-csrf-token"
-# One message for unknown user and wrong secret, so sign-in does not reveal who exists
-BAD_CREDENTIALS = DomainError("bad_credentials", "账号或密码（访问码）不正确")
+
+
+def bad_credentials() -> DomainError:
+    """One message for unknown user and wrong secret, so sign-in does not reveal who exists."""
+    return DomainError("bad_credentials", "账号或密码（访问码）不正确")
 # Access codes avoid look-alike characters so they can be typed from a printed sheet
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -130,7 +133,7 @@ def sign_in_account(session: Session, login: str, password: str, *, now: datetim
     account = session.scalar(sa.select(Account).where(Account.login == login, Account.is_active))
     if not verify_secret(account.password_hash if account else None, password) or account is None:
         _record_failure(session, keys, now)
-        raise BAD_CREDENTIALS
+        raise bad_credentials()
     if needs_rehash(account.password_hash):
         account.password_hash = hash_secret(password)
     return _open_session(session, role=Role(account.kind), now=now, hours=hours, address=address,
@@ -146,7 +149,7 @@ def sign_in_delegate(session: Session, congress_id: int, employee_id: str, code:
     code = code.strip().upper().replace("-", "").replace(" ", "")
     if not verify_secret(delegate.access_code_hash if delegate else None, code, CODE_HASHER) or delegate is None:
         _record_failure(session, keys, now)
-        raise BAD_CREDENTIALS
+        raise bad_credentials()
     if delegate.access_code_hash and needs_rehash(delegate.access_code_hash, CODE_HASHER):
         delegate.access_code_hash = hash_code(code)
     return _open_session(session, role=Role.DELEGATE, now=now, hours=hours, address=address,

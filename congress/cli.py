@@ -188,6 +188,71 @@ def cmd_proposals_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from congress.records.archive import export_congress, write_archive
+
+    url = _database_url(args)
+    congress_id = _one_congress(url, args.congress)
+    db = Database(url)
+    try:
+        files = export_congress(db, congress_id, system_clock())
+    finally:
+        db.dispose()
+    write_archive(files, Path(args.output))
+    head = json.loads(files["manifest.json"])["head"]
+    print(f"已导出职代会 {congress_id} 的档案：{args.output}（{len(files)} 个文件）")
+    print(f"记录头：第 {head['seq']} 条事件，哈希 {head['hash']}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from congress.records.archive import export_congress, read_archive
+    from congress.records.verify import parse_expect, verify_archive
+
+    expect = [parse_expect(text) for text in args.expect or []]
+    if args.db:
+        if args.archive:
+            print("请只给出档案，或 --db 与 --congress，不要同时给出", file=sys.stderr)
+            return 2
+        congress_id = _one_congress(args.db, args.congress)
+        db = Database(args.db)
+        try:
+            files = export_congress(db, congress_id, system_clock())
+        finally:
+            db.dispose()
+    elif args.archive:
+        files = read_archive(Path(args.archive))
+    else:
+        print("请给出档案（.zip 或文件夹），或 --db URL --congress 编号", file=sys.stderr)
+        return 2
+    report = verify_archive(files, expect)
+    print(report.text())
+    return 0 if report.ok else 1
+
+
+def cmd_minutes(args: argparse.Namespace) -> int:
+    from congress.records.archive import export_congress
+    from congress.records.minutes import write_minutes
+
+    url = _database_url(args)
+    congress_id = _one_congress(url, args.congress)
+    db = Database(url)
+    try:
+        files = export_congress(db, congress_id, system_clock())
+    finally:
+        db.dispose()
+    outdir = Path(args.outdir)
+    written = write_minutes(files, outdir, system_clock())
+    register = outdir / "提案汇总表.xlsx"
+    cmd_proposals_export(argparse.Namespace(database_url=url, congress=congress_id, format="xlsx",
+                                            output=str(register)))
+    written.append(register)
+    print(f"已生成会议记录 {len(written)} 个文件：{outdir}")
+    for path in written:
+        print(f"  {path.name}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -203,9 +268,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if redis_url:
         os.environ["CONGRESS_REDIS_URL"] = redis_url
     print(f"congress 服务：http://{args.host}:{args.port}/  （{args.workers} 个工作进程，数据库 {_safe(url)}）")
+    # ws_per_message_deflate=False: every browser offers compression, and uvicorn accepts it by
+    # default. Each connection then keeps its own zlib streams (~45 KB, more than everything else an
+    # idle observer costs) and compresses every broadcast message once per connection, while our
+    # messages are small JSON (docs/performance.md, "Fan-out"). ws="websockets-sansio" (what "auto"
+    # picks today, pinned): its send completes at once while the socket takes data, which lets the
+    # hub write a broadcast without a task switch per connection (congress.live.connection).
     uvicorn.run("congress.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, ws_max_size=settings.max_frame_bytes, ws_ping_interval=20,
-                ws_ping_timeout=20, timeout_graceful_shutdown=5, backlog=4096)
+                log_level=args.log_level, ws="websockets-sansio", ws_max_size=settings.max_frame_bytes,
+                ws_per_message_deflate=False, ws_ping_interval=20, ws_ping_timeout=20,
+                timeout_graceful_shutdown=5, backlog=4096)
     return 0
 
 
@@ -219,6 +291,47 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     args.database_url, args.workers, args.redis_url = url, 1, None
     return cmd_serve(args)
+
+
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from congress.rehearsal import Options, rehearse
+    from congress.rehearsal.http import HttpFailure, NotARehearsal
+    from congress.rehearsal.report import PlainUI, RichUI, exit_status, print_json, print_report
+    from congress.rehearsal.scenario import RehearsalAborted
+
+    urls = [u.rstrip("/") for u in (args.url or [])]
+    urls += [u.strip().rstrip("/") for u in (args.urls or "").split(",") if u.strip()]
+    if not urls:
+        print("需要 --url（可重复）或 --urls a,b：目标服务器地址", file=sys.stderr)
+        return 2
+    login = args.staff_login or os.environ.get("CONGRESS_STAFF_LOGIN")
+    password = args.staff_password or os.environ.get("CONGRESS_STAFF_PASSWORD")
+    if not login or not password:
+        print("需要工作人员账号：--staff-login/--staff-password 或 CONGRESS_STAFF_LOGIN/CONGRESS_STAFF_PASSWORD",
+              file=sys.stderr)
+        return 2
+    options = Options(urls=urls, staff_login=login, staff_password=password, delegates=args.delegates,
+                      groups=args.groups, observers=args.observers, proposals=args.proposals,
+                      hand_counted_groups=args.hand_counted_groups, drop_rate=args.drop_rate, votes=args.votes,
+                      department=args.department, server_pids=args.server_pid or [],
+                      reconnect_storm=args.reconnect_storm, processes=args.processes, seed=args.seed,
+                      vote_spread=args.vote_spread, compression=not args.no_compression)
+    ui = PlainUI() if args.json else RichUI()
+    try:
+        with ui:
+            report = asyncio.run(rehearse(options, ui))
+    except (NotARehearsal, RehearsalAborted, HttpFailure, ValueError, OSError, asyncio.CancelledError) as failure:
+        print(f"演练中止：{failure or failure.__class__.__name__}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"ok": False, "aborted": str(failure)}, ensure_ascii=False))
+        return 2
+    if args.json:
+        print_json(report)
+    else:
+        print_report(report)
+    return exit_status(report)
 
 
 def _safe(url: str) -> str:
@@ -299,6 +412,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("xlsx",), default="xlsx")
     p.add_argument("--output", "-o", default="提案汇总表.xlsx")
     p.set_defaults(func=cmd_proposals_export)
+
+    p = sub.add_parser("export", help="导出职代会档案（事件记录、选票、计票、结果、名册、签到、文件），供任何人核对")
+    p.add_argument("--congress", type=int)
+    p.add_argument("output", help="输出的 .zip 文件或新文件夹")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("verify", help="独立核对职代会档案：哈希链、每项计票与表决结果")
+    p.add_argument("archive", nargs="?", help="档案（.zip 文件或文件夹）")
+    p.add_argument("--db", help="直接核对数据库（先在内存中生成档案）：数据库地址")
+    p.add_argument("--congress", type=int)
+    p.add_argument("--expect", action="append", metavar="SEQ:HASH",
+                   help="您记下的记录头（观众页面或公布结果上的序号和哈希），可重复")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("minutes", help="生成会议记录：表决结果报告单、签到表、会议决议、提案汇总表")
+    p.add_argument("--congress", type=int)
+    p.add_argument("outdir", help="输出文件夹")
+    p.set_defaults(func=cmd_minutes)
+    p = sub.add_parser("rehearse", help="在目标服务器上进行全规模演练（创建演练职代会，模拟代表、观众、工作人员）")
+    p.add_argument("--url", action="append", help="目标服务器地址，如 http://127.0.0.1:8000（可重复：客户端分布到各地址）")
+    p.add_argument("--urls", help="逗号分隔的多个目标地址")
+    p.add_argument("--delegates", type=int, default=295, help="正式代表人数")
+    p.add_argument("--groups", type=int, default=7, help="代表团(组)数")
+    p.add_argument("--observers", type=int, default=4000, help="云听会观众人数")
+    p.add_argument("--proposals", type=int, default=273, help="提案件数")
+    p.add_argument("--hand-counted-groups", type=int, default=1, help="现场计票（团长报送）的代表团(组)数")
+    p.add_argument("--drop-rate", type=float, default=0.05, help="每次表决中每个连接断线重连的概率")
+    p.add_argument("--votes", type=int, default=3, help="表决次数（最后一次为无记名选举）")
+    p.add_argument("--staff-login", help="工作人员登录名（或 CONGRESS_STAFF_LOGIN）")
+    p.add_argument("--staff-password", help="工作人员密码（或 CONGRESS_STAFF_PASSWORD）")
+    p.add_argument("--department", default="演练承办部门", help="交办提案的承办部门（须已存在：congress department add）")
+    p.add_argument("--server-pid", type=int, action="append", help="本机服务器进程号（可重复；默认按端口查找）")
+    p.add_argument("--reconnect-storm", action="store_true", help="让所有观众同时断线并按 since 重连，测量恢复时间")
+    p.add_argument("--processes", type=int, help="客户端进程数（默认按连接数，每进程约 900 个）")
+    p.add_argument("--vote-spread", type=float, default=8.0, help="每次表决中代表投票分布的秒数")
+    p.add_argument("--seed", type=int, default=2020)
+    p.add_argument("--no-compression", action="store_true", help="不协商 permessage-deflate（浏览器默认协商）")
+    p.add_argument("--json", action="store_true", help="报告以 JSON 输出到标准输出，进度为纯文本行")
+    p.set_defaults(func=cmd_rehearse)
     return parser
 
 

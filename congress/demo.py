@@ -13,13 +13,14 @@ from congress.actions.accounts import add_department, add_staff, issue_codes
 from congress.actions.agenda import add_agenda_item, set_current_item
 from congress.actions.attendance import check_in_at_desk
 from congress.actions.base import Context
+from congress.actions.documents import table_document, upload_document
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
 from congress.actions.votes import create_vote
 from congress.db.engine import Database, is_sqlite
 from congress.db.migrate import upgrade
 from congress.db.models import Delegate, Group
-from congress.demo_proposals import file_demo_proposals
+from congress.demo_proposals import file_demo_proposals, file_for_pre_review
 from congress.domain.kinds import Role
 from congress.permissions import Actor
 from congress.service import system_clock
@@ -106,6 +107,12 @@ def _populate(ctx: Context, base_url: str) -> DemoInfo:
                 [{"kind": "election", "text": "补选职工董事 1 名", "candidates": ["周海燕", "陈立新"], "seats": 1}],
                 is_secret=True)
     file_demo_proposals(ctx, cid)
+    file_for_pre_review(ctx, cid, groups["永州"])
+    for item, name, title, is_public in ((items[1], "work-report.md", "公司2026年工作报告", True),
+                                         (items[2], "finance-report.md", "公司2026年财务预决算报告", False)):
+        data = resources.files("congress").joinpath(f"data/demo/{name}").read_bytes()
+        document = upload_document(ctx, cid, title, item["id"], is_public, name, data)
+        table_document(ctx, cid, document["id"])
     leader_group = next(name for name, gid in groups.items() if gid == leader.group_id)
     return DemoInfo(base_url, cid, "admin", staff_password, (delegate.employee_id, delegate.name, codes[delegate.employee_id]),
                     (leader.employee_id, leader.name, leader_group, codes[leader.employee_id]),

@@ -10,7 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
-from congress.actions.casework import assign_proposal, award_proposal, decide_proposal, rate_reply, reply_proposal
+from congress.actions.casework import (
+    assign_proposal,
+    award_proposal,
+    decide_proposal,
+    rate_reply,
+    reply_proposal,
+)
 from congress.actions.proposals import answer_cosign, draft_proposal, invite_cosigners, submit_proposal
 from congress.auth import actor_for_session
 from congress.db.models import Account, Delegate, SignInSession
@@ -100,3 +106,21 @@ def file_demo_proposals(ctx: Context, congress_id: int, count: int = 48) -> None
     closed = [ids[s["id"]] for s, state in zip(wanted, plan, strict=False) if state == "closed"]
     for pid, level in zip(closed[:2], ("一等奖", "二等奖"), strict=False):
         award_proposal(ctx, congress_id, pid, level)
+
+
+def file_for_pre_review(ctx: Context, congress_id: int, group_id: int) -> None:
+    """One group has its leader pre-review proposals (团长初审); one proposal waits for it."""
+    from congress.actions.setup import set_rules
+
+    set_rules(ctx, congress_id, {"leader_pre_review_groups": [group_id]})
+    by_employee = {d.employee_id: d for d in ctx.session.scalars(
+        sa.select(Delegate).where(Delegate.congress_id == congress_id, Delegate.group_id == group_id))}
+    seed = next(p for p in reversed(seed_proposals())
+                if p["proposer"] in by_employee and p["duplicate_of"] is None
+                and all(c in by_employee for c in p["cosigners"]))
+    as_proposer = _delegate_actor(ctx, by_employee[seed["proposer"]])
+    draft = draft_proposal(as_proposer, congress_id, seed["title"], seed["reason"], seed["suggestion"])
+    invite_cosigners(as_proposer, congress_id, draft["id"], seed["cosigners"])
+    for employee_id in seed["cosigners"]:
+        answer_cosign(_delegate_actor(ctx, by_employee[employee_id]), congress_id, draft["id"], True)
+    submit_proposal(as_proposer, congress_id, draft["id"])

@@ -20,6 +20,7 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from congress.actions.ballots import BallotRequest, cast_ballot, cast_ballots
 from congress.actions.base import Context, event_message
 from congress.commands import COMMANDS, Command, parse_args
 from congress.db.engine import Database
@@ -54,6 +55,25 @@ class _Job:
     events: list[Event] = field(default_factory=list)
     reply: dict[str, Any] | None = None
     error: Exception | None = None
+
+
+@dataclass
+class _Batch:
+    """What the commands of one group commit share."""
+
+    now: datetime
+    replies: dict[tuple[str, str], dict[str, Any]]  # (principal, command id) -> the first reply
+    heads: dict[int, tuple[int, str]] = field(default_factory=dict)  # congress -> last (seq, hash)
+
+
+def _earlier_replies(session: sa.orm.Session, jobs: list[_Job]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored first replies for the batch's command ids: one query, not one per command."""
+    keys = {(job.actor.principal, job.command_id) for job in jobs if job.command_id}
+    if not keys:
+        return {}
+    rows = session.execute(sa.select(CommandResult.principal, CommandResult.command_id, CommandResult.reply).where(
+        CommandResult.principal.in_({p for p, _c in keys}), CommandResult.command_id.in_({c for _p, c in keys})))
+    return {(p, c): reply for p, c, reply in rows if (p, c) in keys}
 
 
 class Service:
@@ -125,9 +145,19 @@ class Service:
         for attempt in range(5):
             try:
                 with self.db.write() as session:
-                    now = self.clock()
-                    for job in jobs:
-                        self._run_job(session, job, now)
+                    batch = _Batch(self.clock(), _earlier_replies(session, jobs))
+                    start = 0
+                    while start < len(jobs):
+                        # A run of consecutive ballots goes set-wise; anything else one by one, in order.
+                        end = start
+                        while end < len(jobs) and jobs[end].command.action is cast_ballot:
+                            end += 1
+                        if end - start > 1:
+                            self._run_ballots(session, jobs[start:end], batch)
+                        else:
+                            end = start + 1
+                            self._run_job(session, jobs[start], batch)
+                        start = end
                 return
             except OperationalError as exc:  # e.g. a PostgreSQL serialization failure or deadlock
                 if attempt == 4:
@@ -137,28 +167,87 @@ class Service:
                 for job in jobs:
                     job.events, job.reply, job.error = [], None, None
 
-    def _run_job(self, session: sa.orm.Session, job: _Job, now: datetime) -> None:
-        principal = job.actor.principal
-        if job.command_id:
-            earlier = session.scalar(sa.select(CommandResult.reply).where(
-                CommandResult.principal == principal, CommandResult.command_id == job.command_id))
-            if earlier is not None:
-                job.reply = earlier  # a resend: answer with the first result, apply nothing
-                return
+    def _run_ballots(self, session: sa.orm.Session, jobs: list[_Job], batch: _Batch) -> None:
+        """Many cast_ballot commands in one savepoint with set-wise reads and writes (ballots.cast_ballots).
+
+        The rows, events and replies are those of running them one by one; if the database refuses
+        any row (another worker recorded the same ballot meanwhile) they are run one by one instead.
+        """
+        todo, later, keys = [], [], set()
+        for job in jobs:
+            key = (job.actor.principal, job.command_id or "")
+            if job.command_id and (key in batch.replies or key in keys):
+                later.append(job)  # a resend: answered from the first reply once that is stored
+            else:
+                keys.add(key)
+                todo.append(job)
+        session.flush()  # earlier commands' rows and events, so the savepoint holds only these
         savepoint = session.begin_nested()
-        ctx = Context(session, job.actor, now, job.command_id)
+        contexts = [Context(session, job.actor, batch.now, job.command_id, _heads=batch.heads) for job in todo]
+        try:
+            with session.no_autoflush:  # the events go in with one flush below, not one each
+                outcomes = cast_ballots([BallotRequest(ctx, job.congress_id, job.args["vote_id"], job.args["answers"])
+                                         for ctx, job in zip(contexts, todo, strict=True)])
+                stored = {}
+                for job, outcome in zip(todo, outcomes, strict=True):
+                    if job.command_id and not isinstance(outcome, DomainError):
+                        keep = job.command.stored_reply
+                        stored[(job.actor.principal, job.command_id)] = keep(outcome) if keep else outcome
+                if stored:
+                    session.connection().execute(sa.insert(CommandResult.__table__), [
+                        {"principal": p, "command_id": c, "reply": reply, "created_at": batch.now}
+                        for (p, c), reply in stored.items()])
+            session.flush()
+            savepoint.commit()
+        except OperationalError:
+            savepoint.rollback()
+            raise
+        except Exception as exc:  # e.g. IntegrityError: sort it out one by one, each in its own savepoint
+            savepoint.rollback()
+            log.info("set-wise ballots fell back to one by one: %s", exc)
+            for job in jobs:
+                self._run_job(session, job, batch)
+            return
+        for job, ctx, outcome in zip(todo, contexts, outcomes, strict=True):
+            if isinstance(outcome, DomainError):
+                job.error = outcome
+            else:
+                job.reply, job.events = outcome, ctx.events
+        batch.replies.update(stored)
+        for job in later:
+            self._run_job(session, job, batch)
+
+    def _run_job(self, session: sa.orm.Session, job: _Job, batch: _Batch) -> None:
+        principal = job.actor.principal
+        key = (principal, job.command_id or "")
+        if job.command_id and key in batch.replies:
+            job.reply = batch.replies[key]  # a resend: answer with the first result, apply nothing
+            return
+        savepoint = session.begin_nested()
+        # One chain head for the whole batch: each event's predecessor is in memory, not re-read.
+        ctx = Context(session, job.actor, batch.now, job.command_id, _heads=batch.heads)
         try:
             reply = job.command.action(ctx, job.congress_id, **job.args)
+            stored = None
             if job.command_id:
                 stored = job.command.stored_reply(reply) if job.command.stored_reply else reply
-                session.add(CommandResult(principal=principal, command_id=job.command_id, reply=stored,
-                                          created_at=now))
+                # A plain INSERT inside the savepoint: the unique (principal, command_id) still
+                # refuses the same command committed meanwhile by another worker.
+                session.connection().execute(sa.insert(CommandResult.__table__).values(
+                    principal=principal, command_id=job.command_id, reply=stored, created_at=batch.now))
             session.flush()
             savepoint.commit()
             job.reply, job.events = reply, ctx.events
+            if stored is not None:
+                batch.replies[key] = stored
         except DomainError as exc:
             savepoint.rollback()
             job.error = exc
+        except OperationalError:
+            # Fix: a deadlock or serialization failure (PostgreSQL, several workers) was turned into an
+            # internal error for this one command; the whole transaction is retried instead.
+            savepoint.rollback()
+            raise
         except IntegrityError as exc:
             savepoint.rollback()
             if job.command_id:  # the same command committed meanwhile by another connection

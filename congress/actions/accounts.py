@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.auth import generate_access_code, generate_password, hash_code, hash_secret
-from congress.db.models import Account, Delegate, Department, Group
+from congress.db.models import Account, Delegate, Department, Group, SignInSession
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.permissions import Permission
@@ -74,6 +74,10 @@ def issue_codes(ctx: Context, congress_id: int, employee_ids: list[str] | None =
         if only_missing and delegate.access_code_hash:
             continue
         code = generate_access_code()
+        if delegate.access_code_hash:
+            # A code is re-issued when the old one may be known to someone else: end its sessions too.
+            ctx.session.execute(sa.update(SignInSession).where(
+                SignInSession.delegate_id == delegate.id, SignInSession.revoked_at.is_(None)).values(revoked_at=ctx.now))
         delegate.access_code_hash = hash_code(code)
         delegate.code_issued_at = ctx.now
         issued.append({"employee_id": delegate.employee_id, "name": delegate.name, "group": group_name,

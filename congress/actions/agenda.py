@@ -57,7 +57,7 @@ def move_agenda_item(ctx: Context, congress_id: int, item_id: int, position: int
     return {"order": order}
 
 
-def set_current_item(ctx: Context, congress_id: int, item_id: int | None) -> dict[str, Any]:
+def set_current_item(ctx: Context, congress_id: int, item_id: int | None = None) -> dict[str, Any]:
     """Move the congress to an item; the previous current item is done. The congress is in session."""
     ctx.actor.require(Permission.MANAGE_AGENDA)
     congress = ctx.get(Congress, congress_id, "职代会")

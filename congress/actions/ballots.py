@@ -2,38 +2,80 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from congress.actions.attendance import is_present
 from congress.actions.base import Context
 from congress.actions.results import group_rolls
 from congress.commands import Command, Param, register
-from congress.db.models import Ballot, BallotCast, Delegate, Group, GroupCount, Vote
+from congress.db.models import (
+    Attendance,
+    Ballot,
+    BallotCast,
+    Congress,
+    Delegate,
+    Event,
+    Group,
+    GroupCount,
+    Vote,
+)
 from congress.domain.errors import DomainError
-from congress.domain.kinds import Audience, GroupMode, QuestionKind, VoteStatus
+from congress.domain.kinds import VOTING_TYPE, Audience, GroupMode, QuestionKind, VoteStatus
 from congress.permissions import Permission
+from congress.records.chain import as_stored, event_hash
 from congress.tally import GroupTally, validate_group_count
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 def new_receipt() -> str:
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    # 12 symbols of 31 from one draw of the system CSPRNG (not one draw per symbol: each is a syscall).
+    number = secrets.randbelow(len(RECEIPT_ALPHABET) ** 12)
+    raw = ""
+    for _ in range(12):
+        number, digit = divmod(number, len(RECEIPT_ALPHABET))
+        raw += RECEIPT_ALPHABET[digit]
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 def _open_vote(ctx: Context, congress_id: int, vote_id: int) -> Vote:
-    vote = ctx.session.get(Vote, vote_id)
+    # Kept for the whole transaction (the identity map holds objects weakly): in a group commit of
+    # hundreds of ballots the vote, its questions and options are read once, not once per ballot.
+    # Within one transaction nobody else changes the vote on SQLite (BEGIN IMMEDIATE); on PostgreSQL
+    # the status is re-read below under a share lock.
+    votes: dict[int, Vote] = ctx.session.info.setdefault("cast_ballot_votes", {})
+    vote = votes.get(vote_id) or ctx.session.get(Vote, vote_id)
     if vote is None or vote.congress_id != congress_id:
         raise DomainError("not_found", f"找不到表决（编号 {vote_id}）")
-    if vote.status != VoteStatus.OPEN or (vote.closes_at is not None and ctx.now >= vote.closes_at):
+    if vote_id not in votes:
+        for question in vote.questions:
+            question.options  # noqa: B018 - load now, while the vote is being cached
+        votes[vote_id] = vote
+    status = vote.status
+    if ctx.session.get_bind().dialect.name != "sqlite":
+        # Fix: close_vote on another worker could count while this ballot was uncommitted and then
+        # commit its result without it. A share lock on the vote row makes close_vote (FOR UPDATE)
+        # wait for ballots in flight, and a ballot wait for a close in flight (and then see "closed").
+        # SQLite needs none: BEGIN IMMEDIATE already runs write transactions one at a time.
+        status = ctx.session.scalar(sa.select(Vote.status).where(Vote.id == vote_id).with_for_update(read=True))
+    if status != VoteStatus.OPEN or (vote.closes_at is not None and ctx.now >= vote.closes_at):
         raise DomainError("vote_not_open", f"表决“{vote.title}”不在进行中，不能投票")
     return vote
+
+
+def request_key(delegate_id: int, command_id: str | None) -> str:
+    """ballot_cast.request_id. Fix: it was the client's command id as sent, but command ids are chosen
+    per client (a page may count 1, 2, 3 …), so a second delegate sending the same id for the same vote
+    hit the (vote_id, request_id) constraint and was told "already voted". Scoped to the delegate."""
+    if command_id is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{delegate_id}\n{command_id}".encode()).hexdigest()
 
 
 def _check_answers(vote: Vote, answers: dict[str, Any]) -> dict[str, Any]:
@@ -68,38 +110,161 @@ def _check_answers(vote: Vote, answers: dict[str, Any]) -> dict[str, Any]:
 
 def cast_ballot(ctx: Context, congress_id: int, vote_id: int, answers: dict[str, Any]) -> dict[str, Any]:
     """One ballot per delegate per vote (the database enforces it); durable before the reply."""
-    ctx.actor.require(Permission.CAST_BALLOT)
-    vote = _open_vote(ctx, congress_id, vote_id)
-    delegate = ctx.get(Delegate, ctx.actor.delegate_id, "代表")
-    if delegate.congress_id != congress_id or not delegate.is_active:
-        raise DomainError("other_congress", "您不是本次职代会的代表")
-    if vote.group_modes.get(str(delegate.group_id)) == GroupMode.HAND_COUNT:
-        raise DomainError("group_hand_counted", "本代表团(组)本次表决采用现场计票，请在现场表决")
-    if not is_present(ctx.session, delegate.id):
-        raise DomainError("not_checked_in", "请先签到再投票")
-    clean = _check_answers(vote, answers)
-    earlier = ctx.session.scalar(sa.select(BallotCast).where(BallotCast.vote_id == vote.id,
-                                                             BallotCast.delegate_id == delegate.id))
-    if earlier is not None:
-        if not vote.is_changeable:
-            raise DomainError("already_voted", "您已在本次表决中投票，不能重复投票")
-        ballot = ctx.session.scalar(sa.select(Ballot).where(Ballot.vote_id == vote.id,
+    outcome = cast_ballots([BallotRequest(ctx, congress_id, vote_id, answers)])[0]
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class BallotRequest:
+    """One delegate's cast_ballot, with the context (actor, time, command id) it runs in."""
+
+    ctx: Context
+    congress_id: int
+    vote_id: int
+    answers: dict[str, Any]
+
+
+_INSERT_CAST = sa.insert(BallotCast.__table__)
+_INSERT_BALLOT = sa.insert(Ballot.__table__)
+_INSERT_EVENT = sa.insert(Event.__table__)
+
+
+def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainError]:
+    """cast_ballot for many requests of one transaction, in their order: the same checks, rows, events
+    and replies as one at a time, with one read of the delegates and one INSERT per table for all.
+
+    Each request gets its reply or its refusal. A delegate's second request in the list is refused
+    as "already voted", or for a changeable vote changes the ballot of the first. A ballot that the
+    database refuses (the unique (vote_id, delegate_id): another worker recorded one meanwhile) raises
+    IntegrityError for the whole list; the caller then goes one by one.
+    """
+    outcomes: list[dict[str, Any] | DomainError] = []
+    accepted: list[tuple[int, BallotRequest, Vote]] = []
+    votes: dict[int, Vote | DomainError] = {}  # checked open once per vote, not once per ballot
+    for request in requests:
+        try:
+            request.ctx.actor.require(Permission.CAST_BALLOT)
+            if request.vote_id not in votes:
+                try:
+                    votes[request.vote_id] = _open_vote(request.ctx, request.congress_id, request.vote_id)
+                except DomainError as error:
+                    votes[request.vote_id] = error
+            vote = votes[request.vote_id]
+            if isinstance(vote, DomainError):
+                raise vote
+            if vote.congress_id != request.congress_id:
+                raise DomainError("not_found", f"找不到表决（编号 {request.vote_id}）")
+            accepted.append((len(outcomes), request, vote))
+            outcomes.append(DomainError("internal_error", "未处理"))  # replaced below
+        except DomainError as error:
+            outcomes.append(error)
+    if not accepted:
+        return outcomes
+
+    session = requests[0].ctx.session
+    connection = session.connection()
+    delegate_ids = {r.ctx.actor.delegate_id for _i, r, _v in accepted}
+    is_here = sa.select(Attendance.id).where(Attendance.delegate_id == Delegate.id,
+                                             Attendance.checked_out_at.is_(None)).exists()
+    delegates = {row.id: row for row in connection.execute(
+        sa.select(Delegate.id, Delegate.congress_id, Delegate.group_id, Delegate.is_active, Delegate.delegate_type,
+                  is_here.label("is_here")).where(Delegate.id.in_(delegate_ids)))}
+    vote_ids = {v.id for _i, _r, v in accepted}
+    cast = {(v, d) for v, d in connection.execute(sa.select(BallotCast.vote_id, BallotCast.delegate_id).where(
+        BallotCast.vote_id.in_(vote_ids), BallotCast.delegate_id.in_(delegate_ids)))}
+
+    new_casts: list[dict[str, Any]] = []
+    new_ballots: dict[tuple[int, int], dict[str, Any]] = {}  # (vote, delegate) -> the row to insert
+    recorded: list[tuple[int, BallotRequest, dict[str, Any], int]] = []
+    for index, request, vote in accepted:
+        ctx = request.ctx
+        try:
+            delegate = delegates.get(ctx.actor.delegate_id)  # type: ignore[arg-type]
+            if delegate is None:
+                raise DomainError("not_found", f"找不到代表（编号 {ctx.actor.delegate_id}）")
+            if delegate.congress_id != request.congress_id or not delegate.is_active:
+                raise DomainError("other_congress", "您不是本次职代会的代表")
+            if delegate.delegate_type != VOTING_TYPE:
+                # Fix: the actor's is_voting is read once at sign-in / connect; a roster re-import may
+                # have made the delegate 列席 or 特邀 since. The stored delegate type decides.
+                raise DomainError("not_voting_delegate", "只有正式代表可以表决、提出或附议提案")
+            if vote.group_modes.get(str(delegate.group_id)) == GroupMode.HAND_COUNT:
+                raise DomainError("group_hand_counted", "本代表团(组)本次表决采用现场计票，请在现场表决")
+            if not delegate.is_here:
+                raise DomainError("not_checked_in", "请先签到再投票")
+            clean = _check_answers(vote, request.answers)
+            key = (vote.id, delegate.id)
+            is_change = key in cast or key in new_ballots
+            if is_change and not vote.is_changeable:
+                raise DomainError("already_voted", "您已在本次表决中投票，不能重复投票")
+        except DomainError as error:
+            outcomes[index] = error
+            continue
+        if key in new_ballots:  # changed again before it was written: the row to insert changes
+            new_ballots[key].update(answers=clean, updated_at=ctx.now)
+            receipt = new_ballots[key]["receipt"]
+        elif is_change:
+            ballot = session.scalar(sa.select(Ballot).where(Ballot.vote_id == vote.id,
                                                             Ballot.delegate_id == delegate.id))
-        assert ballot is not None  # changeable votes are named, so the ballot carries its voter
-        ballot.answers, ballot.updated_at = clean, ctx.now
-        receipt = ballot.receipt
-    else:
-        receipt = new_receipt()
-        ctx.session.add(BallotCast(vote_id=vote.id, delegate_id=delegate.id, group_id=delegate.group_id,
-                                   request_id=ctx.command_id or uuid.uuid4().hex, cast_at=ctx.now))
-        # Secret: no voter, no time, a random key — nothing to join the choice back to the person.
-        ctx.session.add(Ballot(id=uuid.uuid4(), vote_id=vote.id, group_id=delegate.group_id,
-                               delegate_id=None if vote.is_secret else delegate.id, answers=clean,
-                               receipt=receipt, updated_at=None if vote.is_secret else ctx.now))
-    ctx.session.flush()
-    mine = {"vote_id": vote.id, "at": ctx.now.isoformat(), "is_change": earlier is not None}
-    ctx.emit(congress_id, "ballot.recorded", mine, Audience.DELEGATE, delegate.id)
-    return {**mine, "recorded": True, "receipt": receipt, "is_secret_vote": vote.is_secret}
+            assert ballot is not None  # changeable votes are named, so the ballot carries its voter
+            ballot.answers, ballot.updated_at = clean, ctx.now
+            receipt = ballot.receipt
+        else:
+            receipt = new_receipt()
+            new_casts.append({"vote_id": vote.id, "delegate_id": delegate.id, "group_id": delegate.group_id,
+                              "request_id": request_key(delegate.id, ctx.command_id), "cast_at": ctx.now})
+            # Secret: no voter, no time, a random key — nothing to join the choice back to the person.
+            new_ballots[key] = {"id": uuid.uuid4(), "vote_id": vote.id, "group_id": delegate.group_id,
+                                "delegate_id": None if vote.is_secret else delegate.id, "answers": clean,
+                                "receipt": receipt, "updated_at": None if vote.is_secret else ctx.now}
+        mine = {"vote_id": vote.id, "at": ctx.now.isoformat(), "is_change": is_change}
+        outcomes[index] = {**mine, "recorded": True, "receipt": receipt, "is_secret_vote": vote.is_secret}
+        recorded.append((index, request, mine, delegate.id))
+
+    # Plain INSERTs of all rows at once; the unique (vote_id, delegate_id) refuses a second ballot.
+    if new_casts:
+        connection.execute(_INSERT_CAST, new_casts)
+        ballots = list(new_ballots.values())
+        # Rows of one statement go in shuffled: the physical order of secret ballots (SQLite rowid,
+        # PostgreSQL ctid) then matches the order of ballot_cast only batch by batch, not row by row.
+        secrets.SystemRandom().shuffle(ballots)
+        connection.execute(_INSERT_BALLOT, ballots)
+    session.flush()  # the changed ballots, if any
+    _emit_recorded(recorded)
+    return outcomes
+
+
+def _emit_recorded(recorded: list[tuple[int, BallotRequest, dict[str, Any], int]]) -> None:
+    """A `ballot.recorded` event for each ballot, in order: the events Context.emit appends, without a
+    statement per ballot. Per congress the first goes through Context.emit (it takes the congress row's
+    lock until commit and chains to the log); the others take their seqs with one UPDATE and chain on
+    from it (congress.records.chain), so seqs stay gap-free and the hash chain unbroken."""
+    by_congress: dict[int, list[tuple[int, BallotRequest, dict[str, Any], int]]] = {}
+    for item in recorded:
+        by_congress.setdefault(item[1].congress_id, []).append(item)
+    for congress_id, items in by_congress.items():
+        _index, first, mine, delegate_id = items[0]
+        event = first.ctx.emit(congress_id, "ballot.recorded", mine, Audience.DELEGATE, delegate_id)
+        rest = items[1:]
+        if not rest:
+            continue
+        session = first.ctx.session
+        seq = session.execute(sa.update(Congress).where(Congress.id == congress_id)
+                              .values(last_seq=Congress.last_seq + len(rest))
+                              .returning(Congress.last_seq)).scalar_one() - len(rest)
+        digest, rows = event.hash, []
+        for _index, request, mine, delegate_id in rest:
+            seq += 1
+            stored = as_stored(mine)
+            digest = event_hash(digest, seq, "ballot.recorded", stored)
+            row = {"congress_id": congress_id, "seq": seq, "type": "ballot.recorded", "payload": stored,
+                   "audience": Audience.DELEGATE.value, "audience_id": delegate_id, "created_at": request.ctx.now,
+                   "hash": digest}
+            rows.append(row)
+            request.ctx.events.append(Event(**row))  # for publishing after commit; written below
+        session.connection().execute(_INSERT_EVENT, rows)
 
 
 def stored_ballot_reply(reply: dict[str, Any]) -> dict[str, Any]:

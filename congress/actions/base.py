@@ -19,6 +19,7 @@ from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.permissions import Actor
+from congress.records.chain import GENESIS, as_stored, event_hash
 
 
 @dataclass
@@ -28,14 +29,22 @@ class Context:
     now: datetime
     command_id: str | None = None  # the client's id for this command, when it sent one
     events: list[Event] = field(default_factory=list)
+    # congress id -> (seq, hash) of the last event this context appended: no re-query per emit
+    _heads: dict[int, tuple[int, str]] = field(default_factory=dict, repr=False)
 
     def emit(self, congress_id: int, type: str, payload: dict[str, Any],
-             audience: Audience = Audience.PUBLIC, audience_id: int | None = None) -> Event:
-        """Append an event with the congress's next seq.
+             audience: Audience = Audience.PUBLIC, audience_id: int | None = None,
+             *, with_record: bool = False) -> Event:
+        """Append an event with the congress's next seq and its link in the hash chain.
 
         The UPDATE ... RETURNING takes the congress row's lock until commit, so concurrent writers
         to one congress get consecutive seqs, a rollback gives its seq back, and seq n commits
-        before n+1 is handed out: no reader ever sees n+1 without n.
+        before n+1 is handed out: no reader ever sees n+1 without n. Under that lock event n-1 is
+        committed or flushed in this transaction, so its hash is there to chain to.
+
+        The payload is stored as the JSON column gives it back (a copy), and that is what is hashed
+        (congress.records.chain). `with_record` adds `"record": {"seq", "hash"}`: the head of the record
+        just before this event (seq n-1 and its hash), the same shape as the snapshot's `record`.
         """
         seq = self.session.execute(
             sa.update(Congress).where(Congress.id == congress_id)
@@ -43,11 +52,34 @@ class Context:
         ).scalar_one_or_none()
         if seq is None:
             raise DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会")
-        event = Event(congress_id=congress_id, seq=seq, type=type, payload=payload,
-                      audience=audience.value, audience_id=audience_id, created_at=self.now)
+        prev_hash = self._prev_hash(congress_id, seq)
+        stored = as_stored(payload)
+        if with_record:
+            stored["record"] = {"seq": seq - 1, "hash": prev_hash}
+        digest = event_hash(prev_hash, seq, type, stored)
+        self._heads[congress_id] = (seq, digest)
+        event = Event(congress_id=congress_id, seq=seq, type=type, payload=stored,
+                      audience=audience.value, audience_id=audience_id, created_at=self.now, hash=digest)
         self.session.add(event)
         self.events.append(event)
         return event
+
+    def _prev_hash(self, congress_id: int, seq: int) -> str:
+        if seq == 1:
+            return GENESIS
+        cached = self._heads.get(congress_id)
+        if cached is not None and cached[0] == seq - 1:
+            return cached[1]
+        prev = self.session.scalar(sa.select(Event.hash).where(Event.congress_id == congress_id,
+                                                               Event.seq == seq - 1))
+        if prev is None:  # events written before the chain existed: chain them once, as they stand
+            prev = GENESIS
+            for earlier in self.session.scalars(sa.select(Event).where(
+                    Event.congress_id == congress_id, Event.seq < seq).order_by(Event.seq)):
+                if earlier.hash is None:
+                    earlier.hash = event_hash(prev, earlier.seq, earlier.type, earlier.payload)
+                prev = earlier.hash
+        return prev
 
     def get(self, model: type, id: int | None, what: str) -> Any:
         row = self.session.get(model, id) if id is not None else None

@@ -260,7 +260,7 @@ def rate_reply(ctx: Context, congress_id: int, proposal_id: int, rating: str, co
     return _public(ctx, congress_id, "proposal.rated", proposal, rating=rating, round=reply.round)
 
 
-def award_proposal(ctx: Context, congress_id: int, proposal_id: int, level: str | None) -> dict[str, Any]:
+def award_proposal(ctx: Context, congress_id: int, proposal_id: int, level: str | None = None) -> dict[str, Any]:
     """优秀提案 (“我为公司献一策”) with a level, or None to withdraw the award."""
     ctx.actor.require(Permission.REVIEW_PROPOSAL)
     proposal = _case(ctx, congress_id, proposal_id)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.db.models import Congress, Delegate, Group
 from congress.domain.errors import DomainError
-from congress.domain.roster import RosterFile, composition_warnings, diff_roster, parse_roster
+from congress.domain.roster import RosterFile, RosterRow, composition_warnings, diff_roster, parse_roster
 from congress.permissions import Permission
 
 
@@ -32,9 +32,15 @@ def import_roster(ctx: Context, congress_id: int, data: bytes, filename: str, *,
                           progress=progress)
     if not roster.is_valid:
         raise RosterRejected(roster)
-    existing = {d.employee_id: d for d in ctx.session.scalars(
-        sa.select(Delegate).where(Delegate.congress_id == congress_id, Delegate.is_active))}
-    diff = diff_roster(existing, roster.rows)
+    existing: dict[str, Delegate] = {}
+    as_listed: dict[str, RosterRow] = {}  # what the roster said last time: the group by name, as in the file
+    for d, group_name in ctx.session.execute(
+            sa.select(Delegate, Group.name).join(Group, Delegate.group_id == Group.id)
+            .where(Delegate.congress_id == congress_id, Delegate.is_active)):
+        existing[d.employee_id] = d
+        as_listed[d.employee_id] = RosterRow(d.employee_id, d.name, d.gender, group_name, d.unit, d.role,
+                                             d.is_group_leader, d.delegate_type)
+    diff = diff_roster(as_listed, roster.rows)
     voting = sum(1 for r in roster.rows if r.is_voting)
     summary: dict[str, Any] = {
         "congress_id": congress_id,
@@ -58,9 +64,11 @@ def import_roster(ctx: Context, congress_id: int, data: bytes, filename: str, *,
         ctx.session.add(group)
         groups[name] = group
     ctx.session.flush()
+    # Delegates removed by an earlier import come back as the same row (one query, not one per row)
+    earlier = {d.employee_id: d for d in ctx.session.scalars(sa.select(Delegate).where(
+        Delegate.congress_id == congress_id, Delegate.is_active.is_(False)))}
     for row in roster.rows:
-        delegate = existing.get(row.employee_id) or ctx.session.scalar(sa.select(Delegate).where(
-            Delegate.congress_id == congress_id, Delegate.employee_id == row.employee_id))
+        delegate = existing.get(row.employee_id) or earlier.get(row.employee_id)
         if delegate is None:
             delegate = Delegate(congress_id=congress_id, employee_id=row.employee_id)
             ctx.session.add(delegate)

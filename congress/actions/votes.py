@@ -158,6 +158,9 @@ def close_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     """Count from the stored ballots and group counts and store the result; staff see it at once."""
     ctx.actor.require(Permission.RUN_VOTE)
     vote = _vote(ctx, congress_id, vote_id)
+    # Fix: lock the vote row before counting, so ballots still in flight on another worker (they hold
+    # a share lock, see ballots._open_vote) commit first and are counted; the lock also re-reads status.
+    ctx.session.refresh(vote, with_for_update=True)
     _require_status(vote, VoteStatus.OPEN)
     hand_counted = {int(g) for g, mode in vote.group_modes.items() if mode == GroupMode.HAND_COUNT}
     reported = set(ctx.session.scalars(sa.select(GroupCount.group_id).where(GroupCount.vote_id == vote.id)))
@@ -195,8 +198,9 @@ def publish_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]
         raise DomainError("not_certified", "计票结果须经总监票人确认后才能公布")
     vote.status, vote.published_at = VoteStatus.PUBLISHED.value, ctx.now
     payload = {"vote_id": vote.id, "result": vote.result, "certified_by": vote.certified_by}
-    ctx.emit(congress_id, "vote.published", payload)
-    return payload
+    # with_record: the payload also carries "record": {"seq", "hash"}, the head of the record just before
+    # this event (seq - 1), so every published result names a head that watchers can note (docs/records.md)
+    return ctx.emit(congress_id, "vote.published", payload, with_record=True).payload
 
 
 def cancel_vote(ctx: Context, congress_id: int, vote_id: int, reason: str) -> dict[str, Any]:

@@ -421,7 +421,7 @@ class Event(Base):
     seq: Mapped[int]
     type: Mapped[str] = mapped_column(sa.String(50))
     payload: Mapped[JSONDict] = mapped_column(sa.JSON)
-    audience: Mapped[str] = mapped_column(sa.String(10))  # public | group | staff | delegate
+    audience: Mapped[str] = mapped_column(sa.String(10))  # public | group | staff | delegates | delegate
     audience_id: Mapped[int | None]  # the group or delegate the event is for
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # H(previous hash, seq, type, canonical payload): the tamper-evident chain (congress.records)

@@ -19,6 +19,7 @@ class Audience(StrEnum):
     GROUP = "group"  # that group's members and staff
     STAFF = "staff"
     DELEGATE = "delegate"  # that delegate and staff
+    DELEGATES = "delegates"  # every delegate of the congress, and staff (not observers)
 
 
 VOTING_TYPE = "正式代表"

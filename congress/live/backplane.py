@@ -7,14 +7,42 @@ the hub re-orders and fills gaps, so a message Redis drops or reorders costs lat
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy.exc import IntegrityError
 
 from congress.live.hub import Hub, Published
 
+if TYPE_CHECKING:
+    from congress.db.engine import Database
+
 log = logging.getLogger(__name__)
 CHANNEL = "congress:events"
+
+
+def deployment_channel(db: Database) -> str:
+    """The channel of one deployment (one database): `congress:events:<key>`.
+
+    Events carry congress ids and seqs, which are only unique within one database. On one shared
+    channel, a staging and a production deployment (or two test databases) on the same Redis
+    would each deliver the other's congress 1 events to their own clients and then drop their own
+    as duplicates. The key is derived from the instance secret kept in the database, so every
+    worker of a deployment finds the same channel however its database URL is spelled, and the
+    secret itself never leaves the database.
+    """
+    from congress.auth import secret_key
+
+    try:
+        with db.write() as session:
+            secret = secret_key(session)
+    except IntegrityError:  # another worker created the secret at the same moment: read theirs
+        with db.write() as session:
+            secret = secret_key(session)
+    key = hashlib.sha256(f"congress-backplane:{secret}".encode()).hexdigest()[:16]
+    return f"{CHANNEL}:{key}"
 
 
 class Backplane(Protocol):
@@ -50,19 +78,20 @@ def _load(raw: str | bytes) -> list[Published]:
 
 
 class RedisBackplane:
-    """Several workers: every worker publishes to one channel and delivers what it hears."""
+    """Several workers: every worker publishes to its deployment's channel and delivers what it hears."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channel: str = CHANNEL) -> None:
         import redis.asyncio as aioredis
 
         self._redis = aioredis.from_url(url)
+        self.channel = channel
         self._task: asyncio.Task[None] | None = None
         self._hub: Hub | None = None
 
     async def start(self, hub: Hub) -> None:
         self._hub = hub
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(CHANNEL)
+        await pubsub.subscribe(self.channel)
         self._task = asyncio.get_running_loop().create_task(self._listen(pubsub))
 
     async def _listen(self, pubsub) -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +112,7 @@ class RedisBackplane:
         if self._hub is not None:
             self._hub.receive(items)
         try:
-            await self._redis.publish(CHANNEL, _dump(items))
+            await self._redis.publish(self.channel, _dump(items))
         except Exception:
             # Committed already; other workers find the events by gap filling or on resume.
             log.exception("redis backplane: publishing failed")
@@ -98,5 +127,7 @@ class RedisBackplane:
         await self._redis.aclose()
 
 
-def make_backplane(redis_url: str | None) -> Backplane:
-    return RedisBackplane(redis_url) if redis_url else MemoryBackplane()
+def make_backplane(redis_url: str | None, db: Database | None = None) -> Backplane:
+    if not redis_url:
+        return MemoryBackplane()
+    return RedisBackplane(redis_url, deployment_channel(db) if db is not None else CHANNEL)

@@ -14,16 +14,17 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from congress.domain.kinds import Audience, Role
+from congress.live.connection import CLOSE_RESYNC as CLOSE_RESYNC  # re-exported with the other codes
+from congress.live.connection import Connection
 from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
 
-# Close codes (docs/protocol.md)
-CLOSE_RESYNC = 4001  # fell behind: reconnect with your last seq
+# Close codes (docs/protocol.md); CLOSE_RESYNC (4001, fell behind) is the connection's own
 CLOSE_SERVER_RESTART = 1012  # server shutting down: reconnect
 CLOSE_POLICY = 1008  # flood or abuse
 CLOSE_TOO_BIG = 1009
@@ -57,33 +58,9 @@ def may_see(actor: Actor, audience: str, audience_id: int | None) -> bool:
         return actor.role is Role.DELEGATE and actor.group_id == audience_id
     if audience == Audience.DELEGATE:
         return actor.role is Role.DELEGATE and actor.delegate_id == audience_id
+    if audience == Audience.DELEGATES:
+        return actor.role is Role.DELEGATE
     return False
-
-
-@dataclass(eq=False)
-class Connection:
-    """One client's place in the hub. The websocket endpoint drains `queue`; the hub only offers."""
-
-    actor: Actor
-    congress_id: int
-    queue_size: int
-    close: Callable[[int, str], Awaitable[None]]
-    delay_seconds: float = 0.0  # observers: held back by the stream's latency
-    after_seq: int = 0  # events up to here were in the snapshot or resume; skip them
-    queue: asyncio.Queue[tuple[int, float, str]] = field(init=False)
-    is_overflowed: bool = False
-
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(self.queue_size)
-
-    def offer(self, seq: int, created_at: float, data: str) -> None:
-        if self.is_overflowed:
-            return
-        try:
-            self.queue.put_nowait((seq, created_at, data))
-        except asyncio.QueueFull:
-            self.is_overflowed = True
-            asyncio.get_running_loop().create_task(self.close(CLOSE_RESYNC, "resync: too far behind"))
 
 
 FetchMissing = Callable[[int, int, int], Awaitable[list[Published]]]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from congress.actions.agenda import item_json
 from congress.actions.attendance import attendance_by_group, attendance_json, is_present
-from congress.db.models import AgendaItem, Congress, Delegate
+from congress.db.models import AgendaItem, Congress, Delegate, Event
 from congress.domain.kinds import Role
 from congress.permissions import Actor
 
@@ -54,6 +54,7 @@ def build_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str
         "congress": congress_json(congress),
         "agenda": [item_json(i) for i in items],
         "attendance": attendance_json(attendance_by_group(session, congress_id)),
+        "record": record_head(session, congress_id),
     }
     for name, builder in SECTIONS.items():
         state[name] = builder(session, congress_id, actor)
@@ -71,3 +72,10 @@ def build_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str
 
 def head_seq(session: Session, congress_id: int) -> int | None:
     return session.scalar(sa.select(Congress.last_seq).where(Congress.id == congress_id))
+
+
+def record_head(session: Session, congress_id: int) -> dict[str, Any]:
+    """The head of the hash-chained event log (docs/records.md): public, so watchers can note it."""
+    row = session.execute(sa.select(Event.seq, Event.hash).where(Event.congress_id == congress_id)
+                          .order_by(Event.seq.desc()).limit(1)).first()
+    return {"seq": row.seq, "hash": row.hash} if row is not None else {"seq": 0, "hash": None}

@@ -56,7 +56,44 @@ async def codes(request: Request) -> Response:
         return error_response(error)
 
 
+async def proposal_register(request: Request) -> Response:
+    """GET /api/congresses/{id}/proposals/register.xlsx: 提案汇总表, for staff."""
+    import tempfile
+    from pathlib import Path
+
+    import anyio
+
+    from congress.actions.proposal_views import proposal_board
+    from congress.db.models import Congress
+    from congress.exports import write_proposal_register
+    from congress.permissions import Permission
+
+    congress_id = int(request.path_params["congress_id"])
+    try:
+        actor = await _actor(request, writing=False)
+        actor.require(Permission.READ_STAFF_VIEWS)
+        service = _service(request)
+
+        def build() -> bytes:
+            with service.db.read() as session:
+                ctx = Context(session, actor, service.clock())
+                congress = ctx.get(Congress, congress_id, "职代会")
+                board = proposal_board(ctx, congress_id, limit=2000)
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "register.xlsx"
+                write_proposal_register(board["proposals"], path, f"{congress.name}提案汇总表")
+                return path.read_bytes()
+
+        data = await anyio.to_thread.run_sync(build)
+    except DomainError as error:
+        return error_response(error)
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename*=UTF-8''%E6%8F%90%E6%A1%88%E6%B1%87%E6%80%BB%E8%A1%A8.xlsx",
+                             "Cache-Control": "no-store"})
+
+
 routes = [
+    Route("/api/congresses/{congress_id:int}/proposals/register.xlsx", proposal_register),
     Route("/api/congresses", new_congress, methods=["POST"]),
     Route("/api/congresses/{congress_id:int}/codes", codes, methods=["POST"]),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import anyio
@@ -93,19 +94,26 @@ async def sign_in(request: Request) -> Response:
         def work() -> dict[str, Any]:
             with service.db.write() as session:
                 now = service.clock()
-                if "employee_id" in body:
-                    congress_id = body.get("congress_id") or session.scalar(sa.select(sa.func.max(Congress.id)))
-                    new = sign_in_delegate(session, int(congress_id or 0), str(body["employee_id"]).strip(),
-                                           str(body.get("code", "")), now=now, hours=settings.session_hours,
-                                           address=address, throttle=_throttle(request))
+                try:
+                    if "employee_id" in body:
+                        congress_id = body.get("congress_id") or session.scalar(sa.select(sa.func.max(Congress.id)))
+                        new = sign_in_delegate(session, int(congress_id or 0), str(body["employee_id"]).strip(),
+                                               str(body.get("code", "")), now=now, hours=settings.session_hours,
+                                               address=address, throttle=_throttle(request))
+                    else:
+                        new = sign_in_account(session, str(body.get("login", "")).strip(),
+                                              str(body.get("password", "")), now=now, hours=settings.session_hours,
+                                              address=address, throttle=_throttle(request))
+                except DomainError as error:
+                    if error.code != "bad_credentials":
+                        raise
+                    refused = error  # leave the block normally: the failure just recorded is committed
                 else:
-                    new = sign_in_account(session, str(body.get("login", "")).strip(), str(body.get("password", "")),
-                                          now=now, hours=settings.session_hours, address=address,
-                                          throttle=_throttle(request))
-                actor = actor_for_session(session, new.row)
-                assert actor is not None
-                return {"token": new.token, "csrf_token": new.csrf_token, "role": actor.role.value,
-                        "name": actor.name, "congress_id": actor.congress_id}
+                    actor = actor_for_session(session, new.row)
+                    assert actor is not None
+                    return {"token": new.token, "csrf_token": new.csrf_token, "role": actor.role.value,
+                            "name": actor.name, "congress_id": actor.congress_id}
+            raise refused  # only after the commit, so throttling counts every failed attempt
 
         result = await anyio.to_thread.run_sync(work)
     except DomainError as error:
@@ -213,8 +221,9 @@ async def roster(request: Request) -> Response:
             raise DomainError("too_large", "名册文件超过 20 MB")
         flags = request.query_params
         result = await _service(request).run_direct(
-            actor, import_roster, congress_id, data, filename,
-            flags.get("dry_run") in ("1", "true"), flags.get("create_groups") in ("1", "true"))
+            actor, partial(import_roster, dry_run=flags.get("dry_run") in ("1", "true"),
+                           create_groups=flags.get("create_groups") in ("1", "true")),
+            congress_id, data, filename)
         return JSONResponse({"result": result})
     except RosterRejected as rejected:
         return error_response(rejected, rows=[{"row": e.row, "column": e.column, "reason": e.reason}

@@ -16,10 +16,12 @@ import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from congress.auth import SESSION_COOKIE, actor_for_session, find_session, observer_actor, verify_secret
+from congress.commands import COMMANDS
 from congress.db.models import Congress
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
-from congress.live.hub import CLOSE_POLICY, Connection, encode, may_see
+from congress.live.connection import Connection
+from congress.live.hub import CLOSE_POLICY, encode, may_see
 from congress.live.snapshot import build_snapshot, head_seq
 from congress.permissions import Actor
 from congress.service import Service, to_published
@@ -27,6 +29,7 @@ from congress.service import Service, to_published
 log = logging.getLogger(__name__)
 PROTOCOL_VERSION = 1
 MAX_STRIKES = 20  # refusals for flooding or bad frames before the connection is closed
+FLUSH_SECONDS = 2.0  # how long a policy close waits for the replies queued before it
 
 
 class Refused(Exception):
@@ -121,17 +124,9 @@ async def live_endpoint(websocket: WebSocket) -> None:
         await websocket.close(refused.code, refused.reason)
         return
 
-    closing = asyncio.Event()
-
-    async def close(code: int, reason: str) -> None:
-        if not closing.is_set():
-            closing.set()
-            try:
-                await websocket.close(code, reason)
-            except Exception:  # already gone
-                pass
-
-    conn = Connection(actor=actor, congress_id=congress_id, queue_size=settings.send_queue_size, close=close)
+    conn = Connection(actor=actor, congress_id=congress_id, queue_size=settings.send_queue_size,
+                      close=lambda code, reason: _close(websocket, conn, code, reason),
+                      send_text=websocket.send_text)
     if actor.role is Role.OBSERVER:
         conn.delay_seconds = state.stream_delay(congress_id)
     since = _int(websocket.query_params.get("since"))
@@ -144,17 +139,28 @@ async def live_endpoint(websocket: WebSocket) -> None:
         await websocket.send_text(encode(hello))
         for data in backlog:
             await websocket.send_text(data)
+        # The snapshot is the client's now. This frame lives as long as the connection, and kept
+        # it (several KB per observer) until the client left.
+        del hello, backlog
+        conn.start()
         state.presence_changed(congress_id)
-        sender = asyncio.get_running_loop().create_task(_send_loop(websocket, conn, closing))
-        try:
-            await _receive_loop(websocket, service, conn, settings)
-        finally:
-            sender.cancel()
+        await _receive_loop(websocket, service, conn, settings)
     except WebSocketDisconnect:
         pass
     finally:
+        conn.stop()
         service.hub.unregister(conn)
         state.presence_changed(congress_id)
+
+
+async def _close(websocket: WebSocket, conn: Connection, code: int, reason: str) -> None:
+    if conn.is_closing:
+        return
+    conn.is_closing = True
+    try:
+        await websocket.close(code, reason)
+    except Exception:  # already gone
+        pass
 
 
 def _head(service: Service, congress_id: int) -> int:
@@ -162,21 +168,15 @@ def _head(service: Service, congress_id: int) -> int:
         return head_seq(session, congress_id) or 0
 
 
-async def _send_loop(websocket: WebSocket, conn: Connection, closing: asyncio.Event) -> None:
-    try:
-        while not closing.is_set():
-            seq, created_at, data = await conn.queue.get()
-            if seq and seq <= conn.after_seq:
-                continue  # already in the snapshot or the resume backlog
-            if seq and conn.delay_seconds:
-                wait = created_at + conn.delay_seconds - time.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-            await websocket.send_text(data)
-    except asyncio.CancelledError:
-        raise
-    except Exception:  # the peer is gone; the receive loop ends the connection
-        closing.set()
+async def _close_after_replies(conn: Connection, code: int, reason: str) -> None:
+    """Close once the errors already offered (rate_limited, bad_json, ...) have gone out.
+
+    The receive loop can refuse a whole burst of buffered frames without yielding, so closing at
+    once used to drop every queued reply: a flooding client saw a bare 1008 and no reason. A peer
+    that does not read gets FLUSH_SECONDS, then is closed anyway.
+    """
+    await conn.flush(FLUSH_SECONDS)
+    await conn.close(code, reason)
 
 
 async def _receive_loop(websocket: WebSocket, service: Service, conn: Connection, settings: Any) -> None:
@@ -193,14 +193,14 @@ async def _receive_loop(websocket: WebSocket, service: Service, conn: Connection
         if text is None:
             text = (message.get("bytes") or b"").decode("utf-8", "replace")
         if len(text.encode()) > settings.max_frame_bytes:
-            await conn.close(1009, "frame too large")
+            await _close_after_replies(conn, 1009, "frame too large")
             return
         command, refusal = _parse(text, bucket)
         if refusal is not None or command is None:
             strikes += 1
             conn.offer(0, 0.0, encode(refusal or {}))
             if strikes >= MAX_STRIKES:
-                await conn.close(CLOSE_POLICY, "too many bad or excessive messages")
+                await _close_after_replies(conn, CLOSE_POLICY, "too many bad or excessive messages")
                 return
             continue
         if command.get("op") == "ping":
@@ -234,6 +234,12 @@ def _parse(text: str, bucket: _TokenBucket) -> tuple[dict[str, Any] | None, dict
 async def _run_command(service: Service, conn: Connection, command: dict[str, Any]) -> None:
     op, command_id = command.pop("op"), command.pop("id", None)
     try:
+        table_entry = COMMANDS.get(op)
+        if conn.actor.role is Role.OBSERVER and table_entry is not None and table_entry.writes:
+            # Observers hold no permission at all (permissions.GRANTS). Refused here, before the
+            # one writer's queue: thousands of watchers must not be able to fill it with write
+            # transactions that can only fail. The action would refuse with the same error.
+            raise DomainError("read_only", "观众（云听会）只能观看，不能进行任何操作")
         result = await service.run(conn.actor, op, conn.congress_id, command, command_id)
         conn.offer(0, 0.0, encode({"msg": "ack", "id": command_id, "op": op, "result": result}))
     except DomainError as error:

@@ -4,11 +4,14 @@
 import { go, me as fetchMe } from './api.js';
 import { ballotDeps, ballotPanel, keptReceipt } from './ballot.js';
 import { mountHeader, onLanguage } from './chrome.js';
+import { mountDocuments } from './documents.js';
 import { clear, formatTime, h, region } from './dom.js';
 import { handCountForm } from './handcount.js';
 import { delegateType, t } from './i18n.js';
 import { attendanceCard, currentItemCard } from './parts.js';
+import { mountDelegateProposals } from './proposals-delegate.js';
 import { voteResult } from './results.js';
+import { mountGroupRoom } from './room.js';
 import { checkInWindow, connect, groupName, isHandCounted } from './state.js';
 import { streamPlayer } from './stream.js';
 
@@ -36,6 +39,8 @@ async function main() {
   }
 
   const parts = [
+    mountDocuments($('slot-documents'), { store }), // documents.js: the reading list and reader
+    mountGroupRoom($('slot-room'), { store, live }), // room.js: the group's room, 发言, 审议意见
     region($('stream'), () => store.state?.congress.stream, () => {
       const player = streamPlayer(store.state.congress.stream);
       $('stream').hidden = !player;
@@ -60,6 +65,7 @@ async function main() {
       () => attendanceCard(store.state)),
     region($('results'), () => store.state.votes.filter((v) => v.status !== 'open').map((v) => [v.id, v.status, v.result ? true : false, v.cancel_reason]),
       () => resultsList()),
+    mountDelegateProposals($('slot-proposals'), store, live),
   ];
 
   function openVotes() {

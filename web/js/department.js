@@ -5,6 +5,9 @@ import { go, me as fetchMe } from './api.js';
 import { mountHeader, onLanguage } from './chrome.js';
 import { clear, h } from './dom.js';
 import { t } from './i18n.js';
+import { resolveCongressId } from './observer.js';
+import { mountDepartmentCases } from './proposals-department.js';
+import { connect } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,7 +23,23 @@ async function main() {
     $('loading').hidden = true;
     clear($('intro'), h('h2', {}, t('department.cases')), h('p', { id: 'department-intro' }, t('department.intro')));
   }
-  onLanguage(render);
+  const congressId = await resolveCongressId();
+  let cases = null;
+  if (congressId !== null) {
+    const { store, live } = connect({ congressId });
+    cases = mountDepartmentCases($('slot-cases'), live);
+    let started = false;
+    store.subscribe((change) => {
+      if (change.kind === 'hello' && !started) {
+        started = true;
+        cases.refresh();
+      }
+    });
+  }
+  onLanguage(() => {
+    render();
+    cases?.render();
+  });
   render();
 }
 

@@ -8,17 +8,25 @@ import { mountHeader, onLanguage } from './chrome.js';
 import { clear, h } from './dom.js';
 import { t } from './i18n.js';
 import { connect, quorum } from './state.js';
+import { mountProposals } from './proposals-staff.js';
 import { mountAgenda } from './staff-agenda.js';
 import { mountDesk } from './staff-desk.js';
 import { mountRoster } from './staff-roster.js';
 import { mountSetup } from './staff-setup.js';
 import { mountVotes } from './staff-votes.js';
+import { mountStaffDocuments } from './documents.js';
+import { mountStaffOpinions } from './opinions.js';
+import { mountStaffSpeakers } from './speakers.js';
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = [
   ['desk', mountDesk],
   ['votes', mountVotes],
   ['agenda', mountAgenda],
+  ['proposals', mountProposals],
+  ['documents', mountStaffDocuments], // documents.js
+  ['opinions', mountStaffOpinions], // opinions.js: 分组审议
+  ['speakers', mountStaffSpeakers], // speakers.js: 发言
   ['roster', mountRoster],
   ['setup', mountSetup],
 ];

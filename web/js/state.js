@@ -118,7 +118,9 @@ export function applyEvent(state, event) {
     }
     case 'vote.published': {
       const vote = byId(state.votes, p.vote_id);
-      if (vote) Object.assign(vote, { status: 'published', result: p.result, certified_by: p.certified_by });
+      if (vote) Object.assign(vote, { status: 'published', result: p.result, certified_by: p.certified_by, record: p.record });
+      // The record's fingerprint (记录指纹) as of this publication: the head just before it.
+      if (p.record) state.record = p.record;
       break;
     }
     case 'vote.cancelled': {

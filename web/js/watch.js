@@ -7,6 +7,7 @@ import { clear, h, region } from './dom.js';
 import { t } from './i18n.js';
 import { observe } from './observer.js';
 import { attendanceCard, currentItemCard, progressBlock } from './parts.js';
+import { mountBoard } from './proposals-board.js';
 import { voteResult } from './results.js';
 import { streamPlayer } from './stream.js';
 
@@ -21,13 +22,24 @@ function agendaList(state) {
     item.status === 'current' ? h('span', { class: 'tag' }, t('agenda.is_current')) : null))));
 }
 
+// 记录指纹: the head of the tamper-evident event log. Anyone can note it and later check the
+// exported record against it with `congress verify ARCHIVE --expect SEQ:HASH` (docs/records.md).
+function fingerprint(record) {
+  if (!record || !record.hash) return null;
+  return h('section', { class: 'card fingerprint', 'aria-labelledby': 'fingerprint-h' },
+    h('h2', { id: 'fingerprint-h', class: 'card-label' }, t('record.fingerprint')),
+    h('p', {}, t('record.at_seq', { n: record.seq })),
+    h('code', { class: 'hash', title: record.hash }, record.hash),
+    h('p', { class: 'hint' }, t('record.hint')));
+}
+
 async function main() {
   const connection = await observe($('refused'));
   if (!connection) {
     $('loading').hidden = true;
     return;
   }
-  const { store } = connection;
+  const { store, live } = connection;
   let shownName = null;
   const renderHeader = mountHeader($('top'), {
     title: () => store.state?.congress.name || t('watch.title'),
@@ -64,8 +76,10 @@ async function main() {
     region($('attendance'), () => [store.state.attendance, store.state.congress.rules],
       () => attendanceCard(store.state, { byGroup: true })),
     region($('agenda'), () => store.state.agenda, () => agendaList(store.state)),
+    region($('fingerprint'), () => store.state.record, () => fingerprint(store.state.record)),
     region(watching, () => store.presence?.observers ?? null,
       () => (store.presence ? t('watch.watching', { n: store.presence.observers }) : '')),
+    mountBoard($('slot-proposals'), store, live),
   ];
 
   function update(force = false) {

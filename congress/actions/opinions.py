@@ -1,0 +1,215 @@
+"""Group review opinions (审议意见): each group's leader drafts the group's opinion on a report,
+quoting messages of the group's room, and submits it to the presidium; staff read all groups'
+opinions side by side and record how each was handled.
+
+A draft and a submitted opinion are group business (Audience.GROUP; staff see group events
+anyway). After submission the opinion is read-only for the group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.actions.base import Context
+from congress.actions.rooms import is_hidden, same_congress
+from congress.commands import Command, Param, register
+from congress.db.models import AgendaItem, Group, GroupOpinion, Message
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Audience, Role
+from congress.live.snapshot import snapshot_section
+from congress.permissions import Actor, Permission
+
+MAX_OPINION_CHARS = 10000
+MAX_QUOTES = 50
+# How the presidium handled an opinion (处理情况)
+HANDLINGS = ("已采纳", "部分采纳", "已作解释说明", "转有关部门研究办理", "暂不采纳")
+
+
+def quotes_json(session: Session, message_ids: list[int]) -> list[dict[str, Any]]:
+    """The quoted messages as the record shows them; one hidden since it was quoted shows no text."""
+    if not message_ids:
+        return []
+    rows = {m.id: m for m in session.scalars(sa.select(Message).where(Message.id.in_(message_ids)))}
+    quotes = []
+    for message_id in message_ids:
+        message = rows.get(message_id)
+        if message is None:
+            continue
+        hidden = is_hidden(message)
+        quotes.append({"message_id": message.id, "author_name": message.author_name,
+                       "text": None if hidden else message.text, "is_hidden": hidden})
+    return quotes
+
+
+def opinion_json(session: Session, opinion: GroupOpinion) -> dict[str, Any]:
+    group = session.get(Group, opinion.group_id)
+    return {
+        "id": opinion.id, "group_id": opinion.group_id, "group": group.name if group else "",
+        "agenda_item_id": opinion.agenda_item_id, "status": opinion.status,
+        "agreement": opinion.agreement, "suggestions": opinion.suggestions, "objections": opinion.objections,
+        "quoted_message_ids": list(opinion.quoted_message_ids),
+        "quotes": quotes_json(session, list(opinion.quoted_message_ids)),
+        "drafted_by": opinion.drafted_by, "updated_at": opinion.updated_at.isoformat(),
+        "submitted_at": opinion.submitted_at.isoformat() if opinion.submitted_at else None,
+        "handling": opinion.handling, "handling_note": opinion.handling_note,
+    }
+
+
+def _item(ctx: Context, congress_id: int, agenda_item_id: int) -> AgendaItem:
+    item = ctx.session.get(AgendaItem, agenda_item_id)
+    if item is None or item.congress_id != congress_id:
+        raise DomainError("not_found", f"本次职代会没有这项议程（编号 {agenda_item_id}）")
+    return item
+
+
+def _leader_group(ctx: Context, congress_id: int) -> int:
+    """Only a group's leader drafts and submits, and only for their own group."""
+    ctx.actor.require(Permission.SUBMIT_GROUP_OPINION, group_id=ctx.actor.group_id)
+    same_congress(ctx, congress_id)
+    assert ctx.actor.group_id is not None
+    return ctx.actor.group_id
+
+
+def _find(session: Session, group_id: int, agenda_item_id: int) -> GroupOpinion | None:
+    return session.scalar(sa.select(GroupOpinion).where(GroupOpinion.group_id == group_id,
+                                                        GroupOpinion.agenda_item_id == agenda_item_id))
+
+
+def _quoted_ids(ctx: Context, congress_id: int, group_id: int, ids: list[Any]) -> list[int]:
+    """Quoted messages must be visible messages of this group's own room."""
+    if any(not isinstance(i, int) or isinstance(i, bool) for i in ids):
+        raise DomainError("bad_field", "字段 quoted_message_ids 应为消息编号列表")
+    unique = list(dict.fromkeys(ids))
+    if len(unique) > MAX_QUOTES:
+        raise DomainError("bad_field", f"最多引用 {MAX_QUOTES} 条发言")
+    rows = {m.id: m for m in ctx.session.scalars(sa.select(Message).where(Message.id.in_(unique)))} if unique else {}
+    for message_id in unique:
+        message = rows.get(message_id)
+        if message is None or message.congress_id != congress_id or message.group_id != group_id:
+            raise DomainError("not_found", f"本组讨论区没有这条消息（编号 {message_id}）")
+        if is_hidden(message):
+            raise DomainError("bad_field", f"消息 {message_id} 已被隐藏，不能引用")
+    return unique
+
+
+def _text(name: str, value: str) -> str:
+    if len(value) > MAX_OPINION_CHARS:
+        raise DomainError("bad_field", f"{name}不能超过 {MAX_OPINION_CHARS} 字")
+    return value.strip()
+
+
+def save_opinion(ctx: Context, congress_id: int, agenda_item_id: int, agreement: str | None = None,
+                 suggestions: str | None = None, objections: str | None = None,
+                 quoted_message_ids: list[Any] | None = None) -> dict[str, Any]:
+    """Create or update the group's draft; fields left out keep their value."""
+    group_id = _leader_group(ctx, congress_id)
+    _item(ctx, congress_id, agenda_item_id)
+    opinion = _find(ctx.session, group_id, agenda_item_id)
+    if opinion is not None and opinion.status == "submitted":
+        raise DomainError("opinion_submitted", "本组审议意见已报送主席团，不能再修改")
+    if opinion is None:
+        opinion = GroupOpinion(congress_id=congress_id, group_id=group_id, agenda_item_id=agenda_item_id,
+                               status="draft", agreement="", suggestions="", objections="",
+                               quoted_message_ids=[], drafted_by=ctx.actor.name, updated_at=ctx.now)
+        ctx.session.add(opinion)
+    if agreement is not None:
+        opinion.agreement = _text("赞同意见", agreement)
+    if suggestions is not None:
+        opinion.suggestions = _text("建议", suggestions)
+    if objections is not None:
+        opinion.objections = _text("不同意见", objections)
+    if quoted_message_ids is not None:
+        opinion.quoted_message_ids = _quoted_ids(ctx, congress_id, group_id, quoted_message_ids)
+    opinion.drafted_by, opinion.updated_at = ctx.actor.name, ctx.now
+    ctx.session.flush()
+    data = opinion_json(ctx.session, opinion)
+    ctx.emit(congress_id, "opinion.saved", data, Audience.GROUP, group_id)
+    return data
+
+
+def submit_opinion(ctx: Context, congress_id: int, agenda_item_id: int) -> dict[str, Any]:
+    """报送主席团: the draft becomes the group's opinion; read-only from now on."""
+    group_id = _leader_group(ctx, congress_id)
+    _item(ctx, congress_id, agenda_item_id)
+    opinion = _find(ctx.session, group_id, agenda_item_id)
+    if opinion is None:
+        raise DomainError("no_draft", "本组还没有起草这项议程的审议意见")
+    if opinion.status == "submitted":
+        raise DomainError("opinion_submitted", "本组审议意见已报送主席团")
+    if not (opinion.agreement or opinion.suggestions or opinion.objections):
+        raise DomainError("opinion_empty", "审议意见是空的：请至少填写赞同意见、建议或不同意见中的一项")
+    opinion.status, opinion.submitted_at = "submitted", ctx.now
+    ctx.session.flush()
+    data = opinion_json(ctx.session, opinion)
+    ctx.emit(congress_id, "opinion.submitted", data, Audience.GROUP, group_id)
+    return data
+
+
+def mark_opinion_handled(ctx: Context, congress_id: int, opinion_id: int, handling: str,
+                         note: str | None = None) -> dict[str, Any]:
+    """Staff record how the presidium handled a submitted opinion; the group sees it."""
+    ctx.actor.require(Permission.MANAGE_AGENDA)  # the review results of an agenda item
+    opinion = ctx.session.get(GroupOpinion, opinion_id)
+    if opinion is None or opinion.congress_id != congress_id:
+        raise DomainError("not_found", f"找不到审议意见（编号 {opinion_id}）")
+    if opinion.status != "submitted":
+        raise DomainError("opinion_not_submitted", "这份审议意见尚未报送，不能登记处理情况")
+    if handling not in HANDLINGS:
+        raise DomainError("bad_field", f"处理情况应为：{'、'.join(HANDLINGS)}")
+    opinion.handling = handling
+    opinion.handling_note = _text("处理说明", note or "") or None
+    ctx.session.flush()
+    data = opinion_json(ctx.session, opinion)
+    ctx.emit(congress_id, "opinion.handled", data, Audience.GROUP, opinion.group_id)
+    return data
+
+
+def opinions_table(session: Session, congress_id: int, agenda_item_id: int) -> dict[str, Any]:
+    """Every group of the congress, in order, with its opinion on the item (or None)."""
+    item = session.get(AgendaItem, agenda_item_id)
+    if item is None or item.congress_id != congress_id:
+        raise DomainError("not_found", f"本次职代会没有这项议程（编号 {agenda_item_id}）")
+    opinions = {o.group_id: o for o in session.scalars(
+        sa.select(GroupOpinion).where(GroupOpinion.agenda_item_id == agenda_item_id))}
+    groups = session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == congress_id)
+                             .order_by(Group.position, Group.id))
+    return {"agenda_item": {"id": item.id, "title": item.title, "kind": item.kind},
+            "groups": [{"group_id": gid, "group": name,
+                        "opinion": opinion_json(session, opinions[gid]) if gid in opinions else None}
+                       for gid, name in groups]}
+
+
+def opinions_for_item(ctx: Context, congress_id: int, agenda_item_id: int) -> dict[str, Any]:
+    """Staff: all groups' opinions on one item, side by side."""
+    ctx.actor.require(Permission.READ_STAFF_VIEWS)
+    return opinions_table(ctx.session, congress_id, agenda_item_id)
+
+
+@snapshot_section("opinions")
+def opinions_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
+    """Delegates: their own group's opinions (drafts included). Staff: every group's."""
+    query = sa.select(GroupOpinion).where(GroupOpinion.congress_id == congress_id)
+    if actor.role is Role.DELEGATE and actor.congress_id == congress_id:
+        query = query.where(GroupOpinion.group_id == actor.group_id)
+    elif actor.role is not Role.STAFF:
+        return []
+    return [opinion_json(session, o) for o in session.scalars(query.order_by(GroupOpinion.id))]
+
+
+register(
+    Command("save_opinion", save_opinion, (
+        Param("agenda_item_id", int), Param("agreement", str, False, doc="赞同意见"),
+        Param("suggestions", str, False, doc="建议"), Param("objections", str, False, doc="不同意见"),
+        Param("quoted_message_ids", list, False, doc="引用的本组讨论区消息编号")),
+        "保存本组审议意见草稿（组长）"),
+    Command("submit_opinion", submit_opinion, (Param("agenda_item_id", int),),
+            "向主席团报送本组审议意见（组长；报送后不能修改）"),
+    Command("mark_opinion_handled", mark_opinion_handled, (
+        Param("opinion_id", int), Param("handling", str, doc="、".join(HANDLINGS)), Param("note", str, False)),
+        "登记审议意见的处理情况"),
+    Command("opinions_for_item", opinions_for_item, (Param("agenda_item_id", int),),
+            "各代表团(组)对一项议程的审议意见（并列查看）", writes=False),
+)

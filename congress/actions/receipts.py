@@ -1,0 +1,134 @@
+"""Ballot receipts (投票回执): a delegate checks that their ballot was counted as cast.
+
+Casting a ballot answers with a receipt code (congress.actions.ballots.new_receipt), shown once to
+the delegate. These read-only commands let
+
+- a delegate see their own stored answers in a named (记名) vote (`my_ballot`);
+- anyone, observers included, look a receipt up (`check_receipt`): whether a ballot with it is in
+  the counted set of the vote, and — for a secret vote, once the result is published — that
+  ballot's answers, with no voter;
+- anyone, once the result is published, read the list of receipts (`receipts`), with their
+  answers for a secret vote, in receipt order, never linked to a person.
+
+A receipt proves inclusion to its holder; it cannot prove to anyone else how its holder voted,
+because nothing stored links a secret ballot to a delegate (docs/records.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from congress.actions.base import Context
+from congress.commands import Command, Param, register
+from congress.db.models import Ballot, Group, Vote
+from congress.domain.errors import DomainError
+from congress.domain.kinds import QuestionKind, Role, VoteStatus
+from congress.permissions import Permission
+
+RECEIPT_LENGTH = 12  # characters without the dashes: XXXX-XXXX-XXXX
+
+
+def _vote(ctx: Context, congress_id: int, vote_id: int) -> Vote:
+    vote = ctx.session.get(Vote, vote_id)
+    hidden = vote is not None and vote.status == VoteStatus.DRAFT and not ctx.actor.may(Permission.RUN_VOTE)
+    if vote is None or vote.congress_id != congress_id or hidden:
+        raise DomainError("not_found", f"本次职代会没有这项表决（编号 {vote_id}）")
+    return vote
+
+
+def normalise_receipt(text: str) -> str:
+    """As printed (XXXX-XXXX-XXXX), typed in lower case, with spaces or without dashes."""
+    raw = "".join(c for c in text.upper() if c.isalnum())
+    if len(raw) != RECEIPT_LENGTH:
+        raise DomainError("bad_field", "回执码应为 12 位字母和数字，例如 ABCD-EFGH-JK23")
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def _choices(vote: Vote, answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answers in words, question by question."""
+    choices = []
+    for question in vote.questions:
+        labels = {o.key: o.label for o in question.options}
+        answer = answers.get(str(question.id))
+        if question.kind == QuestionKind.ELECTION:
+            words = "、".join(str(a) for a in answer) if answer else "（未选任何人）"
+        else:
+            words = labels.get(answer, str(answer)) if answer is not None else "（未作选择）"
+        choices.append({"question_id": question.id, "text": question.text, "answer": answer, "choice": words})
+    return choices
+
+
+def _counted_words(vote: Vote) -> tuple[bool, str]:
+    if vote.status in (VoteStatus.CLOSED, VoteStatus.PUBLISHED):
+        return True, "这张选票在本次表决的计票范围内，已按所投内容计入结果"
+    if vote.status == VoteStatus.OPEN:
+        return False, "这张选票已记录，表决截止时将计入结果"
+    return False, "本次表决已取消，所有选票均未计票"
+
+
+def my_ballot(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
+    """A delegate's own stored answers in a named vote."""
+    if ctx.actor.role is not Role.DELEGATE or ctx.actor.delegate_id is None:
+        raise DomainError("forbidden", "只有代表本人可以查看自己的选票")
+    vote = _vote(ctx, congress_id, vote_id)
+    if vote.is_secret:
+        raise DomainError("secret_vote", "无记名投票不保存您与选票的对应关系；请用投票时得到的回执码核对（check_receipt）")
+    ballot = ctx.session.scalar(sa.select(Ballot).where(Ballot.vote_id == vote.id,
+                                                        Ballot.delegate_id == ctx.actor.delegate_id))
+    if ballot is None:
+        return {"vote_id": vote.id, "has_voted": False}
+    is_counted, words = _counted_words(vote)
+    return {"vote_id": vote.id, "has_voted": True, "receipt": ballot.receipt, "answers": ballot.answers,
+            "choices": _choices(vote, ballot.answers),
+            "updated_at": ballot.updated_at.isoformat() if ballot.updated_at else None,
+            "is_counted": is_counted, "words": words}
+
+
+def check_receipt(ctx: Context, congress_id: int, vote_id: int, receipt: str) -> dict[str, Any]:
+    """Anyone: is a ballot with this receipt in the counted set? For a secret vote, its answers too."""
+    vote = _vote(ctx, congress_id, vote_id)
+    code = normalise_receipt(receipt)
+    row = ctx.session.execute(sa.select(Ballot, Group.name).join(Group, Ballot.group_id == Group.id)
+                              .where(Ballot.vote_id == vote.id, Ballot.receipt == code)).first()
+    if row is None:
+        return {"vote_id": vote.id, "receipt": code, "found": False, "is_counted": False,
+                "words": "没有找到这个回执码对应的选票，请核对回执码和表决是否正确"}
+    ballot, group = row
+    is_counted, words = _counted_words(vote)
+    result: dict[str, Any] = {"vote_id": vote.id, "receipt": code, "found": True, "is_counted": is_counted,
+                              "group": group, "words": words}
+    if vote.is_secret and vote.status == VoteStatus.PUBLISHED:
+        # What was chosen, never who chose it: the ballot row holds no voter and no time. Only once
+        # the receipt list is public: before that, a receipt demanded from a voter would show how
+        # they voted; after it, any voter can point at any entry of the list, so it proves nothing.
+        result["answers"] = ballot.answers
+        result["choices"] = _choices(vote, ballot.answers)
+    elif vote.is_secret:
+        result["answers_after_publication"] = True
+    return result
+
+
+def receipts(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
+    """The published receipt list: every counted receipt, with its answers for a secret vote."""
+    vote = _vote(ctx, congress_id, vote_id)
+    is_staff_early = vote.status == VoteStatus.CLOSED and ctx.actor.may(Permission.RUN_VOTE)
+    if vote.status != VoteStatus.PUBLISHED and not is_staff_early:
+        raise DomainError("not_published", "表决结果公布后才能查看回执清单")
+    rows = ctx.session.execute(sa.select(Ballot.receipt, Group.name, Ballot.answers)
+                               .join(Group, Ballot.group_id == Group.id)
+                               .where(Ballot.vote_id == vote.id).order_by(Ballot.receipt))
+    if vote.is_secret:
+        listed = [{"receipt": r, "group": g, "answers": a} for r, g, a in rows]
+    else:
+        listed = [{"receipt": r, "group": g} for r, g, _a in rows]  # named: the choice is with the name
+    return {"vote_id": vote.id, "is_secret": vote.is_secret, "count": len(listed), "receipts": listed}
+
+
+register(
+    Command("my_ballot", my_ballot, (Param("vote_id", int),), "查看本人在记名表决中的选票", writes=False),
+    Command("check_receipt", check_receipt, (Param("vote_id", int), Param("receipt", str, doc="回执码")),
+            "核对回执：选票是否已计入（无记名投票同时显示所投内容，不显示投票人）", writes=False),
+    Command("receipts", receipts, (Param("vote_id", int),), "回执清单（结果公布后公开）", writes=False),
+)

@@ -1,0 +1,192 @@
+"""Requests to speak (发言申请) on the current agenda item, and the floor.
+
+Who has the floor is public (observers see the speaker, like everyone in the hall). The waiting
+list is the presidium's working list: staff see it whole, each delegate sees their own request.
+It is not public because staff may reorder it and a request is not a promise of the floor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.actions.base import Context
+from congress.actions.rooms import same_congress
+from congress.commands import Command, Param, register
+from congress.db.models import Congress, Delegate, Group, SpeechRequest
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Audience, Role
+from congress.live.snapshot import snapshot_section
+from congress.permissions import Actor, Permission
+
+MAX_TOPIC_CHARS = 300
+MAX_SECONDS_ALLOWED = 3600
+WAITING, SPEAKING, DONE, WITHDRAWN = "waiting", "speaking", "done", "withdrawn"
+
+
+def _who(session: Session, request: SpeechRequest) -> tuple[Delegate, str]:
+    delegate = session.get(Delegate, request.delegate_id)
+    assert delegate is not None
+    group = session.get(Group, delegate.group_id)
+    return delegate, group.name if group else ""
+
+
+def request_json(session: Session, request: SpeechRequest) -> dict[str, Any]:
+    delegate, group = _who(session, request)
+    return {"id": request.id, "agenda_item_id": request.agenda_item_id, "delegate_id": delegate.id,
+            "name": delegate.name, "group_id": delegate.group_id, "group": group, "topic": request.topic,
+            "position": request.position, "status": request.status,
+            "requested_at": request.requested_at.isoformat()}
+
+
+def floor_json(session: Session, request: SpeechRequest) -> dict[str, Any]:
+    """The public view of whoever has the floor."""
+    delegate, group = _who(session, request)
+    assert request.started_at is not None
+    return {"request_id": request.id, "delegate_id": delegate.id, "name": delegate.name,
+            "group_id": delegate.group_id, "group": group, "agenda_item_id": request.agenda_item_id,
+            "topic": request.topic, "seconds_allowed": request.seconds_allowed,
+            "started_at": request.started_at.isoformat()}
+
+
+def _request(ctx: Context, congress_id: int, request_id: int) -> SpeechRequest:
+    request = ctx.session.get(SpeechRequest, request_id)
+    if request is None or request.congress_id != congress_id:
+        raise DomainError("not_found", f"找不到发言申请（编号 {request_id}）")
+    return request
+
+
+def _waiting(session: Session, congress_id: int, agenda_item_id: int | None) -> list[SpeechRequest]:
+    return list(session.scalars(sa.select(SpeechRequest).where(
+        SpeechRequest.congress_id == congress_id, SpeechRequest.agenda_item_id == agenda_item_id,
+        SpeechRequest.status == WAITING).order_by(SpeechRequest.position, SpeechRequest.id)))
+
+
+def _speaking(session: Session, congress_id: int) -> SpeechRequest | None:
+    return session.scalar(sa.select(SpeechRequest).where(SpeechRequest.congress_id == congress_id,
+                                                         SpeechRequest.status == SPEAKING))
+
+
+def request_to_speak(ctx: Context, congress_id: int, topic: str | None = None) -> dict[str, Any]:
+    """A delegate asks for the floor on the current item; one waiting request per item."""
+    ctx.actor.require(Permission.REQUEST_TO_SPEAK)
+    same_congress(ctx, congress_id)
+    # Locked: two workers cannot both find "no waiting request yet" for the same delegate
+    congress = ctx.session.scalar(sa.select(Congress).where(Congress.id == congress_id).with_for_update())
+    if congress is None:
+        raise DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会")
+    item_id = congress.current_agenda_item_id
+    if item_id is None:
+        raise DomainError("no_current_item", "当前没有进行中的议程，不能申请发言")
+    topic = (topic or "").strip()
+    if len(topic) > MAX_TOPIC_CHARS:
+        raise DomainError("bad_field", f"发言题目不能超过 {MAX_TOPIC_CHARS} 字")
+    delegate_id = ctx.actor.delegate_id
+    waiting = _waiting(ctx.session, congress_id, item_id)
+    if any(r.delegate_id == delegate_id for r in waiting):
+        raise DomainError("already_requested", "您已申请在这项议程发言，请等待安排")
+    last = ctx.session.scalar(sa.select(sa.func.max(SpeechRequest.position))
+                              .where(SpeechRequest.agenda_item_id == item_id)) or 0
+    request = SpeechRequest(congress_id=congress_id, agenda_item_id=item_id, delegate_id=delegate_id,
+                            topic=topic, position=last + 1, status=WAITING, requested_at=ctx.now)
+    ctx.session.add(request)
+    ctx.session.flush()
+    data = request_json(ctx.session, request)
+    ctx.emit(congress_id, "speech.requested", data, Audience.DELEGATE, delegate_id)
+    return data
+
+
+def withdraw_speech_request(ctx: Context, congress_id: int, request_id: int) -> dict[str, Any]:
+    """The delegate withdraws their waiting request (staff may take one off the list too)."""
+    # Permission first, before anything is looked up; a delegate withdraws only their own request
+    ctx.actor.require(Permission.REQUEST_TO_SPEAK if ctx.actor.role is Role.DELEGATE else Permission.MANAGE_SPEAKERS)
+    request = _request(ctx, congress_id, request_id)
+    if ctx.actor.role is Role.DELEGATE and ctx.actor.delegate_id != request.delegate_id:
+        ctx.actor.require(Permission.MANAGE_SPEAKERS)
+    if request.status != WAITING:
+        raise DomainError("not_waiting", "这份发言申请不在等候中")
+    request.status, request.ended_at = WITHDRAWN, ctx.now
+    data = request_json(ctx.session, request)
+    ctx.emit(congress_id, "speech.withdrawn", data, Audience.DELEGATE, request.delegate_id)
+    return data
+
+
+def order_speakers(ctx: Context, congress_id: int, order: list[Any]) -> dict[str, Any]:
+    """Staff set the order of the current item's waiting list: the listed requests first, as given."""
+    ctx.actor.require(Permission.MANAGE_SPEAKERS)
+    congress = ctx.get(Congress, congress_id, "职代会")
+    waiting = _waiting(ctx.session, congress_id, congress.current_agenda_item_id)
+    by_id = {r.id: r for r in waiting}
+    if any(not isinstance(i, int) or isinstance(i, bool) or i not in by_id for i in order) or \
+            len(set(order)) != len(order):
+        raise DomainError("bad_field", "order 应为当前议程等候发言的申请编号，且不重复")
+    ordered = [by_id[i] for i in order] + [r for r in waiting if r.id not in set(order)]
+    for position, request in enumerate(ordered, start=1):
+        request.position = position
+    payload = {"agenda_item_id": congress.current_agenda_item_id, "order": [r.id for r in ordered]}
+    ctx.emit(congress_id, "speakers.ordered", payload, Audience.STAFF)
+    return payload
+
+
+def _end_current(ctx: Context, congress_id: int) -> dict[str, Any] | None:
+    current = _speaking(ctx.session, congress_id)
+    if current is None:
+        return None
+    current.status, current.ended_at = DONE, ctx.now
+    payload = {"request_id": current.id, "delegate_id": current.delegate_id,
+               "agenda_item_id": current.agenda_item_id, "ended_at": ctx.now.isoformat()}
+    ctx.emit(congress_id, "speaker.ended", payload)
+    return payload
+
+
+def give_floor(ctx: Context, congress_id: int, request_id: int, seconds_allowed: int | None = None
+               ) -> dict[str, Any]:
+    """The delegate of a waiting request speaks now; whoever spoke before is ended."""
+    ctx.actor.require(Permission.MANAGE_SPEAKERS)
+    request = _request(ctx, congress_id, request_id)
+    if request.status != WAITING:
+        raise DomainError("not_waiting", "这份发言申请不在等候中")
+    if seconds_allowed is not None and not 0 < seconds_allowed <= MAX_SECONDS_ALLOWED:
+        raise DomainError("bad_field", f"发言时长应为 1–{MAX_SECONDS_ALLOWED} 秒")
+    _end_current(ctx, congress_id)
+    request.status, request.started_at, request.seconds_allowed = SPEAKING, ctx.now, seconds_allowed
+    ctx.session.flush()
+    data = floor_json(ctx.session, request)
+    ctx.emit(congress_id, "speaker.floor_given", data)
+    return data
+
+
+def end_speech(ctx: Context, congress_id: int) -> dict[str, Any]:
+    ctx.actor.require(Permission.MANAGE_SPEAKERS)
+    ended = _end_current(ctx, congress_id)
+    if ended is None:
+        raise DomainError("no_speaker", "当前没有人在发言")
+    return ended
+
+
+@snapshot_section("speakers")
+def speakers_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str, Any]:
+    """Everyone: who has the floor. Staff: the current item's waiting list. A delegate: their own."""
+    current = _speaking(session, congress_id)
+    state: dict[str, Any] = {"current": floor_json(session, current) if current else None, "waiting": []}
+    if actor.role in (Role.STAFF, Role.DELEGATE):
+        item_id = session.scalar(sa.select(Congress.current_agenda_item_id).where(Congress.id == congress_id))
+        waiting = _waiting(session, congress_id, item_id)
+        if actor.role is Role.DELEGATE:
+            waiting = [r for r in waiting if r.delegate_id == actor.delegate_id]
+        state["waiting"] = [request_json(session, r) for r in waiting]
+    return state
+
+
+register(
+    Command("request_to_speak", request_to_speak, (Param("topic", str, False, doc="发言题目"),),
+            "申请在当前议程发言"),
+    Command("withdraw_speech_request", withdraw_speech_request, (Param("request_id", int),), "撤回发言申请"),
+    Command("order_speakers", order_speakers, (Param("order", list, doc="申请编号，按发言顺序"),),
+            "安排发言顺序"),
+    Command("give_floor", give_floor, (Param("request_id", int), Param("seconds_allowed", int, False)),
+            "请代表发言（结束上一位的发言）"),
+    Command("end_speech", end_speech, (), "结束当前发言"),
+)

@@ -1,0 +1,316 @@
+"""One websocket client of the rehearsal, speaking docs/protocol.md like web/js/live.js does.
+
+A `Peer` keeps its resume point (the greatest `seq` it holds), reconnects with `since` after any
+drop — one we cause (`drop()`, an abrupt TCP abort, like a phone losing its network) or one the
+server causes (4001 resync, 1012 restart) — and resends every command still waiting for its reply
+with the *same* id, so the server answers with the first result and applies nothing twice.
+
+For the lost/duplicate check it records every event seq it receives (in arrival order, resumes
+included) and the *intervals* of the log it was responsible for: an interval starts at the hello
+`seq` of a fresh snapshot and grows with every event; a resume (`resumed: true`) continues the
+interval; only a resume answered by a fresh snapshot (too far behind) starts a new one.
+
+Observers read events on a fast path (the seq and type are the first fields of every encoded
+event; anything else is parsed as JSON), because a client process holds a thousand of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from congress.rehearsal.http import NotARehearsal, check_rehearsal
+
+EVENT_PREFIX = '{"msg":"event","seq":'
+TYPE_PREFIX = '"type":"'
+MAX_CONNECT_ATTEMPTS = 12
+CLOSE_RESYNC, CLOSE_RESTART = 4001, 1012
+REFUSED = (4401, 4403, 4404)
+
+
+class Peer:
+    def __init__(self, kind: str, ws_url: str, congress_id: int, *, cookie: str | None = None,
+                 label: str = "", parse_events: bool = False, compression: str | None = "deflate",
+                 seq_types: dict[int, str] | None = None, on_event: Callable[[Peer, dict[str, Any]], None] | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.kind, self.ws_url, self.congress_id, self.cookie = kind, ws_url, congress_id, cookie
+        self.label = label
+        self.parse_events = parse_events  # delegates and staff need payloads; observers only seqs
+        self.compression = compression
+        self.seq_types = seq_types if seq_types is not None else {}
+        self.type_conflicts: list[tuple[int, str, str]] = []
+        self.on_event = on_event
+        self.rng = rng or random.Random()
+        self.ws: ClientConnection | None = None
+        self.seq: int | None = None  # resume point: greatest seq held
+        self.head_at_hello = 0
+        self.intervals: list[list[int]] = []  # [start (exclusive), end (inclusive)] of the log we hold
+        self.seqs = array("q")
+        self.times = array("d")
+        self.live = bytearray()  # 1: delivered live; 0: in a resume backlog
+        self.order_violations = 0
+        self.hellos = 0
+        self.resumes = 0
+        self.snapshot_fallbacks = 0
+        self.planned_drops = 0
+        self.closes: Counter[str] = Counter()  # how connections ended (code or reason)
+        self.connect_failures = 0
+        self.resends = 0
+        self.stray_replies = 0
+        self.failed: str | None = None  # gave up: the reason
+        self.fatal: str | None = None  # refused, or not a rehearsal
+        self.connected = asyncio.Event()
+        self.synced_at = 0.0  # when the pong after the latest hello came: backlog fully received
+        self.first_hello_at = 0.0
+        self.pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]], float]] = {}
+        self.finished = False
+        self._planned = False
+        self._dropped_at = 0.0
+        self.resync_seconds: list[float] = []  # from each planned drop to the backlog received
+        self._sync_id = ""
+        self._counter = 0
+        self._seq_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.hello: dict[str, Any] = {}
+        self.context: Any = None  # the owner's state for this client (a delegate's votes, ...)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> asyncio.Task[None]:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self._task
+
+    async def wait_connected(self, timeout: float) -> bool:
+        waiter = asyncio.ensure_future(self.connected.wait())
+        done, _ = await asyncio.wait({waiter, self._task} if self._task else {waiter}, timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+        return self.connected.is_set()
+
+    def _url(self) -> str:
+        url = f"{self.ws_url}?congress={self.congress_id}"
+        return url if self.seq is None else f"{url}&since={self.seq}"
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self.finished:
+            headers = {"Cookie": f"congress_session={self.cookie}"} if self.cookie else None
+            try:
+                ws = await connect(self._url(), additional_headers=headers, compression=self.compression,
+                                   open_timeout=90, ping_interval=None, close_timeout=5, max_size=2**24,
+                                   max_queue=64)
+            except Exception as exc:
+                self.connect_failures += 1
+                attempt += 1
+                if attempt >= MAX_CONNECT_ATTEMPTS or self.finished:
+                    self.failed = f"connect: {exc.__class__.__name__}: {exc}"[:300]
+                    break
+                await asyncio.sleep(min(30.0, 2 ** (attempt - 1)) * (0.5 + self.rng.random() / 2))
+                continue
+            attempt = 0
+            code = await self._session(ws)
+            self.connected.clear()
+            self.ws = None
+            if self.finished or self.fatal:
+                break
+            # Reconnect as the pages do: at once after a resync, spread after a restart, after a
+            # short back-off (0.5–1 s) after a network loss.
+            if code == CLOSE_RESYNC:
+                delay = self.rng.random() * 0.5
+            elif code == CLOSE_RESTART:
+                delay = 0.5 + self.rng.random() * 2
+            else:
+                delay = 0.5 + self.rng.random() * 0.5
+            await asyncio.sleep(delay)
+        self._wake_seq_waiters(final=True)
+
+    async def _session(self, ws: ClientConnection) -> int | None:
+        """One connection: hello, resend what waits for a reply, read until it ends; the close code."""
+        try:
+            hello = json.loads(await ws.recv())
+        except Exception as exc:
+            self.closes[f"before hello: {exc.__class__.__name__}"] += 1
+            await _quiet_close(ws)
+            return None
+        if hello.get("msg") != "hello":
+            self.fatal = f"refused: {hello.get('code')} {hello.get('message')}"
+            await _quiet_close(ws)
+            return None
+        now = time.time()
+        self.hellos += 1
+        self.hello = hello
+        if hello.get("congress_id") != self.congress_id:
+            self.fatal = f"hello for congress {hello.get('congress_id')}, expected {self.congress_id}"
+            await _quiet_close(ws)
+            return None
+        if hello.get("resumed") and self.seq is not None:
+            self.resumes += 1
+            if hello.get("since") != self.seq:
+                self.type_conflicts.append((self.seq, "resume", f"since {hello.get('since')}"))
+        else:
+            try:
+                check_rehearsal(hello.get("snapshot"), self.congress_id)
+            except NotARehearsal as refusal:
+                self.fatal = str(refusal)
+                await _quiet_close(ws)
+                return None
+            if self.seq is not None:
+                self.snapshot_fallbacks += 1  # asked to resume, got a fresh snapshot: a new interval
+            self.seq = int(hello["seq"])
+            self.intervals.append([self.seq, self.seq])
+            if not self.first_hello_at:
+                self.first_hello_at = now
+        self.head_at_hello = int(hello["seq"])
+        self.ws = ws
+        self._planned = False
+        self.synced_at = 0.0
+        self._counter += 1
+        self._sync_id = f"sync-{self._counter}"
+        try:
+            await ws.send(f'{{"op":"ping","id":"{self._sync_id}"}}')
+            for frame, future, _t in list(self.pending.values()):
+                if not future.done():
+                    self.resends += 1
+                    await ws.send(frame)
+        except Exception:
+            pass
+        self.connected.set()
+        try:
+            async for raw in ws:
+                self._receive(raw)  # type: ignore[arg-type]
+        except Exception:
+            pass
+        code = ws.close_code
+        self.closes["planned drop" if self._planned else str(code)] += 1
+        return code
+
+    # -- receiving -------------------------------------------------------------------------------
+    def _receive(self, raw: str) -> None:
+        now = time.time()
+        if raw.startswith(EVENT_PREFIX) and not self.parse_events:
+            cut = raw.index(",", len(EVENT_PREFIX))
+            seq = int(raw[len(EVENT_PREFIX):cut])
+            start = cut + 1 + len(TYPE_PREFIX)
+            etype = raw[start:raw.index('"', start)] if raw.startswith(TYPE_PREFIX, cut + 1) else "?"
+            self._event(seq, etype, now)
+            return
+        message = json.loads(raw)
+        kind = message.get("msg")
+        if kind == "event":
+            self._event(int(message["seq"]), str(message.get("type")), now)
+            if self.on_event is not None:
+                self.on_event(self, message)
+        elif kind in ("ack", "error"):
+            entry = self.pending.pop(str(message.get("id")), None) if message.get("id") is not None else None
+            if entry is None:
+                self.stray_replies += 1
+                if self.on_event is not None and kind == "error":
+                    self.on_event(self, message)
+            elif not entry[1].done():
+                entry[1].set_result(message)
+        elif kind == "pong":
+            if message.get("id") == self._sync_id:
+                self.synced_at = now
+                if self._dropped_at:
+                    self.resync_seconds.append(now - self._dropped_at)
+                    self._dropped_at = 0.0
+
+    def _event(self, seq: int, etype: str, now: float) -> None:
+        self.seqs.append(seq)
+        self.times.append(now)
+        self.live.append(1 if seq > self.head_at_hello else 0)
+        known = self.seq_types.get(seq)
+        if known is None:
+            self.seq_types[seq] = etype
+        elif known != etype:
+            self.type_conflicts.append((seq, known, etype))
+        if self.seq is not None and seq > self.seq:
+            self.seq = seq
+            if self.intervals:
+                self.intervals[-1][1] = seq
+        else:
+            self.order_violations += 1
+        if self._seq_waiters:
+            self._wake_seq_waiters()
+
+    def _wake_seq_waiters(self, final: bool = False) -> None:
+        keep = []
+        for target, future in self._seq_waiters:
+            if future.done():
+                continue
+            if (self.seq or 0) >= target or final:
+                future.set_result(None)
+            else:
+                keep.append((target, future))
+        self._seq_waiters = keep
+
+    async def wait_seq(self, target: int, timeout: float) -> bool:
+        if (self.seq or 0) >= target:
+            return True
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._seq_waiters.append((target, future))
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            pass
+        return (self.seq or 0) >= target
+
+    # -- commands --------------------------------------------------------------------------------
+    async def command(self, op: str, command_id: str, timeout: float = 180.0, **args: Any) -> tuple[dict[str, Any], float]:
+        """Send one command (resent after a reconnect until answered); (the reply, send time)."""
+        frame = json.dumps({"op": op, "id": command_id, **args}, ensure_ascii=False)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        sent_at = time.time()
+        self.pending[command_id] = (frame, future, sent_at)
+        if self.ws is not None and self.connected.is_set():
+            try:
+                await self.ws.send(frame)
+            except Exception:
+                pass  # the reconnect resends it
+        try:
+            reply = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            self.pending.pop(command_id, None)
+            reply = {"msg": "error", "id": command_id, "op": op, "code": "rehearsal_timeout",
+                     "message": f"no reply within {timeout:.0f} s"}
+        return reply, sent_at
+
+    def drop(self) -> bool:
+        """Cut the connection abruptly (no close handshake), as a lost network would."""
+        ws = self.ws
+        if ws is None or not self.connected.is_set():
+            return False
+        self.planned_drops += 1
+        self._planned = True
+        self._dropped_at = time.time()
+        ws.transport.abort()
+        return True
+
+    async def close(self) -> None:
+        self.finished = True
+        ws = self.ws
+        if ws is not None:
+            await _quiet_close(ws)
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 10)
+            except (TimeoutError, Exception):
+                self._task.cancel()
+
+
+async def _quiet_close(ws: ClientConnection) -> None:
+    try:
+        await asyncio.wait_for(ws.close(), 5)
+    except Exception:
+        try:
+            ws.transport.abort()
+        except Exception:
+            pass

@@ -1,0 +1,143 @@
+"""提案网上建 end to end in the browser: a delegate drafts a proposal on a phone, invites two
+co-signers, submits; staff see it in triage with a suggested category, decide 立案 and assign it;
+the department replies on its page; the delegate rates the reply; an observer's board shows the
+reply and 已办结."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import LAPTOP, PHONE, accessibility_problems, shot, sign_in_staff
+
+pytestmark = pytest.mark.browser
+
+TITLE = "关于增设职工食堂夜班供餐窗口的建议"
+REASON = "一线倒班职工夜班期间无法就餐，只能自带冷饭或购买外卖，影响职工身体健康和工作状态。"
+SUGGESTION = "建议在职工食堂增设夜班供餐窗口，提供热饭热菜，并对夜班职工给予餐费补贴。"
+REPLY = "经研究，食堂已于下月起增设夜班供餐窗口，供应时间为晚十时至次日二时，夜班餐费补贴同步发放。"
+
+
+def sign_in_delegate(open_page, site, employee_id):
+    page = open_page("/sign-in", PHONE)
+    page.get_by_label("工号", exact=True).fill(employee_id)
+    page.get_by_label("访问码", exact=True).fill(site.story.codes[employee_id])
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url("**/delegate")
+    return page
+
+
+def test_a_proposal_from_draft_to_closed_across_the_pages(site, open_page):
+    story = site.story
+    voting = [d for d in story.voting() if not d.is_group_leader]
+    proposer, first, second = voting[0], voting[1], voting[2]
+
+    # 1. The proposer drafts on a phone.
+    page = sign_in_delegate(open_page, site, proposer.employee_id)
+    mine = page.locator("[data-slot=proposals]")
+    expect(mine).to_contain_text("我的提案")
+    mine.get_by_role("button", name="起草新提案").click()
+    mine.get_by_label("案名").fill(TITLE)
+    mine.get_by_label("案由").fill(REASON)
+    mine.get_by_label("建议和措施").fill(SUGGESTION)
+    mine.get_by_role("button", name="保存草稿").click()
+    item = mine.locator(".p-item", has_text=TITLE)
+    expect(item).to_contain_text("草稿")
+
+    # 2. Invites two co-signers found in the delegate directory.
+    for person in (first, second):
+        item.get_by_label("查找附议代表（工号或姓名）").fill(person.employee_id)
+        item.get_by_role("button", name="查找", exact=True).click()
+        item.get_by_role("button", name=f"邀请 {person.name}").click()
+        expect(item.locator(".p-people").first).to_contain_text(person.name)
+    expect(item).to_contain_text("待答复")
+
+    # Too few co-signers: the server's words are shown.
+    item.get_by_role("button", name="提交提案").click()
+    expect(item.locator(".notice.bad")).to_contain_text("附议")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the page scrolls sideways"
+    assert accessibility_problems(page) == []
+    shot(page, "proposals-1-draft-phone", full_page=True)
+
+    # 3. The first co-signer accepts on their phone; the second over the API.
+    cosigner = sign_in_delegate(open_page, site, first.employee_id)
+    request = cosigner.locator(".p-request", has_text=TITLE)
+    request.get_by_role("button", name="同意", exact=True).click()
+    expect(request).to_contain_text("已同意")
+    shot(cosigner, "proposals-2-cosign-phone")
+    site.command(site.delegate(second.employee_id), "answer_cosign", proposal_id=_proposal_id(site), accept=True)
+    expect(item.locator(".p-people").first).not_to_contain_text("待答复")
+
+    # 4. Submits.
+    item.get_by_role("button", name="提交提案").click()
+    expect(item).to_contain_text("待审查", timeout=30_000)  # the first suggestion trains the categoriser
+    expect(item).to_contain_text("第 1 号")
+
+    # 5. Staff: triage with a suggested category, decide 立案, assign.
+    staff = sign_in_staff(open_page, site)
+    staff.goto(site.url + "/staff#proposals")
+    triage = staff.locator("#p-triage .p-item", has_text=TITLE)
+    expect(triage).to_contain_text("建议类别")
+    expect(triage).to_contain_text("置信度")
+    assert accessibility_problems(staff) == []
+    shot(staff, "proposals-3-staff-triage", docs="proposals-triage.png")
+    triage.get_by_label("审查结论").select_option("立案")
+    triage.get_by_role("button", name="提交审查结论").click()
+    assign = staff.locator("#p-assign .p-item", has_text=TITLE)
+    assign.get_by_label("主办部门").fill("人力资源部")
+    assign.get_by_label("办理期限").fill("2030-01-31")
+    assign.get_by_role("button", name="交办").click()
+    expect(staff.locator("#p-assign")).not_to_contain_text(TITLE)
+    expect(staff.locator("#p-triage")).to_contain_text("没有待审查的提案")
+
+    # 6. The department replies on its page.
+    department = open_page("/sign-in", LAPTOP)
+    department.get_by_role("tab", name="工作人员 / 承办部门").click()
+    department.get_by_label("账号", exact=True).fill(story.department[0])
+    department.get_by_label("密码", exact=True).fill(story.department[1])
+    department.get_by_role("button", name="登录", exact=True).click()
+    department.wait_for_url("**/department**")
+    case = department.locator(".p-case", has_text=TITLE)
+    expect(case).to_contain_text("办理期限")
+    case.get_by_text("A · 已解决或基本解决").click()
+    case.get_by_label("答复内容").fill(REPLY)
+    assert accessibility_problems(department) == []
+    shot(department, "proposals-4-department-reply", full_page=True)
+    case.get_by_role("button", name="提交答复").click()
+    expect(case).to_contain_text("答复已提交")
+    expect(case).to_contain_text("已答复")
+
+    # 7. The proposer sees the reply and rates it.
+    expect(item.locator(".p-reply")).to_contain_text(REPLY)
+    item.get_by_text("满意", exact=True).click()
+    item.get_by_role("button", name="提交测评").click()
+    expect(item).to_contain_text("已办结")
+    shot(page, "proposals-5-rated-phone", full_page=True)
+
+    # 8. An observer's board shows the reply and 已办结.
+    watch = open_page(f"/watch?congress={story.congress_id}", LAPTOP)
+    entry = watch.locator(".p-board-item", has_text=TITLE)
+    expect(entry).to_contain_text("已办结")
+    expect(entry).to_contain_text(REPLY)
+    expect(entry).to_contain_text("人力资源部")
+    expect(entry).to_contain_text(proposer.name)
+    shot(watch, "proposals-6-watch-board", full_page=True)
+    watch.get_by_label("状态").select_option("closed")
+    expect(watch.locator("#board-count")).to_have_text("共 1 件")
+    watch.get_by_label("搜索提案").fill("不存在的关键字")
+    expect(watch.locator("#board-list")).to_contain_text("没有符合条件的提案")
+
+    # The staff statistics count it as answered and satisfied.
+    staff.reload()
+    expect(staff.locator("#stat-answered")).to_have_text("100%")
+    expect(staff.locator("#stat-satisfaction")).to_have_text("100%")
+    shot(staff, "proposals-7-staff-stats", full_page=True)
+
+
+def _proposal_id(site) -> int:
+    import sqlalchemy as sa
+
+    from congress.db.models import Proposal
+
+    with site.db.read() as session:
+        return session.scalar(sa.select(Proposal.id).where(Proposal.title == TITLE))

@@ -1,0 +1,69 @@
+// What the proposal pages share (提案网上建): status labels as the server words them, the reply
+// block, a debounced refresher and a small error line. Every text goes in through dom.js (textContent).
+
+import { h } from './dom.js';
+import { t } from './i18n.js';
+
+export const STATUS_LABELS = {
+  draft: '草稿', pre_review: '团长初审中', submitted: '待审查', registered: '已立案', merged: '合并立案',
+  forwarded: '转为意见建议', rejected: '不予立案', to_agenda: '转为议案', assigned: '办理中', replied: '已答复',
+  closed: '已办结',
+};
+export const PUBLIC_STATUSES = ['submitted', 'registered', 'merged', 'forwarded', 'rejected', 'to_agenda', 'assigned',
+  'replied', 'closed'];
+export const CATEGORIES = ['战略发展', '改革创新', '生产技术', '安全环保', '经营管理', '职工权益', '生活福利', '民主管理', '教育培训'];
+export const REPLY_CLASSES = { A: '已解决或基本解决', B: '正在解决或列入计划', C: '因条件限制需以后解决', D: '留作参考' };
+export const DECISIONS = ['立案', '合并立案', '转为意见建议', '不予立案', '转为议案'];
+export const RATINGS = ['满意', '基本满意', '不满意'];
+
+export function categories(state) {
+  const given = state?.congress?.rules?.categories;
+  return Array.isArray(given) && given.length ? given : CATEGORIES;
+}
+
+export function statusTag(p) {
+  return h('span', { class: ['tag', 'p-status', `p-status-${p.status}`] }, p.status_label || STATUS_LABELS[p.status] || p.status);
+}
+
+export function numberText(p) {
+  return p.number ? t('proposals.number', { n: p.number }) : '';
+}
+
+export function replyBlock(reply) {
+  if (!reply) return null;
+  return h('div', { class: 'p-reply' },
+    h('p', { class: 'p-reply-class' }, t('proposals.reply'), ' ',
+      h('strong', {}, `${reply.reply_class} · ${reply.class_label || REPLY_CLASSES[reply.reply_class] || ''}`)),
+    h('p', { class: 'p-reply-text' }, reply.text),
+    reply.replied_by ? h('p', { class: 'hint' }, reply.replied_by) : null);
+}
+
+export function errorLine(message) {
+  return message ? h('p', { class: 'notice bad', role: 'alert' }, message) : null;
+}
+
+/** fn() at most once per `ms`, after the last call. */
+export function debounce(fn, ms = 400) {
+  let timer = null;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, ms);
+  };
+}
+
+/** A due date (YYYY-MM-DD) as an ISO date-time at 18:00 with the browser's zone, e.g. 2027-01-31T18:00:00+08:00. */
+export function dueIso(date) {
+  if (!date) return null;
+  const local = new Date(`${date}T18:00:00`);
+  const offset = -local.getTimezoneOffset();
+  const sign = offset >= 0 ? '+' : '-';
+  const abs = Math.abs(offset);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date}T18:00:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+export function dateText(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(document.documentElement.lang || 'zh-CN');
+}

@@ -1,0 +1,252 @@
+// 我的提案 on the delegate's page (phone first): draft and edit, invite co-signers from the
+// delegate directory, answer co-sign invitations, submit, and rate a reply. The list lives in the
+// snapshot's `proposals` and is kept by proposal.* and cosign.* events.
+
+import { choice, field, h, region } from './dom.js';
+import { t } from './i18n.js';
+import { errorLine, numberText, RATINGS, replyBlock, statusTag } from './proposals-common.js';
+import { onEvents } from './state.js';
+
+function section(state) {
+  if (!state.proposals || !Array.isArray(state.proposals.mine)) state.proposals = { mine: [], cosign_requests: [] };
+  state.proposals.cosign_requests ||= [];
+  return state.proposals;
+}
+
+function upsert(list, data) {
+  const existing = list.find((p) => p.id === data.id);
+  if (existing) Object.assign(existing, data);
+  else list.push({ ...data });
+}
+
+onEvents('proposal', (state, event) => {
+  const p = event.payload;
+  const mine = section(state);
+  if (event.type === 'proposal.drafted' || event.type === 'proposal.edited') {
+    if (state.me && p.proposer_id === state.me.delegate_id) upsert(mine.mine, p);
+    const request = mine.cosign_requests.find((x) => x.id === p.id);
+    if (request) Object.assign(request, { status: p.status, status_label: p.status_label });
+    return;
+  }
+  if (typeof p.id !== 'number' || !p.title) return; // the told / pre-review notes: the public event follows
+  const own = mine.mine.find((x) => x.id === p.id);
+  if (own) {
+    const { decision, reason, round, ...rest } = p;
+    Object.assign(own, rest);
+  }
+  const request = mine.cosign_requests.find((x) => x.id === p.id);
+  if (request) Object.assign(request, { status: p.status, status_label: p.status_label, number: p.number });
+});
+
+onEvents('cosign', (state, event) => {
+  if (event.type !== 'cosign.invited') return;
+  const p = event.payload;
+  const requests = section(state).cosign_requests;
+  const existing = requests.find((x) => x.id === p.proposal_id);
+  if (existing) existing.my_answer = 'invited';
+  else requests.push({ id: p.proposal_id, title: p.title, proposer: p.proposer, status: 'draft', my_answer: 'invited' });
+});
+
+/** Fills <section data-slot="proposals">; returns update(force) for the page's render loop. */
+export function mountDelegateProposals(container, store, live) {
+  const ui = {
+    version: 0,
+    form: null, // {id|null, title, reason, suggestion}
+    formError: null,
+    busy: false,
+    errors: {}, // proposal id -> message
+    search: {}, // proposal id -> {query, results, error}
+    rating: {}, // proposal id -> {rating, comment}
+    notice: null,
+  };
+  container.classList.add('proposals-mine');
+
+  function bump(focusId) {
+    ui.version += 1;
+    update();
+    if (focusId) document.getElementById(focusId)?.focus();
+  }
+
+  async function run(key, op, args, after) {
+    ui.busy = true;
+    ui.notice = null;
+    if (key === 'form') ui.formError = null;
+    else delete ui.errors[key];
+    bump();
+    try {
+      const result = await live.command(op, args);
+      ui.busy = false;
+      after?.(result);
+      bump();
+      return result;
+    } catch (error) {
+      ui.busy = false;
+      if (key === 'form') ui.formError = error.message;
+      else ui.errors[key] = error.message;
+      bump();
+      return null;
+    }
+  }
+
+  function draftForm() {
+    const f = ui.form;
+    const bind = (name) => ({ input: (e) => { f[name] = e.target.value; } });
+    const title = h('input', { type: 'text', id: 'pf-title', value: f.title, maxlength: '200', required: true, on: bind('title') });
+    const reason = h('textarea', { id: 'pf-reason', rows: '4', required: true, on: bind('reason') });
+    reason.value = f.reason;
+    const suggestion = h('textarea', { id: 'pf-suggestion', rows: '4', required: true, on: bind('suggestion') });
+    suggestion.value = f.suggestion;
+    const form = h('form', { class: 'p-form', id: 'proposal-form' },
+      h('h3', {}, t(f.id ? 'proposals.edit_title' : 'proposals.new_title')),
+      field(t('proposals.field_title'), title),
+      field(t('proposals.field_reason'), reason),
+      field(t('proposals.field_suggestion'), suggestion),
+      errorLine(ui.formError),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary', id: 'pf-save', disabled: ui.busy }, t('proposals.save_draft')),
+        h('button', { type: 'button', id: 'pf-cancel', on: { click: () => { ui.form = null; ui.formError = null; bump('p-new'); } } },
+          t('common.cancel'))));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const args = { title: f.title, reason: f.reason, suggestion: f.suggestion };
+      const op = f.id ? 'edit_proposal' : 'draft_proposal';
+      if (f.id) args.proposal_id = f.id;
+      run('form', op, args, (result) => {
+        upsert(section(store.state).mine, result);
+        ui.form = null;
+        ui.notice = t('proposals.saved');
+      });
+    });
+    return form;
+  }
+
+  function inviteBlock(p) {
+    const s = (ui.search[p.id] ||= { query: '', results: null, error: null });
+    const input = h('input', { id: `pi-q-${p.id}`, type: 'search', value: s.query, autocomplete: 'off',
+      on: { input: (e) => { s.query = e.target.value; } } });
+    const form = h('form', { class: 'p-search' },
+      field(t('proposals.invite_search'), input),
+      h('button', { type: 'submit', id: `pi-go-${p.id}` }, t('proposals.search')));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if (!s.query.trim()) return;
+      try {
+        const result = await live.command('delegate_directory', { query: s.query.trim() });
+        s.results = result.delegates;
+        s.error = null;
+      } catch (error) {
+        s.error = error.message;
+      }
+      bump(`pi-q-${p.id}`);
+    });
+    const invited = new Set((p.invitations || []).filter((i) => i.status !== 'declined').map((i) => String(i.employee_id)));
+    const results = s.results === null ? null
+      : s.results.length === 0 ? h('p', { class: 'muted' }, t('proposals.no_match'))
+        : h('ul', { class: 'p-people' }, s.results.map((d) => h('li', {},
+          h('span', {}, `${d.name}（${d.employee_id} · ${d.group}）`),
+          invited.has(String(d.employee_id))
+            ? h('span', { class: 'tag' }, t('proposals.invited'))
+            : h('button', { type: 'button', class: 'small', on: {
+              click: () => run(p.id, 'invite_cosigners', { proposal_id: p.id, employee_ids: [d.employee_id] },
+                (result) => upsert(section(store.state).mine, result)),
+            } }, t('proposals.invite', { name: d.name })))));
+    return h('div', { class: 'p-invite' }, form, errorLine(s.error), results);
+  }
+
+  function invitations(p) {
+    const list = p.invitations || [];
+    if (!list.length) return h('p', { class: 'hint' }, t('proposals.no_cosigners'));
+    return h('ul', { class: 'p-people', 'aria-label': t('proposals.cosigners') }, list.map((i) => h('li', {},
+      h('span', {}, i.name), h('span', { class: ['tag', `cosign-${i.status}`] }, t(`proposals.cosign.${i.status}`)))));
+  }
+
+  function ratingForm(p) {
+    const r = (ui.rating[p.id] ||= { rating: '', comment: '' });
+    const radios = RATINGS.map((label) => {
+      const c = choice('radio', `rate-${p.id}`, label, label, { checked: r.rating === label });
+      c.querySelector('input').addEventListener('change', () => { r.rating = label; bump(); });
+      return c;
+    });
+    const comment = h('textarea', { id: `pr-comment-${p.id}`, rows: '3', on: { input: (e) => { r.comment = e.target.value; } } });
+    comment.value = r.comment;
+    const needsComment = r.rating === '不满意';
+    const form = h('form', { class: 'p-rate' },
+      h('fieldset', {}, h('legend', {}, t('proposals.rate_title')), h('div', { class: 'choices' }, radios)),
+      field(t(needsComment ? 'proposals.rate_comment_required' : 'proposals.rate_comment'), comment),
+      h('button', { type: 'submit', class: 'primary', disabled: ui.busy || !r.rating }, t('proposals.rate_submit')));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (needsComment && !r.comment.trim()) {
+        ui.errors[p.id] = t('proposals.rate_need_comment');
+        bump(comment.id);
+        return;
+      }
+      run(p.id, 'rate_reply', { proposal_id: p.id, rating: r.rating, comment: r.comment.trim() || null });
+    });
+    return form;
+  }
+
+  function proposalCard(p) {
+    const isDraft = p.status === 'draft';
+    return h('article', { class: 'p-item', dataset: { proposalId: p.id } },
+      h('h3', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, p.title),
+      h('p', { class: 'p-meta' }, statusTag(p), p.category ? h('span', { class: 'tag' }, p.category) : null,
+        p.lead_department ? h('span', { class: 'hint' }, t('proposals.department', { name: p.lead_department })) : null),
+      isDraft ? [
+        h('h4', {}, t('proposals.cosigners')), invitations(p), inviteBlock(p),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', id: `pe-${p.id}`, on: { click: () => {
+            ui.form = { id: p.id, title: p.title, reason: p.reason || '', suggestion: p.suggestion || '' };
+            bump('pf-title');
+          } } }, t('proposals.edit')),
+          h('button', { type: 'button', class: 'primary', id: `ps-${p.id}`, disabled: ui.busy, on: {
+            click: () => run(p.id, 'submit_proposal', { proposal_id: p.id },
+              (result) => upsert(section(store.state).mine, result)),
+          } }, t('proposals.submit'))),
+      ] : null,
+      errorLine(ui.errors[p.id]),
+      replyBlock(p.reply),
+      p.status === 'replied' && p.reply ? ratingForm(p) : null,
+      p.rating && p.status !== 'replied' ? h('p', { class: 'hint' }, t('proposals.rated', { rating: p.rating })) : null);
+  }
+
+  function requestCard(p) {
+    return h('li', { class: 'p-request' },
+      h('p', {}, h('strong', {}, p.title), ' ', h('span', { class: 'hint' }, t('proposals.from', { name: p.proposer || '' }))),
+      p.my_answer === 'invited' && p.status === 'draft'
+        ? h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'primary', on: { click: () => run(`c${p.id}`, 'answer_cosign',
+            { proposal_id: p.id, accept: true }, () => { p.my_answer = 'accepted'; }) } }, t('proposals.accept')),
+          h('button', { type: 'button', on: { click: () => run(`c${p.id}`, 'answer_cosign',
+            { proposal_id: p.id, accept: false }, () => { p.my_answer = 'declined'; }) } }, t('proposals.decline')))
+        : h('span', { class: 'tag' }, t(`proposals.cosign.${p.my_answer}`)),
+      errorLine(ui.errors[`c${p.id}`]));
+  }
+
+  function build() {
+    const mine = section(store.state);
+    const requests = mine.cosign_requests;
+    return [
+      h('h2', { class: 'card-label', id: 'proposals-h' }, t('proposals.mine')),
+      ui.notice ? h('p', { class: 'notice ok', role: 'status' }, ui.notice) : null,
+      ui.form ? draftForm()
+        : h('button', { type: 'button', class: 'primary', id: 'p-new', on: { click: () => {
+          ui.form = { id: null, title: '', reason: '', suggestion: '' };
+          ui.notice = null;
+          bump('pf-title');
+        } } }, t('proposals.new')),
+      mine.mine.length
+        ? h('div', { class: 'p-list' }, mine.mine.slice().reverse().map(proposalCard))
+        : h('p', { class: 'muted' }, t('proposals.none')),
+      requests.length ? [h('h3', { id: 'cosign-h' }, t('proposals.requests')),
+        h('ul', { class: 'p-requests', 'aria-labelledby': 'cosign-h' }, requests.map(requestCard))] : null,
+    ];
+  }
+
+  const update = region(container, () => [store.state?.proposals ?? null, store.state?.me?.delegate_id, ui.version], build);
+  return (force) => {
+    if (!store.state) return;
+    container.hidden = false;
+    update(force);
+  };
+}
