@@ -3,7 +3,11 @@
 Every write command from every connection of this process goes through one queue. The writer
 takes whatever is waiting (up to BATCH_LIMIT), runs each command in its own SAVEPOINT inside one
 transaction and commits once: one fsync for many ballots. A command that fails rolls back to its
-savepoint only. Replies are sent after the commit, so "recorded" always means durable.
+savepoint only; a run of consecutive ballots shares one savepoint and set-wise reads and writes
+(congress.actions.ballots.cast_ballots), and goes one by one if the database refuses any of them.
+Replies are sent after the commit, so "recorded" always means durable. Publishing a committed batch
+(on the event loop) overlaps the commit of the next one (in the worker thread); batches are
+published and answered in the order they committed.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from congress.actions.ballots import BallotRequest, cast_ballot, cast_ballots
 from congress.actions.base import Context, event_message
 from congress.commands import COMMANDS, Command, parse_args
 from congress.db.engine import Database
-from congress.db.models import CommandResult, Event
+from congress.db.models import CommandResult, Congress, Event
 from congress.domain.errors import DomainError
 from congress.live.backplane import Backplane
 from congress.live.hub import Hub, Published, encode
@@ -66,6 +70,20 @@ class _Batch:
     heads: dict[int, tuple[int, str]] = field(default_factory=dict)  # congress -> last (seq, hash)
 
 
+def _lock_congresses(session: sa.orm.Session, jobs: list[_Job]) -> None:
+    """Hold the rows of the congresses this batch writes to until it commits (PostgreSQL: FOR UPDATE).
+
+    With several workers, a command's reads (a state to check, max(number) + 1, ...) then see every
+    earlier batch of the same congress committed, and no other worker's batch slips in between: per
+    congress, batches run one after another, as they do within one worker. The event seq needs the
+    same row lock anyway, so this costs no extra concurrency. Sorted ids: no deadlock between batches.
+    Fix: two proposals submitted at once on two workers both got max(number) + 1 and one was refused
+    with `conflict`."""
+    ids = sorted({job.congress_id for job in jobs if job.congress_id is not None})
+    if ids:
+        session.execute(sa.select(Congress.id).where(Congress.id.in_(ids)).order_by(Congress.id).with_for_update())
+
+
 def _earlier_replies(session: sa.orm.Session, jobs: list[_Job]) -> dict[tuple[str, str], dict[str, Any]]:
     """The stored first replies for the batch's command ids: one query, not one per command."""
     keys = {(job.actor.principal, job.command_id) for job in jobs if job.command_id}
@@ -83,18 +101,25 @@ class Service:
         self.backplane = backplane
         self.clock = clock
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        # Committed batches waiting to be published and answered. One may wait while the next batch
+        # commits in the worker thread: the commit (disk, database) overlaps the fan-out on the loop.
+        self._committed: asyncio.Queue[list[_Job]] = asyncio.Queue(maxsize=1)
         self._writer: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        loop = asyncio.get_running_loop()
+        self._writer = loop.create_task(self._write_loop())
+        self._publisher = loop.create_task(self._publish_loop())
 
     async def stop(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
+        for task in (self._writer, self._publisher):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
 
     # -- the way in --------------------------------------------------------------------------
     async def run(self, actor: Actor, op: str, congress_id: int | None, body: dict[str, Any],
@@ -130,9 +155,18 @@ class Service:
                         await anyio.to_thread.run_sync(self._commit_batch, [job])
                     except Exception as single:
                         job.error = single if isinstance(single, DomainError) else _internal(single)
+            await self._committed.put(jobs)
+
+    async def _publish_loop(self) -> None:
+        """Publish each committed batch's events, then answer its commands: batches in commit order."""
+        while True:
+            jobs = await self._committed.get()
             published = [to_published(e) for job in jobs if job.error is None for e in job.events]
-            if published:
-                await self.backplane.publish(published)
+            try:
+                if published:
+                    await self.backplane.publish(published)
+            except Exception:  # committed all the same: clients catch up by seq; the replies must go out
+                log.exception("publishing %d events failed", len(published))
             for job in jobs:
                 if job.future.done():
                     continue
@@ -145,6 +179,7 @@ class Service:
         for attempt in range(5):
             try:
                 with self.db.write() as session:
+                    _lock_congresses(session, jobs)
                     batch = _Batch(self.clock(), _earlier_replies(session, jobs))
                     start = 0
                     while start < len(jobs):

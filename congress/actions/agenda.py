@@ -32,8 +32,8 @@ def add_agenda_item(ctx: Context, congress_id: int, kind: str, title: str, descr
         raise DomainError("bad_field", "议程标题不能为空")
     if names and kind != AgendaKind.NAME_LIST:
         raise DomainError("bad_field", "只有“名单”类议程带人员名单")
-    last = ctx.session.scalar(sa.select(sa.func.max(AgendaItem.position)).where(AgendaItem.congress_id == congress_id))
-    item = AgendaItem(congress_id=congress_id, position=(last or 0) + 1, kind=kind, title=title.strip(),
+    position = ctx.next_number(congress_id, AgendaItem.position, AgendaItem.congress_id == congress_id)
+    item = AgendaItem(congress_id=congress_id, position=position, kind=kind, title=title.strip(),
                       description=description, names=[n.strip() for n in names or [] if n.strip()])
     ctx.session.add(item)
     ctx.session.flush()

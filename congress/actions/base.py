@@ -31,6 +31,24 @@ class Context:
     events: list[Event] = field(default_factory=list)
     # congress id -> (seq, hash) of the last event this context appended: no re-query per emit
     _heads: dict[int, tuple[int, str]] = field(default_factory=dict, repr=False)
+    _locked: set[int] = field(default_factory=set, repr=False)  # congresses whose row this transaction holds
+
+    def lock_congress(self, congress_id: int) -> None:
+        """Hold the congress row until commit, so read-then-write steps of two workers take turns.
+
+        PostgreSQL: SELECT ... FOR UPDATE. SQLite has one writer at a time anyway (and one worker).
+        """
+        if congress_id not in self._locked:
+            self.session.execute(sa.select(Congress.id).where(Congress.id == congress_id).with_for_update())
+            self._locked.add(congress_id)
+
+    def next_number(self, congress_id: int, column: Any, *where: Any) -> int:
+        """The next number in a per-congress sequence (proposal 编号, agenda position, vote round, ...).
+
+        max()+1 read without a lock lets two workers hand out the same number at the same moment (seen in
+        the two-worker rehearsal: two proposals submitted together, one refused with `conflict`)."""
+        self.lock_congress(congress_id)
+        return (self.session.scalar(sa.select(sa.func.max(column)).where(*where)) or 0) + 1
 
     def emit(self, congress_id: int, type: str, payload: dict[str, Any],
              audience: Audience = Audience.PUBLIC, audience_id: int | None = None,

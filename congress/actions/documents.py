@@ -211,9 +211,8 @@ def upload_version(ctx: Context, congress_id: int, document_id: int, filename: s
     """A later upload is a new version; the earlier ones stay as they were."""
     ctx.actor.require(Permission.MANAGE_DOCUMENTS)
     document = _document(ctx, congress_id, document_id)
-    last = ctx.session.scalar(sa.select(sa.func.max(DocumentVersion.version))
-                              .where(DocumentVersion.document_id == document.id)) or 0
-    version = _add_version(ctx, document, last + 1, filename, data)
+    number = ctx.next_number(congress_id, DocumentVersion.version, DocumentVersion.document_id == document.id)
+    version = _add_version(ctx, document, number, filename, data)
     payload = {"document_id": document.id, "version": version_json(document, version)}
     ctx.emit(congress_id, "document.version_added", payload, document_audience(document))
     return payload

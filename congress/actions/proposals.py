@@ -195,8 +195,7 @@ def _enter_review(ctx: Context, congress_id: int, proposal: Proposal) -> None:
     """On reaching the committee: a number, a suggested category, a public board entry."""
     from congress.actions.casework import suggest_category
 
-    last = ctx.session.scalar(sa.select(sa.func.max(Proposal.number)).where(Proposal.congress_id == congress_id))
-    proposal.number = (last or 0) + 1
+    proposal.number = ctx.next_number(congress_id, Proposal.number, Proposal.congress_id == congress_id)
     suggestion = suggest_category(ctx.session, proposal)
     proposal.suggested_category, proposal.category_confidence = suggestion.category, suggestion.confidence
     ctx.session.flush()

@@ -87,10 +87,9 @@ def request_to_speak(ctx: Context, congress_id: int, topic: str | None = None) -
     waiting = _waiting(ctx.session, congress_id, item_id)
     if any(r.delegate_id == delegate_id for r in waiting):
         raise DomainError("already_requested", "您已申请在这项议程发言，请等待安排")
-    last = ctx.session.scalar(sa.select(sa.func.max(SpeechRequest.position))
-                              .where(SpeechRequest.agenda_item_id == item_id)) or 0
+    position = ctx.next_number(congress_id, SpeechRequest.position, SpeechRequest.agenda_item_id == item_id)
     request = SpeechRequest(congress_id=congress_id, agenda_item_id=item_id, delegate_id=delegate_id,
-                            topic=topic, position=last + 1, status=WAITING, requested_at=ctx.now)
+                            topic=topic, position=position, status=WAITING, requested_at=ctx.now)
     ctx.session.add(request)
     ctx.session.flush()
     data = request_json(ctx.session, request)

@@ -106,8 +106,8 @@ def create_vote(ctx: Context, congress_id: int, agenda_item_id: int, title: str,
         if not isinstance(group_id, int) or group_id not in group_ids:
             raise DomainError("bad_field", f"现场计票的代表团(组)编号 {group_id} 不存在")
         modes[str(group_id)] = GroupMode.HAND_COUNT.value
-    last_round = ctx.session.scalar(sa.select(sa.func.max(Vote.round)).where(Vote.agenda_item_id == agenda_item_id))
-    vote = Vote(congress_id=congress_id, agenda_item_id=agenda_item_id, round=(last_round or 0) + 1,
+    round_ = ctx.next_number(congress_id, Vote.round, Vote.agenda_item_id == agenda_item_id)
+    vote = Vote(congress_id=congress_id, agenda_item_id=agenda_item_id, round=round_,
                 title=title.strip() or item.title, is_secret=is_secret, is_changeable=is_changeable,
                 shows_live_counts=shows_live_counts, shows_voters_publicly=shows_voters_publicly,
                 closes_after_seconds=closes_after_seconds, group_modes=modes, created_at=ctx.now,
