@@ -472,6 +472,22 @@ def test_delegate_made_non_voting_by_a_roster_reimport_cannot_vote_on_an_earlier
         assert refused(cast_ballot, ctx, hall.congress_id, vote_id, {qid: "yes"}).code == "not_voting_delegate"
 
 
+def test_ballot_of_a_delegate_removed_by_a_roster_reimport_after_voting_is_still_counted(hall: Hall) -> None:
+    hall.check_in(hall.voting())
+    vote_id, qid = hall.open_motion()
+    ningbo = hall.voting("宁波")
+    hall.cast(vote_id, [(d, {qid: "yes"}) for d in ningbo])
+    rows = [r for r in csv.reader(io.StringIO(story_roster().decode("utf-8"))) if r[0] != ningbo[0].employee_id]
+    changed = io.StringIO()
+    csv.writer(changed, lineterminator="\n").writerows(rows)
+    assert hall.act(import_roster, changed.getvalue().encode("utf-8"), "roster.csv")["removed"] == 1
+
+    result = hall.act(close_vote, vote_id)["result"]
+    group = next(g for g in result["questions"][0]["groups"] if g["name"] == "宁波")
+    assert (group["eligible"], group["present"], group["returned"], group["counts"]["yes"]) == (15, 15, 15, 15)
+    assert result["cast"] == 15
+
+
 def test_delegate_of_a_hand_counted_group_cannot_vote_online(hall: Hall) -> None:
     hall.check_in(hall.voting())
     vote_id, qid = hall.open_motion(hand_count_groups=[hall.groups["宁波"]])
