@@ -25,9 +25,9 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -260,7 +260,7 @@ async def _client(job: ClientJob, barrier: Any) -> dict[str, Any]:
     await asyncio.to_thread(barrier.wait)
     await asyncio.sleep(1.0)  # let the server settle after the connection storm
 
-    rng = __import__("random").Random(job.seed)
+    rng = random.Random(job.seed)
     frames = [(f"b-{employee_id}", json.dumps({"op": "cast_ballot", "id": f"b-{employee_id}", "vote_id": job.vote_id,
                                                "answers": {job.question_id: rng.choice(CHOICES)}}))
               for employee_id, _code in job.delegates]
@@ -293,6 +293,7 @@ class Row:
     per_second: float
     recorded: int
     stored: int
+    load: float  # the machine's 1-minute load average right after the burst
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -323,6 +324,7 @@ def run(kind: str, delegates: int, clients: int, folder: Path, profile: Path | N
                                   "-o", str(profile / f"server-{kind}-{delegates}.txt")],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             reports = [results.get(timeout=900) for _ in procs]
+            load = os.getloadavg()[0]
             for p in procs:
                 p.join(60)
         finally:
@@ -333,52 +335,49 @@ def run(kind: str, delegates: int, clients: int, folder: Path, profile: Path | N
         t0 = min(r["started"] for r in reports)
         acks = [a for r in reports for a in r["acks"]]
         times = [at - t0 for at, ok in acks if at is not None]
-        progress(f"t0 = {t0:.3f}")
         progress(f"sending took {max(r['sent'] for r in reports) - t0:.3f} s (clients started "
                  f"{max(r['started'] for r in reports) - t0:.3f} s apart); first ack after {min(times):.3f} s")
         recorded = sum(1 for at, ok in acks if ok)
         stored = stored_ballots(url, setup.vote_id)
         all_acked = max(times) if len(times) == delegates else float("nan")
         return Row(kind, delegates, clients, all_acked, percentile(times, 0.5), percentile(times, 0.99),
-                   delegates / all_acked, recorded, stored)
+                   delegates / all_acked, recorded, stored, load)
     finally:
         drop_database(url)
 
 
 def table(rows: list[Row]) -> str:
     lines = ["| database | delegates | client processes | all acknowledged | ack p50 | ack p99 | ballots/s "
-             "| acked / stored |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| acked / stored | load avg |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r.db} | {r.delegates} | {r.clients} | {r.all_acked:.2f} s | {r.p50 * 1000:.0f} ms "
-                     f"| {r.p99 * 1000:.0f} ms | {r.per_second:,.0f} | {r.recorded} / {r.stored} |")
+                     f"| {r.p99 * 1000:.0f} ms | {r.per_second:,.0f} | {r.recorded} / {r.stored} | {r.load:.1f} |")
     return "\n".join(lines)
 
 
+TABLE_START, TABLE_END = "<!-- bench/votes.py table -->", "<!-- /bench/votes.py table -->"
+
+
 def write_docs(rows: list[Row], command: str) -> None:
-    """Replace only the "## Ballots" section of docs/performance.md (other sections are others')."""
+    """Put the table into the "## Ballots" section of docs/performance.md, between its table markers
+    (the prose around them is kept); the other sections of the file are other benchmarks'."""
     machine = f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
-    section = "\n".join([
-        "## Ballots",
-        "",
-        "D delegates, each signed in and connected over its own websocket, send `cast_ballot` at the same",
-        "moment; timed from the first send to each ack (an ack means committed and durable). The server is",
-        "one `congress serve` process; the clients run in separate processes on the same machine.",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Machine: {machine}; measured {datetime.now(UTC):%Y-%m-%d}.",
-        "",
-        table(rows),
-        "",
-    ])
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n\n"
+    block = "\n".join([TABLE_START, "", f"`{command}` — {machine}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
+                       table(rows), "", TABLE_END])
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
     start = text.find("## Ballots")
     if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
+        text = text.rstrip("\n") + "\n\n## Ballots\n\n" + block + "\n"
     else:
         end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("\n" + text[end + 1:] if end != -1 else "")
+        end = len(text) if end == -1 else end + 1
+        section = text[start:end]
+        if TABLE_START in section and TABLE_END in section:
+            section = section[:section.index(TABLE_START)] + block + section[section.index(TABLE_END) + len(TABLE_END):]
+        else:
+            section = "## Ballots\n\n" + block + "\n\n"
+        text = text[:start] + section + text[end:]
     DOC.write_text(text, encoding="utf-8")
 
 

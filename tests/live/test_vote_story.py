@@ -15,8 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from congress.db.models import Group
-from congress.settings import Settings
-from tests.story import GROUPS, LiveClient, LiveServer, build_story, sign_in
+from tests.story import GROUPS, LiveClient, ServerProcess, build_story, sign_in
 
 pytestmark = pytest.mark.anyio
 CHOICES = ("yes", "no", "abstain")
@@ -27,13 +26,14 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def test_story_sized_vote_by_group_reaches_the_observer_as_cast(db, database_url):
+async def test_story_sized_vote_by_group_reaches_the_observer_as_cast(db, database_url, tmp_path):
     story = build_story(db)
     with db.read() as session:
         groups = {g.name: g.id for g in session.scalars(sa.select(Group).where(Group.congress_id == story.congress_id))}
     voting = story.voting()
     assert len(voting) == 295
-    server = LiveServer(Settings(database_url=database_url, port=0)).start()
+    # The server in its own process (`congress serve`), so 297 clients here do not share its interpreter.
+    server = ServerProcess(database_url, tmp_path / "server.log")
     clients: list[LiveClient] = []
     try:
         staff_cookie, _ = sign_in(server.url, {"login": "staff", "password": story.staff_password})
