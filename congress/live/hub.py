@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,13 @@ class Hub:
     def __init__(self, fetch_missing: FetchMissing) -> None:
         self._fetch_missing = fetch_missing
         self.connections: dict[int, set[Connection]] = {}
+        # Per congress, the connections that can see a non-public event, by who they are: an event for
+        # one delegate or one group is offered to a handful of connections, not tested against all of
+        # them (3,000 ballots, each with a personal `ballot.recorded`, made that quadratic).
+        self._staff: dict[int, set[Connection]] = {}
+        self._delegates: dict[int, set[Connection]] = {}
+        self._by_group: dict[tuple[int, int | None], set[Connection]] = {}
+        self._by_delegate: dict[tuple[int, int | None], set[Connection]] = {}
         self._delivered: dict[int, int] = {}
         self._pending: dict[int, dict[int, Published]] = {}
         self._gap_tasks: dict[int, asyncio.Task[None]] = {}
@@ -79,12 +86,40 @@ class Hub:
     def register(self, conn: Connection, head_seq: int) -> None:
         """Add a connection before its snapshot is read, so nothing committed meanwhile is missed."""
         self.connections.setdefault(conn.congress_id, set()).add(conn)
+        for index in self._indexes(conn):
+            index.add(conn)
         self._delivered.setdefault(conn.congress_id, head_seq)
 
     def unregister(self, conn: Connection) -> None:
         conns = self.connections.get(conn.congress_id)
         if conns is not None:
             conns.discard(conn)
+        for index in self._indexes(conn):
+            index.discard(conn)
+
+    def _indexes(self, conn: Connection) -> list[set[Connection]]:
+        cid, actor = conn.congress_id, conn.actor
+        if actor.role is Role.STAFF:
+            return [self._staff.setdefault(cid, set())]
+        if actor.role is Role.DELEGATE:
+            return [self._delegates.setdefault(cid, set()),
+                    self._by_group.setdefault((cid, actor.group_id), set()),
+                    self._by_delegate.setdefault((cid, actor.delegate_id), set())]
+        return []
+
+    def _candidates(self, item: Published) -> Iterable[Connection]:
+        """The connections that may see the event: a superset never smaller than `may_see` allows."""
+        cid = item.congress_id
+        if item.audience == Audience.PUBLIC:
+            return self.connections.get(cid, ())
+        staff = self._staff.get(cid, set())
+        if item.audience == Audience.GROUP:
+            return staff | self._by_group.get((cid, item.audience_id), set())
+        if item.audience == Audience.DELEGATE:
+            return staff | self._by_delegate.get((cid, item.audience_id), set())
+        if item.audience == Audience.DELEGATES:
+            return staff | self._delegates.get(cid, set())
+        return staff
 
     def count(self, congress_id: int, role: Role | None = None) -> int:
         conns = self.connections.get(congress_id, ())
@@ -141,7 +176,7 @@ class Hub:
         self._drain(cid)
 
     def _deliver(self, item: Published) -> None:
-        for conn in self.connections.get(item.congress_id, ()):
+        for conn in self._candidates(item):
             if may_see(conn.actor, item.audience, item.audience_id):
                 conn.offer(item.seq, item.created_at, item.data)
         for callback in self.on_delivered:
