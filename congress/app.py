@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -20,6 +21,7 @@ from congress.db.engine import Database
 from congress.db.models import Congress, Vote
 from congress.domain.kinds import Role, VoteStatus
 from congress.live.backplane import make_backplane
+from congress.live.frames import ExposeWebsocketProtocol
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
 from congress.permissions import Actor
 from congress.routes import admin, api, attachments, documents, pages, replay
@@ -150,4 +152,6 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         *pages.routes,
         Mount("/static", StaticFiles(directory=WEB_DIR, check_dir=False), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # Starlette's ServerErrorMiddleware passes a websocket's send through unwrapped: this layer sees
+    # uvicorn's own (congress.live.frames).
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(ExposeWebsocketProtocol)])

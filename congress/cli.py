@@ -22,7 +22,7 @@ from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.permissions import Actor
 from congress.service import system_clock
-from congress.settings import Settings
+from congress.settings import Settings, websocket_options
 
 CLI_ACTOR = Actor(role=Role.STAFF, name="命令行")
 
@@ -268,16 +268,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if redis_url:
         os.environ["CONGRESS_REDIS_URL"] = redis_url
     print(f"congress 服务：http://{args.host}:{args.port}/  （{args.workers} 个工作进程，数据库 {_safe(url)}）")
-    # ws_per_message_deflate=False: every browser offers compression, and uvicorn accepts it by
-    # default. Each connection then keeps its own zlib streams (~45 KB, more than everything else an
-    # idle observer costs) and compresses every broadcast message once per connection, while our
-    # messages are small JSON (docs/performance.md, "Fan-out"). ws="websockets-sansio" (what "auto"
-    # picks today, pinned): its send completes at once while the socket takes data, which lets the
-    # hub write a broadcast without a task switch per connection (congress.live.connection).
     uvicorn.run("congress.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, ws="websockets-sansio", ws_max_size=settings.max_frame_bytes,
-                ws_per_message_deflate=False, ws_ping_interval=20, ws_ping_timeout=20,
-                timeout_graceful_shutdown=5, backlog=4096)
+                log_level=args.log_level, timeout_graceful_shutdown=5, backlog=4096, **websocket_options(settings))
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATABASE_FILE = "congress.db"
 
@@ -46,3 +47,17 @@ class Settings:
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings
+
+
+def websocket_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's websocket options, the same for `congress serve` and the test servers.
+
+    ws_per_message_deflate=False: every browser offers compression, and uvicorn accepts it by
+    default. Each connection then keeps its own zlib streams (~45 KB, more than everything else an
+    idle observer costs) and compresses every broadcast message once per connection, while our
+    messages are small JSON (docs/performance.md, "Fan-out"). ws="websockets-sansio" (what "auto"
+    picks today, pinned): its send completes at once while the socket takes data, and the hub can
+    write a broadcast frame built once straight to each socket (congress.live.frames).
+    """
+    return {"ws": "websockets-sansio", "ws_max_size": settings.max_frame_bytes, "ws_per_message_deflate": False,
+            "ws_ping_interval": 20, "ws_ping_timeout": 20}

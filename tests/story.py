@@ -32,7 +32,7 @@ from congress.db.models import Delegate
 from congress.domain.kinds import Role
 from congress.permissions import Actor
 from congress.service import system_clock
-from congress.settings import Settings
+from congress.settings import Settings, websocket_options
 
 GROUPS = ["主会场", "长沙", "岳阳", "怀化", "益阳", "永州", "宁波"]
 SETUP = Actor(role=Role.STAFF, name="测试")
@@ -92,7 +92,7 @@ class LiveServer:
         self.port = settings.port if settings.port not in (0, 8000) else free_port()
         self.settings = settings
         config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-                                ws_max_size=settings.max_frame_bytes, lifespan="on", timeout_graceful_shutdown=2)
+                                lifespan="on", timeout_graceful_shutdown=2, **websocket_options(settings))
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from congress.live.frames import RawSocket, text_frame
 from congress.permissions import Actor
 
 CLOSE_RESYNC = 4001  # fell behind: reconnect with your last seq
@@ -75,6 +76,7 @@ class Connection:
     queue_size: int
     close: Callable[[int, str], Awaitable[None]]
     send_text: Callable[[str], Coroutine[Any, Any, None]]
+    raw: RawSocket | None = None  # uvicorn's socket, for frames built once per broadcast (live.frames)
     delay_seconds: float = 0.0  # observers: events held back by the stream's latency
     after_seq: int = 0  # events up to here were in the snapshot or resume; skip them
     is_overflowed: bool = False
@@ -84,11 +86,15 @@ class Connection:
     pending: deque[tuple[int, float, str]] = field(default_factory=deque)
     _sender: asyncio.Task[None] | None = None  # only while messages wait
 
-    def offer(self, seq: int, created_at: float, data: str) -> None:
-        """Write `data` now if nothing is waiting, else queue it. Never waits."""
+    def offer(self, seq: int, created_at: float, data: str, frame: bytes | None = None) -> None:
+        """Write `data` now if nothing is waiting, else queue it. Never waits.
+
+        `frame` is `data` as a websocket frame, when the caller built it once for many connections."""
         if self.is_overflowed or self.is_closing or (seq and seq <= self.after_seq):
             return
         if self._sender is None and self.is_started and not (seq and self.delay_seconds):
+            if self.raw is not None and self.raw.write(frame if frame is not None else text_frame(data)):
+                return
             self._write_now(data)
             return
         waiting = len(self.pending)

@@ -20,6 +20,7 @@ from typing import Any
 from congress.domain.kinds import Audience, Role
 from congress.live.connection import CLOSE_RESYNC as CLOSE_RESYNC  # re-exported with the other codes
 from congress.live.connection import Connection
+from congress.live.frames import text_frame
 from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
@@ -176,9 +177,10 @@ class Hub:
         self._drain(cid)
 
     def _deliver(self, item: Published) -> None:
+        frame = text_frame(item.data)  # built once, written to each connection that takes it now
         for conn in self._candidates(item):
             if may_see(conn.actor, item.audience, item.audience_id):
-                conn.offer(item.seq, item.created_at, item.data)
+                conn.offer(item.seq, item.created_at, item.data, frame)
         for callback in self.on_delivered:
             callback(item)
 
@@ -188,14 +190,15 @@ class Hub:
         `data_for` returns the encoded message for a kind of viewer (called once per distinct
         role/group, not per connection) or None when that viewer gets nothing.
         """
-        cache: dict[tuple[Role, int | None], str | None] = {}
+        cache: dict[tuple[Role, int | None], tuple[str, bytes] | None] = {}
         for conn in self.connections.get(congress_id, ()):
             key = (conn.actor.role, conn.actor.group_id)
             if key not in cache:
-                cache[key] = data_for(conn.actor)
-            data = cache[key]
-            if data is not None:
-                conn.offer(0, 0.0, data)
+                data = data_for(conn.actor)
+                cache[key] = None if data is None else (data, text_frame(data))
+            message = cache[key]
+            if message is not None:
+                conn.offer(0, 0.0, *message)
 
     async def close_all(self, code: int, reason: str) -> None:
         conns = [c for group in self.connections.values() for c in group]

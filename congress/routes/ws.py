@@ -21,6 +21,7 @@ from congress.db.models import Congress
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.live.connection import Connection
+from congress.live.frames import RawSocket
 from congress.live.hub import CLOSE_POLICY, encode, may_see
 from congress.live.snapshot import build_snapshot, head_seq
 from congress.permissions import Actor
@@ -130,7 +131,7 @@ async def live_endpoint(websocket: WebSocket) -> None:
 
     conn = Connection(actor=actor, congress_id=congress_id, queue_size=settings.send_queue_size,
                       close=lambda code, reason: _close(websocket, conn, code, reason),
-                      send_text=websocket.send_text)
+                      send_text=websocket.send_text, raw=RawSocket.of(websocket.scope))
     if actor.role is Role.OBSERVER:
         conn.delay_seconds = state.stream_delay(congress_id)
     since = _int(websocket.query_params.get("since"))

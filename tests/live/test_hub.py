@@ -163,6 +163,10 @@ async def test_two_clients_see_the_same_events_in_the_same_order(live: Stage) ->
     assert [by_seq[e["seq"]] for e in observer.events] == observer.events
     assert seqs(observer) == sorted(seqs(observer))
     assert [e["type"] for e in observer.events] == ["attendance.changed"] * 6 + ["agenda.current_changed"]
+    # ... and those events went out as frames built once and written straight to each socket
+    # (congress.live.frames), interleaved with uvicorn's own writes of hellos and replies.
+    hub = live.server.server.config.app.state.service.hub
+    assert hub.connections[live.story.congress_id] and all(c.raw for c in hub.connections[live.story.congress_id])
 
 
 async def test_reconnect_with_since_gets_exactly_the_missed_events(live: Stage) -> None:
