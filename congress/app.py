@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +34,43 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 SYSTEM = Actor(role=Role.STAFF, name="系统（定时截止）")
 
 
-class LiveState:
-    """Coalesced, high-rate state (presence, vote progress): a few updates a second per congress."""
+def _by_viewer(staff: str, public: str, others_due: bool, observers_due: bool) -> Callable[[Actor], str | None]:
+    """Which message a viewer gets now: staff theirs, delegates the public one, observers on their cadence."""
+    def data_for(actor: Actor) -> str | None:
+        if actor.role is Role.OBSERVER:
+            return public if observers_due else None
+        if not others_due:
+            return None
+        return staff if actor.role is Role.STAFF else public
+    return data_for
 
-    def __init__(self, service: Service, interval: float) -> None:
+
+class LiveState:
+    """Coalesced, high-rate state (presence, vote progress): a few updates a second per congress.
+
+    Staff and delegates get them every `interval`; observers at most every `observer_interval`, and
+    presence only when the observer count changed. With 4,000 observers every message to them is
+    4,000 writes on the server and 4,000 reads on their side; four a second during check-in and
+    votes was most of what the story's rehearsal spent, for a count nobody reads that fast.
+    """
+
+    def __init__(self, service: Service, interval: float, observer_interval: float) -> None:
         self.service = service
         self.interval = interval
+        self.observer_interval = observer_interval
         self._presence_dirty: set[int] = set()
         self._progress_dirty: set[int] = set()
+        # the same, still owed to observers (cleared on the slower observer cadence)
+        self._observer_presence_dirty: set[int] = set()
+        self._observer_progress_dirty: set[int] = set()
+        self._observers_told: dict[int, int] = {}  # congress -> observer count last sent to observers
+        self._observers_next = 0.0
         self._delays: dict[int, float] = {}
         service.hub.on_delivered.append(self._on_event)
 
     def presence_changed(self, congress_id: int) -> None:
         self._presence_dirty.add(congress_id)
+        self._observer_presence_dirty.add(congress_id)
 
     def stream_delay(self, congress_id: int) -> float:
         if congress_id not in self._delays:
@@ -58,6 +82,7 @@ class LiveState:
     def _on_event(self, item: Published) -> None:
         if any(f'"type":"{family}.' in item.data for family in ("ballot", "attendance", "vote", "group_count")):
             self._progress_dirty.add(item.congress_id)
+            self._observer_progress_dirty.add(item.congress_id)
         if '"type":"stream.set"' in item.data:
             self._delays.pop(item.congress_id, None)
 
@@ -71,20 +96,32 @@ class LiveState:
 
     async def _tick(self) -> None:
         hub = self.service.hub
+        now = asyncio.get_running_loop().time()
+        observers_due = now >= self._observers_next
+        if observers_due:
+            self._observers_next = now + self.observer_interval
+            observer_presence, self._observer_presence_dirty = self._observer_presence_dirty, set()
+            observer_progress, self._observer_progress_dirty = self._observer_progress_dirty, set()
+        else:
+            observer_presence, observer_progress = set(), set()
         presence, self._presence_dirty = self._presence_dirty, set()
-        for congress_id in presence:
+        for congress_id in presence | observer_presence:
             conns = hub.connections.get(congress_id, set())
             by_group: dict[int, int] = {}
             for conn in conns:
                 if conn.actor.role is Role.DELEGATE and conn.actor.group_id is not None:
                     by_group[conn.actor.group_id] = by_group.get(conn.actor.group_id, 0) + 1
-            public = encode({"msg": "presence", "observers": hub.count(congress_id, Role.OBSERVER)})
-            staff = encode({"msg": "presence", "observers": hub.count(congress_id, Role.OBSERVER),
+            observers = hub.count(congress_id, Role.OBSERVER)
+            tell_observers = congress_id in observer_presence and self._observers_told.get(congress_id) != observers
+            if tell_observers:
+                self._observers_told[congress_id] = observers
+            public = encode({"msg": "presence", "observers": observers})
+            staff = encode({"msg": "presence", "observers": observers,
                             "delegates_connected": {str(g): n for g, n in by_group.items()},
                             "staff_connected": hub.count(congress_id, Role.STAFF)})
-            hub.broadcast_ephemeral(congress_id, lambda a, s=staff, p=public: s if a.role is Role.STAFF else p)
+            hub.broadcast_ephemeral(congress_id, _by_viewer(staff, public, congress_id in presence, tell_observers))
         progress, self._progress_dirty = self._progress_dirty, set()
-        for congress_id in progress:
+        for congress_id in progress | observer_progress:
             if not hub.connections.get(congress_id):
                 continue
             from congress.actions.ballots import vote_progress
@@ -94,7 +131,8 @@ class LiveState:
                     return vote_progress(session, cid)
 
             data = encode({"msg": "progress", "votes": await anyio.to_thread.run_sync(read)})
-            hub.broadcast_ephemeral(congress_id, lambda _a, d=data: d)
+            hub.broadcast_ephemeral(congress_id, _by_viewer(data, data, congress_id in progress,
+                                                             congress_id in observer_progress))
 
     async def close_due_votes(self) -> None:
         """Votes set to close after a duration are closed here (any worker may; the first wins)."""
@@ -124,7 +162,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         service: Service
         hub = Hub(fetch_missing=lambda c, a, u: service.fetch_missing(c, a, u))
         service = Service(db, hub, backplane, clock)
-        live = LiveState(service, settings.coalesce_seconds)
+        live = LiveState(service, settings.coalesce_seconds, settings.observer_coalesce_seconds)
         await backplane.start(hub)
         await service.start()
         tasks = [asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes())]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,6 +109,11 @@ class Service:
         self._publisher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        # Own thread limiters: the writer never waits for a thread behind sign-ins, and sign-ins (an
+        # argon2 check each, CPU-bound) run at most one per core. Found in the story's rehearsal:
+        # 295 sign-ins held the shared pool's 40 threads, and check-ins waited seconds for a commit.
+        self._write_limiter = anyio.CapacityLimiter(1)
+        self.sign_in_limiter = anyio.CapacityLimiter(os.cpu_count() or 2)
         loop = asyncio.get_running_loop()
         self._writer = loop.create_task(self._write_loop())
         self._publisher = loop.create_task(self._publish_loop())
@@ -146,13 +152,13 @@ class Service:
             while len(jobs) < BATCH_LIMIT and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
             try:
-                await anyio.to_thread.run_sync(self._commit_batch, jobs)
+                await anyio.to_thread.run_sync(self._commit_batch, jobs, limiter=self._write_limiter)
             except Exception as exc:  # the batch as a whole failed to commit: nothing was written
                 log.warning("group commit of %d failed (%s); retrying one by one", len(jobs), exc)
                 for job in jobs:
                     job.events, job.reply, job.error = [], None, None
                     try:
-                        await anyio.to_thread.run_sync(self._commit_batch, [job])
+                        await anyio.to_thread.run_sync(self._commit_batch, [job], limiter=self._write_limiter)
                     except Exception as single:
                         job.error = single if isinstance(single, DomainError) else _internal(single)
             await self._committed.put(jobs)

@@ -31,6 +31,7 @@ class Settings:
     resume_window: int = 5000  # events a client may be behind before it gets a fresh snapshot
     commands_per_second: float = 20.0
     coalesce_seconds: float = 0.25
+    observer_coalesce_seconds: float = 1.0  # presence / progress to observers: at most this often
     ping_interval: float = 20.0
     # Sign-in throttling: failures allowed per window before refusing
     sign_in_failures_per_account: int = 5

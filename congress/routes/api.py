@@ -115,7 +115,7 @@ async def sign_in(request: Request) -> Response:
                             "name": actor.name, "congress_id": actor.congress_id}
             raise refused  # only after the commit, so throttling counts every failed attempt
 
-        result = await anyio.to_thread.run_sync(work)
+        result = await anyio.to_thread.run_sync(work, limiter=request.app.state.service.sign_in_limiter)
     except DomainError as error:
         return error_response(error)
     response = JSONResponse({k: v for k, v in result.items() if k != "token"})

@@ -84,8 +84,13 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _start(service: Service, actor: Actor, congress_id: int, since: int | None, window: int) -> tuple[dict[str, Any], list[str], int]:
-    """The first message and any events to resume with, read in one transaction."""
+# Observers all see the same snapshot: per congress, the last observer hello and the seq it holds.
+# 4,000 observers joining at the same seq cost one snapshot, not 4,000 (it was most of a join storm).
+_observer_hellos: dict[int, tuple[int, str]] = {}
+
+
+def _start(service: Service, actor: Actor, congress_id: int, since: int | None, window: int) -> tuple[str, list[str], int]:
+    """The first message (encoded) and any events to resume with, read in one transaction."""
     with service.db.read() as session:
         if not service.db.is_sqlite:
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -96,10 +101,18 @@ def _start(service: Service, actor: Actor, congress_id: int, since: int | None, 
             events = service_events(session, congress_id, since, head)
             hello["resumed"] = True
             hello["since"] = since
-            return hello, [to_published(e).data for e in events if may_see(actor, e.audience, e.audience_id)], head
+            return encode(hello), [to_published(e).data for e in events if may_see(actor, e.audience, e.audience_id)], head
         hello["resumed"] = False
+        is_observer = actor.role is Role.OBSERVER
+        if is_observer:
+            cached = _observer_hellos.get(congress_id)
+            if cached is not None and cached[0] == head:
+                return cached[1], [], head
         hello["snapshot"] = build_snapshot(session, congress_id, actor)
-        return hello, [], head
+        data = encode(hello)
+        if is_observer:
+            _observer_hellos[congress_id] = (head, data)
+        return data, [], head
 
 
 def service_events(session: Any, congress_id: int, after: int, upto: int) -> list[Any]:
@@ -141,7 +154,7 @@ async def live_endpoint(websocket: WebSocket) -> None:
         hello, backlog, head = await anyio.to_thread.run_sync(
             _start, service, actor, congress_id, since, settings.resume_window)
         conn.after_seq = head
-        await websocket.send_text(encode(hello))
+        await websocket.send_text(hello)
         for data in backlog:
             await websocket.send_text(data)
         # The snapshot is the client's now. This frame lives as long as the connection, and kept
@@ -161,6 +174,8 @@ async def live_endpoint(websocket: WebSocket) -> None:
 async def _close(websocket: WebSocket, conn: Connection, code: int, reason: str) -> None:
     if conn.is_closing:
         return
+    if conn.cork:
+        conn.uncork()  # what was offered before the close goes out before it
     conn.is_closing = True
     try:
         await websocket.close(code, reason)
