@@ -27,7 +27,11 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> sa.
     or, with immediate=False, for reads (SQLite: deferred, readers never wait for writers)."""
     url = normalise_url(url)
     if is_sqlite(url):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # As many pooled connections as worker threads may read at once (anyio's default 40): with
+        # the default 5 + 10 overflow, a join storm opened and closed SQLite connections (and ran
+        # their PRAGMAs) for most reads.
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                  pool_size=max(pool_size, 40), max_overflow=10)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
