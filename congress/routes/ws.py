@@ -148,11 +148,22 @@ async def live_endpoint(websocket: WebSocket) -> None:
     if actor.role is Role.OBSERVER:
         conn.delay_seconds = state.stream_delay(congress_id)
     since = _int(websocket.query_params.get("since"))
+    # A client that holds everything this worker has delivered (a reconnect storm after a network
+    # blip): nothing to read. From its registration on, every later event reaches it through the hub,
+    # with no await in between. Only if the hub already follows this congress: a first connection's
+    # head may be older than an event published before anyone here listened.
+    up_to_date = since is not None and since == service.hub.delivered_seq(congress_id)
     # Register before reading, so an event committed while we read is queued, not lost.
     service.hub.register(conn, head)
     try:
-        hello, backlog, head = await anyio.to_thread.run_sync(
-            _start, service, actor, congress_id, since, settings.resume_window)
+        if up_to_date:
+            assert since is not None
+            hello, backlog, head = encode({"msg": "hello", "protocol": PROTOCOL_VERSION, "role": actor.role.value,
+                                           "identity": _identity(actor), "congress_id": congress_id, "seq": since,
+                                           "resumed": True, "since": since}), [], since
+        else:
+            hello, backlog, head = await anyio.to_thread.run_sync(
+                _start, service, actor, congress_id, since, settings.resume_window)
         conn.after_seq = head
         await websocket.send_text(hello)
         for data in backlog:

@@ -195,6 +195,25 @@ async def test_reconnect_with_since_gets_exactly_the_missed_events(live: Stage) 
     assert observer_back.events == [*[e for e in missed if e["type"] == "attendance.changed"], last]
 
 
+async def test_a_client_resuming_with_everything_delivered_gets_what_follows_and_nothing_twice(live: Stage) -> None:
+    """A reconnect storm's case: the client holds the last delivered seq (served from the hub, no read)."""
+    staff, observer = live.client(live.staff_cookie), live.client()
+    await staff.connect()
+    await observer.connect()
+    await marker(live, staff, observer)
+    held = observer.seq
+    await observer.close()
+
+    back = live.client()
+    hello = await back.connect(since=held)
+    assert hello["resumed"] is True and hello["since"] == held and hello["seq"] == held and "snapshot" not in hello
+    desk = live.take(1)[0]
+    await ack(staff, "check_in_at_desk", employee_id=desk.employee_id)
+    last = await marker(live, staff, back)
+    public = [e for e in staff.events if e["seq"] > held and e["type"] in ("attendance.changed", "agenda.current_changed")]
+    assert back.events == public and back.events[-1] == last and seqs(back) == sorted(set(seqs(back)))
+
+
 async def test_resume_from_too_far_back_gets_a_fresh_snapshot_at_the_head(live: Stage) -> None:
     staff, watcher = live.client(live.staff_cookie), live.client(live.staff_cookie)
     await staff.connect()
