@@ -79,6 +79,7 @@ class Hub:
         self._by_group: dict[tuple[int, int | None], set[Connection]] = {}
         self._by_delegate: dict[tuple[int, int | None], set[Connection]] = {}
         self._delivered: dict[int, int] = {}
+        self._last_public: dict[int, int] = {}  # per congress, the seq of the last public event delivered
         self._pending: dict[int, dict[int, Published]] = {}
         self._gap_tasks: dict[int, asyncio.Task[None]] = {}
         self.on_delivered: list[Callable[[Published], None]] = []
@@ -89,7 +90,9 @@ class Hub:
         self.connections.setdefault(conn.congress_id, set()).add(conn)
         for index in self._indexes(conn):
             index.add(conn)
-        self._delivered.setdefault(conn.congress_id, head_seq)
+        if conn.congress_id not in self._delivered:
+            self._delivered[conn.congress_id] = head_seq
+            self._last_public[conn.congress_id] = head_seq  # not known before we followed: assume the head
 
     def unregister(self, conn: Connection) -> None:
         conns = self.connections.get(conn.congress_id)
@@ -128,6 +131,19 @@ class Hub:
 
     def delivered_seq(self, congress_id: int) -> int | None:
         return self._delivered.get(congress_id)
+
+    def caught_up(self, congress_id: int, since: int, public_only: bool) -> int | None:
+        """The delivered seq, if a client holding `since` has missed nothing it may see; else None.
+
+        Everyone has missed nothing at the delivered seq itself; an observer (public events only)
+        also anywhere after the last public event delivered — the usual case, since staff and
+        group events keep coming between public ones."""
+        delivered = self._delivered.get(congress_id)
+        if delivered is None or since > delivered:
+            return None
+        if since == delivered or (public_only and since >= self._last_public.get(congress_id, delivered)):
+            return delivered
+        return None
 
     # -- events ----------------------------------------------------------------------------------
     def receive(self, items: list[Published]) -> None:
@@ -178,6 +194,8 @@ class Hub:
 
     def _deliver(self, item: Published) -> None:
         frame = text_frame(item.data)  # built once, written to each connection that takes it now
+        if item.audience == Audience.PUBLIC:
+            self._last_public[item.congress_id] = item.seq
         for conn in self._candidates(item):
             if may_see(conn.actor, item.audience, item.audience_id):
                 conn.offer(item.seq, item.created_at, item.data, frame)

@@ -148,19 +148,18 @@ async def live_endpoint(websocket: WebSocket) -> None:
     if actor.role is Role.OBSERVER:
         conn.delay_seconds = state.stream_delay(congress_id)
     since = _int(websocket.query_params.get("since"))
-    # A client that holds everything this worker has delivered (a reconnect storm after a network
-    # blip): nothing to read. From its registration on, every later event reaches it through the hub,
-    # with no await in between. Only if the hub already follows this congress: a first connection's
-    # head may be older than an event published before anyone here listened.
-    up_to_date = since is not None and since == service.hub.delivered_seq(congress_id)
+    # A client that has missed nothing it may see (a reconnect storm after a network blip: observers
+    # hold the last public event): nothing to read. From its registration on, every later event
+    # reaches it through the hub, with no await in between. Only if the hub already follows this
+    # congress: a first connection's head may be older than an event published before anyone here listened.
+    caught_up = None if since is None else service.hub.caught_up(congress_id, since, actor.role is Role.OBSERVER)
     # Register before reading, so an event committed while we read is queued, not lost.
     service.hub.register(conn, head)
     try:
-        if up_to_date:
-            assert since is not None
+        if caught_up is not None:
             hello, backlog, head = encode({"msg": "hello", "protocol": PROTOCOL_VERSION, "role": actor.role.value,
-                                           "identity": _identity(actor), "congress_id": congress_id, "seq": since,
-                                           "resumed": True, "since": since}), [], since
+                                           "identity": _identity(actor), "congress_id": congress_id,
+                                           "seq": caught_up, "resumed": True, "since": since}), [], caught_up
         else:
             hello, backlog, head = await anyio.to_thread.run_sync(
                 _start, service, actor, congress_id, since, settings.resume_window)
