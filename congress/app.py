@@ -25,7 +25,7 @@ from congress.live.frames import ExposeWebsocketProtocol
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
 from congress.permissions import Actor
 from congress.routes import admin, api, attachments, documents, pages, replay
-from congress.routes.ws import live_endpoint
+from congress.routes.ws import forget_watch_mode, live_endpoint
 from congress.service import Clock, Service, system_clock
 from congress.settings import Settings
 
@@ -85,6 +85,8 @@ class LiveState:
             self._observer_progress_dirty.add(item.congress_id)
         if '"type":"stream.set"' in item.data:
             self._delays.pop(item.congress_id, None)
+        if '"type":"watch.set"' in item.data:
+            forget_watch_mode(item.congress_id)
 
     async def run(self) -> None:
         while True:

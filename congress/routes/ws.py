@@ -39,6 +39,29 @@ class Refused(Exception):
         self.code, self.reason = code, reason
 
 
+# Congresses open to watching without a token, and until when (monotonic) that reading holds. A
+# reconnect storm is 4,000 observers asking the same question of the same row at once; each answer
+# was a thread hop and an ORM session, most of the storm's server time. A `watch.set` event forgets
+# the entry at once (forget_watch_mode), on every worker; the short life is a second guard.
+_open_watch: dict[int, float] = {}
+OPEN_WATCH_SECONDS = 2.0
+
+
+def forget_watch_mode(congress_id: int) -> None:
+    _open_watch.pop(congress_id, None)
+
+
+def _known_observer(service: Service, websocket: WebSocket) -> tuple[Actor, int, int] | None:
+    """An observer of a congress known to be open to watching, answered without a read; else None."""
+    if websocket.cookies.get(SESSION_COOKIE):
+        return None
+    congress_id = _int(websocket.query_params.get("congress"))
+    if congress_id is None or _open_watch.get(congress_id, 0.0) < time.monotonic():
+        return None
+    head = service.hub.delivered_seq(congress_id)  # the hub follows it: no stale head to start from
+    return None if head is None else (observer_actor(congress_id), congress_id, head)
+
+
 def _authenticate(service: Service, websocket: WebSocket) -> tuple[Actor, int, int]:
     """Who is connecting, to which congress, and that congress's head seq (runs in a worker thread).
 
@@ -64,6 +87,8 @@ def _authenticate(service: Service, websocket: WebSocket) -> tuple[Actor, int, i
             raise Refused(4403, "watching is switched off")
         if congress.watch_mode == "token" and not verify_secret(congress.watch_token_hash, params.get("watch", "")):
             raise Refused(4401, "watch token required")
+        if congress.watch_mode == "open":
+            _open_watch[congress.id] = time.monotonic() + OPEN_WATCH_SECONDS
         return observer_actor(congress.id), congress.id, congress.last_seq
 
 
@@ -136,7 +161,8 @@ async def live_endpoint(websocket: WebSocket) -> None:
     settings = state.settings
     await websocket.accept()
     try:
-        actor, congress_id, head = await anyio.to_thread.run_sync(_authenticate, service, websocket)
+        known = _known_observer(service, websocket)
+        actor, congress_id, head = known or await anyio.to_thread.run_sync(_authenticate, service, websocket)
     except Refused as refused:
         await websocket.send_text(encode({"msg": "error", "id": None, "code": "refused", "message": refused.reason}))
         await websocket.close(refused.code, refused.reason)

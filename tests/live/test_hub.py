@@ -460,3 +460,19 @@ async def test_presence_counts_the_connected_observers(live: Stage) -> None:
     await observers[0].wait_for(lambda: latest_count(observers[0]) == 3)
     await observers[2].close()
     await observers[0].wait_for(lambda: latest_count(observers[0]) == 2)
+
+
+async def test_switching_watching_off_refuses_the_next_observer_at_once(live: Stage) -> None:
+    """Observers of an open congress are admitted from memory; switching off must end that at once."""
+    staff, first = live.client(live.staff_cookie), live.client()
+    await staff.connect()
+    assert (await first.connect())["msg"] == "hello"  # the congress is now known to be open
+    try:
+        await ack(staff, "set_watch", mode="off")
+        refused = await live.client().connect()
+        assert refused["msg"] == "error" and refused["code"] == "refused" and "switched off" in refused["message"]
+        await ack(staff, "set_watch", mode="token", token="观看口令-2027")
+        assert (await live.client().connect())["message"] == "watch token required"
+    finally:
+        await ack(staff, "set_watch", mode="open")
+    assert (await live.client().connect())["msg"] == "hello"
