@@ -153,6 +153,19 @@ class LiveState:
                 log.exception("closing due votes failed")
 
 
+async def _warm_up(service: Service) -> None:
+    from congress.actions.casework import warm_categoriser
+
+    def warm() -> None:
+        with service.db.read() as session:
+            warm_categoriser(session)
+
+    try:
+        await anyio.to_thread.run_sync(warm)
+    except Exception:  # the first submission trains it instead
+        log.exception("warming the categoriser failed")
+
+
 def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> Starlette:
     settings = settings or Settings.from_env()
     load_all()
@@ -167,7 +180,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         live = LiveState(service, settings.coalesce_seconds, settings.observer_coalesce_seconds)
         await backplane.start(hub)
         await service.start()
-        tasks = [asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes())]
+        tasks = [asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes()),
+                 asyncio.create_task(_warm_up(service))]
         app.state.settings = settings
         app.state.service = service
         app.state.presence_changed = live.presence_changed

@@ -58,6 +58,14 @@ def _categoriser(session: Session) -> Categoriser:
         return _model[2]
 
 
+def warm_categoriser(session: Session) -> None:
+    """Load scikit-learn and train once, off the write path, when the server starts.
+
+    Otherwise the first proposal submitted pays ~1 s of imports and training inside the writer,
+    and every command queued behind it waits (seen in the rehearsal as the worst delivery times)."""
+    _categoriser(session)
+
+
 def suggest_category(session: Session, proposal: Proposal) -> Suggestion:
     return _categoriser(session).suggest(proposal_text(proposal.title, proposal.reason, proposal.suggestion))[0]
 
