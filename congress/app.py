@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ class LiveState:
         # the same, still owed to observers (cleared on the slower observer cadence)
         self._observer_presence_dirty: set[int] = set()
         self._observer_progress_dirty: set[int] = set()
+        self._observer_attendance_dirty: set[int] = set()  # 应到 / 实到: observers get the numbers here
         self._observers_told: dict[int, int] = {}  # congress -> observer count last sent to observers
         self._observers_next = 0.0
         self._delays: dict[int, float] = {}
@@ -83,6 +85,8 @@ class LiveState:
         if any(f'"type":"{family}.' in item.data for family in ("ballot", "attendance", "vote", "group_count")):
             self._progress_dirty.add(item.congress_id)
             self._observer_progress_dirty.add(item.congress_id)
+        if '"type":"attendance.changed"' in item.data:
+            self._observer_attendance_dirty.add(item.congress_id)
         if '"type":"stream.set"' in item.data:
             self._delays.pop(item.congress_id, None)
         if '"type":"watch.set"' in item.data:
@@ -104,8 +108,9 @@ class LiveState:
             self._observers_next = now + self.observer_interval
             observer_presence, self._observer_presence_dirty = self._observer_presence_dirty, set()
             observer_progress, self._observer_progress_dirty = self._observer_progress_dirty, set()
+            observer_attendance, self._observer_attendance_dirty = self._observer_attendance_dirty, set()
         else:
-            observer_presence, observer_progress = set(), set()
+            observer_presence, observer_progress, observer_attendance = set(), set(), set()
         presence, self._presence_dirty = self._presence_dirty, set()
         for congress_id in presence | observer_presence:
             conns = hub.connections.get(congress_id, set())
@@ -135,6 +140,18 @@ class LiveState:
             data = encode({"msg": "progress", "votes": await anyio.to_thread.run_sync(read)})
             hub.broadcast_ephemeral(congress_id, _by_viewer(data, data, congress_id in progress,
                                                              congress_id in observer_progress))
+        for congress_id in observer_attendance:
+            if not hub.count(congress_id, Role.OBSERVER):
+                continue
+            from congress.actions.attendance import attendance_by_group, attendance_json
+
+            def counts(cid: int = congress_id) -> dict[str, Any]:
+                with self.service.db.read() as session:
+                    return attendance_json(attendance_by_group(session, cid))
+
+            data = encode({"msg": "attendance", **await anyio.to_thread.run_sync(counts)})
+            hub.broadcast_ephemeral(congress_id, lambda a, d=data: d if a.role is Role.OBSERVER else None,
+                                    created_at=time.time())
 
     async def close_due_votes(self) -> None:
         """Votes set to close after a duration are closed here (any worker may; the first wins)."""

@@ -106,7 +106,7 @@ class Connection:
         `frame` is `data` as a websocket frame, when the caller built it once for many connections."""
         if self.is_overflowed or self.is_closing or (seq and seq <= self.after_seq):
             return
-        if self._sender is None and self.is_started and not (seq and self.delay_seconds):
+        if self._sender is None and self.is_started and not (created_at and self.delay_seconds):
             if self.raw is not None:
                 if not self.cork:
                     if not _corked:
@@ -182,7 +182,7 @@ class Connection:
                 seq, created_at, data = self.pending.popleft()
                 if seq and seq <= self.after_seq:
                     continue  # already in the snapshot or the resume backlog
-                if seq and self.delay_seconds:
+                if created_at and self.delay_seconds:  # an event, or coalesced state that follows the stream
                     wait = created_at + self.delay_seconds - time.time()
                     if wait > 0:
                         await asyncio.sleep(wait)

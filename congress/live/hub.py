@@ -202,11 +202,13 @@ class Hub:
         for callback in self.on_delivered:
             callback(item)
 
-    def broadcast_ephemeral(self, congress_id: int, data_for: Callable[[Actor], str | None]) -> None:
+    def broadcast_ephemeral(self, congress_id: int, data_for: Callable[[Actor], str | None],
+                            created_at: float = 0.0) -> None:
         """Coalesced state (progress, presence) that is not in the log: no seq, latest wins.
 
         `data_for` returns the encoded message for a kind of viewer (called once per distinct
-        role/group, not per connection) or None when that viewer gets nothing.
+        role/group, not per connection) or None when that viewer gets nothing. With `created_at`
+        (unix time), observers behind a stream delay get it that much later, as they get events.
         """
         cache: dict[tuple[Role, int | None], tuple[str, bytes] | None] = {}
         for conn in self.connections.get(congress_id, ()):
@@ -216,7 +218,7 @@ class Hub:
                 cache[key] = None if data is None else (data, text_frame(data))
             message = cache[key]
             if message is not None:
-                conn.offer(0, 0.0, *message)
+                conn.offer(0, created_at, *message)
 
     async def close_all(self, code: int, reason: str) -> None:
         conns = [c for group in self.connections.values() for c in group]

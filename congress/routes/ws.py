@@ -28,7 +28,7 @@ from congress.permissions import Actor
 from congress.service import Service, to_published
 
 log = logging.getLogger(__name__)
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MAX_STRIKES = 20  # refusals for flooding or bad frames before the connection is closed
 FLUSH_SECONDS = 2.0  # how long a policy close waits for the replies queued before it
 

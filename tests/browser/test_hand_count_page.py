@@ -21,16 +21,21 @@ def test_a_group_leader_reports_the_hand_count_from_a_phone_and_the_observer_see
         groups = {g.name: g.id for g in session.scalars(sa.select(Group).where(Group.congress_id == story.congress_id))}
     ningbo = groups["宁波"]
     leader = next(d for d in story.voting(ningbo) if d.is_group_leader)
+    watch = open_page(f"/watch?congress={story.congress_id}", LAPTOP)
+    expect(watch.locator("#figure-present")).to_have_text(str(len(checked_in)))
     if leader.employee_id not in checked_in:
         site.command(site.delegate(leader.employee_id), "check_in")
         checked_in.add(leader.employee_id)
+    late = next(d for d in story.voting() if d.employee_id not in checked_in and d.group_id != ningbo)
+    site.command(site.delegate(late.employee_id), "check_in")
+    checked_in.add(late.employee_id)
+    expect(watch.locator("#figure-present")).to_have_text(str(len(checked_in)))  # 实到, coalesced for observers
     present = sum(1 for d in story.voting(ningbo) if d.employee_id in checked_in)
 
     staff = site.staff()
     vote = site.command(staff, "create_vote", agenda_item_id=story.agenda[1]["id"], title="表决《职工薪酬福利调整方案》",
                         questions=[{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}],
                         hand_count_groups=[ningbo])
-    watch = open_page(f"/watch?congress={story.congress_id}", LAPTOP)
 
     page = open_page("/sign-in", PHONE)
     page.get_by_label("工号", exact=True).fill(leader.employee_id)

@@ -143,6 +143,9 @@ export class LiveClient {
       case 'progress':
         this.handlers.onProgress?.(message);
         break;
+      case 'attendance':
+        this.handlers.onAttendance?.(message);
+        break;
       case 'pong':
         clearTimeout(this.heartbeatDeadline);
         break;

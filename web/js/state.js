@@ -180,6 +180,13 @@ export class Store {
     this.notify({ kind: 'presence' });
   }
 
+  /** Observers: 应到 / 实到 coalesced (the attendance.changed events go to delegates and staff). */
+  setAttendance(message) {
+    if (!this.state) return;
+    this.state.attendance = { groups: message.groups, eligible: message.eligible, present: message.present };
+    this.notify({ kind: 'event', event: { type: 'attendance.changed', payload: message } });
+  }
+
   setProgress(message) {
     this.progress = new Map(message.votes.map((v) => [v.vote_id, v]));
     this.notify({ kind: 'progress' });
@@ -196,6 +203,7 @@ export function connect({ congressId = null, watch = null, onRefused, onNotice }
     onEvent: (m) => store.event(m),
     onPresence: (m) => store.setPresence(m),
     onProgress: (m) => store.setProgress(m),
+    onAttendance: (m) => store.setAttendance(m),
     onStatus: (isConnected) => store.setConnected(isConnected),
     onRefused,
     onNotice: onNotice || ((m) => console.warn('live:', m.code, m.message)),
