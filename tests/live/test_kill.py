@@ -9,7 +9,6 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +22,6 @@ from congress.db.models import Ballot, BallotCast
 from tests.story import SETUP, LiveClient, ServerProcess, build_story
 
 pytestmark = pytest.mark.anyio
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
