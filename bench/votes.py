@@ -26,8 +26,6 @@ import multiprocessing as mp
 import os
 import platform
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +43,8 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+
+from congress.server_process import ServerProcess  # noqa: E402
 
 GROUPS = ["主会场", "长沙", "岳阳", "怀化", "益阳", "永州", "宁波"]
 PG_ADMIN_URL = os.environ.get("CONGRESS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -146,46 +146,6 @@ def stored_ballots(url: str, vote_id: int) -> int:
 
 
 # ---------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServerProcess:
-    """`python -m congress.cli --database-url URL serve --port P`, as an operator starts it."""
-
-    def __init__(self, url: str, log_path: Path) -> None:
-        self.port = free_port()
-        self.log = log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "congress.cli", "--database-url", url, "serve", "--port", str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{self.url}/api/congresses", timeout=2).raise_for_status()
-                return
-            except httpx.HTTPError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start; see {log_path}") from None
-                time.sleep(0.1)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
 
 
 # ---------------------------------------------------------------- client processes

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +26,8 @@ from congress.db.engine import Database
 from congress.db.models import Delegate
 from congress.domain.kinds import Role
 from congress.permissions import Actor
+from congress.server_process import ServerProcess as ServerProcess  # re-exported for the live tests
+from congress.server_process import free_port as free_port
 from congress.service import system_clock
 from congress.settings import Settings, websocket_options
 
@@ -77,12 +74,6 @@ def build_story(db: Database, *, roster: bytes | None = None, groups: list[str] 
                                          .order_by(Delegate.id)))
         session.expunge_all()
     return Story(congress.id, "staff", password, codes, agenda, (department.login, dept_password), delegates)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:
@@ -207,49 +198,3 @@ class LiveClient:
             await self.ws.close()
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
-
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-class ServerProcess:
-    """`python -m congress.cli --database-url URL serve --port P` in its own process, as operators run it."""
-
-    def __init__(self, database_url: str, log_path: Path) -> None:
-        self.port = free_port()
-        self.log_path = log_path
-        self.log = log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve", "--port", str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{self.url}/api/congresses", timeout=2).raise_for_status()
-                return
-            except httpx.HTTPError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')[-2000:]}") from None
-                time.sleep(0.1)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from congress.rehearsal.http import NotARehearsal, StaffHttp
+from congress.server_process import ServerProcess
 from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
-from tests.story import free_port
 
 DEPARTMENT = "演练承办部门"
 
@@ -42,32 +40,12 @@ def bootstrap(database_url: str) -> tuple[str, str]:
 @contextmanager
 def serving(database_url: str, redis_url: str | None = None) -> Iterator[str]:
     """One `congress serve` process on a free port; yields its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve", "--port", str(port)]
-    if redis_url:
-        command += ["--redis-url", redis_url]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
+    server = ServerProcess(database_url, Path(tempfile.mkdtemp(prefix="rehearsal-serve-")) / "serve.log",
+                           redis_url=redis_url)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/congresses", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {process.stderr.read() if process.stderr else ''}")
-            time.sleep(0.2)
-        yield url
+        yield server.url
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 def rehearse(urls: list[str], credentials: tuple[str, str], *flags: str) -> tuple[int, dict]:

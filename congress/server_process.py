@@ -1,0 +1,64 @@
+"""`congress serve` in its own process, as an operator starts it: for tests, benchmarks and rehearsals
+on one machine. Started on a free port; the constructor returns once the server answers."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, database_url: str, log_path: Path, *, redis_url: str | None = None) -> None:
+        self.port = free_port()
+        self.log_path = log_path
+        self.log = log_path.open("ab")
+        command = [sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve", "--port", str(self.port)]
+        if redis_url:
+            command += ["--redis-url", redis_url]
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{self.url}/api/congresses", timeout=2).raise_for_status()
+                return
+            except httpx.HTTPError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')[-2000:]}") from None
+                time.sleep(0.1)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> None:
+        """SIGINT (a graceful shutdown), then SIGKILL if it does not end within 20 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
