@@ -120,8 +120,7 @@ def _start(service: Service, actor: Actor, congress_id: int, since: int | None, 
         if not service.db.is_sqlite:
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         head = head_seq(session, congress_id) or 0
-        hello: dict[str, Any] = {"msg": "hello", "protocol": PROTOCOL_VERSION, "role": actor.role.value,
-                                 "identity": _identity(actor), "congress_id": congress_id, "seq": head}
+        hello = _hello(actor, congress_id, head)
         if since is not None and 0 <= since <= head and head - since <= window:
             events = service_events(session, congress_id, since, head)
             hello["resumed"] = True
@@ -147,6 +146,11 @@ def service_events(session: Any, congress_id: int, after: int, upto: int) -> lis
 
     return list(session.scalars(sa.select(Event).where(Event.congress_id == congress_id, Event.seq > after,
                                                        Event.seq <= upto).order_by(Event.seq)))
+
+
+def _hello(actor: Actor, congress_id: int, seq: int, **resume: Any) -> dict[str, Any]:
+    return {"msg": "hello", "protocol": PROTOCOL_VERSION, "role": actor.role.value, "identity": _identity(actor),
+            "congress_id": congress_id, "seq": seq, **resume}
 
 
 def _identity(actor: Actor) -> dict[str, Any]:
@@ -183,9 +187,7 @@ async def live_endpoint(websocket: WebSocket) -> None:
     service.hub.register(conn, head)
     try:
         if caught_up is not None:
-            hello, backlog, head = encode({"msg": "hello", "protocol": PROTOCOL_VERSION, "role": actor.role.value,
-                                           "identity": _identity(actor), "congress_id": congress_id,
-                                           "seq": caught_up, "resumed": True, "since": since}), [], caught_up
+            hello, backlog, head = encode(_hello(actor, congress_id, caught_up, resumed=True, since=since)), [], caught_up
         else:
             hello, backlog, head = await anyio.to_thread.run_sync(
                 _start, service, actor, congress_id, since, settings.resume_window)
