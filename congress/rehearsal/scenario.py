@@ -622,9 +622,18 @@ class Coordinator:
         merged: Counter[int] = Counter()
         for hist in latency.values():
             merged.update(hist)
-        fanout: Counter[int] = Counter()
+        fanout_by_type: dict[str, Counter[int]] = {}
         for res in results:
-            fanout.update({int(k): v for k, v in res["fanout"].items()})
+            for etype, hist in res["fanout"].items():
+                fanout_by_type.setdefault(etype, Counter()).update({int(k): v for k, v in hist.items()})
+        fanout: Counter[int] = Counter()
+        for hist in fanout_by_type.values():
+            fanout.update(hist)
+        # command sent -> the event's server time: the part spent queueing for and in the writer
+        in_writer: dict[str, list[float]] = {}
+        for seq, sent in truth["causes"].items():
+            if seq in truth["at"]:
+                in_writer.setdefault(truth["types"].get(seq, "?"), []).append((truth["at"][seq] - sent) * 1000.0)
         r["delivery"] = {
             "observer_deliveries": totals["live_deliveries"] + totals["backlog_deliveries"],
             "live": totals["live_deliveries"], "after_resume": totals["backlog_deliveries"],
@@ -634,7 +643,11 @@ class Coordinator:
             "server_time_to_observer": {"p50_ms": _hist_pct(fanout, 50), "p99_ms": _hist_pct(fanout, 99),
                                         "max_ms": round(max(x["fanout_max"] for x in results), 1)},
             "by_type": {etype: {"n": sum(h.values()), "p50_ms": _hist_pct(h, 50), "p99_ms": _hist_pct(h, 99),
-                                "max_ms": round(latency_max.get(etype, 0.0), 1)}
+                                "max_ms": round(latency_max.get(etype, 0.0), 1),
+                                "to_server_time_p50_ms": _round(_pct(in_writer.get(etype, []), 50)),
+                                "to_server_time_p99_ms": _round(_pct(in_writer.get(etype, []), 99)),
+                                "server_time_to_observer_p50_ms": _hist_pct(fanout_by_type.get(etype, Counter()), 50),
+                                "server_time_to_observer_p99_ms": _hist_pct(fanout_by_type.get(etype, Counter()), 99)}
                         for etype, h in sorted(latency.items())},
         }
         unexpected = Counter(e["code"] for e in self.errors)

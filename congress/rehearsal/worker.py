@@ -414,7 +414,7 @@ class Worker:
         examples: list[str] = []
         latency: dict[str, Counter[int]] = {}
         latency_max: dict[str, float] = {}
-        fanout: Counter[int] = Counter()  # the event's server time -> observer received
+        fanout: dict[str, Counter[int]] = {}  # by type: the event's server time -> observer received
         fanout_max = 0.0
         for peer in self._peers():
             observer = peer.kind == "observer"
@@ -457,15 +457,15 @@ class Worker:
                         totals["backlog_deliveries"] += 1
                         continue
                     totals["live_deliveries"] += 1
+                    etype = staff_types.get(seq, "?")
                     at = event_at.get(seq)
                     if at is not None:
                         ms = (times[i] - at) * 1000.0
-                        fanout[max(0, int(ms))] += 1
+                        fanout.setdefault(etype, Counter())[max(0, int(ms))] += 1
                         fanout_max = max(fanout_max, ms)
                     sent = causes.get(seq)
                     if sent is None:
                         continue
-                    etype = staff_types.get(seq, "?")
                     ms = (times[i] - sent) * 1000.0
                     latency.setdefault(etype, Counter())[max(0, int(ms))] += 1
                     latency_max[etype] = max(latency_max.get(etype, 0.0), ms)
@@ -477,7 +477,7 @@ class Worker:
             "totals": dict(totals), "examples": examples, "type_conflicts": conflicts[:10],
             "type_conflict_count": len(conflicts),
             "latency": {k: dict(v) for k, v in latency.items()}, "latency_max": latency_max,
-            "fanout": dict(fanout), "fanout_max": fanout_max,
+            "fanout": {k: dict(v) for k, v in fanout.items()}, "fanout_max": fanout_max,
             "resync_seconds": [s for p in self._peers() for s in p.resync_seconds],
             "errors": self.errors, "expected_errors": self.expected_errors,
             "cpu_seconds": usage.ru_utime + usage.ru_stime, "max_rss_mb": usage.ru_maxrss / 1024,
