@@ -157,15 +157,16 @@ def observer_process(index: int, url: str, count: int, commands: Any, reports: A
         async def read(ws: Any) -> None:
             try:
                 async for raw in ws:
-                    if raw.startswith('{"msg":"event"'):
+                    if raw.startswith('{"msg":"event'):  # "event", or "events": a burst in one message
                         at = time.monotonic()
-                        seq = json.loads(raw)["seq"]
-                        entry = rounds.setdefault(seq, [0, at, at])
-                        entry[0] += 1
-                        entry[2] = at
-                        if entry[0] == count:
-                            reports.put(("round", index, seq, entry[1], entry[2]))
-                            del rounds[seq]
+                        message = json.loads(raw)
+                        for seq in [e["seq"] for e in message["events"]] if "events" in message else [message["seq"]]:
+                            entry = rounds.setdefault(seq, [0, at, at])
+                            entry[0] += 1
+                            entry[2] = at
+                            if entry[0] == count:
+                                reports.put(("round", index, seq, entry[1], entry[2]))
+                                del rounds[seq]
             except Exception:
                 pass
             if not closing:

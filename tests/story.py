@@ -152,9 +152,10 @@ class LiveClient:
             async for raw in self.ws:
                 message = json.loads(raw)
                 kind = message.get("msg")
-                if kind == "event":
-                    self.seq = message["seq"]
-                    self.events.append(message)
+                if kind in ("event", "events"):
+                    for event in message["events"] if kind == "events" else [message]:
+                        self.seq = event["seq"]
+                        self.events.append(event)
                 elif kind in ("ack", "error") and message.get("id"):
                     self.replies[message["id"]] = message
                 else:

@@ -1,23 +1,25 @@
 """One client's place in the hub: what waits to be written to it, and the writing.
 
 A message for thousands of observers is offered to every connection in one synchronous loop.
-Most connections are idle with a socket that takes data at once, so `offer` writes right there,
-without a task and without a queue: the write coroutine is run by hand, and when the server's
-send completes without suspending (uvicorn's does, unless the socket's buffer is full) it is
-finished on the spot. Only a write that must wait for the peer, a connection whose hello is not
-out yet, or an observer's stream delay makes messages queue; then a task drains the queue and
-disappears when it is empty. So an idle connection costs no task, and a broadcast costs no task
-switch per connection.
+Most connections are idle with a socket that takes data at once, so `offer` writes without a task
+and without a queue: the frame is "corked" and leaves with the others of this round, straight to
+the transport; without a raw transport the write coroutine is run by hand and, when the server's
+send completes without suspending (uvicorn's does, unless the socket's buffer is full), finished on
+the spot. Only a write that must wait for the peer, or a connection whose hello is not out yet,
+makes messages queue; then a task drains the queue and disappears when it is empty. So an idle
+connection costs no task, and a broadcast costs no task switch per connection.
 
 A connection whose peer does not read is cut off with RESYNC (4001) when `queue_size` messages
 wait behind a write that cannot complete, or when even a burst outgrows BURST_FACTOR * queue_size;
 the client resumes by seq.
+
+What observers read of the log comes through their congress's line (`live.observer_line`),
+paced and batched there; here it is one more message to write.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ _background: set[asyncio.Task[None]] = set()  # strong references: the loop keep
 _corked: list[Connection] = []  # connections with frames to write at the end of this loop turn
 
 
-def _flush_corked() -> None:
+def flush_corked() -> None:
     """Write each corked connection's frames with one call: one syscall for a burst of events.
 
     A group commit of ten check-ins publishes ten events at once; to 4,000 observers that was
@@ -90,29 +92,29 @@ class Connection:
     close: Callable[[int, str], Awaitable[None]]
     send_text: Callable[[str], Coroutine[Any, Any, None]]
     raw: RawSocket | None = None  # uvicorn's socket, for frames built once per broadcast (live.frames)
-    delay_seconds: float = 0.0  # observers: events held back by the stream's latency
+    delay_seconds: float = 0.0  # observers: the stream's latency (their line holds events that long)
     after_seq: int = 0  # events up to here were in the snapshot or resume; skip them
     is_overflowed: bool = False
     is_closing: bool = False  # a close was sent, or the peer is gone
     is_writing: bool = False  # a write waits for the peer: its socket takes no more data
     is_started: bool = False  # the hello went out; until then everything queues
-    pending: deque[tuple[int, float, str]] = field(default_factory=deque)
-    cork: list[tuple[int, float, str, bytes]] = field(default_factory=list)  # raw frames for this loop turn
+    pending: deque[tuple[int, str]] = field(default_factory=deque)
+    cork: list[tuple[int, str, bytes]] = field(default_factory=list)  # raw frames for this loop turn
     _sender: asyncio.Task[None] | None = None  # only while messages wait
 
-    def offer(self, seq: int, created_at: float, data: str, frame: bytes | None = None) -> None:
+    def offer(self, seq: int, data: str, frame: bytes | None = None) -> None:
         """Write `data` now if nothing is waiting, else queue it. Never waits.
 
         `frame` is `data` as a websocket frame, when the caller built it once for many connections."""
         if self.is_overflowed or self.is_closing or (seq and seq <= self.after_seq):
             return
-        if self._sender is None and self.is_started and not (created_at and self.delay_seconds):
+        if self._sender is None and self.is_started:
             if self.raw is not None:
                 if not self.cork:
                     if not _corked:
-                        asyncio.get_running_loop().call_soon(_flush_corked)
+                        asyncio.get_running_loop().call_soon(flush_corked)
                     _corked.append(self)
-                self.cork.append((seq, created_at, data, frame if frame is not None else text_frame(data)))
+                self.cork.append((seq, data, frame if frame is not None else text_frame(data)))
                 return
             self._write_now(data)
             return
@@ -121,7 +123,7 @@ class Connection:
             self.is_overflowed = True
             _spawn(self.close(CLOSE_RESYNC, "resync: too far behind"))
             return
-        self.pending.append((seq, created_at, data))
+        self.pending.append((seq, data))
         if self._sender is None and self.is_started:
             self._sender = _spawn(self._drain(None))
 
@@ -130,11 +132,11 @@ class Connection:
         corked, self.cork = self.cork, []
         if not corked or self.is_closing or self.is_overflowed:
             return
-        frames = corked[0][3] if len(corked) == 1 else b"".join(c[3] for c in corked)
+        frames = corked[0][2] if len(corked) == 1 else b"".join(c[2] for c in corked)
         if self.raw is not None and self.raw.write(frames):
             return
         # The socket is full or closing: the ordinary path, in order, ahead of anything queued later.
-        self.pending.extendleft(reversed([(seq, at, data) for seq, at, data, _frame in corked]))
+        self.pending.extendleft(reversed([(seq, data) for seq, data, _frame in corked]))
         if self._sender is None:
             self._sender = _spawn(self._drain(None))
 
@@ -179,13 +181,9 @@ class Connection:
                 await unfinished
                 self.is_writing = False
             while self.pending and not self.is_closing:
-                seq, created_at, data = self.pending.popleft()
+                seq, data = self.pending.popleft()
                 if seq and seq <= self.after_seq:
                     continue  # already in the snapshot or the resume backlog
-                if created_at and self.delay_seconds:  # an event, or coalesced state that follows the stream
-                    wait = created_at + self.delay_seconds - time.time()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
                 self.is_writing = True  # a write that does not return at once: the peer is not reading
                 await self.send_text(data)
                 self.is_writing = False

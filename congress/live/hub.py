@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from congress.domain.kinds import Audience, Role
 from congress.live.connection import CLOSE_RESYNC as CLOSE_RESYNC  # re-exported with the other codes
 from congress.live.connection import Connection
 from congress.live.frames import text_frame
+from congress.live.observer_line import ObserverLine
 from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,9 @@ class Hub:
         self._delegates: dict[int, set[Connection]] = {}
         self._by_group: dict[tuple[int, int | None], set[Connection]] = {}
         self._by_delegate: dict[tuple[int, int | None], set[Connection]] = {}
+        # Everyone but observers, who are reached through their line (per congress and stream delay)
+        self._direct: dict[int, set[Connection]] = {}
+        self._lines: dict[int, dict[float, ObserverLine]] = {}
         self._delivered: dict[int, int] = {}
         self._last_public: dict[int, int] = {}  # per congress, the seq of the last public event delivered
         self._pending: dict[int, dict[int, Published]] = {}
@@ -90,6 +95,9 @@ class Hub:
         self.connections.setdefault(conn.congress_id, set()).add(conn)
         for index in self._indexes(conn):
             index.add(conn)
+        if conn.actor.role is Role.OBSERVER:
+            lines = self._lines.setdefault(conn.congress_id, {})
+            lines.setdefault(conn.delay_seconds, ObserverLine(conn.delay_seconds)).conns.add(conn)
         if conn.congress_id not in self._delivered:
             self._delivered[conn.congress_id] = head_seq
             self._last_public[conn.congress_id] = head_seq  # not known before we followed: assume the head
@@ -100,16 +108,26 @@ class Hub:
             conns.discard(conn)
         for index in self._indexes(conn):
             index.discard(conn)
+        lines = self._lines.get(conn.congress_id, {})
+        line = lines.get(conn.delay_seconds) if conn.actor.role is Role.OBSERVER else None
+        if line is not None:
+            line.conns.discard(conn)
+            if not line.conns:  # nobody left to hold for; whoever comes back resumes from the log
+                line.cancel()
+                del lines[conn.delay_seconds]
 
     def _indexes(self, conn: Connection) -> list[set[Connection]]:
         cid, actor = conn.congress_id, conn.actor
+        if actor.role is Role.OBSERVER:
+            return []
+        direct = self._direct.setdefault(cid, set())
         if actor.role is Role.STAFF:
-            return [self._staff.setdefault(cid, set())]
+            return [direct, self._staff.setdefault(cid, set())]
         if actor.role is Role.DELEGATE:
-            return [self._delegates.setdefault(cid, set()),
+            return [direct, self._delegates.setdefault(cid, set()),
                     self._by_group.setdefault((cid, actor.group_id), set()),
                     self._by_delegate.setdefault((cid, actor.delegate_id), set())]
-        return []
+        return [direct]
 
     def _candidates(self, item: Published) -> Iterable[Connection]:
         """The connections that may see the event: a superset never smaller than `may_see` allows."""
@@ -196,9 +214,14 @@ class Hub:
         frame = text_frame(item.data)  # built once, written to each connection that takes it now
         if item.audience == Audience.PUBLIC:
             self._last_public[item.congress_id] = item.seq
-        for conn in self._candidates(item):
-            if may_see(conn.actor, item.audience, item.audience_id):
-                conn.offer(item.seq, item.created_at, item.data, frame)
+            for conn in self._direct.get(item.congress_id, ()):
+                conn.offer(item.seq, item.data, frame)
+            for line in self._lines.get(item.congress_id, {}).values():
+                line.hold(item.seq, item.created_at, item.data, frame)
+        else:
+            for conn in self._candidates(item):
+                if may_see(conn.actor, item.audience, item.audience_id):
+                    conn.offer(item.seq, item.data, frame)
         for callback in self.on_delivered:
             callback(item)
 
@@ -211,15 +234,26 @@ class Hub:
         (unix time), observers behind a stream delay get it that much later, as they get events.
         """
         cache: dict[tuple[Role, int | None], tuple[str, bytes] | None] = {}
-        for conn in self.connections.get(congress_id, ()):
-            key = (conn.actor.role, conn.actor.group_id)
+
+        def message_for(actor: Actor) -> tuple[str, bytes] | None:
+            key = (actor.role, actor.group_id)
             if key not in cache:
-                data = data_for(conn.actor)
+                data = data_for(actor)
                 cache[key] = None if data is None else (data, text_frame(data))
-            message = cache[key]
+            return cache[key]
+
+        for conn in self._direct.get(congress_id, ()):
+            message = message_for(conn.actor)
             if message is not None:
-                conn.offer(0, created_at, *message)
+                conn.offer(0, *message)
+        for line in self._lines.get(congress_id, {}).values():
+            message = message_for(next(iter(line.conns)).actor)  # a line holds observers only
+            if message is not None:  # not behind the stream's delay without `created_at`
+                line.hold(0, created_at or time.time() - line.delay_seconds, *message)
 
     async def close_all(self, code: int, reason: str) -> None:
+        for lines in self._lines.values():
+            for line in lines.values():
+                line.cancel()
         conns = [c for group in self.connections.values() for c in group]
         await asyncio.gather(*(c.close(code, reason) for c in conns), return_exceptions=True)

@@ -11,7 +11,8 @@ included) and the *intervals* of the log it was responsible for: an interval sta
 interval; only a resume answered by a fresh snapshot (too far behind) starts a new one.
 
 Observers read events on a fast path (the seq and type are the first fields of every encoded
-event; anything else is parsed as JSON), because a client process holds a thousand of them.
+event, also inside an `events` batch; anything else is parsed as JSON), because a client process
+holds a thousand of them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from congress.rehearsal.http import NotARehearsal, check_rehearsal
 
 EVENT_PREFIX = '{"msg":"event","seq":'
+BATCH_PREFIX = '{"msg":"events","events":['
 TYPE_PREFIX = '"type":"'
 MAX_CONNECT_ATTEMPTS = 12
 CLOSE_RESYNC, CLOSE_RESTART = 4001, 1012
@@ -195,19 +197,25 @@ class Peer:
     # -- receiving -------------------------------------------------------------------------------
     def _receive(self, raw: str) -> None:
         now = time.time()
-        if raw.startswith(EVENT_PREFIX) and not self.parse_events:
-            cut = raw.index(",", len(EVENT_PREFIX))
-            seq = int(raw[len(EVENT_PREFIX):cut])
-            start = cut + 1 + len(TYPE_PREFIX)
-            etype = raw[start:raw.index('"', start)] if raw.startswith(TYPE_PREFIX, cut + 1) else "?"
-            self._event(seq, etype, now)
+        if not self.parse_events and (raw.startswith(EVENT_PREFIX) or raw.startswith(BATCH_PREFIX)):
+            # Each event of a batch is an encoded event too; inside a JSON string its quotes would
+            # be escaped, so the prefix found here is always the start of an event.
+            at = raw.find(EVENT_PREFIX)
+            while at >= 0:
+                begin = at + len(EVENT_PREFIX)
+                cut = raw.index(",", begin)
+                start = cut + 1 + len(TYPE_PREFIX)
+                etype = raw[start:raw.index('"', start)] if raw.startswith(TYPE_PREFIX, cut + 1) else "?"
+                self._event(int(raw[begin:cut]), etype, now)
+                at = raw.find(EVENT_PREFIX, cut)
             return
         message = json.loads(raw)
         kind = message.get("msg")
-        if kind == "event":
-            self._event(int(message["seq"]), str(message.get("type")), now)
-            if self.on_event is not None:
-                self.on_event(self, message)
+        if kind in ("event", "events"):  # "events": a burst written to observers as one message
+            for event in message["events"] if kind == "events" else [message]:
+                self._event(int(event["seq"]), str(event.get("type")), now)
+                if self.on_event is not None:
+                    self.on_event(self, event)
         elif kind in ("ack", "error"):
             entry = self.pending.pop(str(message.get("id")), None) if message.get("id") is not None else None
             if entry is None:

@@ -28,7 +28,7 @@ from congress.permissions import Actor
 from congress.service import Service, to_published
 
 log = logging.getLogger(__name__)
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 MAX_STRIKES = 20  # refusals for flooding or bad frames before the connection is closed
 FLUSH_SECONDS = 2.0  # how long a policy close waits for the replies queued before it
 
@@ -251,13 +251,13 @@ async def _receive_loop(websocket: WebSocket, service: Service, conn: Connection
         command, refusal = _parse(text, bucket)
         if refusal is not None or command is None:
             strikes += 1
-            conn.offer(0, 0.0, encode(refusal or {}))
+            conn.offer(0, encode(refusal or {}))
             if strikes >= MAX_STRIKES:
                 await _close_after_replies(conn, CLOSE_POLICY, "too many bad or excessive messages")
                 return
             continue
         if command.get("op") == "ping":
-            conn.offer(0, 0.0, encode({"msg": "pong", "id": command.get("id")}))
+            conn.offer(0, encode({"msg": "pong", "id": command.get("id")}))
             continue
         task = asyncio.get_running_loop().create_task(_run_command(service, conn, command))
         pending.add(task)
@@ -294,13 +294,13 @@ async def _run_command(service: Service, conn: Connection, command: dict[str, An
             # transactions that can only fail. The action would refuse with the same error.
             raise DomainError("read_only", "观众（云听会）只能观看，不能进行任何操作")
         result = await service.run(conn.actor, op, conn.congress_id, command, command_id)
-        conn.offer(0, 0.0, encode({"msg": "ack", "id": command_id, "op": op, "result": result}))
+        conn.offer(0, encode({"msg": "ack", "id": command_id, "op": op, "result": result}))
     except DomainError as error:
-        conn.offer(0, 0.0, encode({"msg": "error", "id": command_id, "op": op, "code": error.code,
+        conn.offer(0, encode({"msg": "error", "id": command_id, "op": op, "code": error.code,
                                    "message": error.message}))
     except Exception:
         log.exception("command %s", op)
-        conn.offer(0, 0.0, encode({"msg": "error", "id": command_id, "op": op, "code": "internal_error",
+        conn.offer(0, encode({"msg": "error", "id": command_id, "op": op, "code": "internal_error",
                                    "message": "服务器内部错误，操作未执行"}))
 
 

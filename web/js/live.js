@@ -113,9 +113,10 @@ export class LiveClient {
         this.beat();
         break;
       case 'event':
-        if (this.seq !== null && message.seq <= this.seq) break; // held already
-        this.seq = message.seq;
-        this.handlers.onEvent?.(message);
+        this.event(message);
+        break;
+      case 'events': // observers: consecutive events written together (a burst), in order
+        for (const event of message.events) this.event(event);
         break;
       case 'ack': {
         const command = this.pending.get(message.id);
@@ -152,6 +153,12 @@ export class LiveClient {
       default:
         throw new Error(`live: unknown message type ${JSON.stringify(message.msg)}`);
     }
+  }
+
+  event(message) {
+    if (this.seq !== null && message.seq <= this.seq) return; // held already
+    this.seq = message.seq;
+    this.handlers.onEvent?.(message);
   }
 
   closed(code, reason) {
