@@ -5,7 +5,7 @@ may arrive out of order; the hub delivers each congress's events strictly in seq
 back an early one until the gap fills, and asking the database for the missing ones if the gap
 does not fill by itself. Each message is encoded once; each connection has a bounded queue and a
 connection that cannot keep up is closed with RESYNC and resumes by seq, so no slow client ever
-delays the others.
+delays the others. Observers are reached through their congress's line (`live.observer_line`).
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ class Hub:
         """The connections that may see the event: a superset never smaller than `may_see` allows."""
         cid = item.congress_id
         if item.audience == Audience.PUBLIC:
-            return self.connections.get(cid, ())
+            return self._direct.get(cid, ())  # observers get it through their line
         staff = self._staff.get(cid, set())
         if item.audience == Audience.GROUP:
             return staff | self._by_group.get((cid, item.audience_id), set())
