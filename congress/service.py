@@ -5,9 +5,13 @@ takes whatever is waiting (up to BATCH_LIMIT), runs each command in its own SAVE
 transaction and commits once: one fsync for many ballots. A command that fails rolls back to its
 savepoint only; a run of consecutive ballots shares one savepoint and set-wise reads and writes
 (congress.actions.ballots.cast_ballots), and goes one by one if the database refuses any of them.
-Replies are sent after the commit, so "recorded" always means durable. Publishing a committed batch
-(on the event loop) overlaps the commit of the next one (in the worker thread); batches are
-published and answered in the order they committed.
+Replies are sent after the commit, so "recorded" always means durable.
+
+The writer is a thread of its own that runs batch after batch without waiting for the event loop:
+the loop publishes and answers each committed batch, in commit order, while the next one runs. A
+batch stops taking commands after BATCH_SECONDS (a run of ballots is never split), so a reply or
+an event waits for at most that much work before its commit, even while commands run one by one
+(a filing burst) and the loop is busy writing to thousands of observers.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +43,11 @@ from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
 BATCH_LIMIT = 500
+# A batch stops taking commands after this long and commits what it ran; the rest start the next
+# one. Every reply and event of a batch waits for its commit, and commands run one by one (filing a
+# proposal: its category suggested, its board entry built) take milliseconds each: a filing burst
+# made batches of a second and more. Measured in the story's rehearsal (docs/performance.md).
+BATCH_SECONDS = 0.15
 Clock = Callable[[], datetime]
 
 
@@ -101,31 +112,33 @@ class Service:
         self.hub = hub
         self.backplane = backplane
         self.clock = clock
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
-        # Committed batches waiting to be published and answered. One may wait while the next batch
-        # commits in the worker thread: the commit (disk, database) overlaps the fan-out on the loop.
-        self._committed: asyncio.Queue[list[_Job]] = asyncio.Queue(maxsize=1)
-        self._writer: asyncio.Task[None] | None = None
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # to the writer thread; None: stop
+        # Committed batches waiting to be published and answered, in commit order: the writer goes on
+        # with the next batch meanwhile.
+        self._committed: asyncio.Queue[list[_Job]] = asyncio.Queue()
+        self._writer: threading.Thread | None = None
         self._publisher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # Own thread limiters: the writer never waits for a thread behind sign-ins, and sign-ins (an
         # argon2 check each, CPU-bound) run at most one per core. Found in the story's rehearsal:
         # 295 sign-ins held the shared pool's 40 threads, and check-ins waited seconds for a commit.
-        self._write_limiter = anyio.CapacityLimiter(1)
         self.sign_in_limiter = anyio.CapacityLimiter(os.cpu_count() or 2)
         loop = asyncio.get_running_loop()
-        self._writer = loop.create_task(self._write_loop())
+        self._writer = threading.Thread(target=self._write_loop, args=(loop,), name="congress-writer", daemon=True)
+        self._writer.start()
         self._publisher = loop.create_task(self._publish_loop())
 
     async def stop(self) -> None:
-        for task in (self._writer, self._publisher):
-            if task is not None:
-                task.cancel()
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
+        if self._writer is not None:
+            self._queue.put(None)
+            await anyio.to_thread.run_sync(self._writer.join)
+        if self._publisher is not None:
+            self._publisher.cancel()
+            try:
+                await self._publisher
+            except asyncio.CancelledError:
+                pass
 
     # -- the way in --------------------------------------------------------------------------
     async def run(self, actor: Actor, op: str, congress_id: int | None, body: dict[str, Any],
@@ -138,7 +151,7 @@ class Service:
         if not command.writes:
             return await anyio.to_thread.run_sync(self._read, actor, command, congress_id, args)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Job(actor, command, congress_id, args, command_id, future))
+        self._queue.put(_Job(actor, command, congress_id, args, command_id, future))
         return await future
 
     def _read(self, actor: Actor, command: Command, congress_id: int | None, args: dict[str, Any]) -> dict[str, Any]:
@@ -146,22 +159,41 @@ class Service:
             return command.action(Context(session, actor, self.clock()), congress_id, **args)
 
     # -- the writer --------------------------------------------------------------------------
-    async def _write_loop(self) -> None:
-        while True:
-            jobs = [await self._queue.get()]
-            while len(jobs) < BATCH_LIMIT and not self._queue.empty():
-                jobs.append(self._queue.get_nowait())
+    def _write_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The writer thread: take what waits, run and commit it, hand it to the loop; again."""
+        later: list[_Job] = []  # taken but not run: the batch's time was up; they start the next one
+        stopping = False
+        while not (stopping and not later):
+            jobs, later = later, []
+            if not jobs:
+                first = self._queue.get()
+                if first is None:
+                    return
+                jobs = [first]
+            while len(jobs) < BATCH_LIMIT:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stopping = True
+                    break
+                jobs.append(job)
             try:
-                await anyio.to_thread.run_sync(self._commit_batch, jobs, limiter=self._write_limiter)
+                ran = self._commit_batch(jobs)
+                jobs, later = jobs[:ran], jobs[ran:]
             except Exception as exc:  # the batch as a whole failed to commit: nothing was written
                 log.warning("group commit of %d failed (%s); retrying one by one", len(jobs), exc)
                 for job in jobs:
                     job.events, job.reply, job.error = [], None, None
                     try:
-                        await anyio.to_thread.run_sync(self._commit_batch, [job], limiter=self._write_limiter)
+                        self._commit_batch([job])
                     except Exception as single:
                         job.error = single if isinstance(single, DomainError) else _internal(single)
-            await self._committed.put(jobs)
+            try:
+                loop.call_soon_threadsafe(self._committed.put_nowait, jobs)
+            except RuntimeError:  # the loop is closed: nobody is waiting for these replies any more
+                return
 
     async def _publish_loop(self) -> None:
         """Publish each committed batch's events, then answer its commands: batches in commit order."""
@@ -181,14 +213,16 @@ class Service:
                 else:
                     job.future.set_result(job.reply or {})
 
-    def _commit_batch(self, jobs: list[_Job]) -> None:
+    def _commit_batch(self, jobs: list[_Job]) -> int:
+        """Run and commit `jobs` from the first on until BATCH_SECONDS are up: how many it ran."""
         for attempt in range(5):
             try:
+                began = time.perf_counter()
                 with self.db.write() as session:
                     _lock_congresses(session, jobs)
                     batch = _Batch(self.clock(), _earlier_replies(session, jobs))
                     start = 0
-                    while start < len(jobs):
+                    while start < len(jobs) and (start == 0 or time.perf_counter() - began < BATCH_SECONDS):
                         # A run of consecutive ballots goes set-wise; anything else one by one, in order.
                         end = start
                         while end < len(jobs) and jobs[end].command.action is cast_ballot:
@@ -199,7 +233,7 @@ class Service:
                             end = start + 1
                             self._run_job(session, jobs[start], batch)
                         start = end
-                return
+                return start
             except OperationalError as exc:  # e.g. a PostgreSQL serialization failure or deadlock
                 if attempt == 4:
                     raise
