@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,9 @@ CLOSE_POLICY = 1008  # flood or abuse
 CLOSE_TOO_BIG = 1009
 
 GAP_WAIT_SECONDS = 0.3
+# Public events kept in memory per congress: an observer back from a network blip (a reconnect storm:
+# thousands at once) that missed only these is answered without a read.
+RECENT_PUBLIC = 512
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -84,7 +88,8 @@ class Hub:
         self._direct: dict[int, set[Connection]] = {}
         self._lines: dict[int, dict[float, ObserverLine]] = {}
         self._delivered: dict[int, int] = {}
-        self._last_public: dict[int, int] = {}  # per congress, the seq of the last public event delivered
+        self._recent: dict[int, deque[Published]] = {}  # per congress, the last public events delivered
+        self._recent_floor: dict[int, int] = {}  # ... and every public event after this seq is among them
         self._pending: dict[int, dict[int, Published]] = {}
         self._gap_tasks: dict[int, asyncio.Task[None]] = {}
         self.on_delivered: list[Callable[[Published], None]] = []
@@ -100,7 +105,9 @@ class Hub:
             lines.setdefault(conn.delay_seconds, ObserverLine(conn.delay_seconds)).conns.add(conn)
         if conn.congress_id not in self._delivered:
             self._delivered[conn.congress_id] = head_seq
-            self._last_public[conn.congress_id] = head_seq  # not known before we followed: assume the head
+            # Nothing before we followed is known here: assume a public event at the head.
+            self._recent[conn.congress_id] = deque()
+            self._recent_floor[conn.congress_id] = head_seq
 
     def unregister(self, conn: Connection) -> None:
         conns = self.connections.get(conn.congress_id)
@@ -150,18 +157,20 @@ class Hub:
     def delivered_seq(self, congress_id: int) -> int | None:
         return self._delivered.get(congress_id)
 
-    def caught_up(self, congress_id: int, since: int, public_only: bool) -> int | None:
-        """The delivered seq, if a client holding `since` has missed nothing it may see; else None.
+    def resume(self, congress_id: int, since: int, public_only: bool) -> tuple[int, list[str]] | None:
+        """(delivered seq, what the client missed) when the hub alone can answer a client holding `since`.
 
-        Everyone has missed nothing at the delivered seq itself; an observer (public events only)
-        also anywhere after the last public event delivered — the usual case, since staff and
-        group events keep coming between public ones."""
+        Anyone holding the delivered seq itself missed nothing. An observer (public events only)
+        missed only public events, and the hub keeps the last RECENT_PUBLIC of them: the usual
+        reconnect storm is answered from memory. Anything else: None, read the log."""
         delivered = self._delivered.get(congress_id)
         if delivered is None or since > delivered:
             return None
-        if since == delivered or (public_only and since >= self._last_public.get(congress_id, delivered)):
-            return delivered
-        return None
+        if since == delivered:
+            return delivered, []
+        if not public_only or since < self._recent_floor.get(congress_id, delivered):
+            return None
+        return delivered, [item.data for item in self._recent.get(congress_id, ()) if item.seq > since]
 
     # -- events ----------------------------------------------------------------------------------
     def receive(self, items: list[Published]) -> None:
@@ -213,7 +222,10 @@ class Hub:
     def _deliver(self, item: Published) -> None:
         frame = text_frame(item.data)  # built once, written to each connection that takes it now
         if item.audience == Audience.PUBLIC:
-            self._last_public[item.congress_id] = item.seq
+            recent = self._recent[item.congress_id]
+            recent.append(item)
+            if len(recent) > RECENT_PUBLIC:
+                self._recent_floor[item.congress_id] = recent.popleft().seq
             for conn in self._direct.get(item.congress_id, ()):
                 conn.offer(item.seq, item.data, frame)
             for line in self._lines.get(item.congress_id, {}).values():

@@ -178,16 +178,18 @@ async def live_endpoint(websocket: WebSocket) -> None:
     if actor.role is Role.OBSERVER:
         conn.delay_seconds = state.stream_delay(congress_id)
     since = _int(websocket.query_params.get("since"))
-    # A client that has missed nothing it may see (a reconnect storm after a network blip: observers
-    # hold the last public event): nothing to read. From its registration on, every later event
-    # reaches it through the hub, with no await in between. Only if the hub already follows this
-    # congress: a first connection's head may be older than an event published before anyone here listened.
-    caught_up = None if since is None else service.hub.caught_up(congress_id, since, actor.role is Role.OBSERVER)
+    # A client that has missed nothing it may see, or an observer that missed only recent public
+    # events (a reconnect storm after a network blip), is answered by the hub without a read. From
+    # its registration on, every later event reaches it through the hub, with no await in between.
+    # Only if the hub already follows this congress: a first connection's head may be older than
+    # an event published before anyone here listened.
+    from_hub = None if since is None else service.hub.resume(congress_id, since, actor.role is Role.OBSERVER)
     # Register before reading, so an event committed while we read is queued, not lost.
     service.hub.register(conn, head)
     try:
-        if caught_up is not None:
-            hello, backlog, head = encode(_hello(actor, congress_id, caught_up, resumed=True, since=since)), [], caught_up
+        if from_hub is not None:
+            head, backlog = from_hub
+            hello = encode(_hello(actor, congress_id, head, resumed=True, since=since))
         else:
             hello, backlog, head = await anyio.to_thread.run_sync(
                 _start, service, actor, congress_id, since, settings.resume_window)
