@@ -1,6 +1,8 @@
 """Fan-out benchmark: how fast one public change reaches N observers, and what each costs in memory.
 
     python bench/fanout.py [--observers 1000,4000] [--rounds 100] [--client-procs 2]
+    python bench/fanout.py --workers 2 --database-url postgresql+psycopg://postgres@127.0.0.1/fanout \
+        --redis-url redis://127.0.0.1:6379/0 --observers 19000 --client-procs 2 --rounds 30
 
 For each N, against a fresh server process each time:
 
@@ -9,6 +11,12 @@ For each N, against a fresh server process each time:
   we time from sending the command until every observer has the `agenda.current_changed` event.
 * bare: a plain `websockets` server (websockets.asyncio.server.serve + websockets.broadcast) of
   the same event-sized message to the same N clients, with the same compression setting.
+
+With --workers K (K > 1: PostgreSQL and Redis, as deployed), K `congress serve` processes share the
+database; the staff connection is on the first, and client process i connects its observers to
+worker i mod K, so the event reaches most observers through Redis. The bare baseline is then K
+bare servers, each sent the message by the benchmark directly (no relay: a floor). More than one
+worker is how 19,000–20,000 observers fit: one process's open files end near 20,000.
 
 Observers run in --client-procs separate processes (asyncio + uvloop, N/k connections each) so
 the client side is not one process and no process needs more than ~19,000 open files. Latency
@@ -118,13 +126,15 @@ class Server:
             self.process.wait()
 
 
-def start_congress(database_url: str, folder: Path, congress_id: int) -> Server:
+def start_congress(database_url: str, folder: Path, congress_id: int, redis_url: str | None = None) -> Server:
     port = free_port()
     log = folder / f"congress-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONGRESS_")}
+    redis = ["--redis-url", redis_url] if redis_url else []
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve",
-                                    "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder)
+                                    "--port", str(port), *redis], stdout=out, stderr=subprocess.STDOUT, env=env,
+                                   cwd=folder)
     wait_port(port, process, log)
     return Server("congress", process, port, f"ws://127.0.0.1:{port}/ws?congress={congress_id}")
 
@@ -210,13 +220,14 @@ def observer_process(index: int, url: str, count: int, commands: Any, reports: A
 class Observers:
     """N observer connections spread over k processes."""
 
-    def __init__(self, url: str, count: int, procs: int) -> None:
+    def __init__(self, urls: list[str], count: int, procs: int) -> None:
         ctx = mp.get_context("spawn")
         self.reports = ctx.Queue()
         self.commands = [ctx.Queue() for _ in range(procs)]
         shares = [count // procs + (1 if i < count % procs else 0) for i in range(procs)]
-        self.processes = [ctx.Process(target=observer_process, args=(i, url, shares[i], self.commands[i], self.reports),
-                                      daemon=True) for i in range(procs)]
+        self.processes = [ctx.Process(target=observer_process, daemon=True,
+                                      args=(i, urls[i % len(urls)], shares[i], self.commands[i], self.reports))
+                          for i in range(procs)]
         self.count = count
 
     def connect(self, label: str) -> float:
@@ -292,25 +303,27 @@ def settle(seconds: float = 2.0) -> None:
     time.sleep(seconds)  # presence ticks, handshakes and garbage settle
 
 
-def measure(server: Server, count: int, procs: int, label: str) -> tuple[Observers, float, float]:
-    """Connect N observers; returns them, the seconds it took, and the server's KB per observer."""
-    warm = Observers(server.ws_url, WARM_UP, 1)
-    warm.connect("warm-up")
-    warm.close()
+def measure(servers: list[Server], count: int, procs: int, label: str) -> tuple[Observers, float, float]:
+    """Connect N observers; returns them, the seconds it took, and the servers' KB per observer."""
+    for server in servers:
+        warm = Observers([server.ws_url], WARM_UP, 1)
+        warm.connect("warm-up")
+        warm.close()
     settle()
-    before = rss_kb(server.process.pid)
-    observers = Observers(server.ws_url, count, procs)
+    before = sum(rss_kb(server.process.pid) for server in servers)
+    observers = Observers([server.ws_url for server in servers], count, procs)
     connect_seconds = observers.connect(f"{count} observers to {label}")
     settle()
-    return observers, connect_seconds, (rss_kb(server.process.pid) - before) / count
+    return observers, connect_seconds, (sum(rss_kb(server.process.pid) for server in servers) - before) / count
 
 
-def run_congress(info: Any, database_url: str, folder: Path, count: int, rounds: int, procs: int
-                 ) -> tuple[Result, int, str | None]:
+def run_congress(info: Any, database_url: str, folder: Path, count: int, rounds: int, procs: int,
+                 workers: int = 1, redis_url: str | None = None) -> tuple[Result, int, str | None]:
     import httpx
     from websockets.sync.client import connect
 
-    server = start_congress(database_url, folder, info.congress_id)
+    servers = [start_congress(database_url, folder, info.congress_id, redis_url) for _ in range(workers)]
+    server = servers[0]  # staff's
     try:
         response = httpx.post(f"http://127.0.0.1:{server.port}/api/sign-in",
                               json={"login": info.staff_login, "password": info.staff_password}, timeout=60)
@@ -322,7 +335,7 @@ def run_congress(info: Any, database_url: str, folder: Path, count: int, rounds:
             hello = json.loads(staff.recv())
             negotiated = "deflate" if staff.protocol.extensions else None
             items = [item["id"] for item in hello["snapshot"]["agenda"]][:2]
-            observers, connect_seconds, kb = measure(server, count, procs, "congress")
+            observers, connect_seconds, kb = measure(servers, count, procs, "congress")
             latencies, firsts, event_size = [], [], 0
             for n in range(rounds):
                 # Unique across runs on this database: a resent id is answered from the first result
@@ -344,19 +357,23 @@ def run_congress(info: Any, database_url: str, folder: Path, count: int, rounds:
                 firsts.append(first - sent)
                 time.sleep(0.02)
             observers.close()
-        return Result("congress", count, connect_seconds, kb, latencies, firsts), event_size, negotiated
+        name = "congress" if workers == 1 else f"congress, {workers} workers"
+        return Result(name, count, connect_seconds, kb, latencies, firsts), event_size, negotiated
     finally:
-        server.stop()
+        for each in servers:
+            each.stop()
 
 
-def run_bare(folder: Path, count: int, rounds: int, procs: int, event_size: int, compression: str | None) -> Result:
+def run_bare(folder: Path, count: int, rounds: int, procs: int, event_size: int, compression: str | None,
+             workers: int = 1) -> Result:
     from websockets.sync.client import connect
 
-    server = start_bare(folder, compression)
+    servers = [start_bare(folder, compression) for _ in range(workers)]
     try:
-        with connect(f"ws://127.0.0.1:{server.port}/control", compression=OFFER, ping_interval=None,
-                     max_queue=None) as control:
-            observers, connect_seconds, kb = measure(server, count, procs, "bare websockets")
+        with contextlib.ExitStack() as stack:
+            controls = [stack.enter_context(connect(f"ws://127.0.0.1:{server.port}/control", compression=OFFER,
+                                                    ping_interval=None, max_queue=None)) for server in servers]
+            observers, connect_seconds, kb = measure(servers, count, procs, "bare websockets")
             latencies, firsts = [], []
             for n in range(rounds):
                 message = json.dumps({"msg": "event", "seq": n + 1, "type": "agenda.current_changed",
@@ -364,16 +381,20 @@ def run_bare(folder: Path, count: int, rounds: int, procs: int, event_size: int,
                                      separators=(",", ":"))
                 message += " " * max(0, event_size - len(message))  # the congress event's size
                 sent = time.monotonic()
-                control.send(message)
+                for control in controls:
+                    control.send(message)
                 _seq, first, last = observers.wait_round()
-                control.recv()  # ack
+                for control in controls:
+                    control.recv()  # ack
                 latencies.append(last - sent)
                 firsts.append(first - sent)
                 time.sleep(0.02)
             observers.close()
-        return Result("bare websockets", count, connect_seconds, kb, latencies, firsts)
+        name = "bare websockets" if workers == 1 else f"bare websockets, {workers} processes"
+        return Result(name, count, connect_seconds, kb, latencies, firsts)
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -381,6 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--observers", default="1000,4000", help="comma-separated observer counts")
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (more than 1: PostgreSQL + Redis)")
+    parser.add_argument("--database-url", help="an empty database for the demo congress (default: a SQLite file)")
+    parser.add_argument("--redis-url", help="with --workers > 1")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--bare-compression", default="none", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -397,18 +421,22 @@ def main(argv: list[str] | None = None) -> int:
     counts = [int(n) for n in args.observers.split(",")]
     if max(counts) / args.client_procs > 19000:
         raise SystemExit("too many observers per client process: raise --client-procs")
+    if args.workers > 1 and not (args.redis_url and args.database_url and args.database_url.startswith("postgresql")):
+        raise SystemExit("--workers > 1 needs --database-url postgresql+psycopg://... and --redis-url")
+    if args.client_procs % args.workers:
+        raise SystemExit("--client-procs must be a multiple of --workers (each process talks to one worker)")
     folder = Path(tempfile.mkdtemp(prefix="congress-fanout-"))
-    database_url = f"sqlite:///{folder / 'congress-demo.db'}"
+    database_url = args.database_url or f"sqlite:///{folder / 'congress-demo.db'}"
     info = build_demo(database_url)  # what `congress demo --no-serve` builds
     console.print(f"[bold]Fan-out[/bold]: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
-                  f"{args.rounds} rounds, {args.client_procs} client processes")
+                  f"{args.rounds} rounds, {args.client_procs} client processes, {args.workers} server process(es)")
     results: list[tuple[Result, Result]] = []
     for count in counts:
         congress, event_size, negotiated = run_congress(info, database_url, folder, count, args.rounds,
-                                                        args.client_procs)
+                                                        args.client_procs, args.workers, args.redis_url)
         console.print(f"  congress, {count} observers: p99 {congress.pct(0.99) * 1000:.1f} ms "
                       f"(compression negotiated: {negotiated or 'none'})")
-        bare = run_bare(folder, count, args.rounds, args.client_procs, event_size, negotiated)
+        bare = run_bare(folder, count, args.rounds, args.client_procs, event_size, negotiated, args.workers)
         console.print(f"  bare websockets, {count} observers: p99 {bare.pct(0.99) * 1000:.1f} ms")
         results.append((congress, bare))
 
