@@ -8,10 +8,10 @@ savepoint only; a run of consecutive ballots shares one savepoint and set-wise r
 Replies are sent after the commit, so "recorded" always means durable.
 
 The writer is a thread of its own that runs batch after batch without waiting for the event loop:
-the loop publishes and answers each committed batch, in commit order, while the next one runs. A
-batch stops taking commands after BATCH_SECONDS (a run of ballots is never split), so a reply or
-an event waits for at most that much work before its commit, even while commands run one by one
-(a filing burst) and the loop is busy writing to thousands of observers.
+the loop publishes and answers each committed batch, in commit order, while the next one runs.
+Found in the story's rehearsal: with the writer in a worker thread started from the loop, each
+batch waited for a loop busy writing to thousands of observers, and filing 273 proposals took
+21–25 s instead of 18 (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -43,11 +43,6 @@ from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
 BATCH_LIMIT = 500
-# A batch stops taking commands after this long and commits what it ran; the rest start the next
-# one. Every reply and event of a batch waits for its commit, and commands run one by one (filing a
-# proposal: its category suggested, its board entry built) take milliseconds each: a filing burst
-# made batches of a second and more. Measured in the story's rehearsal (docs/performance.md).
-BATCH_SECONDS = 0.15
 Clock = Callable[[], datetime]
 
 
@@ -120,9 +115,9 @@ class Service:
         self._publisher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        # Own thread limiters: the writer never waits for a thread behind sign-ins, and sign-ins (an
-        # argon2 check each, CPU-bound) run at most one per core. Found in the story's rehearsal:
-        # 295 sign-ins held the shared pool's 40 threads, and check-ins waited seconds for a commit.
+        # The writer has its own thread, and sign-ins (an argon2 check each, CPU-bound) their own
+        # limiter, at most one per core. Found in the story's rehearsal: 295 sign-ins held the shared
+        # pool's 40 threads, and check-ins waited seconds for a commit.
         self.sign_in_limiter = anyio.CapacityLimiter(os.cpu_count() or 2)
         loop = asyncio.get_running_loop()
         self._writer = threading.Thread(target=self._write_loop, args=(loop,), name="congress-writer", daemon=True)
@@ -161,15 +156,12 @@ class Service:
     # -- the writer --------------------------------------------------------------------------
     def _write_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """The writer thread: take what waits, run and commit it, hand it to the loop; again."""
-        later: list[_Job] = []  # taken but not run: the batch's time was up; they start the next one
         stopping = False
-        while not (stopping and not later):
-            jobs, later = later, []
-            if not jobs:
-                first = self._queue.get()
-                if first is None:
-                    return
-                jobs = [first]
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = [first]
             while len(jobs) < BATCH_LIMIT:
                 try:
                     job = self._queue.get_nowait()
@@ -180,8 +172,7 @@ class Service:
                     break
                 jobs.append(job)
             try:
-                ran = self._commit_batch(jobs)
-                jobs, later = jobs[:ran], jobs[ran:]
+                self._commit_batch(jobs)
             except Exception as exc:  # the batch as a whole failed to commit: nothing was written
                 log.warning("group commit of %d failed (%s); retrying one by one", len(jobs), exc)
                 for job in jobs:
@@ -213,16 +204,14 @@ class Service:
                 else:
                     job.future.set_result(job.reply or {})
 
-    def _commit_batch(self, jobs: list[_Job]) -> int:
-        """Run and commit `jobs` from the first on until BATCH_SECONDS are up: how many it ran."""
+    def _commit_batch(self, jobs: list[_Job]) -> None:
         for attempt in range(5):
             try:
-                began = time.perf_counter()
                 with self.db.write() as session:
                     _lock_congresses(session, jobs)
                     batch = _Batch(self.clock(), _earlier_replies(session, jobs))
                     start = 0
-                    while start < len(jobs) and (start == 0 or time.perf_counter() - began < BATCH_SECONDS):
+                    while start < len(jobs):
                         # A run of consecutive ballots goes set-wise; anything else one by one, in order.
                         end = start
                         while end < len(jobs) and jobs[end].command.action is cast_ballot:
@@ -233,7 +222,7 @@ class Service:
                             end = start + 1
                             self._run_job(session, jobs[start], batch)
                         start = end
-                return start
+                return
             except OperationalError as exc:  # e.g. a PostgreSQL serialization failure or deadlock
                 if attempt == 4:
                     raise
