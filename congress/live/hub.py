@@ -195,6 +195,7 @@ class Hub:
             delivered += 1
             self._deliver(pending.pop(delivered))
         self._delivered[cid] = delivered
+        self._release_lines(cid)
         for seq in [s for s in pending if s <= delivered]:
             del pending[seq]
         if pending and cid not in self._gap_tasks:
@@ -262,6 +263,13 @@ class Hub:
             message = message_for(next(iter(line.conns)).actor)  # a line holds observers only
             if message is not None:  # not behind the stream's delay without `created_at`
                 line.hold(0, created_at or time.time() - line.delay_seconds, *message)
+        self._release_lines(congress_id)
+
+    def _release_lines(self, cid: int) -> None:
+        """Observers without a stream delay get what arrived together in one round, at once."""
+        for line in self._lines.get(cid, {}).values():
+            if not line.delay_seconds:
+                line.release()
 
     async def close_all(self, code: int, reason: str) -> None:
         for lines in self._lines.values():

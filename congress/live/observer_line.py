@@ -10,8 +10,8 @@ all of them, until it is due:
 - **batching**: a round of writes to every observer costs a syscall each (150–300 ms for 4,000
   on 2 cores shared with their clients), and a burst of public events — a dozen proposals a second
   while delegates file, then a dozen decisions a second at triage — made one round per event.
-  A round now takes everything due: events that arrive while one round is being written leave
-  together in the next, consecutive events as one message, `{"msg": "events", "events": [...]}`
+  A round takes everything due together: the events of one commit (or, behind a delay, all
+  that came due while the loop was busy) leave as one message, `{"msg": "events", "events": [...]}`
   (docs/protocol.md): built once, one frame, one parse per client. An isolated event still
   leaves at once, alone.
 
@@ -79,25 +79,30 @@ class ObserverLine:
         self._timer: asyncio.TimerHandle | None = None
 
     def hold(self, seq: int, at: float, data: str, frame: bytes) -> None:
-        """`at`: the event's created_at, or when coalesced state was read (unix time)."""
+        """`at`: the event's created_at, or when coalesced state was read (unix time).
+
+        Without a delay the hub calls `release` once it has taken everything that arrived together."""
         self._held.append(_Held(at + self.delay_seconds, seq, data, frame))
-        if self._timer is None:
+        if self.delay_seconds and self._timer is None:
             self._arm()
 
     def _arm(self) -> None:
-        # call_soon, not call_later(0): everything held in this loop turn leaves in one round
         wait = self._held[0].due - time.time()
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_soon(self._release) if wait <= 0 else loop.call_later(wait, self._release)
+        self._timer = asyncio.get_running_loop().call_later(max(0.0, wait), self._on_timer)
 
-    def _release(self) -> None:
+    def _on_timer(self) -> None:
         self._timer = None
+        self.release()
+        if self._held:
+            self._arm()
+
+    def release(self) -> None:
+        """Write everything due now to every observer of the line, in one round."""
         now = time.time()
         due: list[_Held] = []
         while self._held and self._held[0].due <= now:
             due.append(self._held.popleft())
-        if not due:  # woke a little early
-            self._arm()
+        if not due:  # nothing, or woke a little early
             return
         messages = batch(due)
         first_event = next((m.first for m in messages if m.first), 0)
@@ -108,8 +113,6 @@ class ObserverLine:
             else:  # still reading its snapshot, or it holds part of this round already
                 for item in due:
                     conn.offer(item.seq, item.data, item.frame)
-        if self._held:
-            self._arm()
 
     def cancel(self) -> None:
         if self._timer is not None:

@@ -67,8 +67,10 @@ async def _burst_reaches_everyone_once_in_order() -> None:
     a, b, late, mid = [], [], [], []
     line = ObserverLine(0.0)
     line.conns |= {observer(a), observer(b), observer(late, started=False), observer(mid, after_seq=11)}
-    for seq in (10, 11, 12):  # one loop turn: released together
+    for seq in (10, 11, 12):  # the events of one commit: the hub releases them together
         hold(line, seq)
+    assert a == []  # nothing leaves before the release
+    line.release()
     await asyncio.sleep(0.05)
     assert seqs(a) == seqs(b) == [10, 11, 12]
     assert [m["msg"] for m in a] == ["events"]  # one message for the burst
