@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -170,6 +171,13 @@ class LiveState:
                 log.exception("closing due votes failed")
 
 
+# Young-generation collections every 50,000 allocations instead of 700, and a full one rarely: with
+# thousands of connections the heap is large, and a full collection stopped the event loop for a
+# few hundred milliseconds — the tail of bench/fanout.py at 4,000 observers (p99 0.38–0.61 s against
+# 0.19 s with collection off). Cycles are still collected, just in fewer, later passes.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 async def _warm_up(service: Service) -> None:
     from congress.actions.casework import warm_categoriser
 
@@ -181,6 +189,10 @@ async def _warm_up(service: Service) -> None:
         await anyio.to_thread.run_sync(warm)
     except Exception:  # the first submission trains it instead
         log.exception("warming the categoriser failed")
+    # Everything loaded so far (the libraries, the categoriser) lives as long as the process: out of
+    # the collector's way, so a full collection scans only what connections and commands made.
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> Starlette:
@@ -195,6 +207,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         hub = Hub(fetch_missing=lambda c, a, u: service.fetch_missing(c, a, u))
         service = Service(db, hub, backplane, clock)
         live = LiveState(service, settings.coalesce_seconds, settings.observer_coalesce_seconds)
+        gc.set_threshold(*GC_THRESHOLDS)
         await backplane.start(hub)
         await service.start()
         tasks = [asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes()),
