@@ -14,7 +14,7 @@ wait behind a write that cannot complete, or when even a burst outgrows BURST_FA
 the client resumes by seq.
 
 What observers read of the log comes through their congress's line (`live.observer_line`),
-paced and batched there; here it is one more message to write.
+held and batched there; here it is one more message to write.
 """
 
 from __future__ import annotations
