@@ -48,10 +48,17 @@ class _Message:
     frame: bytes
 
 
+# A batch message stays under this size: many clients refuse a message above 1 MiB (the websockets
+# library's default), and a large event (an agenda item with a long description) goes alone anyway.
+BATCH_BYTES = 64 * 1024
+
+
 def batch(held: list[_Held]) -> list[_Message]:
-    """A round's messages: each run of consecutive events as one message, coalesced state apart."""
+    """A round's messages: each run of consecutive events as one message (up to BATCH_BYTES),
+    coalesced state apart."""
     messages: list[_Message] = []
     run: list[_Held] = []
+    size = 0
 
     def close_run() -> None:
         if len(run) == 1:
@@ -63,9 +70,14 @@ def batch(held: list[_Held]) -> list[_Message]:
 
     for item in held:
         if item.seq:
+            if run and size + len(item.data) > BATCH_BYTES:
+                close_run()
+                size = 0
             run.append(item)
+            size += len(item.data)
             continue
         close_run()
+        size = 0
         messages.append(_Message(0, 0, item.data, item.frame))
     close_run()
     return messages

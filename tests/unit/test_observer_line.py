@@ -101,3 +101,14 @@ async def _delay_holds_until_due() -> None:
 
 def test_behind_a_stream_delay_nothing_leaves_early() -> None:
     asyncio.run(_delay_holds_until_due())
+
+
+def test_a_batch_stays_small_enough_for_every_client_and_a_large_event_goes_alone() -> None:
+    from congress.live.observer_line import BATCH_BYTES, _Held
+
+    big = json.dumps({"msg": "event", "seq": 3, "type": "agenda.item_added", "payload": {"d": "x" * BATCH_BYTES}})
+    held = [_Held(0, s, event(s), text_frame(event(s))) for s in (1, 2)]
+    held += [_Held(0, 3, big, text_frame(big)), _Held(0, 4, event(4), text_frame(event(4)))]
+    messages = batch(held)
+    assert [(m.first, m.last) for m in messages] == [(1, 2), (3, 3), (4, 4)]
+    assert all(len(m.data) <= BATCH_BYTES for m in messages if m.first != m.last)
