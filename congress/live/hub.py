@@ -102,7 +102,9 @@ class Hub:
             index.add(conn)
         if conn.actor.role is Role.OBSERVER:
             lines = self._lines.setdefault(conn.congress_id, {})
-            lines.setdefault(conn.delay_seconds, ObserverLine(conn.delay_seconds)).conns.add(conn)
+            if conn.delay_seconds not in lines:  # not one new line per joining observer, only per delay
+                lines[conn.delay_seconds] = ObserverLine(conn.delay_seconds)
+            lines[conn.delay_seconds].conns.add(conn)
         if conn.congress_id not in self._delivered:
             self._delivered[conn.congress_id] = head_seq
             # Nothing before we followed is known here: assume a public event at the head.
