@@ -51,6 +51,20 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> sa.
     return sa.create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
 
 
+def _hold_loaded_objects(factory: sessionmaker[Session]) -> None:
+    """A write session keeps every object it loaded until it closes (SQLAlchemy's own recipe).
+
+    The identity map holds objects weakly: an object no action still refers to is dropped at once,
+    and the next `session.get` of the same row queries again. One write transaction is a whole
+    batch of commands (congress.service); without this, the congress row, a group or the same
+    delegate was read again by every command of the batch (found profiling the filing burst)."""
+    def hold(session: Session, instance: object) -> None:
+        session.info.setdefault("held", set()).add(instance)
+
+    for when in ("loaded_as_persistent", "pending_to_persistent", "detached_to_persistent"):
+        event.listen(factory, when, hold)
+
+
 class Database:
     """The two ways in: `write()` for actions (one transaction each) and `read()` for snapshots."""
 
@@ -59,6 +73,7 @@ class Database:
         self.engine = make_engine(self.url, immediate=True)
         self.read_engine = make_engine(self.url, immediate=False) if is_sqlite(self.url) else self.engine
         self._write = sessionmaker(self.engine, expire_on_commit=False)
+        _hold_loaded_objects(self._write)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
