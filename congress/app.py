@@ -179,7 +179,7 @@ GC_THRESHOLDS = (50_000, 20, 100)
 
 
 async def _warm_up(service: Service) -> None:
-    from congress.actions.casework import warm_categoriser
+    from congress.actions.suggestions import warm_categoriser
 
     def warm() -> None:
         with service.db.read() as session:

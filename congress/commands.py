@@ -30,6 +30,10 @@ class Command:
     writes: bool = True
     # What a resend gets back (e.g. a secret ballot's receipt must not be stored beside the voter)
     stored_reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # Work done before the write, in a read session off the writer (session, actor, congress id,
+    # args): the action finds the result in `ctx.prepared` and checks that it still applies. Every
+    # command of a group commit waits for the slowest one, so what can be computed beforehand is.
+    prepare: Callable[[Any, Any, int | None, dict[str, Any]], Any] | None = None
 
 
 _TYPE_NAMES = {int: "整数", str: "文本", bool: "是/否", list: "列表", dict: "对象"}

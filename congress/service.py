@@ -63,6 +63,7 @@ class _Job:
     args: dict[str, Any]
     command_id: str | None
     future: asyncio.Future[dict[str, Any]]
+    prepared: Any = None
     events: list[Event] = field(default_factory=list)
     reply: dict[str, Any] | None = None
     error: Exception | None = None
@@ -75,9 +76,10 @@ class _Batch:
     now: datetime
     replies: dict[tuple[str, str], dict[str, Any]]  # (principal, command id) -> the first reply
     heads: dict[int, tuple[int, str]] = field(default_factory=dict)  # congress -> last (seq, hash)
+    locked: set[int] = field(default_factory=set)  # congresses whose rows the batch holds (_lock_congresses)
 
 
-def _lock_congresses(session: sa.orm.Session, jobs: list[_Job]) -> None:
+def _lock_congresses(session: sa.orm.Session, jobs: list[_Job]) -> set[int]:
     """Hold the rows of the congresses this batch writes to until it commits (PostgreSQL: FOR UPDATE).
 
     With several workers, a command's reads (a state to check, max(number) + 1, ...) then see every
@@ -89,6 +91,7 @@ def _lock_congresses(session: sa.orm.Session, jobs: list[_Job]) -> None:
     ids = sorted({job.congress_id for job in jobs if job.congress_id is not None})
     if ids:
         session.execute(sa.select(Congress.id).where(Congress.id.in_(ids)).order_by(Congress.id).with_for_update())
+    return set(ids)
 
 
 def _earlier_replies(session: sa.orm.Session, jobs: list[_Job]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -145,9 +148,22 @@ class Service:
         args = parse_args(command, body)
         if not command.writes:
             return await anyio.to_thread.run_sync(self._read, actor, command, congress_id, args)
+        prepared = None
+        if command.prepare is not None:
+            prepared = await anyio.to_thread.run_sync(self._prepare, command, actor, congress_id, args)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._queue.put(_Job(actor, command, congress_id, args, command_id, future))
+        self._queue.put(_Job(actor, command, congress_id, args, command_id, future, prepared))
         return await future
+
+    def _prepare(self, command: Command, actor: Actor, congress_id: int | None, args: dict[str, Any]) -> Any:
+        """A command's work before the write; if it fails, the action does that work itself."""
+        assert command.prepare is not None
+        try:
+            with self.db.read() as session:
+                return command.prepare(session, actor, congress_id, args)
+        except Exception:
+            log.exception("preparing %s failed; it is done in the write instead", command.op)
+            return None
 
     def _read(self, actor: Actor, command: Command, congress_id: int | None, args: dict[str, Any]) -> dict[str, Any]:
         with self.db.read() as session:
@@ -208,8 +224,8 @@ class Service:
         for attempt in range(5):
             try:
                 with self.db.write() as session:
-                    _lock_congresses(session, jobs)
-                    batch = _Batch(self.clock(), _earlier_replies(session, jobs))
+                    locked = _lock_congresses(session, jobs)
+                    batch = _Batch(self.clock(), _earlier_replies(session, jobs), locked=locked)
                     start = 0
                     while start < len(jobs):
                         # A run of consecutive ballots goes set-wise; anything else one by one, in order.
@@ -247,7 +263,8 @@ class Service:
                 todo.append(job)
         session.flush()  # earlier commands' rows and events, so the savepoint holds only these
         savepoint = session.begin_nested()
-        contexts = [Context(session, job.actor, batch.now, job.command_id, _heads=batch.heads) for job in todo]
+        contexts = [Context(session, job.actor, batch.now, job.command_id, _heads=batch.heads,
+                            _locked=set(batch.locked)) for job in todo]
         try:
             with session.no_autoflush:  # the events go in with one flush below, not one each
                 outcomes = cast_ballots([BallotRequest(ctx, job.congress_id, job.args["vote_id"], job.args["answers"])
@@ -289,7 +306,10 @@ class Service:
             return
         savepoint = session.begin_nested()
         # One chain head for the whole batch: each event's predecessor is in memory, not re-read.
-        ctx = Context(session, job.actor, batch.now, job.command_id, _heads=batch.heads)
+        # The congress rows locked for the batch are not locked again (a copy: a lock taken inside
+        # this command's savepoint goes with it if the command is rolled back).
+        ctx = Context(session, job.actor, batch.now, job.command_id, job.prepared, _heads=batch.heads,
+                      _locked=set(batch.locked))
         try:
             reply = job.command.action(ctx, job.congress_id, **job.args)
             stored = None

@@ -28,6 +28,7 @@ class Context:
     actor: Actor
     now: datetime
     command_id: str | None = None  # the client's id for this command, when it sent one
+    prepared: Any = None  # what the command's `prepare` computed before the write, if it has one
     events: list[Event] = field(default_factory=list)
     # congress id -> (seq, hash) of the last event this context appended: no re-query per emit
     _heads: dict[int, tuple[int, str]] = field(default_factory=dict, repr=False)
@@ -64,9 +65,11 @@ class Context:
         (congress.records.chain). `with_record` adds `"record": {"seq", "hash"}`: the head of the record
         just before this event (seq n-1 and its hash), the same shape as the snapshot's `record`.
         """
-        seq = self.session.execute(
-            sa.update(Congress).where(Congress.id == congress_id)
-            .values(last_seq=Congress.last_seq + 1).returning(Congress.last_seq)
+        # A Core statement on the session's connection: the ORM's UPDATE would first flush and
+        # then look for the row among the session's objects, for nothing (no write reads last_seq).
+        seq = self.session.connection().execute(
+            sa.update(Congress.__table__).where(Congress.__table__.c.id == congress_id)
+            .values(last_seq=Congress.__table__.c.last_seq + 1).returning(Congress.__table__.c.last_seq)
         ).scalar_one_or_none()
         if seq is None:
             raise DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会")

@@ -3,8 +3,6 @@ ratings and awards. Staff decide; departments reply; the proposer rates."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime
 from typing import Any
 
@@ -27,47 +25,7 @@ from congress.domain.proposals import (
     next_status,
 )
 from congress.permissions import Permission
-from congress.tally.categorise import (
-    DEFAULT_CATEGORIES,
-    Categoriser,
-    Suggestion,
-    proposal_text,
-    seed_examples,
-)
-
-# -- categorisation --------------------------------------------------------------------------------
-_model_lock = threading.Lock()
-_model: tuple[int, float, Categoriser] | None = None  # (confirmed count, trained at, model)
-RETRAIN_SECONDS = 30.0  # training takes ~0.3 s inside a write; do it at most this often
-
-
-def _categoriser(session: Session) -> Categoriser:
-    """Seed set + every category staff have confirmed (this and earlier congresses); retrained
-    when staff have confirmed more, at most every RETRAIN_SECONDS, so their choices improve later
-    suggestions without stalling the writes queued behind this one."""
-    global _model
-    count = session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(Proposal.category.is_not(None))) or 0
-    with _model_lock:
-        stale = _model is not None and _model[0] != count and time.monotonic() - _model[1] > RETRAIN_SECONDS
-        if _model is None or stale:
-            confirmed = session.execute(sa.select(Proposal.title, Proposal.reason, Proposal.suggestion,
-                                                  Proposal.category).where(Proposal.category.is_not(None)))
-            examples = [(proposal_text(t, r, s), c) for t, r, s, c in confirmed if c in DEFAULT_CATEGORIES]
-            _model = (count, time.monotonic(), Categoriser.train(seed_examples(), DEFAULT_CATEGORIES,
-                                                                 confirmed=examples))
-        return _model[2]
-
-
-def warm_categoriser(session: Session) -> None:
-    """Load scikit-learn and train once, off the write path, when the server starts.
-
-    Otherwise the first proposal submitted pays ~1 s of imports and training inside the writer,
-    and every command queued behind it waits (seen in the rehearsal as the worst delivery times)."""
-    _categoriser(session)
-
-
-def suggest_category(session: Session, proposal: Proposal) -> Suggestion:
-    return _categoriser(session).suggest(proposal_text(proposal.title, proposal.reason, proposal.suggestion))[0]
+from congress.tally.categorise import DEFAULT_CATEGORIES
 
 
 def _case(ctx: Context, congress_id: int, proposal_id: int) -> Proposal:

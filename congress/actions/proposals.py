@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from congress.actions.attachments import attachment_json
 from congress.actions.base import Context
+from congress.actions.suggestions import prepare_suggestion, suggest_category
 from congress.commands import Command, Param, register
 from congress.db.models import Congress, Cosignature, Delegate, Group, Proposal, ProposalAttachment
 from congress.domain.errors import DomainError
@@ -16,6 +17,8 @@ from congress.domain.kinds import Audience
 from congress.domain.proposals import ProposalStatus, Verb, check_filing_text, next_status
 from congress.domain.rules import CongressRules
 from congress.permissions import Permission
+
+PRIVATE_FIELDS = ("attachments", "invitations", "suggested_category", "category_confidence")
 
 
 def proposal_json(session: Session, proposal: Proposal, *, private: bool = False) -> dict[str, Any]:
@@ -47,6 +50,11 @@ def proposal_json(session: Session, proposal: Proposal, *, private: bool = False
         data["suggested_category"] = proposal.suggested_category
         data["category_confidence"] = proposal.category_confidence
     return data
+
+
+def public_part(private: dict[str, Any]) -> dict[str, Any]:
+    """proposal_json(private=False) from proposal_json(private=True), without reading it twice."""
+    return {key: value for key, value in private.items() if key not in PRIVATE_FIELDS}
 
 
 def _own_draft(ctx: Context, congress_id: int, proposal_id: int) -> Proposal:
@@ -182,8 +190,9 @@ def submit_proposal(ctx: Context, congress_id: int, proposal_id: int) -> dict[st
     proposal.status = next_status(proposal.status, verb).value
     proposal.submitted_at = ctx.now
     if proposal.status == ProposalStatus.SUBMITTED:
-        _enter_review(ctx, congress_id, proposal)
-    data = proposal_json(ctx.session, proposal, private=True)
+        data = _enter_review(ctx, congress_id, proposal)
+    else:
+        data = proposal_json(ctx.session, proposal, private=True)
     ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
     if proposal.status == ProposalStatus.PRE_REVIEW:
         ctx.emit(congress_id, "proposal.pre_review_requested", {"proposal_id": proposal.id, "title": proposal.title},
@@ -191,17 +200,17 @@ def submit_proposal(ctx: Context, congress_id: int, proposal_id: int) -> dict[st
     return data
 
 
-def _enter_review(ctx: Context, congress_id: int, proposal: Proposal) -> None:
-    """On reaching the committee: a number, a suggested category, a public board entry."""
-    from congress.actions.casework import suggest_category
-
+def _enter_review(ctx: Context, congress_id: int, proposal: Proposal) -> dict[str, Any]:
+    """On reaching the committee: a number, a suggested category (usually computed before the
+    write: Command.prepare), a public board entry. Returns the proposal as its proposer sees it."""
+    suggestion = suggest_category(ctx.session, proposal, ctx.prepared)
     proposal.number = ctx.next_number(congress_id, Proposal.number, Proposal.congress_id == congress_id)
-    suggestion = suggest_category(ctx.session, proposal)
     proposal.suggested_category, proposal.category_confidence = suggestion.category, suggestion.confidence
-    ctx.session.flush()
-    ctx.emit(congress_id, "proposal.submitted", proposal_json(ctx.session, proposal))
+    data = proposal_json(ctx.session, proposal, private=True)
+    ctx.emit(congress_id, "proposal.submitted", public_part(data))
     ctx.emit(congress_id, "proposal.category_suggested", {"proposal_id": proposal.id,
              "category": suggestion.category, "confidence": suggestion.confidence}, Audience.STAFF)
+    return data
 
 
 def pre_review(ctx: Context, congress_id: int, proposal_id: int, approve: bool, note: str | None = None
@@ -215,12 +224,10 @@ def pre_review(ctx: Context, congress_id: int, proposal_id: int, approve: bool, 
     if not approve and not (note or "").strip():
         raise DomainError("reason_required", "退回修改须写明意见")
     proposal.status = next_status(proposal.status, Verb.APPROVE if approve else Verb.RETURN).value
-    if approve:
-        _enter_review(ctx, congress_id, proposal)
+    data = _enter_review(ctx, congress_id, proposal) if approve else proposal_json(ctx.session, proposal, private=True)
     payload = {"proposal_id": proposal.id, "approved": approve, "note": (note or "").strip() or None}
     ctx.emit(congress_id, "proposal.pre_reviewed", payload, Audience.GROUP, proposal.group_id)
-    ctx.emit(congress_id, "proposal.edited", proposal_json(ctx.session, proposal, private=True),
-             Audience.DELEGATE, proposal.proposer_id)
+    ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
     return payload
 
 
@@ -233,7 +240,7 @@ register(
             "邀请代表附议"),
     Command("answer_cosign", answer_cosign, (Param("proposal_id", int), Param("accept", bool)),
             "同意或谢绝附议（未受邀也可主动附议）"),
-    Command("submit_proposal", submit_proposal, (Param("proposal_id", int),), "提交提案"),
+    Command("submit_proposal", submit_proposal, (Param("proposal_id", int),), "提交提案", prepare=prepare_suggestion),
     Command("pre_review", pre_review, (Param("proposal_id", int), Param("approve", bool), Param("note", str, False)),
-            "团长初审"),
+            "团长初审", prepare=prepare_suggestion),
 )

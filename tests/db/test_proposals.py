@@ -14,17 +14,20 @@ from congress.actions.proposals import (
     answer_cosign,
     case_people,
     draft_proposal,
+    edit_proposal,
     invite_cosigners,
     pre_review,
     submit_proposal,
 )
 from congress.actions.setup import set_rules
+from congress.actions.suggestions import PreparedSuggestion, prepare_suggestion
 from congress.auth import actor_for_session, observer_actor
 from congress.db.models import Account, Assignment, Congress, Proposal, Reply, SignInSession
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.permissions import Actor
 from congress.service import system_clock
+from congress.tally.categorise import Suggestion
 from tests.story import SETUP, build_story
 
 
@@ -70,6 +73,36 @@ def test_submission_needs_the_congress_number_of_cosigners(db, story):
     submitted = act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
     assert submitted["status"] == "submitted" and submitted["number"] == 1
     assert submitted["suggested_category"] == "生活福利" and 0 < submitted["category_confidence"] <= 1
+
+
+def test_the_category_suggested_before_the_write_is_used_only_for_the_text_it_was_computed_for(db, story):
+    """Command.prepare: the suggestion is computed in a read before the write; if the proposer edited
+    the text meanwhile, the write suggests again for the text it submits."""
+    proposer, a, b = story.voting()[:3]
+    p = file(db, story, proposer, [a, b])
+    with db.read() as session:
+        prepared = prepare_suggestion(session, as_delegate(proposer), story.congress_id, {"proposal_id": p["id"]})
+    assert prepared is not None and prepared.suggestion.category == "生活福利"
+    with db.read() as session:  # observers and other congresses get nothing computed for them
+        assert prepare_suggestion(session, observer_actor(story.congress_id), story.congress_id,
+                                  {"proposal_id": p["id"]}) is None
+        assert prepare_suggestion(session, as_delegate(proposer), story.congress_id + 1, {"proposal_id": p["id"]}) is None
+    # A suggestion computed for the current text is taken as it is (here one the model would not give) ...
+    forced = PreparedSuggestion(prepared.text, Suggestion("安全环保", 0.42))
+    with db.write() as session:
+        ctx = Context(session, as_delegate(proposer), system_clock(), prepared=forced)
+        submitted = submit_proposal(ctx, story.congress_id, p["id"])
+    assert (submitted["suggested_category"], submitted["category_confidence"]) == ("安全环保", 0.42)
+    # ... one for a text that has changed since is not.
+    q = file(db, story, proposer, [a, b])
+    with db.read() as session:
+        stale = prepare_suggestion(session, as_delegate(proposer), story.congress_id, {"proposal_id": q["id"]})
+    act(db, as_delegate(proposer), edit_proposal, story.congress_id, q["id"], "关于增设厂区消防通道和应急照明的建议",
+        "二号车间消防通道被货物堵塞，夜间应急照明损坏。", "建议清理消防通道并更换应急照明，定期开展消防安全检查。")
+    with db.write() as session:
+        ctx = Context(session, as_delegate(proposer), system_clock(), prepared=stale)
+        resubmitted = submit_proposal(ctx, story.congress_id, q["id"])
+    assert resubmitted["suggested_category"] == "安全环保" != stale.suggestion.category
 
 
 def test_a_declined_invitation_does_not_count(db, story):
