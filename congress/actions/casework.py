@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.actions.proposals import _tell_people, proposal_json
+from congress.actions.proposals import _tell_people, proposal_json, public_event
 from congress.commands import Command, Param, register
 from congress.db.models import Assignment, Decision, Department, Proposal, Rating, Reply
 from congress.domain.errors import DomainError
@@ -36,9 +36,9 @@ def _case(ctx: Context, congress_id: int, proposal_id: int) -> Proposal:
 
 
 def _public(ctx: Context, congress_id: int, type: str, proposal: Proposal, **extra: Any) -> dict[str, Any]:
-    data = {**proposal_json(ctx.session, proposal), **extra}
-    ctx.emit(congress_id, type, data)
-    return data
+    data = proposal_json(ctx.session, proposal)
+    ctx.emit(congress_id, type, {**public_event(data), **extra})  # extra: e.g. a decision's own `reason`
+    return {**data, **extra}
 
 
 def categorise(ctx: Context, congress_id: int, proposal_id: int, category: str) -> dict[str, Any]:

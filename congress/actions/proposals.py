@@ -19,6 +19,9 @@ from congress.domain.rules import CongressRules
 from congress.permissions import Permission
 
 PRIVATE_FIELDS = ("attachments", "invitations", "suggested_category", "category_confidence")
+# Not in public events: the text is read on demand (proposal_board, proposal_detail). A filing burst
+# is hundreds of public events, each written to every observer (docs/performance.md, Rehearsal).
+TEXT_FIELDS = ("reason", "suggestion")
 
 
 def proposal_json(session: Session, proposal: Proposal, *, private: bool = False) -> dict[str, Any]:
@@ -52,9 +55,10 @@ def proposal_json(session: Session, proposal: Proposal, *, private: bool = False
     return data
 
 
-def public_part(private: dict[str, Any]) -> dict[str, Any]:
-    """proposal_json(private=False) from proposal_json(private=True), without reading it twice."""
-    return {key: value for key, value in private.items() if key not in PRIVATE_FIELDS}
+def public_event(data: dict[str, Any]) -> dict[str, Any]:
+    """The payload of a public proposal.* event: the proposal as anyone may see it (from either
+    form of proposal_json) without its text: what the board shows."""
+    return {key: value for key, value in data.items() if key not in PRIVATE_FIELDS and key not in TEXT_FIELDS}
 
 
 def _own_draft(ctx: Context, congress_id: int, proposal_id: int) -> Proposal:
@@ -207,7 +211,7 @@ def _enter_review(ctx: Context, congress_id: int, proposal: Proposal) -> dict[st
     proposal.number = ctx.next_number(congress_id, Proposal.number, Proposal.congress_id == congress_id)
     proposal.suggested_category, proposal.category_confidence = suggestion.category, suggestion.confidence
     data = proposal_json(ctx.session, proposal, private=True)
-    ctx.emit(congress_id, "proposal.submitted", public_part(data))
+    ctx.emit(congress_id, "proposal.submitted", public_event(data))
     ctx.emit(congress_id, "proposal.category_suggested", {"proposal_id": proposal.id,
              "category": suggestion.category, "confidence": suggestion.confidence}, Audience.STAFF)
     return data

@@ -166,7 +166,12 @@ def test_invalid_transitions_are_refused_with_the_current_state_in_words(db, sto
     act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
     with pytest.raises(DomainError, match="必须写明理由"):
         act(db, SETUP, decide_proposal, story.congress_id, p["id"], "不予立案")
-    act(db, SETUP, decide_proposal, story.congress_id, p["id"], "不予立案", reason="不属于职代会提案范围")
+    with db.write() as session:
+        ctx = Context(session, SETUP, system_clock())
+        decide_proposal(ctx, story.congress_id, p["id"], "不予立案", reason="不属于职代会提案范围")
+        public = next(e.payload for e in ctx.events if e.type == "proposal.decided" and e.audience == "public")
+    # Everyone sees why (the decision's reason), not the proposal's own text (its 案由 is also `reason`).
+    assert public["reason"] == "不属于职代会提案范围" and "suggestion" not in public
     with pytest.raises(DomainError, match="不予立案"):
         act(db, SETUP, decide_proposal, story.congress_id, p["id"], "立案")
 

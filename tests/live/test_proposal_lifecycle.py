@@ -60,6 +60,11 @@ async def test_proposal_from_filing_to_a_rated_reply(db, database_url):
         submitted = await author.command("submit_proposal", proposal_id=pid)
         assert submitted["result"]["status"] == "submitted", submitted
         await observer.wait_for(lambda: "proposal.submitted" in observer.event_types())
+        # What observers are sent names the proposal for the board; its text is read on demand.
+        told = next(e["payload"] for e in observer.events if e["type"] == "proposal.submitted")
+        assert (told["number"], told["title"], told["proposer"], told["status_label"]) == \
+            (1, "关于夜班食堂供应热饭的建议", proposer.name, "待审查")
+        assert "reason" not in told and "suggestion" not in told and "suggested_category" not in told
 
         staff_cookie, staff_csrf = sign_in(server.url, {"login": "staff", "password": story.staff_password})
         status, queue = http_command(server, staff_cookie, staff_csrf, cid, "triage")
@@ -86,6 +91,8 @@ async def test_proposal_from_filing_to_a_rated_reply(db, database_url):
         assert rated["result"]["status"] == "closed"
 
         await observer.wait_for(lambda: "proposal.rated" in observer.event_types())
+        decided = next(e["payload"] for e in observer.events if e["type"] == "proposal.decided")
+        assert decided["decision"] == "立案" and decided["category"] == "生活福利" and "suggestion" not in decided
         board = await observer.command("proposal_board", query="热饭")
         entry = board["result"]["proposals"][0]
         assert entry["status_label"] == "已办结" and entry["lead_department"] == "人力资源部"
