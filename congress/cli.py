@@ -437,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", default="演练承办部门", help="交办提案的承办部门（须已存在：congress department add）")
     p.add_argument("--server-pid", type=int, action="append", help="本机服务器进程号（可重复；默认按端口查找）")
     p.add_argument("--reconnect-storm", action="store_true", help="让所有观众同时断线并按 since 重连，测量恢复时间")
-    p.add_argument("--processes", type=int, help="客户端进程数（默认按连接数，每进程约 900 个）")
+    p.add_argument("--processes", type=int, help="客户端进程数（默认：每进程约 900 个连接，不超过 CPU 核数 + 1，最多 8 个）")
     p.add_argument("--vote-spread", type=float, default=8.0, help="每次表决中代表投票分布的秒数")
     p.add_argument("--seed", type=int, default=2020)
     p.add_argument("--no-compression", action="store_true", help="不协商 permessage-deflate（浏览器默认协商）")
