@@ -141,3 +141,56 @@ def _proposal_id(site) -> int:
 
     with site.db.read() as session:
         return session.scalar(sa.select(Proposal.id).where(Proposal.title == TITLE))
+
+
+# Each command the page sends, as "op id" (a command resent after a reconnect has the same id).
+RECORD_OPS = """window.__ops = [];
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  try { const m = JSON.parse(data); if (m.op) window.__ops.push(`${m.op} ${m.id}`); } catch (e) { /* not JSON */ }
+  return send.call(this, data);
+};"""
+
+
+def board_reads(page) -> int:  # type: ignore[no-untyped-def]
+    return page.evaluate("new Set(window.__ops.filter((op) => op.startsWith('proposal_board '))).size")
+
+
+def test_the_observers_board_follows_proposals_from_the_events_without_reading_it_again(site, open_page):
+    """Thousands of observers watch; a filing burst must not make each of them read the board again."""
+    story = site.story
+    voting = [d for d in story.voting() if not d.is_group_leader]
+    proposer, first, second = voting[3], voting[4], voting[5]
+    watch = open_page(f"/watch?congress={story.congress_id}", PHONE, init_script=RECORD_OPS)
+    expect(watch.locator("#board-count")).to_have_text("共 0 件")
+
+    author = site.delegate(proposer.employee_id)
+    pid = site.command(author, "draft_proposal", title=TITLE, reason=REASON, suggestion=SUGGESTION)["id"]
+    site.command(author, "invite_cosigners", proposal_id=pid, employee_ids=[first.employee_id, second.employee_id])
+    for person in (first, second):
+        site.command(site.delegate(person.employee_id), "answer_cosign", proposal_id=pid, accept=True)
+    expect(watch.locator(".p-board-item")).to_have_count(0)  # a draft is not on the board
+    site.command(author, "submit_proposal", proposal_id=pid)
+    entry = watch.locator(".p-board-item", has_text=TITLE)
+    expect(entry).to_contain_text("待审查")
+    expect(entry).to_contain_text(proposer.name)
+
+    staff = site.staff()
+    site.command(staff, "decide_proposal", proposal_id=pid, decision="立案", category="生活福利")
+    expect(entry).to_contain_text("已立案")
+    expect(entry).to_contain_text("生活福利")
+    site.command(staff, "assign_proposal", proposal_id=pid, lead="人力资源部", due_at="2030-01-31T18:00:00+08:00")
+    expect(entry).to_contain_text("办理中")
+    expect(entry).to_contain_text("人力资源部")
+    watch.get_by_label("类别").select_option("安全环保")
+    expect(watch.locator("#board-count")).to_have_text("共 0 件")
+    watch.get_by_label("类别").select_option("生活福利")
+    expect(watch.locator("#board-count")).to_have_text("共 1 件")
+    assert board_reads(watch) == 1
+
+    # A typed search is the one thing read again: the text is searched on the server.
+    watch.get_by_label("搜索提案").fill("夜班供餐")
+    expect(watch.locator("#board-count")).to_have_text("共 1 件")
+    watch.get_by_label("搜索提案").fill("不存在的关键字")
+    expect(watch.locator("#board-list")).to_contain_text("没有符合条件的提案")
+    assert board_reads(watch) >= 2

@@ -1,5 +1,8 @@
 // 提案公开栏 on the watch page: search and filter the submitted proposals, with the department and
-// the published reply. Read with `proposal_board`, refreshed (debounced) on every proposal.* event.
+// the published reply. Read once with `proposal_board`, then kept live by the public proposal.*
+// events, which carry what an entry shows (docs/protocol.md): thousands of observers must not all
+// read the board again on every event of a filing burst. Only a typed search is read again (the
+// text is searched on the server), and a fresh snapshot (after a long disconnect) reads it all.
 
 import { clear, field, h } from './dom.js';
 import { t } from './i18n.js';
@@ -32,6 +35,9 @@ export function mountBoard(container, store, live) {
     field(t('board.search'), query),
     h('div', { class: 'p-filter-row' }, field(t('board.category'), category), field(t('board.status'), status)));
   let seq = 0;
+  let started = false;
+  let entries = new Map(); // proposal id -> board entry, as read or as the events since left it
+  let arrivedDuringRead = null; // events that came while a read was on its way: applied again on top
 
   function fillCategories() {
     const chosen = category.value;
@@ -39,24 +45,56 @@ export function mountBoard(container, store, live) {
       categories(store.state).map((c) => h('option', { value: c, selected: c === chosen }, c)));
   }
 
+  function render() {
+    const items = [...entries.values()]
+      .filter((p) => (!filters.category || p.category === filters.category) && (!filters.status || p.status === filters.status))
+      .sort((a, b) => (a.number || 0) - (b.number || 0));
+    clear(list, h('p', { class: 'hint', id: 'board-count' }, t('board.count', { n: items.length })),
+      items.length ? h('ul', { class: 'p-board' }, items.map(boardEntry)) : h('p', { class: 'muted' }, t('board.none')));
+  }
+
+  // Category and status filter what was read; a search reads the matching proposals.
   async function refresh() {
     seq += 1;
     const mine = seq;
-    const args = {};
+    const args = { limit: 2000 };
     if (filters.query.trim()) args.query = filters.query.trim();
-    if (filters.category) args.category = filters.category;
-    if (filters.status) args.status = filters.status;
+    arrivedDuringRead = [];
     try {
       const result = await live.command('proposal_board', args);
       if (mine !== seq) return;
-      const items = result.proposals;
-      clear(list, h('p', { class: 'hint', id: 'board-count' }, t('board.count', { n: items.length })),
-        items.length ? h('ul', { class: 'p-board' }, items.map(boardEntry)) : h('p', { class: 'muted' }, t('board.none')));
+      entries = new Map(result.proposals.map((p) => [p.id, p]));
+      const arrived = arrivedDuringRead;
+      arrivedDuringRead = null;
+      for (const event of arrived) patch(event);
+      render();
     } catch (error) {
-      if (mine === seq) clear(list, errorLine(error.message));
+      if (mine === seq) {
+        arrivedDuringRead = null;
+        clear(list, errorLine(error.message));
+      }
     }
   }
   const later = debounce(refresh, 400);
+
+  // False: the event is about an entry this page never read (read them all again).
+  function patch(event) {
+    const p = event.payload;
+    const known = entries.get(p.id);
+    if (known) Object.assign(known, p);
+    else if (event.type === 'proposal.submitted') entries.set(p.id, { ...p });
+    else return false;
+    return true;
+  }
+
+  function apply(event) {
+    const p = event.payload || {};
+    if (!p.id || !PUBLIC_STATUSES.includes(p.status)) return; // not a board entry (a draft, a notice)
+    if (filters.query.trim()) { later(); return; } // whether it matches the search: the server knows
+    if (arrivedDuringRead) arrivedDuringRead.push(event); // the read may predate it
+    if (patch(event)) render();
+    else later();
+  }
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -64,11 +102,11 @@ export function mountBoard(container, store, live) {
     refresh();
   });
   query.addEventListener('input', () => { filters.query = query.value; later(); });
-  category.addEventListener('change', () => { filters.category = category.value; refresh(); });
-  status.addEventListener('change', () => { filters.status = status.value; refresh(); });
-  onEvents('proposal', () => later());
+  category.addEventListener('change', () => { filters.category = category.value; render(); });
+  status.addEventListener('change', () => { filters.status = status.value; render(); });
+  onEvents('proposal', (_state, event) => { if (started) apply(event); });
+  store.subscribe((change) => { if (started && change?.kind === 'hello' && !change.resumed) refresh(); });
 
-  let started = false;
   return (force) => {
     if (!store.state) return;
     if (!started) {
@@ -77,10 +115,10 @@ export function mountBoard(container, store, live) {
       clear(container, heading, form, list);
       container.hidden = false;
       refresh();
-    } else if (force) {
+    } else if (force) { // the language changed: the same entries, in the other language
       heading.textContent = t('board.title');
       fillCategories();
-      refresh();
+      render();
     }
   };
 }
