@@ -27,7 +27,7 @@ from congress.tally.categorise import (
 
 _model_lock = threading.Lock()
 _model: tuple[int, float, Categoriser] | None = None  # (confirmed count, trained at, model)
-RETRAIN_SECONDS = 30.0  # training takes ~0.3 s inside a write; do it at most this often
+RETRAIN_SECONDS = 30.0  # training takes ~0.3 s (usually in a prepare, else in a write): at most this often
 
 
 def _categoriser(session: Session) -> Categoriser:

@@ -25,11 +25,11 @@ from congress.rehearsal.http import StaffHttp, ws_url
 from congress.rehearsal.ledger import PublicLog, StaffLedger
 from congress.rehearsal.procstat import Sampler, local_server_pids
 from congress.rehearsal.roster import Plan, choose, make_plan, proposal_specs, roster_csv, vote_specs
-from congress.rehearsal.worker import WorkerConfig, worker_main
+from congress.rehearsal.worker import OPEN_FILES_CEILING, WorkerConfig, worker_main
 
 SCRUTINEER = "演练总监票人"
 BUSY_PROCESS = 2_500  # connections one client process serves without its own queue showing in the figures
-PER_PROCESS = 18_000  # connections one client process holds at most (worker.OPEN_FILES_CEILING, less margin)
+PER_PROCESS = OPEN_FILES_CEILING - 1_000  # connections one client process holds at most (its open files)
 STORM_WAIT_SECONDS = 300  # how long the storm is timed; observers still away are checked at the end
 
 
