@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -34,47 +32,23 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
+from bench.votes import drop_database, new_database  # noqa: E402
 from congress.actions.suggestions import warm_categoriser  # noqa: E402
+from congress.auth import delegate_actor  # noqa: E402
 from congress.commands import COMMANDS, load_all, parse_args  # noqa: E402
 from congress.db.engine import Database  # noqa: E402
 from congress.db.migrate import upgrade  # noqa: E402
-from congress.domain.kinds import Role  # noqa: E402
 from congress.live.backplane import make_backplane  # noqa: E402
 from congress.live.hub import Hub  # noqa: E402
-from congress.permissions import Actor  # noqa: E402
 from congress.service import Service, _Job  # noqa: E402
 from tests.story import build_story  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("CONGRESS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 STEPS = ("draft_proposal", "invite_cosigners", "answer_cosign", "submit_proposal")
 TITLE = "关于第{n}号夜班食堂供应热饭的建议"
 REASON = "夜班职工凌晨下班时食堂已关门，只能吃泡面，影响身体健康和工作积极性。"
 SUGGESTION = "建议食堂为夜班提供热饭或夜宵窗口，并延长营业时间到凌晨两点。"
-
-
-def delegate_actor(d: Any) -> Actor:
-    return Actor(role=Role.DELEGATE, name=d.name, congress_id=d.congress_id, delegate_id=d.id, group_id=d.group_id,
-                 is_group_leader=d.is_group_leader, is_voting=d.is_voting)
-
-
-def fresh_database(kind: str) -> tuple[str, Any]:
-    """A database at head; returns its URL and a function that drops it."""
-    if kind == "sqlite":
-        path = Path(tempfile.mkdtemp()) / "filing.db"
-        return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
-    name = f"bench_filing_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
 
 
 class Filing:
@@ -151,7 +125,7 @@ def main() -> int:
     print("| database | " + " | ".join(STEPS) + " |")
     print("|---|" + "---:|" * len(STEPS))
     for kind in args.db.split(","):
-        url, drop = fresh_database(kind)
+        url = new_database(kind, Path(tempfile.mkdtemp()))
         filing = Filing(url, args.proposals, args.statements)
         try:
             for r in range(args.rounds):
@@ -168,7 +142,7 @@ def main() -> int:
                           f"({counted})")
         finally:
             filing.close()
-            drop()
+            drop_database(url)
     return 0
 
 

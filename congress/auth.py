@@ -172,9 +172,7 @@ def actor_for_session(session: Session, row: SignInSession) -> Actor | None:
         delegate = session.get(Delegate, row.delegate_id)
         if delegate is None or not delegate.is_active:
             return None
-        return Actor(role=role, name=delegate.name, congress_id=delegate.congress_id,
-                     delegate_id=delegate.id, group_id=delegate.group_id,
-                     is_group_leader=delegate.is_group_leader, is_voting=delegate.is_voting)
+        return delegate_actor(delegate)
     account = session.get(Account, row.account_id)
     if account is None or not account.is_active:
         return None
@@ -186,6 +184,13 @@ def revoke_session(session: Session, token: str, now: datetime) -> None:
     row = session.scalar(sa.select(SignInSession).where(SignInSession.token_hash == token_digest(token)))
     if row is not None and row.revoked_at is None:
         row.revoked_at = now
+
+
+def delegate_actor(delegate: Delegate) -> Actor:
+    """A delegate acting for themself: their group, whether they lead it, whether they vote."""
+    return Actor(role=Role.DELEGATE, name=delegate.name, congress_id=delegate.congress_id,
+                 delegate_id=delegate.id, group_id=delegate.group_id,
+                 is_group_leader=delegate.is_group_leader, is_voting=delegate.is_voting)
 
 
 def observer_actor(congress_id: int) -> Actor:

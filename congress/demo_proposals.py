@@ -18,10 +18,8 @@ from congress.actions.casework import (
     reply_proposal,
 )
 from congress.actions.proposals import answer_cosign, draft_proposal, invite_cosigners, submit_proposal
-from congress.auth import actor_for_session
+from congress.auth import actor_for_session, delegate_actor
 from congress.db.models import Account, Delegate, SignInSession
-from congress.domain.kinds import Role
-from congress.permissions import Actor
 
 # Which department handles which category in the demo
 DEPARTMENT_FOR = {"生活福利": "后勤服务中心", "安全环保": "安全环保部", "生产技术": "生产技术部", "经营管理": "财务部",
@@ -38,9 +36,7 @@ def seed_proposals() -> list[dict[str, Any]]:
 
 
 def _delegate_actor(ctx: Context, delegate: Delegate) -> Context:
-    actor = Actor(role=Role.DELEGATE, name=delegate.name, congress_id=delegate.congress_id, delegate_id=delegate.id,
-                  group_id=delegate.group_id, is_group_leader=delegate.is_group_leader, is_voting=delegate.is_voting)
-    return Context(ctx.session, actor, ctx.now)
+    return Context(ctx.session, delegate_actor(delegate), ctx.now)
 
 
 def _department_actor(ctx: Context, name: str) -> Context:

@@ -43,7 +43,7 @@ from congress.actions.speakers import (
     request_to_speak,
     withdraw_speech_request,
 )
-from congress.auth import observer_actor
+from congress.auth import delegate_actor, observer_actor
 from congress.db.engine import Database
 from congress.db.models import Delegate, Event, Message
 from congress.domain.errors import DomainError
@@ -65,9 +65,7 @@ T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def as_actor(d: Delegate) -> Actor:
-    return Actor(role=Role.DELEGATE, name=d.name, congress_id=d.congress_id, delegate_id=d.id, group_id=d.group_id,
-                 is_group_leader=d.is_group_leader, is_voting=d.is_voting)
+as_actor = delegate_actor
 
 
 @dataclass

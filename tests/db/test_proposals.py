@@ -21,19 +21,15 @@ from congress.actions.proposals import (
 )
 from congress.actions.setup import set_rules
 from congress.actions.suggestions import PreparedSuggestion, prepare_suggestion
-from congress.auth import actor_for_session, observer_actor
+from congress.auth import actor_for_session, delegate_actor, observer_actor
 from congress.db.models import Account, Assignment, Congress, Proposal, Reply, SignInSession
 from congress.domain.errors import DomainError
-from congress.domain.kinds import Role
 from congress.permissions import Actor
 from congress.service import system_clock
 from congress.tally.categorise import Suggestion
 from tests.story import SETUP, build_story
 
-
-def as_delegate(d) -> Actor:  # type: ignore[no-untyped-def]
-    return Actor(role=Role.DELEGATE, name=d.name, congress_id=d.congress_id, delegate_id=d.id, group_id=d.group_id,
-                 is_group_leader=d.is_group_leader, is_voting=d.is_voting)
+as_delegate = delegate_actor
 
 
 def department(session, name: str = "人力资源部") -> Actor:  # type: ignore[no-untyped-def]
