@@ -18,8 +18,8 @@ SUGGESTION = "建议在职工食堂增设夜班供餐窗口，提供热饭热菜
 REPLY = "经研究，食堂已于下月起增设夜班供餐窗口，供应时间为晚十时至次日二时，夜班餐费补贴同步发放。"
 
 
-def sign_in_delegate(open_page, site, employee_id):
-    page = open_page("/sign-in", PHONE)
+def sign_in_delegate(open_page, site, employee_id, init_script=None):
+    page = open_page("/sign-in", PHONE, init_script=init_script)
     page.get_by_label("工号", exact=True).fill(employee_id)
     page.get_by_label("访问码", exact=True).fill(site.story.codes[employee_id])
     page.get_by_role("button", name="登录", exact=True).click()
@@ -44,13 +44,16 @@ def test_a_proposal_from_draft_to_closed_across_the_pages(site, open_page):
     item = mine.locator(".p-item", has_text=TITLE)
     expect(item).to_contain_text("草稿")
 
-    # 2. Invites two co-signers found in the delegate directory.
-    for person in (first, second):
+    # 2. Invites two co-signers found in the delegate directory; each shows in the card's list of
+    # co-signers, awaiting their answer (the search results name them too, so those prove nothing).
+    cosigners = item.get_by_role("list", name="附议代表")
+    for count, person in enumerate((first, second), start=1):
         item.get_by_label("查找附议代表（工号或姓名）").fill(person.employee_id)
         item.get_by_role("button", name="查找", exact=True).click()
         item.get_by_role("button", name=f"邀请 {person.name}").click()
-        expect(item.locator(".p-people").first).to_contain_text(person.name)
-    expect(item).to_contain_text("待答复")
+        expect(cosigners.get_by_role("listitem")).to_have_count(count)
+        expect(cosigners).to_contain_text(person.name)
+    expect(cosigners).to_contain_text("待答复")
 
     # Too few co-signers: the server's words are shown.
     item.get_by_role("button", name="提交提案").click()
@@ -66,7 +69,7 @@ def test_a_proposal_from_draft_to_closed_across_the_pages(site, open_page):
     expect(request).to_contain_text("已同意")
     shot(cosigner, "proposals-2-cosign-phone")
     site.command(site.delegate(second.employee_id), "answer_cosign", proposal_id=_proposal_id(site), accept=True)
-    expect(item.locator(".p-people").first).not_to_contain_text("待答复")
+    expect(cosigners).not_to_contain_text("待答复")
 
     # 4. Submits.
     item.get_by_role("button", name="提交提案").click()
@@ -132,6 +135,75 @@ def test_a_proposal_from_draft_to_closed_across_the_pages(site, open_page):
     expect(staff.locator("#stat-answered")).to_have_text("100%")
     expect(staff.locator("#stat-satisfaction")).to_have_text("100%")
     shot(staff, "proposals-7-staff-stats", full_page=True)
+
+
+def test_typing_in_a_card_keeps_its_place_when_an_update_redraws_the_card(site, open_page):
+    """An event redraws the delegate's proposal card (here: the draft edited on another device)
+    while they are retyping the co-signer search. What they type goes where their caret or
+    selection was: select all and type replaces the text; a caret in the middle inserts there."""
+    story = site.story
+    voting = [d for d in story.voting() if not d.is_group_leader]
+    proposer, first, second = voting[6], voting[7], voting[8]
+    author = site.delegate(proposer.employee_id)
+    pid = site.command(author, "draft_proposal", title=TITLE, reason=REASON, suggestion=SUGGESTION)["id"]
+    page = sign_in_delegate(open_page, site, proposer.employee_id, init_script=RECORD_EVENTS)
+    item = page.locator("[data-slot=proposals] .p-item", has_text=TITLE)
+    search = item.get_by_label("查找附议代表（工号或姓名）")
+
+    def redraw(title: str) -> None:  # edited on another device: the proposal.edited event redraws the card
+        site.command(author, "edit_proposal", proposal_id=pid, title=title, reason=REASON, suggestion=SUGGESTION)
+        expect(item.locator(".p-title")).to_have_text(title)
+
+    # Select all, the card is redrawn, type: the new text replaces the old.
+    search.fill(first.employee_id)
+    search.select_text()
+    redraw(TITLE + "（一）")
+    expect(search).to_be_focused()
+    page.keyboard.type(second.employee_id)
+    expect(search).to_have_value(second.employee_id)
+    item.get_by_role("button", name="查找", exact=True).click()
+    expect(item.get_by_role("button", name=f"邀请 {second.name}")).to_be_visible()
+
+    # A caret in the middle: typing inserts there, not at the end.
+    search.fill("E0000")
+    search.evaluate("(box) => box.setSelectionRange(2, 2)")
+    redraw(TITLE + "（二）")
+    page.keyboard.type("12")
+    expect(search).to_have_value("E012000")
+
+    # Typing a name in pinyin through an input method: the card is not redrawn under the
+    # composition (that left the letters behind: "zuo左子健"), but right after it ends.
+    search.fill("")
+    ime = page.context.new_cdp_session(page)
+    ime.send("Input.imeSetComposition", {"text": "zuo", "selectionStart": 3, "selectionEnd": 3})
+    site.command(author, "edit_proposal", proposal_id=pid, title=TITLE + "（三）", reason=REASON, suggestion=SUGGESTION)
+    page.wait_for_function("window.__events.includes('proposal.edited 3')")
+    expect(item.locator(".p-title")).to_have_text(TITLE + "（二）")  # waits for the composition
+    ime.send("Input.imeSetComposition", {"text": "zuozi", "selectionStart": 5, "selectionEnd": 5})
+    ime.send("Input.insertText", {"text": second.name})
+    expect(item.locator(".p-title")).to_have_text(TITLE + "（三）")
+    expect(search).to_have_value(second.name)
+    expect(search).to_be_focused()
+    item.get_by_role("button", name="查找", exact=True).click()
+    expect(item.get_by_role("button", name=f"邀请 {second.name}")).to_be_visible()
+
+
+# The events the page has received, as "type n" (n counts that type).
+RECORD_EVENTS = """window.__events = [];
+const counts = {};
+const listen = WebSocket.prototype.addEventListener;
+WebSocket.prototype.addEventListener = function (type, listener, ...rest) {
+  if (type === 'message') {
+    listen.call(this, 'message', (e) => {
+      const m = JSON.parse(e.data);
+      for (const event of m.msg === 'event' ? [m] : m.msg === 'events' ? m.events : []) {
+        counts[event.type] = (counts[event.type] || 0) + 1;
+        window.__events.push(`${event.type} ${counts[event.type]}`);
+      }
+    });
+  }
+  return listen.call(this, type, listener, ...rest);
+};"""
 
 
 def _proposal_id(site) -> int:

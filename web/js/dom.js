@@ -72,10 +72,64 @@ export function choice(type, name, value, label, props = {}) {
   return h('label', { class: 'choice', for: input.id }, input, h('span', {}, label));
 }
 
+// The control an input method is composing in (拼音 → 汉字). Rebuilding the part that holds it
+// would cut the composition off and leave the pinyin letters behind as text ("zuo左子健"), so
+// those rebuilds wait for the composition's end, and then build from the state as it is by then.
+let composing = null;
+const waiting = new Map(); // container -> build
+document.addEventListener('compositionstart', (e) => { composing = e.target; }, true);
+document.addEventListener('compositionend', () => {
+  composing = null;
+  // After the input event that carries the committed text, so the build sees it.
+  setTimeout(() => {
+    const due = [...waiting];
+    waiting.clear();
+    for (const [container, build] of due) rebuild(container, build);
+  });
+}, true);
+
+/**
+ * Replace what `container` shows with `build()`, keeping the place of a user who is in it: the
+ * focused control (found again by id) gets focus back with its caret and selection. Without the
+ * caret, an event that rebuilt the card while a delegate was retyping the co-signer search (select
+ * all, type) appended the new text to the old instead of replacing it.
+ */
+export function rebuild(container, build) {
+  if (composing && container.contains(composing)) {
+    waiting.set(container, build);
+    return;
+  }
+  const active = document.activeElement;
+  const kept = active?.id && container.contains(active) ? placeOf(active) : null;
+  clear(container, build());
+  if (!kept) return;
+  const again = document.getElementById(kept.id);
+  if (!again) return;
+  again.focus();
+  if (kept.selection && again.value === kept.value) {
+    try {
+      again.setSelectionRange(...kept.selection);
+      again.scrollTop = kept.scrollTop;
+    } catch {
+      // a control without a text selection (checkbox, number): focus is all there is to keep
+    }
+  }
+}
+
+function placeOf(el) {
+  let selection = null;
+  try {
+    if (typeof el.selectionStart === 'number') selection = [el.selectionStart, el.selectionEnd, el.selectionDirection];
+  } catch {
+    // selectionStart throws on some input types
+  }
+  return { id: el.id, value: el.value, selection, scrollTop: el.scrollTop };
+}
+
 /**
  * A part of a page that is rebuilt only when what it shows changes: `deps()` returns plain data,
- * compared as JSON with the last build. Keeps focus on the same element id across a rebuild, so a
- * keyboard user does not lose their place when an unrelated event arrives.
+ * compared as JSON with the last build. Keeps the user's place (focus, caret) across a rebuild, so
+ * an unrelated event does not take it away while they type.
  */
 export function region(container, deps, build) {
   let last;
@@ -83,9 +137,7 @@ export function region(container, deps, build) {
     const next = JSON.stringify(deps() ?? null);
     if (!force && next === last) return;
     last = next;
-    const focused = document.activeElement && container.contains(document.activeElement) ? document.activeElement.id : null;
-    clear(container, build());
-    if (focused) document.getElementById(focused)?.focus();
+    rebuild(container, build);
   };
 }
 

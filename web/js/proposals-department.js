@@ -2,7 +2,7 @@
 // (class A–D and text) and 退回 when the case is not the department's. Read with `department_cases`,
 // refreshed (debounced) on proposal.* events.
 
-import { choice, clear, field, h } from './dom.js';
+import { choice, clear, field, h, rebuild } from './dom.js';
 import { t } from './i18n.js';
 import { dateText, debounce, errorLine, numberText, REPLY_CLASSES, replyBlock, statusTag } from './proposals-common.js';
 import { onEvents } from './state.js';
@@ -86,9 +86,7 @@ export function mountDepartmentCases(container, live) {
   function render() {
     // No cases: the slot stays hidden and the intro above says where they will appear.
     container.hidden = cases.length === 0;
-    const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.id : null;
-    clear(list, cases.length ? cases.map(caseCard) : h('p', { class: 'muted', id: 'cases-none' }, t('cases.none')));
-    if (focused) document.getElementById(focused)?.focus();
+    rebuild(list, () => (cases.length ? cases.map(caseCard) : h('p', { class: 'muted', id: 'cases-none' }, t('cases.none'))));
   }
 
   async function refresh() {

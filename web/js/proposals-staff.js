@@ -2,7 +2,7 @@
 // proposals, 立案审查 (decide), 交办 (assign), overdue cases, and 统计 with bar charts.
 // Everything is read with read-only commands and refreshed (debounced) on proposal.* events.
 
-import { clear, field, h } from './dom.js';
+import { clear, field, h, rebuild } from './dom.js';
 import { t } from './i18n.js';
 import {
   categories, dateText, DECISIONS, debounce, dueIso, errorLine, numberText, statusTag,
@@ -47,12 +47,6 @@ export function mountProposals(container, { store, live }) {
       decision: '立案', reason: '', merge_into_id: '', category: p.category || p.suggested_category || '', is_key: !!p.is_key,
       lead: '', helpers: '', due: '', error: null,
     });
-  }
-
-  function keepFocus(section, build) {
-    const focused = document.activeElement && section.contains(document.activeElement) ? document.activeElement.id : null;
-    clear(section, build());
-    if (focused) document.getElementById(focused)?.focus();
   }
 
   function similarList(p) {
@@ -115,7 +109,7 @@ export function mountProposals(container, { store, live }) {
   }
 
   function renderTriage() {
-    keepFocus(parts.triage, () => [h('h2', { class: 'card-label', id: 'triage-h' }, t('triage.title')),
+    rebuild(parts.triage, () => [h('h2', { class: 'card-label', id: 'triage-h' }, t('triage.title')),
       errorLine(data.error),
       data.triage === null ? h('p', { class: 'muted' }, t('common.loading'))
         : data.triage.length ? data.triage.map(triageCard) : h('p', { class: 'muted' }, t('triage.none'))]);
@@ -155,7 +149,7 @@ export function mountProposals(container, { store, live }) {
   }
 
   function renderAssign() {
-    keepFocus(parts.assign, () => [h('h2', { class: 'card-label', id: 'assign-h' }, t('assign.title')),
+    rebuild(parts.assign, () => [h('h2', { class: 'card-label', id: 'assign-h' }, t('assign.title')),
       data.registered === null ? null
         : data.registered.length ? data.registered.map(assignCard) : h('p', { class: 'muted' }, t('assign.none'))]);
   }

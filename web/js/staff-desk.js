@@ -2,7 +2,7 @@
 // 补签到 with a reason once the window has closed, 中途退场. The list comes from the read-only
 // `list_delegates` view and follows attendance events live.
 
-import { clear, formatTime, h } from './dom.js';
+import { clear, formatTime, h, rebuild } from './dom.js';
 import { delegateType, t } from './i18n.js';
 import { checkInWindow } from './state.js';
 
@@ -100,8 +100,7 @@ export function mountDesk(root, { store, live }) {
     }
     const shown = delegates.filter(matches);
     clear(countLine, t('desk.count', { shown: Math.min(shown.length, SHOWN_MAX), total: delegates.length }));
-    const focused = document.activeElement?.id;
-    clear(tableWrap, h('table', { class: 'desk-table', id: 'desk-table' },
+    rebuild(tableWrap, () => h('table', { class: 'desk-table', id: 'desk-table' },
       h('thead', {}, h('tr', {}, ['col_employee_id', 'col_name', 'col_group', 'col_type', 'col_status', 'col_actions']
         .map((k) => h('th', { scope: 'col' }, t(`desk.${k}`))))),
       h('tbody', {}, shown.slice(0, SHOWN_MAX).map((d) => h('tr', { class: d.is_checked_in ? 'is-in' : null, dataset: { employeeId: d.employee_id } },
@@ -111,7 +110,6 @@ export function mountDesk(root, { store, live }) {
         h('td', {}, delegateType(d.delegate_type)),
         h('td', {}, statusText(d)),
         h('td', {}, actions(d)))))));
-    if (focused && focused !== 'desk-search') document.getElementById(focused)?.focus();
   }
 
   function build() {
