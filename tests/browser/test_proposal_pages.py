@@ -235,6 +235,8 @@ def test_the_observers_board_follows_proposals_from_the_events_without_reading_i
     proposer, first, second = voting[3], voting[4], voting[5]
     watch = open_page(f"/watch?congress={story.congress_id}", PHONE, init_script=RECORD_OPS)
     expect(watch.locator("#board-count")).to_have_text("共 0 件")
+    # Read once, and sent once (the read the page makes on its first hello was sent twice).
+    assert watch.evaluate("window.__ops.filter((op) => op.startsWith('proposal_board ')).length") == 1
 
     author = site.delegate(proposer.employee_id)
     pid = site.command(author, "draft_proposal", title=TITLE, reason=REASON, suggestion=SUGGESTION)["id"]

@@ -107,9 +107,11 @@ export class LiveClient {
         this.congressId = message.congress_id;
         if (!message.resumed) this.seq = message.seq;
         this.hideBadge();
+        // What waited for the connection goes first (same ids: answered once). Before the handlers:
+        // a command they send is sent at once, and was sent twice when this loop came after them.
+        for (const command of this.pending.values()) this.transmit(command);
         this.handlers.onHello?.(message);
         this.handlers.onStatus?.(true);
-        for (const command of this.pending.values()) this.transmit(command); // same ids: answered once
         this.beat();
         break;
       case 'event':
