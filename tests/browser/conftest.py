@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+FAILURES = ROOT / "artifacts" / "failures"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PHONE = {"width": 360, "height": 740}
 LAPTOP = {"width": 1366, "height": 900}
@@ -155,10 +157,51 @@ def watched() -> Watched:
     return Watched()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+class FrameLog:
+    """The last websocket frames and console lines of one page, told when its test fails: a
+    timeout on a locator alone does not say whether the command went out or what came back."""
+
+    KEEP = 60
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.lines: list[str] = []
+        self.started = time.monotonic()
+        page.on("websocket", self._socket)
+        page.on("console", lambda msg: self._add(f"console.{msg.type} {msg.text}"))
+
+    def _add(self, line: str) -> None:
+        self.lines.append(f"{time.monotonic() - self.started:7.2f}s {line[:300]}")
+        del self.lines[:-self.KEEP]
+
+    def _socket(self, socket: Any) -> None:
+        self._add(f"ws open {socket.url}")
+        socket.on("framesent", lambda payload: self._add(f"ws -> {payload}"))
+        socket.on("framereceived", lambda payload: self._add(f"ws <- {payload}"))
+        socket.on("close", lambda _socket: self._add("ws closed"))
+
+    def tell(self, test: str, index: int) -> None:
+        FAILURES.mkdir(parents=True, exist_ok=True)
+        print(f"--- page {index}: {self.page.url}")
+        print("\n".join(self.lines))
+        try:
+            self.page.screenshot(path=str(FAILURES / f"{test}-page-{index}.png"), full_page=True)
+        except Exception as error:  # the page may have crashed: the frames are what matter
+            print(f"(no screenshot: {error})")
+
+
 @pytest.fixture
 def open_page(browser: Any, site: Site, watched: Watched, request: pytest.FixtureRequest) -> Iterator[Any]:
     """open_page(path, viewport=PHONE) -> a Page in a fresh context (its own cookies)."""
     contexts = []
+    logs: list[FrameLog] = []
 
     def make(path: str, viewport: dict[str, int] | None = None, context: Any = None, init_script: str | None = None) -> Any:
         if context is None:
@@ -178,6 +221,7 @@ def open_page(browser: Any, site: Site, watched: Watched, request: pytest.Fixtur
 
             context.route("**/*", guard)
         page = context.new_page()
+        logs.append(FrameLog(page))
         page.on("pageerror", lambda exc: watched.errors.append(f"{page.url}: {exc}"))
         page.on("console", lambda msg: watched.errors.append(f"{page.url}: console {msg.text}")
                 if msg.type == "error" and "WebSocket" not in msg.text and "ERR_CONNECTION_REFUSED" not in msg.text
@@ -191,6 +235,10 @@ def open_page(browser: Any, site: Site, watched: Watched, request: pytest.Fixtur
         return page
 
     yield make
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        for index, log in enumerate(logs):
+            log.tell(re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name), index)
     for context in contexts:
         context.close()
     assert not watched.dialogs, f"a page opened a dialog: {watched.dialogs}"
