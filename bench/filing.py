@@ -1,6 +1,6 @@
 """Benchmark: what filing proposals costs the writer, per command, inside its group commit.
 
-    python bench/filing.py [--proposals 60] [--rounds 5] [--db sqlite,postgresql] [--statements]
+    python bench/filing.py [--proposals 60] [--rounds 5] [--db sqlite,postgresql] [--statements] [--triage]
 
 In a filing burst every command of a group commit waits for the slowest, and its events leave only
 after the commit: the writer's cost per command is what the story's rehearsal sees as the filing
@@ -12,7 +12,9 @@ draft, invite two co-signers, 2 × P co-signs, submit. A submission's category s
 prepared before its batch, as `Service.run` does (not timed: it runs on a reader thread).
 
 Printed per database: milliseconds per command for each step (median over the rounds after the
-first, which warms the caches) and, with --statements, the SQL statements each step runs.
+first, which warms the caches) and, with --statements, the SQL statements each step runs. With
+--triage, also the staff's review queue read afterwards (`triage`: every proposal filed, each with
+its category suggestion and the proposals most like it), median of 5 reads.
 """
 
 from __future__ import annotations
@@ -107,6 +109,19 @@ class Filing:
                                      for i, pid in enumerate(ids) for j in (0, 1)])
         self.batch("submit_proposal", [(p, {"proposal_id": pid}) for p, pid in zip(proposers, ids, strict=True)])
 
+    def triage_ms(self, reads: int = 5) -> tuple[int, float]:
+        from congress.actions.base import Context
+        from congress.service import system_clock
+        from tests.story import SETUP
+
+        times, queued = [], 0
+        for _ in range(reads):
+            with self.db.read() as session:
+                began = time.perf_counter()
+                queued = len(COMMANDS["triage"].action(Context(session, SETUP, system_clock()), self.story.congress_id)["proposals"])
+                times.append(1000 * (time.perf_counter() - began))
+        return queued, statistics.median(times)
+
     def close(self) -> None:
         self.loop.close()
         self.db.dispose()
@@ -118,6 +133,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--db", default="sqlite", help="sqlite and/or postgresql, comma-separated")
     parser.add_argument("--statements", action="store_true", help="also count the SQL statements per step")
+    parser.add_argument("--triage", action="store_true", help="also time staff's review queue read afterwards")
     args = parser.parse_args()
     load_all()
     print(f"Filing: {args.proposals} proposals a round, {args.rounds} rounds, one batch per step "
@@ -140,6 +156,9 @@ def main() -> int:
                     counted = ", ".join(f"{k} {v / per:.1f}" for k, v in filing.statements[op].most_common())
                     print(f"    {op}: {sum(filing.statements[op].values()) / per:.1f} statements per command "
                           f"({counted})")
+            if args.triage:
+                queued, ms = filing.triage_ms()
+                print(f"    triage: the review queue of {queued} proposals read in {ms:.0f} ms (median of 5)")
         finally:
             filing.close()
             drop_database(url)

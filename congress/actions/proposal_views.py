@@ -111,11 +111,11 @@ def triage(ctx: Context, congress_id: int, status: str = "submitted") -> dict[st
     ctx.actor.require(Permission.READ_STAFF_VIEWS)
     queue = list(ctx.session.scalars(sa.select(Proposal).where(Proposal.congress_id == congress_id,
                                                                Proposal.status == status).order_by(Proposal.number)))
-    index = _similarity_index(ctx.session)
+    similar = _similar(ctx.session, _similarity_index(ctx.session), queue)
     items = []
-    for proposal in queue:
+    for proposal, hits in zip(queue, similar, strict=True):
         entry = proposal_json(ctx.session, proposal, private=True)
-        entry["similar"] = _similar(ctx.session, index, proposal)
+        entry["similar"] = hits
         items.append(entry)
     return {"proposals": items}
 
@@ -128,28 +128,27 @@ def _similarity_index(session: Session) -> tuple[SimilarityIndex, list[int]]:
     return SimilarityIndex(corpus), [pid for pid, _ in corpus]
 
 
-def _similar(session: Session, index: tuple[SimilarityIndex, list[int]], proposal: Proposal, k: int = 5
-             ) -> list[dict[str, Any]]:
+def _similar(session: Session, index: tuple[SimilarityIndex, list[int]], proposals: list[Proposal], k: int = 5
+             ) -> list[list[dict[str, Any]]]:
+    """The k proposals most like each of `proposals`: the whole review queue in one pass (a
+    triage read scored each proposal on its own, about 1 s for 273 on the story's machine)."""
     similarity, ids = index
     if not ids:
-        return []
-    hits = similarity.query(proposal_text(proposal.title, proposal.reason, proposal.suggestion), k=k,
-                            exclude=(proposal.id,))
-    result = []
-    for hit in hits:
-        other = session.get(Proposal, hit.id)
-        if other is None:
-            continue
-        result.append({"id": other.id, "number": other.number, "title": other.title, "status": other.status,
-                       "congress_id": other.congress_id, "score": round(hit.score, 2),
-                       "is_likely_duplicate": is_likely_duplicate(hit.score)})
-    return result
+        return [[] for _ in proposals]
+    hits = similarity.query_many([(proposal_text(p.title, p.reason, p.suggestion), (p.id,)) for p in proposals], k=k)
+    wanted = {hit.id for found in hits for hit in found}
+    others = {p.id: p for p in session.scalars(sa.select(Proposal).where(Proposal.id.in_(wanted)))} if wanted else {}
+    return [[{"id": other.id, "number": other.number, "title": other.title, "status": other.status,
+              "congress_id": other.congress_id, "score": round(hit.score, 2),
+              "is_likely_duplicate": is_likely_duplicate(hit.score)}
+             for hit in found if (other := others.get(hit.id)) is not None]
+            for found in hits]
 
 
 def similar_proposals(ctx: Context, congress_id: int, proposal_id: int) -> dict[str, Any]:
     ctx.actor.require(Permission.READ_STAFF_VIEWS)
     proposal = ctx.get(Proposal, proposal_id, "提案")
-    return {"proposal_id": proposal.id, "similar": _similar(ctx.session, _similarity_index(ctx.session), proposal)}
+    return {"proposal_id": proposal.id, "similar": _similar(ctx.session, _similarity_index(ctx.session), [proposal])[0]}
 
 
 def department_cases(ctx: Context, congress_id: int) -> dict[str, Any]:

@@ -261,3 +261,37 @@ def test_board_shows_names_only_and_no_drafts_and_stats_add_up(db, story):
     assert stats["total"] == 1 and stats["cases"] == 1 and stats["answered_rate"] == 0
     assert sum(c["count"] for c in stats["cells"]) == stats["total"]
     assert queue["proposals"][0]["suggested_category"]
+
+
+def test_triage_shows_beside_each_proposal_the_ones_most_like_it_and_flags_a_reworded_duplicate(db, story):
+    """The review queue, read in one pass: each proposal lists the others most like it, never
+    itself; the same request reworded is flagged as a likely duplicate (a 合并立案 candidate),
+    an unrelated one is not."""
+    texts = {
+        "night": ("关于夜班食堂供应热饭的建议", "夜班职工凌晨下班时食堂已关门，只能吃泡面。", "建议食堂为夜班提供热饭或夜宵窗口。"),
+        "reworded": ("夜班职工吃不上热饭", "上大夜班的同事半夜下班时饭堂早已关门，只能泡方便面充饥。",
+                     "希望饭堂开设夜班窗口，供应热饭和宵夜。"),
+        "parking": ("关于增加办公楼停车位的建议", "办公楼停车位不够，职工上班经常找不到车位，还被贴条罚款。",
+                    "建议在院内空地增设停车位，或与周边停车场协商包月。"),
+    }
+    people = story.voting()[:3]
+    ids = {}
+    for n, (key, (title, reason, suggestion)) in enumerate(texts.items()):
+        proposer, *cosigners = people[n:] + people[:n]
+        p = act(db, as_delegate(proposer), draft_proposal, story.congress_id, title, reason, suggestion)
+        act(db, as_delegate(proposer), invite_cosigners, story.congress_id, p["id"], [c.employee_id for c in cosigners])
+        for c in cosigners:
+            act(db, as_delegate(c), answer_cosign, story.congress_id, p["id"], True)
+        act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+        ids[key] = p["id"]
+    with db.read() as session:
+        queue = {e["id"]: e["similar"] for e in triage(Context(session, SETUP, system_clock()), story.congress_id)["proposals"]}
+    assert set(queue) == set(ids.values())
+    for pid, similar in queue.items():
+        assert pid not in [s["id"] for s in similar]
+        assert len(similar) == 2
+    night, reworded, parking = queue[ids["night"]], queue[ids["reworded"]], queue[ids["parking"]]
+    assert night[0]["id"] == ids["reworded"] and night[0]["is_likely_duplicate"]
+    assert reworded[0]["id"] == ids["night"] and reworded[0]["is_likely_duplicate"]
+    assert not any(s["is_likely_duplicate"] for s in parking)
+    assert night[0]["score"] > night[1]["score"]

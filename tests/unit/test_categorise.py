@@ -237,3 +237,21 @@ def test_index_among_and_exclude(proposals):
 def test_empty_corpus_and_k_zero():
     assert find_similar("食堂", [], k=5) == []
     assert find_similar("食堂", [("A", "食堂饭菜")], k=0) == []
+
+
+def test_many_queries_at_once_answer_as_each_alone(proposals):
+    """Staff's review queue is scored in one pass (query_many): texts the index holds and texts it
+    does not, across several batches, each excluding itself, give what each query alone gives."""
+    corpus = [(p["id"], _text(p)) for p in proposals[:120]]
+    outside = [(f"new-{p['id']}", _text(p) + "（补充）") for p in proposals[120:135]]
+    queries = [(text, [pid]) for pid, text in corpus[::7] + outside]
+    index = SimilarityIndex(corpus)
+    alone = [index.query(text, k=4, exclude=exclude) for text, exclude in queries]
+    index.BATCH = 5  # several batches, the last one short
+    together = index.query_many(queries, k=4)
+    assert [[h.id for h in hits] for hits in together] == [[h.id for h in hits] for hits in alone]
+    for hits, expected in zip(together, alone, strict=True):
+        assert [h.score for h in hits] == pytest.approx([h.score for h in expected])
+        assert [h.cosine for h in hits] == pytest.approx([h.cosine for h in expected])
+    assert all(pid not in [h.id for h in hits] for hits, (_t, [pid]) in zip(together, queries, strict=True))
+    assert index.query_many([], k=4) == []
