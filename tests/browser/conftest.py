@@ -246,9 +246,9 @@ def open_page(browser: Any, site: Site, watched: Watched, request: pytest.Fixtur
     assert not watched.errors, "JavaScript errors:\n" + "\n".join(watched.errors)
 
 
-def sign_in_staff(open_page: Any, site: Site) -> Any:
+def sign_in_staff(open_page: Any, site: Site, init_script: str | None = None) -> Any:
     """Sign in on the sign-in page's staff tab; returns the staff page."""
-    page = open_page("/sign-in", LAPTOP)
+    page = open_page("/sign-in", LAPTOP, init_script=init_script)
     page.get_by_role("tab", name="工作人员 / 承办部门").click()
     page.get_by_label("账号", exact=True).fill(site.story.staff_login)
     page.get_by_label("密码", exact=True).fill(site.story.staff_password)

@@ -268,3 +268,37 @@ def test_the_observers_board_follows_proposals_from_the_events_without_reading_i
     watch.get_by_label("搜索提案").fill("不存在的关键字")
     expect(watch.locator("#board-list")).to_contain_text("没有符合条件的提案")
     assert board_reads(watch) >= 2
+
+
+def test_staff_pages_read_the_review_queue_only_while_it_is_shown(site, open_page):
+    """Every staff page holds the 提案 view; a triage read scores the whole queue. The desk and the
+    vote control must not read it on every proposal event: only the shown view does, and a view
+    shown later reads then."""
+    story = site.story
+    voting = [d for d in story.voting() if not d.is_group_leader]
+    proposer, first, second = voting[9], voting[10], voting[11]
+    staff = sign_in_staff(open_page, site, init_script=RECORD_OPS + RECORD_EVENTS)
+    expect(staff.get_by_role("heading", name="签到台")).to_be_visible()
+
+    author = site.delegate(proposer.employee_id)
+    pid = site.command(author, "draft_proposal", title=TITLE, reason=REASON, suggestion=SUGGESTION)["id"]
+    site.command(author, "invite_cosigners", proposal_id=pid, employee_ids=[first.employee_id, second.employee_id])
+    for person in (first, second):
+        site.command(site.delegate(person.employee_id), "answer_cosign", proposal_id=pid, accept=True)
+    site.command(author, "submit_proposal", proposal_id=pid)
+    staff.wait_for_function("window.__events.some((e) => e.startsWith('proposal.submitted'))")
+    staff.wait_for_timeout(1500)  # past the view's 500 ms debounce: a read would have gone out
+    assert triage_reads(staff) == 0
+
+    staff.get_by_role("navigation").get_by_role("link", name="提案").click()
+    expect(staff.locator("#p-triage .p-item", has_text=TITLE)).to_contain_text("建议类别")
+    assert triage_reads(staff) == 2  # the queue and the 已立案 list
+
+    # Shown, it follows the events: the decision moves the proposal to 交办.
+    site.command(site.staff(), "decide_proposal", proposal_id=pid, decision="立案", category="生活福利")
+    expect(staff.locator("#p-assign .p-item", has_text=TITLE)).to_be_visible()
+    expect(staff.locator("#p-triage")).to_contain_text("没有待审查的提案")
+
+
+def triage_reads(page) -> int:  # type: ignore[no-untyped-def]
+    return page.evaluate("new Set(window.__ops.filter((op) => op.startsWith('triage '))).size")

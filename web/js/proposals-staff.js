@@ -1,6 +1,7 @@
 // The staff's 提案 view: the review queue (triage) with the suggested category and similar
 // proposals, 立案审查 (decide), 交办 (assign), overdue cases, and 统计 with bar charts.
-// Everything is read with read-only commands and refreshed (debounced) on proposal.* events.
+// Everything is read with read-only commands and refreshed (debounced) on proposal.* events
+// while the view is shown.
 
 import { clear, field, h, rebuild } from './dom.js';
 import { t } from './i18n.js';
@@ -201,7 +202,15 @@ export function mountProposals(container, { store, live }) {
     renderStats();
   }
 
-  const later = debounce(refresh, 500);
+  // Read only while the view is shown. Every staff page mounts it, and a triage read scores each
+  // queued proposal against all the others: the desk and the vote control must not pay for it on
+  // every proposal event. A hidden view reads once it is shown again.
+  let stale = true;
+  function refreshIfShown() {
+    stale = container.hidden;
+    if (!stale) refresh();
+  }
+  const later = debounce(refreshIfShown, 500);
   onEvents('proposal', () => later());
   let started = false;
   return (force) => {
@@ -209,9 +218,9 @@ export function mountProposals(container, { store, live }) {
     if (!started) {
       started = true;
       renderAll();
-      refresh();
     } else if (force) {
       renderAll();
     }
+    if (stale && !container.hidden) refreshIfShown();
   };
 }

@@ -81,6 +81,7 @@ async function main() {
     const active = currentView();
     for (const [key] of VIEWS) $(`view-${key}`).hidden = key !== active;
     renderNav();
+    update(); // a view that waited while hidden (proposals) reads now
   }
 
   function statusLine() {
