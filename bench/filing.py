@@ -1,6 +1,6 @@
 """Benchmark: what filing proposals costs the writer, per command, inside its group commit.
 
-    python bench/filing.py [--proposals 60] [--rounds 5] [--db sqlite,postgresql] [--statements] [--triage]
+    python bench/filing.py [--proposals 60] [--rounds 5] [--db sqlite,postgresql] [--statements] [--reads]
 
 In a filing burst every command of a group commit waits for the slowest, and its events leave only
 after the commit: the writer's cost per command is what the story's rehearsal sees as the filing
@@ -13,8 +13,9 @@ prepared before its batch, as `Service.run` does (not timed: it runs on a reader
 
 Printed per database: milliseconds per command for each step (median over the rounds after the
 first, which warms the caches) and, with --statements, the SQL statements each step runs. With
---triage, also the staff's review queue read afterwards (`triage`: every proposal filed, each with
-its category suggestion and the proposals most like it), median of 5 reads.
+--reads, also two reads afterwards, median of 5: the staff's review queue (`triage`: every proposal
+filed, each with its category suggestion and the proposals most like it), and the public board as
+an observer's page opens it (`proposal_board`: the first read after a change, then the next ones).
 """
 
 from __future__ import annotations
@@ -122,6 +123,21 @@ class Filing:
                 times.append(1000 * (time.perf_counter() - began))
         return queued, statistics.median(times)
 
+    def board_ms(self, reads: int = 5) -> tuple[float, float]:
+        """(first read after a change, median of the next reads) of the whole board."""
+        from congress.actions.base import Context
+        from congress.auth import observer_actor
+        from congress.service import system_clock
+
+        times = []
+        for _ in range(reads + 1):
+            with self.db.read() as session:
+                began = time.perf_counter()
+                COMMANDS["proposal_board"].action(Context(session, observer_actor(self.story.congress_id), system_clock()),
+                                                  self.story.congress_id, limit=2000)
+                times.append(1000 * (time.perf_counter() - began))
+        return times[0], statistics.median(times[1:])
+
     def close(self) -> None:
         self.loop.close()
         self.db.dispose()
@@ -133,7 +149,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--db", default="sqlite", help="sqlite and/or postgresql, comma-separated")
     parser.add_argument("--statements", action="store_true", help="also count the SQL statements per step")
-    parser.add_argument("--triage", action="store_true", help="also time staff's review queue read afterwards")
+    parser.add_argument("--reads", action="store_true", help="also time the review queue and the board read afterwards")
     args = parser.parse_args()
     load_all()
     print(f"Filing: {args.proposals} proposals a round, {args.rounds} rounds, one batch per step "
@@ -156,9 +172,12 @@ def main() -> int:
                     counted = ", ".join(f"{k} {v / per:.1f}" for k, v in filing.statements[op].most_common())
                     print(f"    {op}: {sum(filing.statements[op].values()) / per:.1f} statements per command "
                           f"({counted})")
-            if args.triage:
+            if args.reads:
                 queued, ms = filing.triage_ms()
                 print(f"    triage: the review queue of {queued} proposals read in {ms:.0f} ms (median of 5)")
+                first, next_ = filing.board_ms()
+                print(f"    proposal_board: the whole board read in {first:.1f} ms after a change, "
+                      f"then {next_:.1f} ms (median of 5)")
         finally:
             filing.close()
             drop_database(url)

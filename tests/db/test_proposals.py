@@ -295,3 +295,46 @@ def test_triage_shows_beside_each_proposal_the_ones_most_like_it_and_flags_a_rew
     assert reworded[0]["id"] == ids["night"] and reworded[0]["is_likely_duplicate"]
     assert not any(s["is_likely_duplicate"] for s in parking)
     assert night[0]["score"] > night[1]["score"]
+
+
+def test_the_board_observers_open_is_current_after_every_step_and_not_read_again_while_unchanged(db, story):
+    """Thousands of observers open the board; each read of an unchanged board costs one query (its
+    version), and every step of a case shows at once on the next read."""
+    from sqlalchemy import event
+
+    proposer, *others = story.voting()[:3]
+    observer = observer_actor(story.congress_id)
+
+    def board() -> list[dict]:
+        with db.read() as session:
+            return proposal_board(Context(session, observer, system_clock()), story.congress_id, limit=2000)["proposals"]
+
+    def entry() -> dict:
+        (only,) = board()
+        return only
+
+    assert board() == []
+    p = file(db, story, proposer, others)
+    assert board() == []  # a draft is not on the board
+    act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    assert entry()["status"] == "submitted"
+    statements: list[str] = []
+    event.listen(db.read_engine, "before_cursor_execute",
+                 lambda *a: statements.append(a[2]) if a[2].lstrip().startswith("SELECT") else None)
+    for _ in range(3):
+        assert entry()["status"] == "submitted"
+    assert len(statements) == 3, statements  # the version, once per read
+    act(db, SETUP, decide_proposal, story.congress_id, p["id"], "立案", category="生活福利")
+    assert (entry()["status"], entry()["category"]) == ("registered", "生活福利")
+    act(db, SETUP, assign_proposal, story.congress_id, p["id"], "人力资源部")
+    assert entry()["status"] == "assigned" and "人力资源部" in str(entry())
+    with db.write() as session:
+        reply_proposal(Context(session, department(session), system_clock()), story.congress_id, p["id"], "A",
+                       "已在夜班时段开设热饭窗口。")
+    assert entry()["reply"]["text"] == "已在夜班时段开设热饭窗口。"
+    act(db, as_delegate(proposer), rate_reply, story.congress_id, p["id"], "满意")
+    assert (entry()["status"], entry()["rating"]) == ("closed", "满意")
+    # A search is read from the database every time, and finds the same proposal.
+    with db.read() as session:
+        found = proposal_board(Context(session, observer, system_clock()), story.congress_id, query="热饭")
+    assert [e["id"] for e in found["proposals"]] == [p["id"]]
