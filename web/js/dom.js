@@ -95,7 +95,7 @@ document.addEventListener('compositionend', () => {
  * all, type) appended the new text to the old instead of replacing it.
  */
 export function rebuild(container, build) {
-  if (composing && container.contains(composing)) {
+  if (composing?.isConnected && container.contains(composing)) { // (a removed control composes no more)
     waiting.set(container, build);
     return;
   }
