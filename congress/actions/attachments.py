@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
 from congress.db.models import Assignment, Cosignature, Proposal, ProposalAttachment
@@ -66,8 +67,21 @@ def attach_file(ctx: Context, congress_id: int, proposal_id: int, filename: str,
 
 
 def attachment_json(row: ProposalAttachment) -> dict[str, Any]:
-    return {"id": row.id, "filename": row.filename, "content_type": row.content_type, "size": len(row.content),
-            "sha256": row.sha256}
+    return attachment_info(row.id, row.filename, row.content_type, len(row.content), row.sha256)
+
+
+def attachment_info(id: int, filename: str, content_type: str, size: int, sha256: str) -> dict[str, Any]:
+    return {"id": id, "filename": filename, "content_type": content_type, "size": size, "sha256": sha256}
+
+
+def attachments_of(session: Session, proposal_id: int) -> list[dict[str, Any]]:
+    """A proposal's attachments as listed with it: the database measures each file. Loading the
+    rows loaded the files themselves (up to 5 × 10 MB) into every write and read that lists the
+    proposal: each command on it in the writer, staff's review queue, the proposer's snapshot."""
+    return [attachment_info(*row) for row in session.execute(
+        sa.select(ProposalAttachment.id, ProposalAttachment.filename, ProposalAttachment.content_type,
+                  sa.func.length(ProposalAttachment.content), ProposalAttachment.sha256)
+        .where(ProposalAttachment.proposal_id == proposal_id).order_by(ProposalAttachment.id))]
 
 
 def readable_attachment(ctx: Context, congress_id: int, proposal_id: int, attachment_id: int) -> ProposalAttachment:

@@ -7,11 +7,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from congress.actions.attachments import attachment_json
+from congress.actions.attachments import attachments_of
 from congress.actions.base import Context
 from congress.actions.suggestions import prepare_suggestion, suggest_category
 from congress.commands import Command, Param, register
-from congress.db.models import Congress, Cosignature, Delegate, Group, Proposal, ProposalAttachment
+from congress.db.models import Congress, Cosignature, Delegate, Group, Proposal
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.proposals import ProposalStatus, Verb, check_filing_text, next_status
@@ -45,9 +45,7 @@ def proposal_json(session: Session, proposal: Proposal, *, private: bool = False
         "submitted_at": proposal.submitted_at.isoformat() if proposal.submitted_at else None,
     }
     if private:
-        data["attachments"] = [attachment_json(a) for a in session.scalars(
-            sa.select(ProposalAttachment).where(ProposalAttachment.proposal_id == proposal.id)
-            .order_by(ProposalAttachment.id))]
+        data["attachments"] = attachments_of(session, proposal.id)
         data["invitations"] = [{"delegate_id": i, "employee_id": e, "name": n, "status": s}
                                for s, n, e, i in cosigners]
         data["suggested_category"] = proposal.suggested_category

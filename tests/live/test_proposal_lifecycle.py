@@ -4,6 +4,8 @@ and an observer follow it live."""
 
 from __future__ import annotations
 
+import hashlib
+
 import httpx
 import pytest
 
@@ -129,6 +131,11 @@ async def test_attachments_are_checked_by_content_and_readable_only_by_those_inv
                               cookies={"congress_session": cookie}, headers={"x-csrf-token": csrf})
         assert uploaded.status_code == 201, uploaded.text
         download = f"{url}/{uploaded.json()['result']['id']}"
+        # Listed with the proposal for its proposer: name, type, size and checksum.
+        _, detail = http_command(server, cookie, csrf, cid, "proposal_detail", proposal_id=pid)
+        assert detail["result"]["attachments"] == [{
+            "id": uploaded.json()["result"]["id"], "filename": "地坪照片.pdf", "content_type": "application/pdf",
+            "size": len(pdf), "sha256": hashlib.sha256(pdf).hexdigest()}]
 
         staff_cookie, _ = sign_in(server.url, {"login": "staff", "password": story.staff_password})
         as_staff = httpx.get(download, cookies={"congress_session": staff_cookie}, timeout=30)
