@@ -3,6 +3,7 @@ ratings and awards. Staff decide; departments reply; the proposer rates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -139,6 +140,26 @@ def assignment_json(session: Session, proposal_id: int) -> dict[str, Any]:
     round_ = _current_round(session, proposal_id)
     rows = session.execute(sa.select(Assignment, Department.name).join(Department).where(
         Assignment.proposal_id == proposal_id, Assignment.round == round_).order_by(Assignment.id)).all()
+    return _assignment_data(rows)
+
+
+def assignments_json(session: Session, proposal_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """`assignment_json` for many proposals in one read: each one's departments of its current round."""
+    rows = session.execute(sa.select(Assignment, Department.name).join(Department).where(
+        Assignment.proposal_id.in_(proposal_ids)).order_by(Assignment.id)).all()
+    by_proposal: dict[int, list[Any]] = {}
+    for a, name in rows:
+        by_proposal.setdefault(a.proposal_id, []).append((a, name))
+    data = {}
+    for pid in proposal_ids:
+        mine = by_proposal.get(pid, [])
+        current = max((a.round for a, _n in mine), default=0)
+        data[pid] = _assignment_data([(a, n) for a, n in mine if a.round == current])
+    return data
+
+
+def _assignment_data(rows: Sequence[Any]) -> dict[str, Any]:
+    """rows: (Assignment, department name) of one proposal's current round, in order."""
     lead = next(((a, n) for a, n in rows if a.is_lead), None)
     return {"lead_department": lead[1] if lead else None,
             "helper_departments": [n for a, n in rows if not a.is_lead],

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from congress.actions.attachments import attachments_of
+from congress.actions.attachments import attachments_of, attachments_of_many
 from congress.actions.base import Context
 from congress.actions.suggestions import prepare_suggestion, suggest_category
 from congress.commands import Command, Param, register
@@ -27,11 +28,37 @@ TEXT_FIELDS = ("reason", "suggestion")
 def proposal_json(session: Session, proposal: Proposal, *, private: bool = False) -> dict[str, Any]:
     """What anyone may see of a proposal (names, never other personal details); `private` adds
     what only its proposer, co-signers and staff see."""
-    proposer = session.get(Delegate, proposal.proposer_id)
-    group = session.get(Group, proposal.group_id)
     cosigners = session.execute(sa.select(Cosignature.status, Delegate.name, Delegate.employee_id, Delegate.id)
                                 .join(Delegate, Cosignature.delegate_id == Delegate.id)
                                 .where(Cosignature.proposal_id == proposal.id).order_by(Cosignature.id)).all()
+    return _proposal_data(proposal, session.get(Delegate, proposal.proposer_id), session.get(Group, proposal.group_id),
+                          cosigners, attachments_of(session, proposal.id) if private else None)
+
+
+def proposals_json(session: Session, proposals: list[Proposal], *, private: bool = False) -> list[dict[str, Any]]:
+    """`proposal_json` for a list (the board, staff's review queue): each kind of row is read once
+    for the whole list instead of once per proposal."""
+    if not proposals:
+        return []
+    ids = [p.id for p in proposals]
+    people = {d.id: d for d in session.scalars(sa.select(Delegate).where(
+        Delegate.id.in_({p.proposer_id for p in proposals})))}
+    groups = {g.id: g for g in session.scalars(sa.select(Group).where(Group.id.in_({p.group_id for p in proposals})))}
+    cosigners: dict[int, list[Any]] = defaultdict(list)
+    for pid, *row in session.execute(sa.select(Cosignature.proposal_id, Cosignature.status, Delegate.name,
+                                               Delegate.employee_id, Delegate.id)
+                                     .join(Delegate, Cosignature.delegate_id == Delegate.id)
+                                     .where(Cosignature.proposal_id.in_(ids)).order_by(Cosignature.id)):
+        cosigners[pid].append(row)
+    attachments = attachments_of_many(session, ids) if private else {}
+    return [_proposal_data(p, people.get(p.proposer_id), groups.get(p.group_id), cosigners[p.id],
+                           attachments.get(p.id, []) if private else None) for p in proposals]
+
+
+def _proposal_data(proposal: Proposal, proposer: Delegate | None, group: Group | None, cosigners: list[Any],
+                   attachments: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """cosigners: (status, name, employee_id, delegate id) in the order invited; attachments only
+    for the private form."""
     data: dict[str, Any] = {
         "id": proposal.id, "number": proposal.number, "title": proposal.title, "reason": proposal.reason,
         "suggestion": proposal.suggestion, "status": proposal.status,
@@ -44,8 +71,8 @@ def proposal_json(session: Session, proposal: Proposal, *, private: bool = False
         "suggested_department": proposal.suggested_department,
         "submitted_at": proposal.submitted_at.isoformat() if proposal.submitted_at else None,
     }
-    if private:
-        data["attachments"] = attachments_of(session, proposal.id)
+    if attachments is not None:
+        data["attachments"] = attachments
         data["invitations"] = [{"delegate_id": i, "employee_id": e, "name": n, "status": s}
                                for s, n, e, i in cosigners]
         data["suggested_category"] = proposal.suggested_category

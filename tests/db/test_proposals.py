@@ -338,3 +338,37 @@ def test_the_board_observers_open_is_current_after_every_step_and_not_read_again
     with db.read() as session:
         found = proposal_board(Context(session, observer, system_clock()), story.congress_id, query="热饭")
     assert [e["id"] for e in found["proposals"]] == [p["id"]]
+
+
+def test_board_lines_and_the_review_queue_read_for_many_proposals_say_what_each_read_alone_says(db, story):
+    """The board and staff's queue read their proposals together; each line must be what that
+    proposal's own read gives: a draft, a submitted one, one merged into another, one answered
+    twice (dissatisfied, then satisfied) and rated."""
+    from congress.actions.proposal_views import board_entries, board_entry
+    from congress.actions.proposals import proposal_json, proposals_json
+
+    voting = story.voting()
+    file(db, story, voting[0], voting[1:3], title="一件草稿")
+    plain, merged, answered = (file(db, story, voting[3 * i], voting[3 * i + 1:3 * i + 3], title=f"提案 {i}")
+                               for i in (1, 2, 3))
+    for p, who in ((plain, voting[3]), (merged, voting[6]), (answered, voting[9])):
+        act(db, as_delegate(who), submit_proposal, story.congress_id, p["id"])
+    act(db, SETUP, decide_proposal, story.congress_id, answered["id"], "立案")
+    act(db, SETUP, decide_proposal, story.congress_id, merged["id"], "合并立案", merge_into_id=answered["id"])
+    act(db, SETUP, assign_proposal, story.congress_id, answered["id"], "人力资源部")
+    for reply_class, text, rating in (("C", "受条件限制，暂时无法实施。", "不满意"), ("A", "第二轮：已完成改造。", "满意")):
+        with db.write() as session:
+            reply_proposal(Context(session, department(session), system_clock()), story.congress_id, answered["id"],
+                           reply_class, text)
+        act(db, as_delegate(voting[9]), rate_reply, story.congress_id, answered["id"], rating,
+            "没有解决实际问题" if rating == "不满意" else None)
+    with db.read() as session:
+        everything = list(session.scalars(sa.select(Proposal).order_by(Proposal.id)))
+        together = board_entries(session, everything)
+        alone = [board_entry(session, p) for p in everything]
+        private_together = proposals_json(session, everything, private=True)
+        private_alone = [proposal_json(session, p, private=True) for p in everything]
+    assert together == alone and private_together == private_alone
+    line = together[[p.id for p in everything].index(answered["id"])]
+    assert (line["reply"]["text"], line["rating"], line["lead_department"]) == ("第二轮：已完成改造。", "满意", "人力资源部")
+    assert together[[p.id for p in everything].index(merged["id"])]["merged_into_id"] == answered["id"]
