@@ -28,9 +28,7 @@ TEXT_FIELDS = ("reason", "suggestion")
 def proposal_json(session: Session, proposal: Proposal, *, private: bool = False) -> dict[str, Any]:
     """What anyone may see of a proposal (names, never other personal details); `private` adds
     what only its proposer, co-signers and staff see."""
-    cosigners = session.execute(sa.select(Cosignature.status, Delegate.name, Delegate.employee_id, Delegate.id)
-                                .join(Delegate, Cosignature.delegate_id == Delegate.id)
-                                .where(Cosignature.proposal_id == proposal.id).order_by(Cosignature.id)).all()
+    cosigners = [row for _pid, *row in session.execute(_COSIGNERS.where(Cosignature.proposal_id == proposal.id))]
     return _proposal_data(proposal, session.get(Delegate, proposal.proposer_id), session.get(Group, proposal.group_id),
                           cosigners, attachments_of(session, proposal.id) if private else None)
 
@@ -45,14 +43,16 @@ def proposals_json(session: Session, proposals: list[Proposal], *, private: bool
         Delegate.id.in_({p.proposer_id for p in proposals})))}
     groups = {g.id: g for g in session.scalars(sa.select(Group).where(Group.id.in_({p.group_id for p in proposals})))}
     cosigners: dict[int, list[Any]] = defaultdict(list)
-    for pid, *row in session.execute(sa.select(Cosignature.proposal_id, Cosignature.status, Delegate.name,
-                                               Delegate.employee_id, Delegate.id)
-                                     .join(Delegate, Cosignature.delegate_id == Delegate.id)
-                                     .where(Cosignature.proposal_id.in_(ids)).order_by(Cosignature.id)):
+    for pid, *row in session.execute(_COSIGNERS.where(Cosignature.proposal_id.in_(ids))):
         cosigners[pid].append(row)
     attachments = attachments_of_many(session, ids) if private else {}
     return [_proposal_data(p, people.get(p.proposer_id), groups.get(p.group_id), cosigners[p.id],
                            attachments.get(p.id, []) if private else None) for p in proposals]
+
+
+# (proposal id, status, name, employee id, delegate id) of each co-signer, in the order invited.
+_COSIGNERS = (sa.select(Cosignature.proposal_id, Cosignature.status, Delegate.name, Delegate.employee_id, Delegate.id)
+              .join(Delegate, Cosignature.delegate_id == Delegate.id).order_by(Cosignature.id))
 
 
 def _proposal_data(proposal: Proposal, proposer: Delegate | None, group: Group | None, cosigners: list[Any],

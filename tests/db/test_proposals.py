@@ -344,7 +344,7 @@ def test_board_lines_and_the_review_queue_read_for_many_proposals_say_what_each_
     """The board and staff's queue read their proposals together; each line must be what that
     proposal's own read gives: a draft, a submitted one, one merged into another, one answered
     twice (dissatisfied, then satisfied) and rated."""
-    from congress.actions.proposal_views import board_entries, board_entry
+    from congress.actions.proposal_views import board_entries
     from congress.actions.proposals import proposal_json, proposals_json
 
     voting = story.voting()
@@ -365,7 +365,7 @@ def test_board_lines_and_the_review_queue_read_for_many_proposals_say_what_each_
     with db.read() as session:
         everything = list(session.scalars(sa.select(Proposal).order_by(Proposal.id)))
         together = board_entries(session, everything)
-        alone = [board_entry(session, p) for p in everything]
+        alone = [board_entries(session, [p])[0] for p in everything]
         private_together = proposals_json(session, everything, private=True)
         private_alone = [proposal_json(session, p, private=True) for p in everything]
     assert together == alone and private_together == private_alone
