@@ -198,4 +198,9 @@ class LiveClient:
         if self.ws is not None:
             await self.ws.close()
         if self._reader is not None:
+            # The reader ends with its socket. If it does not (a test failed half-way, the server is
+            # gone), stop it: a failing test must report, not hang the run until CI's timeout.
+            done, _ = await asyncio.wait({self._reader}, timeout=10)
+            if not done:
+                self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
