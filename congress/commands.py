@@ -83,8 +83,10 @@ def load_all() -> dict[str, Command]:
         proposals,
         receipts,
         rooms,
+        sealed_tally,
         setup,
         speakers,
+        trustees,
         views,
         votes,
     )

@@ -32,6 +32,8 @@ class Permission(StrEnum):
     MANAGE_SPEAKERS = "manage_speakers"
     MANAGE_DOCUMENTS = "manage_documents"
     READ_STAFF_VIEWS = "read_staff_views"
+    NAME_TRUSTEES = "name_trustees"  # staff name the scrutineers who make the key of secret votes
+    ACT_AS_TRUSTEE = "act_as_trustee"  # a delegate named trustee: post key messages, decrypt tallies
 
 
 # Permissions a delegate holds only as leader of their own group
@@ -59,6 +61,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.REQUEST_TO_SPEAK,
         Permission.SUBMIT_GROUP_OPINION,
         Permission.PRE_REVIEW_PROPOSAL,
+        Permission.ACT_AS_TRUSTEE,  # staff never hold a share of the trustees' key
     },
     Role.DELEGATE: frozenset({
         Permission.CHECK_IN_SELF,
@@ -72,6 +75,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.MODERATE_ROOM,
         Permission.SUBMIT_GROUP_OPINION,
         Permission.REQUEST_TO_SPEAK,
+        Permission.ACT_AS_TRUSTEE,  # only where the delegate is a named trustee (actions.trustees)
     }),
     Role.DEPARTMENT: frozenset({Permission.REPLY_PROPOSAL}),
     Role.OBSERVER: frozenset(),  # observers change nothing

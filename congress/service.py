@@ -263,11 +263,12 @@ class Service:
                 todo.append(job)
         session.flush()  # earlier commands' rows and events, so the savepoint holds only these
         savepoint = session.begin_nested()
-        contexts = [Context(session, job.actor, batch.now, job.command_id, _heads=batch.heads,
+        contexts = [Context(session, job.actor, batch.now, job.command_id, job.prepared, _heads=batch.heads,
                             _locked=set(batch.locked)) for job in todo]
         try:
             with session.no_autoflush:  # the events go in with one flush below, not one each
-                outcomes = cast_ballots([BallotRequest(ctx, job.congress_id, job.args["vote_id"], job.args["answers"])
+                outcomes = cast_ballots([BallotRequest(ctx, job.congress_id, job.args["vote_id"], job.args.get("answers"),
+                                                       job.args.get("sealed"))
                                          for ctx, job in zip(contexts, todo, strict=True)])
                 stored = {}
                 for job, outcome in zip(todo, outcomes, strict=True):

@@ -23,12 +23,15 @@ from congress.db.models import (
     Event,
     Group,
     GroupCount,
+    SealedBallot,
     Vote,
 )
 from congress.domain.errors import DomainError
 from congress.domain.kinds import VOTING_TYPE, Audience, GroupMode, QuestionKind, VoteStatus
 from congress.permissions import Permission
 from congress.records.chain import as_stored, event_hash
+from congress.sealed.ballot import BallotError, CheckedBallot, SealedQuestion, check_ballot, short_receipt
+from congress.sealed.group import read_point
 from congress.tally import GroupTally, validate_group_count
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -108,9 +111,11 @@ def _check_answers(vote: Vote, answers: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def cast_ballot(ctx: Context, congress_id: int, vote_id: int, answers: dict[str, Any]) -> dict[str, Any]:
-    """One ballot per delegate per vote (the database enforces it); durable before the reply."""
-    outcome = cast_ballots([BallotRequest(ctx, congress_id, vote_id, answers)])[0]
+def cast_ballot(ctx: Context, congress_id: int, vote_id: int, answers: dict[str, Any] | None = None,
+                sealed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One ballot per delegate per vote (the database enforces it); durable before the reply.
+    A named vote takes `answers`; a secret vote takes `sealed`, the ballot encrypted on the phone."""
+    outcome = cast_ballots([BallotRequest(ctx, congress_id, vote_id, answers, sealed)])[0]
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome
@@ -123,12 +128,61 @@ class BallotRequest:
     ctx: Context
     congress_id: int
     vote_id: int
-    answers: dict[str, Any]
+    answers: dict[str, Any] | None
+    sealed: dict[str, Any] | None = None
+
+
+def sealed_questions(vote: Vote) -> list[SealedQuestion]:
+    return [SealedQuestion.of(q.id, q.kind, len(q.options), q.seats) for q in vote.questions]
+
+
+def vote_key(vote: Vote) -> bytes:
+    if vote.ceremony is None or vote.ceremony.public_key is None:
+        raise DomainError("no_trustee_key", f"表决“{vote.title}”没有监票人密钥，不能接受无记名选票")
+    return read_point(vote.ceremony.public_key, "监票人公钥")
+
+
+def check_sealed(vote: Vote, sealed: Any) -> CheckedBallot:
+    """Every proof of a sealed ballot, or a refusal saying what is wrong; nothing is stored before."""
+    if not isinstance(sealed, dict):
+        raise DomainError("sealed_ballot_required", "无记名投票须提交在手机上加密的选票（sealed）")
+    try:
+        return check_ballot(vote.id, vote_key(vote), sealed_questions(vote), sealed)
+    except BallotError as error:
+        raise DomainError("bad_ballot", f"选票未被接受：{error}") from None
+
+
+def prepare_ballot(session: Session, actor: Any, congress_id: int | None, args: dict[str, Any]) -> Any:
+    """Checks a sealed ballot's proofs on a reader thread before the write (a few ms each): the group
+    commit then only stores it. The write checks that the vote and its key are still the same."""
+    sealed = args.get("sealed")
+    vote = session.get(Vote, args["vote_id"])
+    if sealed is None or vote is None or not vote.is_secret or vote.ceremony is None:
+        return None
+    try:
+        return (vote.ceremony.public_key, check_sealed(vote, sealed))
+    except DomainError as error:
+        return (vote.ceremony.public_key, error)
 
 
 _INSERT_CAST = sa.insert(BallotCast.__table__)
 _INSERT_BALLOT = sa.insert(Ballot.__table__)
 _INSERT_EVENT = sa.insert(Event.__table__)
+_INSERT_SEALED = sa.insert(SealedBallot.__table__)
+
+
+def _sealed_of(request: BallotRequest, vote: Vote) -> CheckedBallot:
+    """The checked sealed ballot: as prepared on a reader thread if made under this vote's key."""
+    prepared = request.ctx.prepared
+    if isinstance(prepared, tuple) and vote.ceremony is not None and prepared[0] == vote.ceremony.public_key:
+        outcome = prepared[1]
+        if isinstance(outcome, DomainError):
+            raise outcome
+        if isinstance(outcome, CheckedBallot) and outcome.content is request.sealed:
+            return outcome
+    if request.answers is not None:
+        raise DomainError("bad_ballot", "无记名投票的选择须在手机上加密后提交，服务器不接收明文选择")
+    return check_sealed(vote, request.sealed)
 
 
 def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainError]:
@@ -177,6 +231,9 @@ def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainE
 
     new_casts: list[dict[str, Any]] = []
     new_ballots: dict[tuple[int, int], dict[str, Any]] = {}  # (vote, delegate) -> the row to insert
+    new_sealed: list[dict[str, Any]] = []
+    sealed_hashes: dict[int, set[str]] = {}
+    sealed_voters: set[tuple[int, int]] = set()
     recorded: list[tuple[int, BallotRequest, dict[str, Any], int]] = []
     for index, request, vote in accepted:
         ctx = request.ctx
@@ -194,9 +251,15 @@ def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainE
                 raise DomainError("group_hand_counted", "本代表团(组)本次表决采用现场计票，请在现场表决")
             if not delegate.is_here:
                 raise DomainError("not_checked_in", "请先签到再投票")
-            clean = _check_answers(vote, request.answers)
+            if vote.is_secret:
+                checked = _sealed_of(request, vote)
+                clean = {}
+            else:
+                if request.sealed is not None or not isinstance(request.answers, dict):
+                    raise DomainError("bad_ballot", "记名投票请直接提交所选项（answers），不需要加密")
+                clean = _check_answers(vote, request.answers)
             key = (vote.id, delegate.id)
-            is_change = key in cast or key in new_ballots
+            is_change = key in cast or key in new_ballots or key in sealed_voters
             if is_change and not vote.is_changeable:
                 raise DomainError("already_voted", "您已在本次表决中投票，不能重复投票")
         except DomainError as error:
@@ -211,26 +274,41 @@ def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainE
             assert ballot is not None  # changeable votes are named, so the ballot carries its voter
             ballot.answers, ballot.updated_at = clean, ctx.now
             receipt = ballot.receipt
+        elif vote.is_secret:
+            if checked.hash in sealed_hashes.setdefault(vote.id, set()) or ctx.session.scalar(
+                    sa.select(SealedBallot.id).where(SealedBallot.vote_id == vote.id, SealedBallot.hash == checked.hash)):
+                outcomes[index] = DomainError("duplicate_ballot", "这张加密选票与已收到的一张完全相同，不能重复提交")
+                continue
+            sealed_hashes[vote.id].add(checked.hash)
+            sealed_voters.add(key)
+            receipt = short_receipt(checked.hash)
+            new_casts.append({"vote_id": vote.id, "delegate_id": delegate.id, "group_id": delegate.group_id,
+                              "request_id": request_key(delegate.id, ctx.command_id), "cast_at": ctx.now})
+            # Ciphertexts and proofs only: no voter, no time, a random key (docs/secrecy.md).
+            new_sealed.append({"id": uuid.uuid4(), "vote_id": vote.id, "group_id": delegate.group_id,
+                               "hash": checked.hash, "content": checked.content})
         else:
             receipt = new_receipt()
             new_casts.append({"vote_id": vote.id, "delegate_id": delegate.id, "group_id": delegate.group_id,
                               "request_id": request_key(delegate.id, ctx.command_id), "cast_at": ctx.now})
-            # Secret: no voter, no time, a random key — nothing to join the choice back to the person.
             new_ballots[key] = {"id": uuid.uuid4(), "vote_id": vote.id, "group_id": delegate.group_id,
-                                "delegate_id": None if vote.is_secret else delegate.id, "answers": clean,
-                                "receipt": receipt, "updated_at": None if vote.is_secret else ctx.now}
+                                "delegate_id": delegate.id, "answers": clean, "receipt": receipt,
+                                "updated_at": ctx.now}
         mine = {"vote_id": vote.id, "at": ctx.now.isoformat(), "is_change": is_change}
         outcomes[index] = {**mine, "recorded": True, "receipt": receipt, "is_secret_vote": vote.is_secret}
+        if vote.is_secret:
+            outcomes[index]["ballot_hash"] = checked.hash
         recorded.append((index, request, mine, delegate.id))
 
     # Plain INSERTs of all rows at once; the unique (vote_id, delegate_id) refuses a second ballot.
     if new_casts:
         connection.execute(_INSERT_CAST, new_casts)
-        ballots = list(new_ballots.values())
-        # Rows of one statement go in shuffled: the physical order of secret ballots (SQLite rowid,
-        # PostgreSQL ctid) then matches the order of ballot_cast only batch by batch, not row by row.
-        secrets.SystemRandom().shuffle(ballots)
-        connection.execute(_INSERT_BALLOT, ballots)
+        if new_ballots:
+            connection.execute(_INSERT_BALLOT, list(new_ballots.values()))
+        if new_sealed:
+            # Storage order may follow arrival (rowid, ctid, xmin): harmless, a sealed ballot reads as
+            # nothing without the trustees, and they decrypt only sums (docs/secrecy.md).
+            connection.execute(_INSERT_SEALED, new_sealed)
     session.flush()  # the changed ballots, if any
     _emit_recorded(recorded)
     return outcomes
@@ -268,9 +346,8 @@ def _emit_recorded(recorded: list[tuple[int, BallotRequest, dict[str, Any], int]
 
 
 def stored_ballot_reply(reply: dict[str, Any]) -> dict[str, Any]:
-    """What a resend gets back. The receipt of a secret ballot is never stored beside its voter."""
-    if reply.get("is_secret_vote", True):
-        return {**reply, "receipt": None, "receipt_withheld": True}
+    """What a resend gets back: the first reply. A sealed ballot's receipt is the hash of ciphertexts,
+    which says nothing of the choice, so it is kept (the delegate can look it up again)."""
     return reply
 
 
@@ -366,8 +443,10 @@ def named_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any
 
 
 register(
-    Command("cast_ballot", cast_ballot, (Param("vote_id", int), Param("answers", dict, doc="事项编号 → 选项")),
-            "投票（同一命令 id 重发只记一次）", stored_reply=stored_ballot_reply),
+    Command("cast_ballot", cast_ballot, (
+        Param("vote_id", int), Param("answers", dict, False, doc="记名投票：事项编号 → 选项"),
+        Param("sealed", dict, False, doc="无记名投票：在手机上加密的选票（docs/secrecy.md）")),
+        "投票（同一命令 id 重发只记一次）", stored_reply=stored_ballot_reply, prepare=prepare_ballot),
     Command("enter_group_count", enter_group_count, (
         Param("vote_id", int), Param("group_id", int), Param("method", str, doc="show_of_hands / paper"),
         Param("present", int), Param("questions", dict, doc="事项编号 → 计票数字"), Param("scrutineer", str)),

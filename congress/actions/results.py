@@ -65,16 +65,23 @@ def _hand_tally(count: GroupCount, question_id: str, eligible: int) -> GroupTall
                       q["valid"], q["void"], q["counts"])
 
 
-def compute_result(session: Session, vote: Vote, rules: CongressRules) -> dict[str, Any]:
+def compute_result(session: Session, vote: Vote, rules: CongressRules,
+                   sealed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`sealed`: a secret vote's decrypted sums (actions.sealed_tally.pool_tallies) in place of ballots;
+    a pool of small groups is one entry named after all its groups."""
     rolls = group_rolls(session, vote)
     hand = {int(g) for g, m in vote.group_modes.items() if m == GroupMode.HAND_COUNT}
     counts = {c.group_id: c for c in session.scalars(sa.select(GroupCount).where(GroupCount.vote_id == vote.id))}
     questions = [TallyQuestion(str(q.id), QuestionKind(q.kind).value, tuple(o.key for o in q.options),  # type: ignore[arg-type]
                                q.seats or 1, q.allows_write_in) for q in vote.questions]
     online_rolls = {str(g): GroupRoll(e, p) for g, (_n, e, p) in rolls.items() if g not in hand}
-    ballots = [CastBallot(str(b.group_id), b.answers) for b in session.scalars(
-        sa.select(Ballot).where(Ballot.vote_id == vote.id))]
-    online = count_ballots(ballots, questions, online_rolls)
+    members: dict[int, list[int]] = {}
+    if sealed is None:
+        ballots = [CastBallot(str(b.group_id), b.answers) for b in session.scalars(
+            sa.select(Ballot).where(Ballot.vote_id == vote.id))]
+        online = count_ballots(ballots, questions, online_rolls)
+    else:
+        online, members = sealed["tallies"], sealed["members"]
     eligible_total = sum(e for _n, e, _p in rolls.values())
     present_total = sum(rolls[g][2] for g in rolls if g not in hand) + sum(
         counts[g].figures["present"] for g in hand if g in counts)
@@ -104,7 +111,9 @@ def compute_result(session: Session, vote: Vote, rules: CongressRules) -> dict[s
             "returned": tally.returned, "valid": tally.valid, "void": tally.void, "not_voting": tally.not_voting,
             "options": [{"key": k, "label": labels.get(k, k), "count": n} for k, n in tally.counts.items()],
             "groups": [
-                {"group_id": g, "name": rolls[g][0], "method": counts[g].method if g in counts else "online",
+                {"group_id": g, "name": _pool_name(rolls, members[g]) if len(members.get(g, [g])) > 1 else rolls[g][0],
+                 **({"group_ids": members[g]} if len(members.get(g, [g])) > 1 else {}),
+                 "method": counts[g].method if g in counts else "online",
                  "eligible": t.eligible, "present": t.present, "issued": t.issued, "returned": t.returned,
                  "valid": t.valid, "void": t.void, "counts": dict(t.counts)}
                 for g, t in ((g, by_group[g]) for g in rolls if g in by_group)
@@ -128,3 +137,7 @@ def compute_result(session: Session, vote: Vote, rules: CongressRules) -> dict[s
         result["questions"].append(entry)
         result["cast"] = max(result["cast"], tally.returned)
     return result
+
+
+def _pool_name(rolls: dict[int, tuple[str, int, int]], group_ids: list[int]) -> str:
+    return f"{'、'.join(rolls[g][0] for g in group_ids)}（合并计票）"

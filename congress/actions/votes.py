@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from congress.actions.attendance import attendance_by_group
 from congress.actions.base import Context
 from congress.actions.results import compute_result
+from congress.actions.sealed_tally import seal_tally
+from congress.actions.trustees import ready_ceremony
 from congress.commands import Command, Param, register
 from congress.db.models import AgendaItem, BallotCast, Congress, Group, GroupCount, Option, Question, Vote
 from congress.domain.errors import DomainError
@@ -37,6 +39,9 @@ def vote_json(vote: Vote) -> dict[str, Any]:
         "opened_at": vote.opened_at.isoformat() if vote.opened_at else None,
         "closes_at": vote.closes_at.isoformat() if vote.closes_at else None,
         "certified_by": vote.certified_by,
+        # A secret vote is sealed under the trustees' key: the phone encrypts with it (docs/secrecy.md)
+        "sealing": ({"ceremony_id": vote.ceremony_id, "public_key": vote.ceremony.public_key}
+                    if vote.is_secret and vote.ceremony is not None else None),
         "questions": [
             {"id": q.id, "kind": q.kind, "text": q.text, "seats": q.seats, "allows_write_in": q.allows_write_in,
              "rule": {"basis": q.basis, "threshold": q.threshold, "is_strict": q.is_strict},
@@ -98,6 +103,9 @@ def create_vote(ctx: Context, congress_id: int, agenda_item_id: int, title: str,
         raise DomainError("bad_field", "无记名投票不能设置为“截止前可修改”")
     if is_secret and shows_voters_publicly:
         raise DomainError("bad_field", "无记名投票不能公开投票人")
+    if is_secret and any(isinstance(q, dict) and q.get("allows_write_in") for q in questions):
+        # A written-in name cannot be encrypted as a mark and counted without opening the ballot.
+        raise DomainError("bad_field", "无记名（加密）选举不能设置“另选他人”：请把所有候选人列入选票")
     if closes_after_seconds is not None and not 10 <= closes_after_seconds <= 24 * 3600:
         raise DomainError("bad_field", "自动截止时间应在 10 秒到 24 小时之间")
     group_ids = set(ctx.session.scalars(sa.select(Group.id).where(Group.congress_id == congress_id)))
@@ -146,6 +154,11 @@ def open_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     quorum = quorum_now(ctx.session, congress)
     if not quorum.met:
         raise DomainError("quorum_not_met", quorum.words)
+    if vote.is_secret:
+        ceremony = ready_ceremony(ctx.session, congress_id)
+        if ceremony is None:
+            raise DomainError("no_trustee_key", "无记名投票须先由监票人生成密钥（工作人员指定监票人，监票人各自完成三步）")
+        vote.ceremony_id, vote.ceremony = ceremony.id, ceremony
     vote.status, vote.opened_at = VoteStatus.OPEN.value, ctx.now
     if vote.closes_after_seconds:
         vote.closes_at = ctx.now + timedelta(seconds=vote.closes_after_seconds)
@@ -169,6 +182,14 @@ def close_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
         names = ctx.session.scalars(sa.select(Group.name).where(Group.id.in_(missing)).order_by(Group.position))
         raise DomainError("group_counts_missing", f"以下代表团(组)尚未报送现场计票：{'、'.join(names)}")
     congress = ctx.get(Congress, congress_id, "职代会")
+    if vote.is_secret:
+        # Nobody can count a sealed vote alone: the sums wait for the trustees' decryption shares.
+        vote.status, vote.closed_at = VoteStatus.CLOSED.value, ctx.now
+        sealed = seal_tally(ctx.session, vote)
+        ctx.emit(congress_id, "vote.closed", {"vote_id": vote.id, "at": ctx.now.isoformat(),
+                                              "cast": sealed["ballots"]})
+        ctx.emit(congress_id, "tally.sealed", {"vote_id": vote.id, **sealed})
+        return {"vote_id": vote.id, "result": None, "awaiting_trustees": True}
     vote.result = compute_result(ctx.session, vote, CongressRules.from_json(congress.rules))
     vote.status, vote.closed_at = VoteStatus.CLOSED.value, ctx.now
     ctx.emit(congress_id, "vote.closed", {"vote_id": vote.id, "at": ctx.now.isoformat(),
@@ -182,6 +203,8 @@ def certify_vote(ctx: Context, congress_id: int, vote_id: int, scrutineer: str) 
     ctx.actor.require(Permission.RUN_VOTE)
     vote = _vote(ctx, congress_id, vote_id)
     _require_status(vote, VoteStatus.CLOSED)
+    if vote.result is None:
+        raise DomainError("awaiting_trustees", "监票人尚未完成解密，还没有计票结果可以确认")
     if not scrutineer.strip():
         raise DomainError("bad_field", "请填写总监票人姓名")
     vote.certified_at, vote.certified_by = ctx.now, scrutineer.strip()

@@ -199,6 +199,11 @@ class Vote(Base):
     published_at: Mapped[datetime | None]
     result: Mapped[JSONDict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Secret votes: the trustees' key the ballots are sealed under (set when the vote opens), and at
+    # close the encrypted sums per pool of groups that the trustees decrypt (congress.sealed.counting).
+    ceremony_id: Mapped[int | None] = mapped_column(_fk("key_ceremony.id", ondelete=None))
+    sealed_tally: Mapped[JSONDict | None] = mapped_column(sa.JSON)
+    ceremony: Mapped[KeyCeremony | None] = relationship()
     questions: Mapped[list[Question]] = relationship(order_by="Question.position", cascade="all, delete-orphan")
 
 
@@ -255,6 +260,69 @@ class Ballot(Base):
     answers: Mapped[JSONDict] = mapped_column(sa.JSON)
     receipt: Mapped[str] = mapped_column(sa.String(32), index=True)
     updated_at: Mapped[datetime | None]  # None when secret
+
+
+class SealedBallot(Base):
+    """选票 of a secret vote: ciphertexts and proofs only (congress.sealed.ballot). No voter, no time,
+    a random key; `hash` is the receipt the delegate's phone computed, unique in the vote."""
+
+    __tablename__ = "sealed_ballot"
+    __table_args__ = (sa.UniqueConstraint("vote_id", "hash"),)
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    vote_id: Mapped[int] = mapped_column(_fk("vote.id"), index=True)
+    group_id: Mapped[int] = mapped_column(_fk("delegate_group.id"))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    content: Mapped[JSONDict] = mapped_column(sa.JSON)
+
+
+class KeyCeremony(Base):
+    """The trustees' (监票人) joint key of a congress's secret votes, made by the trustees themselves."""
+
+    __tablename__ = "key_ceremony"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(_fk("congress.id"), index=True)
+    threshold: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(20), default="collecting")  # collecting | ready | failed
+    public_key: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    trustees: Mapped[list[Trustee]] = relationship(order_by="Trustee.index", cascade="all, delete-orphan")
+
+
+class Trustee(Base):
+    """A scrutineer holding one share of a ceremony's key; numbered 1..n in the ceremony."""
+
+    __tablename__ = "trustee"
+    __table_args__ = (sa.UniqueConstraint("ceremony_id", "index"), sa.UniqueConstraint("ceremony_id", "delegate_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ceremony_id: Mapped[int] = mapped_column(_fk("key_ceremony.id"), index=True)
+    index: Mapped[int]
+    delegate_id: Mapped[int] = mapped_column(_fk("delegate.id"))
+
+
+class TrusteeMessage(Base):
+    """What a trustee published in one round of the ceremony (all of it public)."""
+
+    __tablename__ = "trustee_message"
+    __table_args__ = (sa.UniqueConstraint("ceremony_id", "trustee_index", "round"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ceremony_id: Mapped[int] = mapped_column(_fk("key_ceremony.id"), index=True)
+    trustee_index: Mapped[int]
+    round: Mapped[int]
+    content: Mapped[JSONDict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DecryptionShare(Base):
+    """A trustee's decryption of a secret vote's encrypted sums, with proofs."""
+
+    __tablename__ = "decryption_share"
+    __table_args__ = (sa.UniqueConstraint("vote_id", "trustee_index"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(_fk("vote.id"), index=True)
+    trustee_index: Mapped[int]
+    content: Mapped[JSONDict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class GroupCount(Base):

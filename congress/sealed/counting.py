@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from congress.sealed.ballot import Ciphertext
-from congress.sealed.group import IDENTITY, add, add_all, base_mul
+from congress.sealed.group import IDENTITY, add, add_all, base_mul, read_point
 
 MIN_POOL = 5
 
@@ -70,6 +70,23 @@ def add_up(pools: list[Pool], ballots: Iterable[tuple[int, Mapping[int, list[Cip
     return [PoolSums(pool, {q: [Ciphertext(add_all(alphas[i][q][k]), add_all(betas[i][q][k])) for k in range(n)]
                             for q, n in options.items()})
             for i, pool in enumerate(pools)]
+
+
+def sums_from_json(pools: list[dict[str, Any]], *, check: bool) -> list[PoolSums]:
+    """PoolSums from their JSON. `check`: read every point as coming from outside — a trustee does,
+    since raising a small-order point to their secret share would leak bits of it."""
+    def point(text: str) -> bytes:
+        return read_point(text, "密文") if check else bytes.fromhex(text)
+
+    return [PoolSums(Pool(tuple(p["group_ids"]), p["ballots"]),
+                     {int(q): [Ciphertext(point(c["alpha"]), point(c["beta"])) for c in cts] if p["ballots"] else
+                      [Ciphertext(IDENTITY, IDENTITY) for _c in cts] for q, cts in p["sums"].items()})
+            for p in pools]
+
+
+def decryption_context(vote_id: int, public_key: str, ballots_digest: str) -> tuple[str, ...]:
+    """What a decryption share is bound to: this vote, this key, this set of ballots."""
+    return ("tally", f"vote:{vote_id}", f"key:{public_key}", f"ballots:{ballots_digest}")
 
 
 def to_decrypt(sums: list[PoolSums]) -> list[Ciphertext]:

@@ -1,0 +1,190 @@
+"""Counting a secret vote: encrypted sums at close, the trustees' decryption shares, the result.
+
+At close the server adds up the sealed ballots of each pool of groups (congress.sealed.counting)
+and publishes the sums. Each trustee posts a decryption share of every sum, with proofs; once
+`threshold` trustees have, the server combines them into counts and computes the result with the same
+rules as any other vote. No single ballot is ever decrypted, by anyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.actions.base import Context
+from congress.actions.results import compute_result, group_rolls
+from congress.commands import Command, Param, register
+from congress.db.models import Congress, DecryptionShare, Group, SealedBallot, TrusteeMessage, Vote
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Audience, GroupMode, VoteStatus
+from congress.domain.rules import CongressRules
+from congress.permissions import Permission
+from congress.sealed.ballot import Ciphertext
+from congress.sealed.counting import (
+    MIN_POOL,
+    PoolSums,
+    add_up,
+    counts_of,
+    decryption_context,
+    pool_groups,
+    sums_from_json,
+    to_decrypt,
+)
+from congress.sealed.trustees import (
+    Ceremony,
+    CeremonyError,
+    check_decryption,
+    check_round2,
+    combine,
+    verification_key,
+)
+from congress.tally import GroupTally
+
+
+def ballots_digest(hashes: list[str]) -> str:
+    """SHA-256 over the sorted ballot hashes, one per line: the event log commits to the set of
+    ballots counted without listing thousands of them in one event."""
+    return hashlib.sha256("\n".join(sorted(hashes)).encode("ascii")).hexdigest()
+
+
+def _ciphertexts(content: dict[str, Any]) -> dict[int, list[Ciphertext]]:
+    # Checked (valid points, proofs) when cast; read without checking again.
+    return {part["question_id"]: [Ciphertext(bytes.fromhex(c["alpha"]), bytes.fromhex(c["beta"]))
+                                  for c in part["choices"]] for part in content["questions"]}
+
+
+def online_order(session: Session, vote: Vote) -> list[int]:
+    hand = {int(g) for g, m in vote.group_modes.items() if m == GroupMode.HAND_COUNT}
+    return [g for g in session.scalars(sa.select(Group.id).where(Group.congress_id == vote.congress_id)
+                                       .order_by(Group.position)) if g not in hand]
+
+
+def seal_tally(session: Session, vote: Vote) -> dict[str, Any]:
+    """The encrypted sums per pool, stored on the vote and returned for the `tally.sealed` event."""
+    rows = list(session.execute(sa.select(SealedBallot.group_id, SealedBallot.hash, SealedBallot.content)
+                                .where(SealedBallot.vote_id == vote.id)))
+    order = online_order(session, vote)
+    per_group = dict.fromkeys(order, 0)
+    for group_id, _h, _c in rows:
+        per_group[group_id] = per_group.get(group_id, 0) + 1
+    pools = pool_groups(per_group, order, MIN_POOL)
+    options = {q.id: len(q.options) for q in vote.questions}
+    sums = add_up(pools, ((g, _ciphertexts(c)) for g, _h, c in rows), options)
+    vote.sealed_tally = {"ballots": len(rows), "ballots_digest": ballots_digest([h for _g, h, _c in rows]),
+                         "min_pool": MIN_POOL, "pools": [ps.json() for ps in sums]}
+    return vote.sealed_tally
+
+
+def ceremony_keys(session: Session, ceremony: Ceremony) -> dict[int, bytes]:
+    """Every trustee's verification key, recomputed from the public round-2 commitments."""
+    round2 = {m.trustee_index: m.content for m in session.scalars(sa.select(TrusteeMessage).where(
+        TrusteeMessage.ceremony_id == ceremony.ceremony_id, TrusteeMessage.round == 2))}
+    commitments = {i: check_round2(ceremony, i, m) for i, m in round2.items()}
+    return {j: verification_key(commitments, j) for j in ceremony.indices()}
+
+
+def post_decryption(ctx: Context, congress_id: int, vote_id: int, message: dict[str, Any]) -> dict[str, Any]:
+    """A trustee's decryption shares of a closed secret vote's sums; the t-th one yields the result."""
+    from congress.actions.trustees import ceremony_of  # trustees imports votes' neighbours; keep it late
+
+    ctx.actor.require(Permission.ACT_AS_TRUSTEE)
+    vote = ctx.get(Vote, vote_id, "表决")
+    if vote.congress_id != congress_id or not vote.is_secret or vote.ceremony is None:
+        raise DomainError("not_found", f"本次职代会没有这项无记名表决（编号 {vote_id}）")
+    ctx.session.refresh(vote, with_for_update=True)
+    if vote.status != VoteStatus.CLOSED or vote.sealed_tally is None:
+        raise DomainError("bad_vote_state", f"表决“{vote.title}”尚未截止，不能解密")
+    if vote.result is not None:
+        raise DomainError("already_decrypted", f"表决“{vote.title}”已经解密计票")
+    row = vote.ceremony
+    index = next((t.index for t in row.trustees if t.delegate_id == ctx.actor.delegate_id), None)
+    if index is None:
+        raise DomainError("forbidden", "您不是本次表决所用密钥的监票人")
+    ceremony = ceremony_of(row)
+    sums = sums_from_json(vote.sealed_tally["pools"], check=False)
+    items = to_decrypt(sums)
+    context = decryption_context(vote.id, row.public_key or "", vote.sealed_tally["ballots_digest"])
+    keys = ceremony_keys(ctx.session, ceremony)
+    try:
+        check_decryption(context, index, keys[index], [ct.alpha for ct in items], message)
+    except CeremonyError as error:
+        raise DomainError("bad_decryption", str(error)) from None
+    posted = {s.trustee_index: s.content for s in ctx.session.scalars(
+        sa.select(DecryptionShare).where(DecryptionShare.vote_id == vote.id))}
+    if index in posted:
+        raise DomainError("already_posted", "您已提交本次表决的解密份额")
+    ctx.session.add(DecryptionShare(vote_id=vote.id, trustee_index=index, content=message, created_at=ctx.now))
+    posted[index] = message
+    payload = {"vote_id": vote.id, "trustee": index, "message": message}
+    ctx.emit(congress_id, "tally.share_posted", payload)
+    if len(posted) >= ceremony.threshold:
+        used = sorted(posted)[:ceremony.threshold]
+        shares = {i: [bytes.fromhex(s["share"]) for s in posted[i]["shares"]] for i in used}
+        counts = counts_of(sums, combine([ct.beta for ct in items], shares))
+        congress = ctx.get(Congress, congress_id, "职代会")
+        vote.result = compute_result(ctx.session, vote, CongressRules.from_json(congress.rules),
+                                     sealed=sealed_tallies(ctx.session, vote, sums, counts))
+        ctx.emit(congress_id, "tally.decrypted", {"vote_id": vote.id, "trustees": used,
+                                                  "cast": vote.result["cast"]})
+        ctx.emit(congress_id, "vote.tallied", {"vote_id": vote.id, "result": vote.result}, Audience.STAFF)
+    return {"vote_id": vote.id, "trustee": index, "shares_posted": len(posted),
+            "threshold": ceremony.threshold, "decrypted": vote.result is not None}
+
+
+def sealed_tallies(session: Session, vote: Vote, sums: list[PoolSums],
+                   counts: list[dict[int, list[int]]]) -> SealedCounts:
+    rolls = group_rolls(session, vote)
+    return pool_tallies(vote, rolls, sums, counts)
+
+
+SealedCounts = dict[str, Any]
+
+
+def pool_tallies(vote: Vote | dict[str, Any], rolls: dict[int, tuple[str, int, int]], sums: list[PoolSums],
+                 counts: list[dict[int, list[int]]]) -> SealedCounts:
+    """Per question, one GroupTally per pool (keyed by its first group), and the pools' members and
+    names: what compute_result needs in place of opened ballots. Pure; the archive check uses it too."""
+    questions = vote.questions if isinstance(vote, Vote) else vote["questions"]
+    tallies: dict[str, list[GroupTally]] = {}
+    members: dict[int, list[int]] = {}
+    for ps, pool_counts in zip(sums, counts, strict=True):
+        first = ps.pool.group_ids[0]
+        members[first] = list(ps.pool.group_ids)
+        eligible = sum(rolls[g][1] for g in ps.pool.group_ids)
+        present = sum(rolls[g][2] for g in ps.pool.group_ids)
+        for q in questions:
+            qid, options = _question(q)
+            tallies.setdefault(str(qid), []).append(GroupTally(
+                str(first), eligible, present, issued=present, returned=ps.pool.ballots, valid=ps.pool.ballots,
+                void=0, counts=dict(zip(options, pool_counts[qid], strict=True))))
+    return {"tallies": tallies, "members": members}
+
+
+def _question(q: Any) -> tuple[int, list[str]]:
+    if isinstance(q, dict):
+        return q["id"], [o["key"] for o in q["options"]]
+    return q.id, [o.key for o in q.options]
+
+
+def sealed_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
+    """The public list of ballots received in a secret vote: their hashes only, sorted (not in the
+    order they came). A delegate finds their receipt here; anyone can count them."""
+    vote = ctx.get(Vote, vote_id, "表决")
+    if vote.congress_id != congress_id or not vote.is_secret:
+        raise DomainError("not_found", f"本次职代会没有这项无记名表决（编号 {vote_id}）")
+    hashes = sorted(ctx.session.scalars(sa.select(SealedBallot.hash).where(SealedBallot.vote_id == vote.id)))
+    return {"vote_id": vote.id, "count": len(hashes), "hashes": hashes,
+            "ballots_digest": ballots_digest(hashes), "sealed_tally": vote.sealed_tally,
+            "sealing": {"ceremony_id": vote.ceremony_id,
+                        "public_key": vote.ceremony.public_key if vote.ceremony else None}}
+
+
+register(
+    Command("post_decryption", post_decryption, (Param("vote_id", int), Param("message", dict)),
+            "监票人提交无记名表决的解密份额"),
+    Command("sealed_ballots", sealed_ballots, (Param("vote_id", int),), "无记名表决收到的全部选票指纹（可核对回执）",
+            writes=False),
+)
