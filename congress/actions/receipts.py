@@ -10,8 +10,10 @@ the delegate. These read-only commands let
 - anyone, once the result is published, read the list of receipts (`receipts`), with their
   answers for a secret vote, in receipt order, never linked to a person.
 
-A receipt proves inclusion to its holder; it cannot prove to anyone else how its holder voted,
-because nothing stored links a secret ballot to a delegate (docs/records.md).
+A secret vote's ballots are sealed (docs/secrecy.md): the receipt is the start of the hash of the
+ballot's ciphertexts, computed on the delegate's phone, 16 hex digits XXXX-XXXX-XXXX-XXXX. Looking it
+up shows that the ballot is in the set that was added up and decrypted, never what it says: nobody
+can read one sealed ballot, so a receipt cannot prove to anyone how its holder voted (docs/records.md).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.commands import Command, Param, register
-from congress.db.models import Ballot, Group, Vote
+from congress.db.models import Ballot, Group, SealedBallot, Vote
 from congress.domain.errors import DomainError
 from congress.domain.kinds import QuestionKind, Role, VoteStatus
 from congress.permissions import Permission
@@ -38,9 +40,18 @@ def _vote(ctx: Context, congress_id: int, vote_id: int) -> Vote:
     return vote
 
 
-def normalise_receipt(text: str) -> str:
-    """As printed (XXXX-XXXX-XXXX), typed in lower case, with spaces or without dashes."""
+SEALED_RECEIPT_LENGTH = 16  # hex digits of the sealed ballot's hash: XXXX-XXXX-XXXX-XXXX
+
+
+def normalise_receipt(text: str, is_sealed: bool = False) -> str:
+    """As printed (XXXX-XXXX-XXXX, or XXXX-XXXX-XXXX-XXXX for a secret vote), typed in lower case,
+    with spaces or without dashes. A sealed ballot's full 64-digit hash is accepted too."""
     raw = "".join(c for c in text.upper() if c.isalnum())
+    if is_sealed:
+        if len(raw) not in (SEALED_RECEIPT_LENGTH, 64) or any(c not in "0123456789ABCDEF" for c in raw):
+            raise DomainError("bad_field", "无记名投票的回执码应为 16 位十六进制字符，例如 3F2A-09C1-77B4-E05D")
+        raw = raw[:SEALED_RECEIPT_LENGTH]
+        return "-".join(raw[i:i + 4] for i in range(0, SEALED_RECEIPT_LENGTH, 4))
     if len(raw) != RECEIPT_LENGTH:
         raise DomainError("bad_field", "回执码应为 12 位字母和数字，例如 ABCD-EFGH-JK23")
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
@@ -74,7 +85,7 @@ def my_ballot(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
         raise DomainError("forbidden", "只有代表本人可以查看自己的选票")
     vote = _vote(ctx, congress_id, vote_id)
     if vote.is_secret:
-        raise DomainError("secret_vote", "无记名投票不保存您与选票的对应关系；请用投票时得到的回执码核对（check_receipt）")
+        raise DomainError("secret_vote", "无记名投票的选票已加密，任何人都无法读出；请用投票时得到的回执码核对是否计入（check_receipt）")
     ballot = ctx.session.scalar(sa.select(Ballot).where(Ballot.vote_id == vote.id,
                                                         Ballot.delegate_id == ctx.actor.delegate_id))
     if ballot is None:
@@ -89,7 +100,9 @@ def my_ballot(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
 def check_receipt(ctx: Context, congress_id: int, vote_id: int, receipt: str) -> dict[str, Any]:
     """Anyone: is a ballot with this receipt in the counted set? For a secret vote, its answers too."""
     vote = _vote(ctx, congress_id, vote_id)
-    code = normalise_receipt(receipt)
+    code = normalise_receipt(receipt, vote.is_secret)
+    if vote.is_secret:
+        return _check_sealed_receipt(ctx, vote, code)
     row = ctx.session.execute(sa.select(Ballot, Group.name).join(Group, Ballot.group_id == Group.id)
                               .where(Ballot.vote_id == vote.id, Ballot.receipt == code)).first()
     if row is None:
@@ -99,15 +112,22 @@ def check_receipt(ctx: Context, congress_id: int, vote_id: int, receipt: str) ->
     is_counted, words = _counted_words(vote)
     result: dict[str, Any] = {"vote_id": vote.id, "receipt": code, "found": True, "is_counted": is_counted,
                               "group": group, "words": words}
-    if vote.is_secret and vote.status == VoteStatus.PUBLISHED:
-        # What was chosen, never who chose it: the ballot row holds no voter and no time. Only once
-        # the receipt list is public: before that, a receipt demanded from a voter would show how
-        # they voted; after it, any voter can point at any entry of the list, so it proves nothing.
-        result["answers"] = ballot.answers
-        result["choices"] = _choices(vote, ballot.answers)
-    elif vote.is_secret:
-        result["answers_after_publication"] = True
     return result
+
+
+def _check_sealed_receipt(ctx: Context, vote: Vote, code: str) -> dict[str, Any]:
+    prefix = code.replace("-", "").lower()
+    rows = ctx.session.execute(sa.select(SealedBallot.hash, Group.name).join(Group, SealedBallot.group_id == Group.id)
+                               .where(SealedBallot.vote_id == vote.id, SealedBallot.hash.startswith(prefix))).all()
+    if not rows:
+        return {"vote_id": vote.id, "receipt": code, "found": False, "is_counted": False, "is_sealed": True,
+                "words": "没有找到这个回执码对应的选票，请核对回执码和表决是否正确"}
+    is_counted, words = _counted_words(vote)
+    if vote.status == VoteStatus.CLOSED and vote.result is None:
+        words = "这张选票已计入加密合计，等待监票人解密"
+    return {"vote_id": vote.id, "receipt": code, "found": True, "is_counted": is_counted, "is_sealed": True,
+            "ballot_hash": rows[0][0], "group": rows[0][1],
+            "words": words + "（选票已加密，任何人都看不到其中的选择）"}
 
 
 def receipts(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
@@ -116,19 +136,20 @@ def receipts(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     is_staff_early = vote.status == VoteStatus.CLOSED and ctx.actor.may(Permission.RUN_VOTE)
     if vote.status != VoteStatus.PUBLISHED and not is_staff_early:
         raise DomainError("not_published", "表决结果公布后才能查看回执清单")
-    rows = ctx.session.execute(sa.select(Ballot.receipt, Group.name, Ballot.answers)
-                               .join(Group, Ballot.group_id == Group.id)
-                               .where(Ballot.vote_id == vote.id).order_by(Ballot.receipt))
-    if vote.is_secret:
-        listed = [{"receipt": r, "group": g, "answers": a} for r, g, a in rows]
+    if vote.is_secret:  # sealed: hashes only, there is nothing readable to list
+        sealed = ctx.session.execute(sa.select(SealedBallot.hash, Group.name).join(Group, SealedBallot.group_id == Group.id)
+                                     .where(SealedBallot.vote_id == vote.id).order_by(SealedBallot.hash))
+        listed = [{"receipt": normalise_receipt(h, True), "ballot_hash": h, "group": g} for h, g in sealed]
     else:
-        listed = [{"receipt": r, "group": g} for r, g, _a in rows]  # named: the choice is with the name
+        rows = ctx.session.execute(sa.select(Ballot.receipt, Group.name).join(Group, Ballot.group_id == Group.id)
+                                   .where(Ballot.vote_id == vote.id).order_by(Ballot.receipt))
+        listed = [{"receipt": r, "group": g} for r, g in rows]  # named: the choice is with the name
     return {"vote_id": vote.id, "is_secret": vote.is_secret, "count": len(listed), "receipts": listed}
 
 
 register(
     Command("my_ballot", my_ballot, (Param("vote_id", int),), "查看本人在记名表决中的选票", writes=False),
     Command("check_receipt", check_receipt, (Param("vote_id", int), Param("receipt", str, doc="回执码")),
-            "核对回执：选票是否已计入（无记名投票同时显示所投内容，不显示投票人）", writes=False),
+            "核对回执：选票是否已计入（无记名投票的选票已加密，只显示是否计入）", writes=False),
     Command("receipts", receipts, (Param("vote_id", int),), "回执清单（结果公布后公开）", writes=False),
 )

@@ -8,7 +8,6 @@ rules as any other vote. No single ballot is ever decrypted, by anyone.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,9 +26,11 @@ from congress.sealed.counting import (
     MIN_POOL,
     PoolSums,
     add_up,
+    ballots_digest,
     counts_of,
     decryption_context,
     pool_groups,
+    pool_tallies,
     sums_from_json,
     to_decrypt,
 )
@@ -41,13 +42,6 @@ from congress.sealed.trustees import (
     combine,
     verification_key,
 )
-from congress.tally import GroupTally
-
-
-def ballots_digest(hashes: list[str]) -> str:
-    """SHA-256 over the sorted ballot hashes, one per line: the event log commits to the set of
-    ballots counted without listing thousands of them in one event."""
-    return hashlib.sha256("\n".join(sorted(hashes)).encode("ascii")).hexdigest()
 
 
 def _ciphertexts(content: dict[str, Any]) -> dict[int, list[Ciphertext]]:
@@ -135,38 +129,10 @@ def post_decryption(ctx: Context, congress_id: int, vote_id: int, message: dict[
 
 
 def sealed_tallies(session: Session, vote: Vote, sums: list[PoolSums],
-                   counts: list[dict[int, list[int]]]) -> SealedCounts:
-    rolls = group_rolls(session, vote)
-    return pool_tallies(vote, rolls, sums, counts)
-
-
-SealedCounts = dict[str, Any]
-
-
-def pool_tallies(vote: Vote | dict[str, Any], rolls: dict[int, tuple[str, int, int]], sums: list[PoolSums],
-                 counts: list[dict[int, list[int]]]) -> SealedCounts:
-    """Per question, one GroupTally per pool (keyed by its first group), and the pools' members and
-    names: what compute_result needs in place of opened ballots. Pure; the archive check uses it too."""
-    questions = vote.questions if isinstance(vote, Vote) else vote["questions"]
-    tallies: dict[str, list[GroupTally]] = {}
-    members: dict[int, list[int]] = {}
-    for ps, pool_counts in zip(sums, counts, strict=True):
-        first = ps.pool.group_ids[0]
-        members[first] = list(ps.pool.group_ids)
-        eligible = sum(rolls[g][1] for g in ps.pool.group_ids)
-        present = sum(rolls[g][2] for g in ps.pool.group_ids)
-        for q in questions:
-            qid, options = _question(q)
-            tallies.setdefault(str(qid), []).append(GroupTally(
-                str(first), eligible, present, issued=present, returned=ps.pool.ballots, valid=ps.pool.ballots,
-                void=0, counts=dict(zip(options, pool_counts[qid], strict=True))))
-    return {"tallies": tallies, "members": members}
-
-
-def _question(q: Any) -> tuple[int, list[str]]:
-    if isinstance(q, dict):
-        return q["id"], [o["key"] for o in q["options"]]
-    return q.id, [o.key for o in q.options]
+                   counts: list[dict[int, list[int]]]) -> dict[str, Any]:
+    rolls = {g: (e, p) for g, (_n, e, p) in group_rolls(session, vote).items()}
+    questions = [(q.id, [o.key for o in q.options]) for q in vote.questions]
+    return pool_tallies(questions, rolls, sums, counts)
 
 
 def sealed_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:

@@ -99,6 +99,7 @@ def _messages(session: Session, ceremony_id: int) -> dict[int, dict[int, dict[st
 def post_trustee_message(ctx: Context, congress_id: int, ceremony_id: int, round: int,
                          message: dict[str, Any]) -> dict[str, Any]:
     """One trustee's message for one round, checked; the last confirmation publishes the joint key."""
+    ctx.actor.require(Permission.ACT_AS_TRUSTEE)
     row = ctx.get(KeyCeremony, ceremony_id, "密钥生成")
     if row.congress_id != congress_id:
         raise DomainError("not_found", f"本次职代会没有这次密钥生成（编号 {ceremony_id}）")
@@ -140,7 +141,7 @@ def post_trustee_message(ctx: Context, congress_id: int, ceremony_id: int, round
         row.public_key = point_hex(joint_key(commitments))
         row.status, row.completed_at = "ready", ctx.now
         ctx.emit(congress_id, "trustees.key_ready", {
-            "ceremony_id": row.id, "threshold": row.threshold, "public_key": row.public_key,
+            "ceremony_id": row.id, "congress_id": congress_id, "threshold": row.threshold, "public_key": row.public_key,
             "verification_keys": {str(i): point_hex(verification_key(commitments, i)) for i in ceremony.indices()}})
     return payload
 

@@ -7,8 +7,10 @@
     attendance.json        签到表: every stay (check-in, method, 补签到 reason, check-out)
     votes/vote-<id>.json   the vote as defined, who took part (not what they chose), the group counts
                            with their scrutineers, and the stored result (Vote.result)
-    ballots/vote-<id>.json the ballots: named votes with 工号 and name; secret votes with no voter,
-                           no time, in an order that says nothing about who voted when
+    ballots/vote-<id>.json the ballots: named votes with 工号 and name; secret votes sealed
+                           (ciphertexts and proofs, docs/secrecy.md) with no voter and no time,
+                           sorted by their hash; the trustees' key ceremony, the encrypted sums and
+                           the decryption shares are public events in events.jsonl
     documents.json, documents/<sha256>   every version of every document, stored by its sha256
 
 A secret vote's ballots are sorted by HMAC-SHA256 of their random id under a fresh 32-byte key from
@@ -47,6 +49,7 @@ from congress.db.models import (
     Event,
     Group,
     GroupCount,
+    SealedBallot,
     Vote,
 )
 from congress.domain.errors import DomainError
@@ -72,7 +75,7 @@ def vote_definition(vote: Vote) -> dict[str, Any]:
     return {
         "id": vote.id, "agenda_item_id": vote.agenda_item_id, "round": vote.round, "title": vote.title,
         "status": vote.status, "is_secret": vote.is_secret, "is_changeable": vote.is_changeable,
-        "group_modes": vote.group_modes,
+        "group_modes": vote.group_modes, "ceremony_id": vote.ceremony_id,
         "questions": [
             {"id": q.id, "position": q.position, "kind": q.kind, "text": q.text, "seats": q.seats,
              "allows_write_in": q.allows_write_in, "basis": q.basis, "threshold": q.threshold,
@@ -191,7 +194,17 @@ def _vote_files(session: Session, vote: Vote, group_name: dict[int, str], positi
         "participation": {"by_group": by_group, "delegates": participants},
     }
     ballots = list(session.scalars(sa.select(Ballot).where(Ballot.vote_id == vote.id)))
-    if vote.is_secret:
+    if vote.is_secret and vote.ceremony_id is not None:
+        sealed = session.execute(sa.select(SealedBallot.hash, SealedBallot.group_id, SealedBallot.content)
+                                 .where(SealedBallot.vote_id == vote.id).order_by(SealedBallot.hash))
+        definition["sealed_tally"] = vote.sealed_tally
+        rows = [{"hash": h, "group_id": g, "group": group_name.get(g, ""), "content": c} for h, g, c in sealed]
+        return {
+            f"votes/vote-{vote.id}.json": _json(definition),
+            f"ballots/vote-{vote.id}.json": _json({"vote_id": vote.id, "is_secret": True, "is_sealed": True,
+                                                   "ballots": rows}),
+        }
+    if vote.is_secret:  # secret votes held before ballots were sealed (before 2026-12)
         rows = [{"receipt": b.receipt, "group_id": b.group_id, "group": group_name.get(b.group_id, ""),
                  "answers": b.answers} for b in _secret_order(ballots)]
     else:

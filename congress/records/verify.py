@@ -9,7 +9,8 @@ validity and ratification rules (congress.tally) and the default congress rules 
   record head, and any head a watcher noted (`expect`);
 - every vote with a result: who was entitled and present when it closed (roster + the check-ins
   and check-outs replayed from the event log), each group's figures from the archived ballots or
-  the group's hand count, the totals, the quorum and each question's outcome; ballots per group
+  the group's hand count — for a sealed (secret) vote from the ballots' proofs, the encrypted sums
+  and the trustees' decryption proofs (congress.records.verify_sealed) — the totals, the quorum and each question's outcome; ballots per group
   against delegates recorded as voting; the stored result against the one published;
 - every document version's sha256.
 
@@ -27,6 +28,7 @@ from typing import Any
 from congress.domain.errors import DomainError
 from congress.domain.rules import CongressRules
 from congress.records.chain import GENESIS, event_hash
+from congress.records.verify_sealed import recount_sealed
 from congress.tally import (
     GroupTally,
     Rule,
@@ -253,12 +255,17 @@ class _Checker:
         label = f"vote {vid}"
         if ballots_file.get("is_secret") != vote["is_secret"]:
             self.problem(f"{label}: the ballot file and the vote disagree on whether it is secret")
-        if vote["is_secret"]:
+        if ballots_file.get("is_sealed"):
+            for ballot in ballots:
+                if set(ballot) != {"hash", "group_id", "group", "content"}:
+                    self.problem(f"{label}: a sealed ballot carries {sorted(set(ballot))}")
+                    break
+        elif vote["is_secret"]:
             for ballot in ballots:
                 if set(ballot) - {"receipt", "group_id", "group", "answers"}:
                     self.problem(f"{label}: a secret ballot carries {sorted(set(ballot) - {'receipt', 'group_id', 'group', 'answers'})}")
                     break
-        receipts = [b.get("receipt") for b in ballots]
+        receipts = [b.get("receipt") or b.get("hash") for b in ballots]
         if len(set(receipts)) != len(receipts):
             self.problem(f"{label}: the same receipt appears on more than one ballot")
         self.check_participation(label, vote, data["participation"], ballots)
@@ -365,8 +372,17 @@ class _Checker:
             self.problem(f"{label} group {self.groups[g]['name']}: counts by hand but no group count was entered")
         for g in sorted(set(counts) & hand, key=self.order.index):
             self.check_group_count(label, vote, counts[g])
+        sealed = None
+        if vote.get("ceremony_id") is not None:
+            recount = recount_sealed(label, vote, ballots, self.by_type, [g for g in self.order if g not in hand],
+                                     {g: rolls[g] for g in self.order if g not in hand})
+            if recount.tallies is None:
+                for problem in recount.problems:
+                    self.problem(problem)
+                return
+            sealed = recount.tallies
         online_ballots: dict[int, list[dict[str, Any]]] = {g: [] for g in self.order if g not in hand}
-        for ballot in ballots:
+        for ballot in ballots if sealed is None else []:
             if ballot["group_id"] in online_ballots:
                 online_ballots[ballot["group_id"]].append(ballot)
             elif ballot["group_id"] not in hand:
@@ -400,13 +416,17 @@ class _Checker:
                 self.problem(f"{qlabel}: no stored result for this question")
                 continue
             tallies = []
+            pooled = {int(t.group_id): t for t in sealed["tallies"][str(question["id"])]} if sealed else {}
             for g in self.order:
                 eligible, present = rolls[g]
                 if g in hand:
                     if g in counts:
                         tallies.append(_hand_tally(g, eligible, counts[g], str(question["id"])))
                     continue
-                tallies.append(_count_online(g, eligible, present, question, online_ballots[g]))
+                if sealed is None:
+                    tallies.append(_count_online(g, eligible, present, question, online_ballots[g]))
+                elif g in pooled:  # a pool of small groups is one entry, under its first group
+                    tallies.append(pooled[g])
             self.compare_groups(qlabel, entry, tallies, {g: counts[g]["method"] for g in counts})
             try:
                 tally = combine(tallies)

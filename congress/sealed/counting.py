@@ -9,12 +9,14 @@ nothing to decrypt and counts zero.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from congress.sealed.ballot import Ciphertext
 from congress.sealed.group import IDENTITY, add, add_all, base_mul, read_point
+from congress.tally import GroupTally
 
 MIN_POOL = 5
 
@@ -72,6 +74,12 @@ def add_up(pools: list[Pool], ballots: Iterable[tuple[int, Mapping[int, list[Cip
             for i, pool in enumerate(pools)]
 
 
+def ballots_digest(hashes: list[str]) -> str:
+    """SHA-256 over the sorted ballot hashes, one per line: the event log commits to the set of
+    ballots counted without listing thousands of them in one event."""
+    return hashlib.sha256("\n".join(sorted(hashes)).encode("ascii")).hexdigest()
+
+
 def sums_from_json(pools: list[dict[str, Any]], *, check: bool) -> list[PoolSums]:
     """PoolSums from their JSON. `check`: read every point as coming from outside — a trustee does,
     since raising a small-order point to their secret share would leak bits of it."""
@@ -125,3 +133,23 @@ def counts_of(sums: list[PoolSums], plaintexts: list[bytes]) -> list[dict[int, l
         out.append(counts)
     return out
 
+
+
+def pool_tallies(questions: list[tuple[int, list[str]]], rolls: Mapping[int, tuple[int, int]],
+                 sums: list[PoolSums], counts: list[dict[int, list[int]]]) -> dict[str, Any]:
+    """Per question id (as text), one GroupTally per pool, keyed by the pool's first group, with 应到
+    and 实到 (`rolls`: group -> (eligible, present)) summed over its groups; and each pool's members.
+    What the result is computed from in place of opened ballots: every sealed ballot is valid (its
+    proofs were checked), so valid = returned."""
+    tallies: dict[str, list[GroupTally]] = {str(qid): [] for qid, _keys in questions}
+    members: dict[int, list[int]] = {}
+    for ps, pool_counts in zip(sums, counts, strict=True):
+        first = ps.pool.group_ids[0]
+        members[first] = list(ps.pool.group_ids)
+        eligible = sum(rolls[g][0] for g in ps.pool.group_ids)
+        present = sum(rolls[g][1] for g in ps.pool.group_ids)
+        for qid, keys in questions:
+            tallies[str(qid)].append(GroupTally(
+                str(first), eligible, present, issued=present, returned=ps.pool.ballots, valid=ps.pool.ballots,
+                void=0, counts=dict(zip(keys, pool_counts[qid], strict=True))))
+    return {"tallies": tallies, "members": members}

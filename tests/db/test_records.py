@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import hashlib
 import io
 import json
 import re
@@ -36,7 +37,7 @@ from congress.actions.votes import certify_vote, close_vote, create_vote, open_v
 from congress.cli import main
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
-from congress.db.models import Ballot, Delegate, Event, Group, GroupCount
+from congress.db.models import Ballot, BallotCast, Delegate, Event, Group, GroupCount, SealedBallot
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.live.snapshot import build_snapshot
@@ -45,6 +46,7 @@ from congress.records.archive import build_archive, read_archive
 from congress.records.chain import GENESIS, canonical, event_hash
 from congress.records.verify import verify_archive
 from tests.conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database
+from tests.sealing import Trustees, make_trustees, seal
 from tests.story import build_story, story_roster
 
 NOW = datetime(2026, 3, 20, 1, 30, tzinfo=UTC)
@@ -94,6 +96,7 @@ class Held:
     secret_vote_id: int
     election_id: str
     secret_order: list[tuple[Delegate, str, list[str]]]  # who cast, receipt, answer — in casting order
+    trustees: Trustees | None = None
 
     def act(self, fn: Any, *args: Any, actor: Actor = STAFF, **kwargs: Any) -> Any:
         with self.db.write() as session:
@@ -156,16 +159,18 @@ def hold_congress(db: Database, url: str) -> Held:
                     [{"kind": "election", "text": "补选职工董事 1 名", "candidates": ["周海燕", "陈立新"], "seats": 1}],
                     is_secret=True)
     held.secret_vote_id, held.election_id = vote["id"], str(vote["questions"][0]["id"])
-    held.act(open_vote, held.secret_vote_id)
+    held.trustees = make_trustees(db, cid, voting["宁波"][:3])
+    vote = held.act(open_vote, held.secret_vote_id)
     with db.write() as session:
         for number, d in enumerate(voting["主会场"] + voting["岳阳"][:14]):
             choice = ["周海燕"] if number % 5 else ["陈立新"]
             ack = cast_ballot(Context(session, actor_of(d), NOW), cid, held.secret_vote_id,
-                              {held.election_id: choice})
+                              sealed=seal(vote, {held.election_id: choice}))
             held.secret_order.append((d, ack["receipt"], choice))
 
     for vote_id in (held.named_vote_id, held.secret_vote_id):
-        held.act(close_vote, vote_id)
+        if held.act(close_vote, vote_id).get("awaiting_trustees"):
+            held.trustees.decrypt(vote_id, [2, 3])
         held.act(certify_vote, vote_id, "刘志强")
         held.act(publish_vote, vote_id)
     return held
@@ -373,35 +378,147 @@ def test_changing_a_stored_group_count_names_the_vote_and_group(held: Held) -> N
 
 def test_a_ballot_added_for_a_delegate_who_did_not_vote_is_caught_by_participation(held: Held) -> None:
     with held.db.write() as session:
-        session.add(Ballot(id=uuid.uuid4(), vote_id=held.secret_vote_id, group_id=held.groups["宁波"],
-                           delegate_id=None, answers={held.election_id: ["陈立新"]}, receipt="ZZZZ-ZZZZ-ZZZZ"))
+        session.add(Ballot(id=uuid.uuid4(), vote_id=held.named_vote_id, group_id=held.groups["岳阳"],
+                           delegate_id=None, answers={held.motion_id: "no"}, receipt="ZZZZ-ZZZZ-ZZZZ"))
     code, out = held.verify()
     assert code == 1
-    assert f"vote {held.secret_vote_id} group 宁波: 1 ballots, but 0 delegates recorded as voting" in out
+    assert f"vote {held.named_vote_id} group 岳阳: 14 ballots, but 13 delegates recorded as voting" in out
+
+
+# ---------------------------------------------------------------- a sealed vote's recount cannot be fooled
+
+
+def rewrite_record(files: dict[str, bytes], change: Callable[[dict[str, Any]], None]) -> dict[str, bytes]:
+    """An archive rewritten the way a forger with the whole database and the export would: `change`
+    edits the events, then every later hash, every published record head and the manifest are
+    recomputed, so the chain and the file hashes hold again. Only the mathematics can catch it."""
+    events = [json.loads(line) for line in files["events.jsonl"].decode("utf-8").splitlines() if line.strip()]
+    for event in events:
+        change(event)
+    prev, heads = GENESIS, {}
+    for event in events:
+        record = event["payload"].get("record")
+        if isinstance(record, dict) and record.get("seq") in heads:
+            record["hash"] = heads[record["seq"]]
+        event["hash"] = prev = event_hash(prev, event["seq"], event["type"], event["payload"])
+        heads[event["seq"]] = prev
+    out = dict(files)
+    out["events.jsonl"] = ("\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in events)
+                           + "\n").encode("utf-8")
+    manifest = json.loads(files["manifest.json"])
+    manifest["head"] = {"seq": events[-1]["seq"], "hash": events[-1]["hash"]}
+    for name, data in out.items():
+        if name != "manifest.json":
+            manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    out["manifest.json"] = json.dumps(manifest, ensure_ascii=False).encode("utf-8")
+    return out
+
+
+def set_file(files: dict[str, bytes], name: str, data: Any) -> None:
+    files[name] = json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def archive_of(held: Held) -> dict[str, bytes]:
+    with held.db.read() as session:
+        return build_archive(session, held.congress_id, NOW)
+
+
+def test_a_sealed_ballot_changed_in_the_database_is_named_by_its_failing_proof(held: Held) -> None:
+    with held.db.write() as session:
+        ballot = session.scalars(sa.select(SealedBallot).where(SealedBallot.vote_id == held.secret_vote_id)
+                                 .order_by(SealedBallot.hash)).first()
+        assert ballot is not None
+        content = json.loads(json.dumps(ballot.content))
+        first, second = content["questions"][0]["choices"]
+        content["questions"][0]["choices"] = [second, first]  # a mark moved to the other candidate
+        ballot.content = content
+    code, out = held.verify()
+    assert code == 1
+    assert f"vote {held.secret_vote_id}: ballot {ballot.hash[:16]}: 事项 {held.election_id} 第 1 个密文的 0/1 证明不成立" in out
+
+
+def test_a_sealed_ballot_dropped_with_its_voter_is_caught_by_the_digest_published_at_close(held: Held) -> None:
+    voter, _receipt, _choice = held.secret_order[3]
+    with held.db.write() as session:  # a consistent administrator: the ballot and who cast it, both gone
+        doomed = session.scalars(sa.select(SealedBallot).where(SealedBallot.vote_id == held.secret_vote_id)).first()
+        assert doomed is not None
+        session.delete(doomed)
+        session.execute(sa.delete(BallotCast).where(BallotCast.vote_id == held.secret_vote_id,
+                                                    BallotCast.delegate_id == voter.id))
+    code, out = held.verify()
+    assert code == 1
+    assert (f"vote {held.secret_vote_id}: the archive holds 29 ballots, but at close the event log committed to 30 "
+            "ballots with another digest") in out
+
+
+def test_a_wrong_decryption_share_is_caught_even_in_a_record_rewritten_consistently(held: Held) -> None:
+    files = archive_of(held)
+    assert verify_archive(files).ok
+
+    def forge(event: dict[str, Any]) -> None:
+        if event["type"] == "tally.share_posted" and event["payload"]["vote_id"] == held.secret_vote_id \
+                and event["payload"]["trustee"] == 2:
+            item = event["payload"]["message"]["shares"][0]
+            item["share"] = event["payload"]["message"]["shares"][1]["share"]
+
+    report = verify_archive(rewrite_record(files, forge))
+    assert not any("hash" in p for p in report.problems), report.problems  # the chain itself holds
+    assert f"vote {held.secret_vote_id}: 第 2 位监票人的解密份额：第 1 份的解密证明不成立" in report.text()
+
+
+def test_a_wrong_total_is_caught_even_in_a_record_rewritten_consistently(held: Held) -> None:
+    files = archive_of(held)
+    name = f"votes/vote-{held.secret_vote_id}.json"
+    data = json.loads(files[name])
+    options = data["result"]["questions"][0]["options"]
+    true_counts = {o["label"]: o["count"] for o in options}
+    options[0]["count"], options[1]["count"] = options[1]["count"], options[0]["count"]  # the winner swapped
+    set_file(files, name, data)
+
+    def forge(event: dict[str, Any]) -> None:
+        if event["type"] in ("vote.published", "vote.tallied") and event["payload"]["vote_id"] == held.secret_vote_id:
+            event["payload"]["result"] = data["result"]
+
+    report = verify_archive(rewrite_record(files, forge))
+    assert not any("hash" in p for p in report.problems), report.problems
+    assert (f"vote {held.secret_vote_id} question {held.election_id}: 周海燕 stored {true_counts['陈立新']}, "
+            f"counted {true_counts['周海燕']}") in report.text()
+
+
+def test_the_sealed_election_is_counted_by_group_from_the_trustees_decryption(held: Held) -> None:
+    files = archive_of(held)
+    result = json.loads(files[f"votes/vote-{held.secret_vote_id}.json"])["result"]
+    question = result["questions"][0]
+    chosen = [c[0] for _d, _r, c in held.secret_order]
+    assert {o["label"]: o["count"] for o in question["options"]} == {"周海燕": chosen.count("周海燕"),
+                                                                     "陈立新": chosen.count("陈立新")}
+    by_group = {g["name"]: g["returned"] for g in question["groups"]}
+    assert by_group["主会场"] == 16 and by_group["岳阳"] == 14
+    decrypted = [e for e in json.loads("[" + ",".join(files["events.jsonl"].decode().split("\n")[:-1]) + "]")
+                 if e["type"] == "tally.decrypted"]
+    assert decrypted and decrypted[0]["payload"]["trustees"] == [2, 3]
 
 
 # ---------------------------------------------------------------- the archive keeps secret votes secret
 
 
-def test_secret_ballots_carry_no_voter_and_are_in_no_voting_order(held: Held, tmp_path: Path) -> None:
-    orders = []
-    for name in ("first", "second"):
-        code, out = run_cli(["--database-url", held.url, "export", "--congress", str(held.congress_id),
-                             str(tmp_path / name)])
-        assert code == 0, out
-        files = read_archive(tmp_path / name)
-        text = files[f"ballots/vote-{held.secret_vote_id}.json"].decode("utf-8")
-        for d in held.delegates:
-            assert d.employee_id not in text and d.name not in text
-        ballots = json.loads(text)["ballots"]
-        assert {tuple(sorted(b)) for b in ballots} == {("answers", "group", "group_id", "receipt")}
-        orders.append([b["receipt"] for b in ballots])
-        manifest = json.loads(files["manifest.json"])
-        assert set(manifest["files"]) == set(files) - {"manifest.json"}
+def test_secret_ballots_are_sealed_in_the_archive_with_no_voter_and_sorted_by_hash(held: Held, tmp_path: Path) -> None:
+    code, out = run_cli(["--database-url", held.url, "export", "--congress", str(held.congress_id),
+                         str(tmp_path / "archive")])
+    assert code == 0, out
+    files = read_archive(tmp_path / "archive")
+    text = files[f"ballots/vote-{held.secret_vote_id}.json"].decode("utf-8")
+    for d in held.delegates:
+        assert d.employee_id not in text and d.name not in text
+    assert "周海燕" not in text and "陈立新" not in text  # no choice in any form
+    ballots = json.loads(text)["ballots"]
+    assert {tuple(sorted(b)) for b in ballots} == {("content", "group", "group_id", "hash")}
+    hashes = [b["hash"] for b in ballots]
+    assert hashes == sorted(hashes) and len(hashes) == 30
     cast = [receipt for _d, receipt, _a in held.secret_order]
-    assert len(cast) == 30 and sorted(orders[0]) == sorted(cast)
-    assert orders[0] not in (cast, cast[::-1])
-    assert orders[0] != orders[1]
+    assert sorted(h[:16].upper() for h in hashes) == sorted(r.replace("-", "") for r in cast)
+    manifest = json.loads(files["manifest.json"])
+    assert set(manifest["files"]) == set(files) - {"manifest.json"}
     named = json.loads(files[f"ballots/vote-{held.named_vote_id}.json"])["ballots"]
     assert {b["employee_id"] for b in named} <= {d.employee_id for d in held.delegates}
     assert all(b["name"] for b in named)
@@ -418,14 +535,15 @@ def test_export_to_a_zip_verifies_from_the_archive_alone(held: Held, tmp_path: P
 
 
 def test_a_receipt_finds_its_ballot_and_a_wrong_one_does_not(held: Held) -> None:
-    voter, receipt, choice = held.secret_order[7]
+    voter, receipt, _choice = held.secret_order[7]
     found = held.read(check_receipt, held.secret_vote_id, receipt.lower().replace("-", " "))
-    assert found["found"] and found["is_counted"] and found["receipt"] == receipt
-    assert found["answers"] == {held.election_id: choice}
-    assert found["choices"][0]["choice"] == "、".join(choice)
+    assert found["found"] and found["is_counted"] and found["receipt"] == receipt and found["group"] == "主会场"
+    # What it proves: the ballot is in the counted set. What it cannot: how its holder voted.
+    assert "answers" not in found and "choices" not in found
+    assert "周海燕" not in json.dumps(found, ensure_ascii=False) and "陈立新" not in json.dumps(found, ensure_ascii=False)
     assert voter.name not in json.dumps(found, ensure_ascii=False) and "delegate_id" not in found
 
-    missing = held.read(check_receipt, held.secret_vote_id, "ABCD-EFGH-JK23")
+    missing = held.read(check_receipt, held.secret_vote_id, "ABCD-EF01-2345-6789")
     assert not missing["found"] and not missing["is_counted"]
     with pytest.raises(DomainError):
         held.read(check_receipt, held.secret_vote_id, "not a receipt")
@@ -433,7 +551,7 @@ def test_a_receipt_finds_its_ballot_and_a_wrong_one_does_not(held: Held) -> None
     listed = held.read(receipts, held.secret_vote_id)
     assert listed["count"] == 30
     assert [r["receipt"] for r in listed["receipts"]] == sorted(r for _d, r, _a in held.secret_order)
-    assert all(set(r) == {"receipt", "group", "answers"} for r in listed["receipts"])
+    assert all(set(r) == {"receipt", "ballot_hash", "group"} for r in listed["receipts"])
 
 
 def test_a_delegate_sees_their_own_named_ballot_but_not_a_secret_one(held: Held) -> None:
