@@ -376,6 +376,7 @@ def test_a_browser_trustee_takes_part_in_a_ceremony_with_python_trustees_and_dec
     key = trustees.joint_key(commitments)
     marks_by_group = {10: MARK_PATTERNS[:3], 20: MARK_PATTERNS[3:]}
     ballots: list[tuple[int, dict[str, Any]]] = []
+    hashes: list[str] = []
     for group_id, patterns in marks_by_group.items():
         for n, marks in enumerate(patterns):
             if n % 2 == 0:
@@ -383,12 +384,16 @@ def test_a_browser_trustee_takes_part_in_a_ceremony_with_python_trustees_and_dec
                                         [key.hex(), js_questions(QUESTIONS), js_marks(marks)])
             else:
                 content = seal_ballot(40, key, QUESTIONS, marks)
-            ballots.append((group_id, check_ballot(40, key, QUESTIONS, content).ciphertexts))
+            checked = check_ballot(40, key, QUESTIONS, content)
+            ballots.append((group_id, checked.ciphertexts))
+            hashes.append(checked.hash)
     pools = counting.pool_groups({10: 3, 20: 2}, [10, 20], minimum=1)
     sums = counting.add_up(pools, ballots, {1: 3, 2: 5})
     items = counting.to_decrypt(sums)
     alphas, betas = [ct.alpha for ct in items], [ct.beta for ct in items]
-    context = ("tally", "vote:40")
+    context = counting.decryption_context(40, key.hex(), counting.ballots_digest(hashes))
+    assert page.evaluate("([key, hashes]) => S.decryptionContext(40, key, S.ballotsDigest(hashes))",
+                         [key.hex(), hashes[::-1]]) == list(context)
 
     vks = {j: trustees.verification_key(commitments, j) for j in (1, 2, 3)}
     from_js = page.evaluate("([ctx, x, alphas]) => S.decryptShares(ctx, 2, x, alphas)",

@@ -623,7 +623,17 @@ export async function round3(ceremony, seed, index, round2Messages) {
   return { trustee: index, verification_key: pointHex(baseMul(x)) };
 }
 
-// decryption shares
+// decryption shares (their context as counting.py makes it)
+
+/** SHA-256 over the sorted ballot hashes, one per line (counting.ballots_digest). */
+export function ballotsDigest(hashes) {
+  return bytesToHex(sha256(utf8([...hashes].sort(byCodePoint).join('\n'))));
+}
+
+/** What a decryption share is bound to: this vote, this key (hex), this set of ballots. */
+export function decryptionContext(voteId, publicKey, digest) {
+  return ['tally', `vote:${voteId}`, `key:${publicKey}`, `ballots:${digest}`];
+}
 
 /** A share given as a BigInt or as scalar hex. */
 const asScalar = (share) => (typeof share === 'bigint' ? share : readScalar(share, 'share'));
