@@ -16,9 +16,7 @@ from congress.db.engine import Database
 from congress.db.models import Delegate
 from congress.domain.kinds import Role
 from congress.permissions import Actor
-from congress.sealed.ballot import SealedQuestion, seal_ballot
-from congress.sealed.group import read_point
-from congress.sealed.kit import decryption_message, next_message
+from congress.sealed.kit import decryption_message, next_message, seal_answers
 from congress.sealed.trustees import new_seed
 
 NOW = datetime(2026, 3, 20, 1, 30, tzinfo=UTC)
@@ -81,14 +79,4 @@ def make_trustees(db: Database, congress_id: int, members: list[Delegate], thres
 
 
 def seal(vote: dict[str, Any], choices: dict[str, Any]) -> dict[str, Any]:
-    """A ballot sealed the way the delegate page does: `vote` as vote_json gives it, `choices` as a
-    named vote's answers (question id -> option key, or a list of keys for an election)."""
-    questions, marks = [], {}
-    for q in vote["questions"]:
-        keys = [o["key"] for o in q["options"]]
-        questions.append(SealedQuestion.of(q["id"], q["kind"], len(keys), q["seats"]))
-        chosen = choices[str(q["id"])]
-        chosen = chosen if isinstance(chosen, list) else [chosen]
-        marks[q["id"]] = [int(k in chosen) for k in keys]
-    key = read_point(vote["sealing"]["public_key"], "key")
-    return seal_ballot(vote["id"], key, questions, marks)
+    return seal_answers(vote, choices)

@@ -26,6 +26,8 @@ from congress.rehearsal.ledger import PublicLog, StaffLedger
 from congress.rehearsal.procstat import Sampler, local_server_pids
 from congress.rehearsal.roster import Plan, choose, make_plan, proposal_specs, roster_csv, vote_specs
 from congress.rehearsal.worker import OPEN_FILES_CEILING, WorkerConfig, worker_main
+from congress.sealed.trustees import new_seed
+from congress.trustee import TrusteeHttp
 
 SCRUTINEER = "演练总监票人"
 BUSY_PROCESS = 2_500  # connections one client process serves without its own queue showing in the figures
@@ -197,6 +199,12 @@ class Coordinator:
             item = await asyncio.to_thread(self.http.command, self.congress_id, "add_agenda_item",
                                            kind=spec.agenda_kind, title=spec.title)
             items.append(int(item["id"]))
+        self.trustees: list[tuple[TrusteeHttp, bytes]] = []
+        self.sealing_key: str | None = None
+        if any(spec.is_secret for spec in specs):
+            self.ui.phase("trustees", "监票人生成密钥 trustees' key", None)
+            await asyncio.to_thread(self._make_trustee_key, plan, codes)
+            self.ui.done("trustees", f"3 trustees, 2 needed to decrypt; key {self.sealing_key[:16]}…")
         r["scale"] = {"delegates": len(plan.people), "voting": roster["voting"], "non_voting": roster["non_voting"],
                       "groups": len(plan.groups), "hand_counted_groups": plan.hand_counted,
                       "observers": o.observers, "proposals": o.proposals, "votes": len(specs),
@@ -322,6 +330,24 @@ class Coordinator:
         self.ui.done("final", "done")
         return r
 
+    def _make_trustee_key(self, plan: Plan, codes: dict[str, str]) -> None:
+        """Three voting delegates as trustees run the key ceremony, each from 'their own computer'
+        (this process, over HTTP, seeds kept in memory): secret votes can then open."""
+        members = [p for p in plan.people if p.is_voting and not p.is_leader][:3]
+        self.http.command(self.congress_id, "name_trustees", employee_ids=[m.employee_id for m in members],
+                          threshold=2)
+        self.trustees = [(TrusteeHttp(self.o.urls[0], self.congress_id, m.employee_id, codes[m.employee_id]),
+                          new_seed()) for m in members]
+        state: dict[str, Any] = {}
+        for _pass in range(4):  # each pass posts every round a trustee can; three rounds need three
+            for trustee, seed in self.trustees:
+                state = trustee.take_part(seed, wait=False)
+            if state.get("status") != "collecting":
+                break
+        if state.get("status") != "ready":
+            raise RehearsalAborted(f"the trustees' key ceremony did not complete: {state.get('status')}")
+        self.sealing_key = state["public_key"]
+
     async def _ledger_seq(self, etype: str, key: Any, after: int, timeout: float = 60) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -374,7 +400,8 @@ class Coordinator:
                 "group_id": gid, "method": "paper" if spec.is_secret else "show_of_hands",
                 "present": len(members), "questions": figures, "scrutineer": f"{group}监票人"}
         probes = self._probes(number, plan, group_ids, ballots, questions) if number == 0 else []
-        per_worker = [{"vote_id": vote_id, "spread": o.vote_spread, "drop": o.drop_rate > 0,
+        sealing_vote = {**vote, "sealing": {"public_key": self.sealing_key}} if spec.is_secret else None
+        per_worker = [{"vote_id": vote_id, "spread": o.vote_spread, "drop": o.drop_rate > 0, "sealing_vote": sealing_vote,
                        "ballots": {}, "hand_counts": {}, "probes": []} for _ in self.workers]
         for employee_id, answers in ballots.items():
             per_worker[self.owner(employee_id)]["ballots"][employee_id] = answers
@@ -395,6 +422,12 @@ class Coordinator:
         last_ack = max([a["acked"] for a in acks] + [h["acked"] for h in hands], default=opened_at)
         await self.guard()
         await self.staff_command("close_vote", cause=("vote.closed", vote_id), vote_id=vote_id)
+        decrypt_seconds = None
+        if spec.is_secret:  # trustees 1 and 3 decrypt the sums; 2 of 3 are needed
+            began = time.time()
+            for trustee, seed in (self.trustees[0], self.trustees[2]):
+                await asyncio.to_thread(trustee.decrypt, seed, vote_id)
+            decrypt_seconds = round(time.time() - began, 2)
         await self.guard()
         await self.staff_command("certify_vote", cause=("vote.certified", vote_id), vote_id=vote_id,
                                  scrutineer=SCRUTINEER)
@@ -413,6 +446,7 @@ class Coordinator:
             "ballot_ack_p50_ms": _pct([1000 * (a["acked"] - a["sent"]) for a in acks], 50),
             "ballot_ack_p99_ms": _pct([1000 * (a["acked"] - a["sent"]) for a in acks], 99),
             "close_to_published_seconds": round(time.time() - published_at, 2),
+            "trustees_decrypt_seconds": decrypt_seconds,
             "drops": sum(ans["drops"] for ans in answers),
             "probes": [p for ans in answers for p in ans["probes"]],
             "tally_matches": not mismatches and result is not None, "mismatches": mismatches[:10],

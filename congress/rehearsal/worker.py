@@ -25,6 +25,7 @@ from typing import Any
 from congress.rehearsal.client import Peer
 from congress.rehearsal.http import sign_in, ws_url
 from congress.rehearsal.ledger import check_client
+from congress.sealed.kit import seal_answers
 
 OPEN_FILES_CEILING = 19_000
 
@@ -248,6 +249,10 @@ class Worker:
     # -- votes -----------------------------------------------------------------------------------
     async def on_vote(self, spec: dict[str, Any]) -> dict[str, Any]:
         vote_id, spread = int(spec["vote_id"]), float(spec["spread"])
+        sealing = spec.get("sealing_vote")  # a secret vote: each ballot is sealed here, as the phone does
+
+        def ballot(answers: dict[str, Any]) -> dict[str, Any]:
+            return {"sealed": seal_answers(sealing, answers)} if sealing else {"answers": answers}
         acks: list[dict[str, Any]] = []
         hand: list[dict[str, Any]] = []
         probes: list[dict[str, Any]] = []
@@ -257,8 +262,9 @@ class Worker:
             state = self.delegates[employee_id]
             await asyncio.sleep(self.rng.uniform(0, spread))
             assert state.peer is not None
+            body = ballot(answers)
             reply, sent = await state.peer.command("cast_ballot", f"{run}-b{vote_id}-{employee_id}",
-                                                   vote_id=vote_id, answers=answers)
+                                                   vote_id=vote_id, **body)
             if reply.get("msg") == "ack" and reply["result"].get("recorded"):
                 state.ballots[vote_id] = time.time()
                 acks.append({"employee_id": employee_id, "answers": answers, "sent": sent, "acked": time.time(),
@@ -295,7 +301,7 @@ class Worker:
             if peer is None:
                 return
             reply, _ = await peer.command("cast_ballot", f"{run}-probe{vote_id}-{who}-{expect}", vote_id=vote_id,
-                                          answers=answers)
+                                          **ballot(answers))
             probes.append({"who": who, "expect": expect, "got": reply.get("code") or reply.get("msg")})
             if reply.get("code") == expect:
                 self.expected_errors += 1

@@ -7,8 +7,10 @@ answer of a closed secret vote. The seed never leaves the caller.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from congress.sealed.ballot import SealedQuestion, seal_ballot
 from congress.sealed.counting import decryption_context, sums_from_json, to_decrypt
 from congress.sealed.group import read_point
 from congress.sealed.trustees import Ceremony, decrypt_shares, my_share, round1, round2, round3
@@ -53,3 +55,37 @@ def decryption_message(state: dict[str, Any], index: int, seed: bytes, vote_id: 
     context = decryption_context(vote_id, state["public_key"], sealed_tally["ballots_digest"])
     alphas = [ct.alpha for ct in to_decrypt(sums_from_json(sealed_tally["pools"], check=True))]
     return decrypt_shares(context, index, share_of(state, index, seed), alphas)
+
+
+KEY_FILE_FORMAT = "congress-trustee-key"
+
+
+def key_file_text(seed: bytes) -> str:
+    """What a trustee saves (a file, or printed as a QR code): the seed and nothing else."""
+    return json.dumps({"format": KEY_FILE_FORMAT, "version": 1, "seed": seed.hex()}) + "\n"
+
+
+def seed_from_key_file(text: str) -> bytes:
+    try:
+        data = json.loads(text)
+        seed = bytes.fromhex(data["seed"]) if data.get("format") == KEY_FILE_FORMAT else b""
+    except (ValueError, KeyError, TypeError, AttributeError):
+        seed = b""
+    if len(seed) != 32:
+        raise ValueError("这不是监票人密钥文件（应为 congress-trustee-key 格式，含 32 字节的 seed）")
+    return seed
+
+
+def seal_answers(vote: dict[str, Any], choices: dict[str, Any]) -> dict[str, Any]:
+    """A ballot sealed as the delegate page seals it: `vote` as the server describes it (vote_json,
+    with `sealing`), `choices` as a named vote's answers (question id -> option key, or a list of keys
+    for an election)."""
+    questions, marks = [], {}
+    for q in vote["questions"]:
+        keys = [o["key"] for o in q["options"]]
+        questions.append(SealedQuestion.of(q["id"], q["kind"], len(keys), q["seats"]))
+        chosen = choices[str(q["id"])]
+        chosen = chosen if isinstance(chosen, list) else [chosen]
+        marks[q["id"]] = [int(k in chosen) for k in keys]
+    key = read_point(vote["sealing"]["public_key"], "监票人公钥")
+    return seal_ballot(vote["id"], key, questions, marks)
