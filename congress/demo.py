@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 from importlib import resources
@@ -16,13 +17,17 @@ from congress.actions.base import Context
 from congress.actions.documents import table_document, upload_document
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
+from congress.actions.trustees import ceremony_state, name_trustees, post_trustee_message
 from congress.actions.votes import create_vote
+from congress.auth import delegate_actor
 from congress.db.engine import Database, is_sqlite
 from congress.db.migrate import upgrade
 from congress.db.models import Delegate, Group
 from congress.demo_proposals import file_demo_proposals, file_for_pre_review
 from congress.domain.kinds import Role
 from congress.permissions import Actor
+from congress.sealed.kit import key_file_text, next_message
+from congress.sealed.trustees import new_seed
 from congress.service import system_clock
 
 NAME = "纸业集团第十届职工代表大会第三次会议"
@@ -44,8 +49,11 @@ class DemoInfo:
     delegate: tuple[str, str, str]  # employee id, name, code
     leader: tuple[str, str, str, str]  # employee id, name, group, code
     department: tuple[str, str]
+    trustees: list[tuple[str, str, str, str]]  # employee id, name, code, key file
 
     def text(self) -> str:
+        trustee_lines = [f"  监票人 {i}       工号 {e}（{n}）   访问码 {c}   密钥文件 {k}"
+                         for i, (e, n, c, k) in enumerate(self.trustees, start=1)]
         return "\n".join([
             f"示例职代会已就绪：{NAME}",
             f"  工作人员登录   {self.base_url}/sign-in   账号 {self.staff_login}   密码 {self.staff_password}",
@@ -54,11 +62,15 @@ class DemoInfo:
             f"  承办部门登录   {self.base_url}/sign-in   账号 {self.department[0]}   密码 {self.department[1]}",
             f"  观众（云听会） {self.base_url}/watch?congress={self.congress_id}",
             f"  大屏           {self.base_url}/screen?congress={self.congress_id}",
+            "  无记名选举的密钥已由 3 位监票人生成；截止后任意 2 位解密计票合计（网页 /trustee 载入密钥文件，"
+            "或 congress trustee decrypt）：",
+            *trustee_lines,
             "以上密码和访问码只显示这一次（示例数据，每次运行 congress demo 都会重新生成）。",
         ])
 
 
 def build_demo(url: str, *, fresh: bool = True, base_url: str = "http://127.0.0.1:8000") -> DemoInfo:
+    folder = Path(sa.engine.make_url(url).database or "").parent if is_sqlite(url) else Path.cwd()
     if fresh and is_sqlite(url):
         path = Path(sa.engine.make_url(url).database or "")
         for suffix in ("", "-wal", "-shm"):
@@ -67,12 +79,37 @@ def build_demo(url: str, *, fresh: bool = True, base_url: str = "http://127.0.0.
     db = Database(url)
     try:
         with db.write() as session:
-            return _populate(Context(session, DEMO_ACTOR, system_clock()), base_url)
+            return _populate(Context(session, DEMO_ACTOR, system_clock()), base_url,
+                             folder / "congress-demo-trustees")
     finally:
         db.dispose()
 
 
-def _populate(ctx: Context, base_url: str) -> DemoInfo:
+def _make_trustees(ctx: Context, cid: int, members: list[Delegate], folder: Path) -> list[Path]:
+    """The demo's three trustees make the key as their own computers would (congress.sealed.kit), and
+    their key files are written where the demo runs: in real use each file stays with its trustee."""
+    named = name_trustees(ctx, cid, [m.employee_id for m in members], 2)
+    seeds = [new_seed() for _ in members]
+    for _round in range(3):
+        for index, (member, seed) in enumerate(zip(members, seeds, strict=True), start=1):
+            trustee_ctx = Context(ctx.session, delegate_actor(member), ctx.now)
+            state = ceremony_state(trustee_ctx, cid, named["ceremony_id"])["ceremony"]
+            step = next_message(state, index, seed)
+            if step is not None:
+                post_trustee_message(trustee_ctx, cid, named["ceremony_id"], step[0], step[1])
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, (member, seed) in enumerate(zip(members, seeds, strict=True), start=1):
+        path = folder / f"监票人{index}-{member.employee_id}.json"
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(key_file_text(seed))
+        paths.append(path)
+    return paths
+
+
+def _populate(ctx: Context, base_url: str, trustee_folder: Path) -> DemoInfo:
     congress = create_congress(ctx, NAME, GROUPS)
     cid = congress.id
     import_roster(ctx, cid, story_roster(), "roster.csv")
@@ -106,6 +143,8 @@ def _populate(ctx: Context, base_url: str) -> DemoInfo:
     create_vote(ctx, cid, items[5]["id"], "补选职工董事（无记名）",
                 [{"kind": "election", "text": "补选职工董事 1 名", "candidates": ["周海燕", "陈立新"], "seats": 1}],
                 is_secret=True)
+    trustees = [d for d in voting if d.group_id == groups["主会场"] and not d.is_group_leader][-3:]
+    key_files = _make_trustees(ctx, cid, trustees, trustee_folder)
     file_demo_proposals(ctx, cid)
     file_for_pre_review(ctx, cid, groups["永州"])
     for item, name, title, is_public in ((items[1], "work-report.md", "公司2026年工作报告", True),
@@ -116,4 +155,5 @@ def _populate(ctx: Context, base_url: str) -> DemoInfo:
     leader_group = next(name for name, gid in groups.items() if gid == leader.group_id)
     return DemoInfo(base_url, cid, "admin", staff_password, (delegate.employee_id, delegate.name, codes[delegate.employee_id]),
                     (leader.employee_id, leader.name, leader_group, codes[leader.employee_id]),
-                    (department.login, dept_password))
+                    (department.login, dept_password),
+                    [(t.employee_id, t.name, codes[t.employee_id], str(k)) for t, k in zip(trustees, key_files, strict=True)])

@@ -48,7 +48,9 @@ class SealedQuestion:
     @staticmethod
     def of(question_id: int, kind: str, options: int, seats: int | None) -> SealedQuestion:
         if kind == "election":
-            return SealedQuestion(question_id, options, 0, min(seats or 1, options))
+            if not seats or seats < 1:
+                raise BallotError(f"选举事项 {question_id} 的应选名额应至少为 1")
+            return SealedQuestion(question_id, options, 0, min(seats, options))
         return SealedQuestion(question_id, options, 1, 1)  # yes_no (赞成/反对/弃权) and rating: exactly one
 
 
@@ -101,7 +103,7 @@ def seal_ballot(vote_id: int, key: bytes, questions: list[SealedQuestion],
     encrypted: list[tuple[SealedQuestion, list[tuple[Ciphertext, int]], list[int]]] = []
     for question in questions:
         row = marks.get(question.question_id)
-        if row is None or len(row) != question.options or any(m not in (0, 1) for m in row):
+        if row is None or len(row) != question.options or any(not _is_int(m) or m not in (0, 1) for m in row):
             raise BallotError(f"事项 {question.question_id} 应为 {question.options} 个 0/1 标记")
         if not question.least <= sum(row) <= question.most:
             raise BallotError(f"事项 {question.question_id} 应选 {question.least}–{question.most} 项")
@@ -128,7 +130,7 @@ def check_ballot(vote_id: int, key: bytes, questions: list[SealedQuestion], cont
     """Every check a ballot must pass before it is stored, or BallotError saying the first that fails."""
     if not isinstance(content, dict) or set(content) != {"vote_id", "questions"}:
         raise BallotError("密封选票格式不对：应只含 vote_id 与 questions")
-    if content["vote_id"] != vote_id:
+    if not _is_int(content["vote_id"]) or content["vote_id"] != vote_id:
         raise BallotError(f"这张密封选票属于表决 {content['vote_id']}，不是本次表决 {vote_id}")
     parts = content["questions"]
     if not isinstance(parts, list) or len(parts) != len(questions):
@@ -140,7 +142,7 @@ def check_ballot(vote_id: int, key: bytes, questions: list[SealedQuestion], cont
             if not isinstance(part, dict) or set(part) != {"question_id", "choices", "individual_proofs",
                                                            "overall_proof"}:
                 raise BallotError(f"{where}：格式不对")
-            if part["question_id"] != question.question_id:
+            if not _is_int(part["question_id"]) or part["question_id"] != question.question_id:
                 raise BallotError(f"{where}：事项顺序不对（收到 {part['question_id']}）")
             choices = part["choices"]
             if not isinstance(choices, list) or len(choices) != question.options or question.options > MAX_OPTIONS:
@@ -171,6 +173,11 @@ def check_ballot(vote_id: int, key: bytes, questions: list[SealedQuestion], cont
         if not verify_one_of((*qctx, "overall"), key, total_alpha, total_beta, allowed, pairs):
             raise BallotError(f"{where}：所选项数的证明不成立（应选 {question.least}–{question.most} 项）")
     return CheckedBallot(ballot_hash(content), {q.question_id: cts for q, _p, cts in read}, content)
+
+
+def _is_int(value: Any) -> bool:
+    """An integer as JSON gives it: not a bool, not 7.0 (which would hash differently from 7)."""
+    return type(value) is int
 
 
 def _pairs(data: Any, count: int, what: str) -> list[Pair]:

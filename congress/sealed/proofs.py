@@ -36,7 +36,9 @@ class Pair:
 
     @staticmethod
     def read(data: object, what: str) -> Pair:
-        if not isinstance(data, dict):
+        # Exactly {c, s}: with every field strict a ballot has one encoding, so a copy is the same
+        # ballot (the same hash) and is refused as a duplicate; an extra key would make a "new" one.
+        if not isinstance(data, dict) or set(data) != {"c", "s"}:
             raise ValueError(f"{what} 应为 {{c, s}}")
         return Pair(read_scalar(data.get("c"), f"{what}.c"), read_scalar(data.get("s"), f"{what}.s"))
 

@@ -166,9 +166,10 @@ def check_round2(ceremony: Ceremony, index: int, message: Any) -> list[bytes]:
         for share in shares:
             _keys(share, {"to", "ephemeral", "sealed"}, where)
             read_point(share["ephemeral"], f"{where}（给第 {share['to']} 位）")
-            if not isinstance(share["sealed"], str) or len(share["sealed"]) != 2 * (12 + 32 + 16):
-                raise CeremonyError(f"{where}（给第 {share['to']} 位）：密文长度不对")
-            bytes.fromhex(share["sealed"])
+            sealed = share["sealed"]
+            if not isinstance(sealed, str) or len(sealed) != 2 * (12 + 32 + 16) \
+                    or any(ch not in "0123456789abcdef" for ch in sealed):
+                raise CeremonyError(f"{where}（给第 {share['to']} 位）：密文应为 120 位小写十六进制")
     except (GroupError, ValueError) as error:
         raise CeremonyError(str(error)) from None
     if not verify_key((*ceremony.context, f"trustee:{index}", "commitment"), commitments[0], proof):
@@ -184,6 +185,9 @@ def expected_share_point(commitments: list[bytes], j: int) -> bytes:
 def my_share(ceremony: Ceremony, seed: bytes, index: int, round2_messages: dict[int, dict[str, Any]]) -> int:
     """Trustee `index`'s share x = sum_i f_i(index): their own value plus what each other trustee sent,
     each checked against its sender's commitments. CeremonyError names a sender whose value fails."""
+    missing = [i for i in ceremony.indices() if i != index and i not in round2_messages]
+    if missing:
+        raise CeremonyError(f"尚未收到第 {'、'.join(map(str, missing))} 位监票人的承诺与份额")
     p = _comm_secret(ceremony, seed, index)
     total = _poly(_coefficients(ceremony, seed, index), index)
     for sender, message in sorted(round2_messages.items()):

@@ -143,10 +143,16 @@ def opened(ct_json: dict[str, str], secret: int) -> bytes:
 # -- the group and the hashes ---------------------------------------------------------------------
 
 def test_sealed_question_kinds_match_python(page: Any) -> None:
-    cases = [(1, "yes_no", 3, None), (2, "election", 5, 3), (3, "election", 2, 5), (4, "election", 4, None),
-             (5, "election", 4, 0), (6, "rating", 4, None)]
+    cases = [(1, "yes_no", 3, None), (2, "election", 5, 3), (3, "election", 2, 5), (6, "rating", 4, None)]
     got = page.evaluate("(cases) => cases.map((c) => S.sealedQuestion(...c))", [list(c) for c in cases])
     assert got == [asdict(SealedQuestion.of(*c)) for c in cases]
+    # An election without seats is refused on both sides rather than guessed at.
+    for bad in ((4, "election", 4, None), (5, "election", 4, 0)):
+        with pytest.raises(BallotError):
+            SealedQuestion.of(*bad)
+        refused = page.evaluate("(c) => { try { S.sealedQuestion(...c); return null } catch (e) { return e.message } }",
+                                list(bad))
+        assert refused == f"选举事项 {bad[0]} 的应选名额应至少为 1"
 
 
 def test_points_are_accepted_and_refused_exactly_as_libsodium_does(page: Any) -> None:

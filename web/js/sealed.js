@@ -128,9 +128,10 @@ const pairJson = (pair) => ({ c: scalarHex(pair.c), s: scalarHex(pair.s) });
 
 const isObject = (data) => typeof data === 'object' && data !== null && !Array.isArray(data);
 
-/** One (challenge, response) pair read from outside; extra keys are ignored, as Pair.read does. */
+/** One (challenge, response) pair read from outside: exactly {c, s}, as Pair.read requires (an extra
+ * key would give a copied ballot a new hash). */
 function readPair(data, what) {
-  if (!isObject(data)) throw new GroupError(`${what} 应为 {c, s}`);
+  if (!isObject(data) || Object.keys(data).sort().join() !== 'c,s') throw new GroupError(`${what} 应为 {c, s}`);
   return { c: readScalar(data.c, `${what}.c`), s: readScalar(data.s, `${what}.s`) };
 }
 
@@ -218,7 +219,8 @@ export class BallotError extends Error {
 /** SealedQuestion.of: an election allows 0 to `seats` marks, every other kind exactly one. */
 export function sealedQuestion(questionId, kind, options, seats) {
   if (kind === 'election') {
-    return { question_id: questionId, options, least: 0, most: Math.min(seats || 1, options) };
+    if (!Number.isInteger(seats) || seats < 1) throw new BallotError(`选举事项 ${questionId} 的应选名额应至少为 1`);
+    return { question_id: questionId, options, least: 0, most: Math.min(seats, options) };
   }
   return { question_id: questionId, options, least: 1, most: 1 };
 }
@@ -545,10 +547,9 @@ export function checkRound2(ceremony, index, message) {
     for (const share of shares) {
       keysMust(share, ['to', 'ephemeral', 'sealed'], where);
       readPoint(share.ephemeral, `${where}（给第 ${share.to} 位）`);
-      if (typeof share.sealed !== 'string' || share.sealed.length !== 2 * (12 + 32 + 16)) {
-        throw new CeremonyError(`${where}（给第 ${share.to} 位）：密文长度不对`);
+      if (typeof share.sealed !== 'string' || !/^[0-9a-f]{120}$/.test(share.sealed)) {
+        throw new CeremonyError(`${where}（给第 ${share.to} 位）：密文应为 120 位小写十六进制`);
       }
-      if (!/^[0-9a-fA-F]*$/.test(share.sealed)) throw new CeremonyError(`${where}（给第 ${share.to} 位）：密文不是十六进制`);
     }
   } catch (error) {
     throw asCeremonyError(error);
@@ -572,6 +573,9 @@ export function expectedSharePoint(commitments, j) {
 /** Trustee `index`'s share x = sum_i f_i(index) (async, a BigInt): their own value plus what each
  * other trustee sent, each checked against its sender's commitments. round2Messages: {i: message}. */
 export async function myShare(ceremony, seed, index, round2Messages) {
+  const have = new Set(entries(round2Messages).map(([i]) => i));
+  const missing = indices(ceremony).filter((i) => i !== index && !have.has(i));
+  if (missing.length) throw new CeremonyError(`尚未收到第 ${missing.join('、')} 位监票人的承诺与份额`);
   const p = commSecret(ceremony, seed, index);
   let total = poly(coefficients(ceremony, seed, index), index);
   for (const [sender, message] of entries(round2Messages)) {
@@ -579,7 +583,7 @@ export async function myShare(ceremony, seed, index, round2Messages) {
     const commitments = checkRound2(ceremony, sender, message);
     const share = message.shares.find((s) => s.to === index);
     const ephemeral = readPoint(share.ephemeral, 'ephemeral');
-    const raw = hexBytes(share.sealed.toLowerCase());
+    const raw = hexBytes(share.sealed);
     const info = shareInfo(ceremony, sender, index);
     let value;
     try {
