@@ -64,14 +64,35 @@ function isComplete(vote, answers) {
   return vote.questions.every((q) => q.kind === 'election' || answers[q.id] !== undefined);
 }
 
-function recordedBlock(vote, reply) {
+function recordedBlock(vote, reply, sealedHash) {
+  // A sealed ballot's receipt is computed here, from what this phone sent, not taken from the server.
+  const mismatch = sealedHash && reply.ballot_hash && reply.ballot_hash !== sealedHash;
   return h('div', { class: 'recorded', role: 'status', id: `v${vote.id}-recorded`, tabindex: '-1' },
     h('p', { class: 'recorded-title' }, h('span', { class: 'check', 'aria-hidden': 'true' }, '✓'), t('vote.recorded')),
     h('p', {}, t('vote.recorded_detail', { time: formatTime(reply.at) })),
+    sealedHash ? h('p', { class: 'hint' }, t('vote.sealed_note')) : null,
+    mismatch ? h('p', { class: 'notice bad', role: 'alert' }, t('vote.receipt_mismatch')) : null,
     reply.receipt
       ? [h('p', { class: 'receipt-line' }, `${t('vote.receipt')}：`, h('strong', { class: 'receipt' }, reply.receipt)),
-        h('p', { class: 'hint' }, t('vote.receipt_hint'))]
+        h('p', { class: 'hint' }, sealedHash ? t('vote.sealed_receipt_hint') : t('vote.receipt_hint'))]
       : (reply.receipt_withheld ? h('p', { class: 'hint' }, t('vote.receipt_withheld')) : null));
+}
+
+/** Whether this browser can seal a ballot: BigInt and WebCrypto (a secure context). */
+function canSeal() {
+  return typeof BigInt === 'function' && Boolean(globalThis.crypto?.subtle && globalThis.crypto?.getRandomValues);
+}
+
+/** The ballot of a secret vote, encrypted on this phone (web/js/sealed.js; docs/secrecy.md). */
+async function sealAnswers(vote, answers) {
+  const sealed = await import('./sealed.js');  // loaded only for a secret vote; fails without BigInt
+  const questions = vote.questions.map((q) => sealed.sealedQuestion(q.id, q.kind, q.options.length, q.seats));
+  const marks = Object.fromEntries(vote.questions.map((q) => {
+    const chosen = q.kind === 'election' ? answers[q.id] || [] : [answers[q.id]];
+    return [q.id, q.options.map((o) => (chosen.includes(o.key) ? 1 : 0))];
+  }));
+  const content = sealed.sealBallot(vote.id, vote.sealing.public_key, questions, marks);
+  return { content, hash: sealed.ballotHash(content) };
 }
 
 function mineRecorded(vote) {
@@ -95,7 +116,7 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
   const section = (...body) => h('section', { class: 'card vote-panel', 'aria-labelledby': heading.id },
     h('p', { class: 'card-label live-dot' }, t('vote.open')), heading, tags, body);
 
-  if (local.step === 'recorded') return section(recordedBlock(vote, local.reply));
+  if (local.step === 'recorded') return section(recordedBlock(vote, local.reply, local.sealedHash));
   if (local.step === 'sending') {
     return section(h('p', { class: 'sending', role: 'status', id: `v${vote.id}-sending`, tabindex: '-1' }, t('vote.sending')),
       isConnected ? null : h('p', { class: 'notice warn' }, t('vote.sending_offline')));
@@ -105,6 +126,9 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
   if (blocker === 'not_voting') return section(h('p', { class: 'notice' }, t('vote.not_voting', { type: delegateType(me.delegate_type) })));
   if (blocker === 'hand_counted') return section(h('p', { class: 'notice' }, t('vote.hand_counted')));
   if (blocker === 'not_checked_in') return section(h('p', { class: 'notice warn' }, t('vote.not_checked_in')));
+  if (vote.is_secret && (!vote.sealing || !canSeal() || local.cannotSeal)) {
+    return section(h('p', { class: 'notice bad', role: 'alert', id: `v${vote.id}-cannot-seal` }, t('vote.cannot_seal')));
+  }
 
   const error = local.error
     ? h('p', { class: 'notice bad', role: 'alert', id: `v${vote.id}-error` }, t('vote.failed', { message: local.error }))
@@ -115,8 +139,22 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
     local.error = null;
     refresh(`v${vote.id}-sending`);
     const answers = Object.fromEntries(vote.questions.map((q) => [String(q.id), local.answers[q.id] ?? (q.kind === 'election' ? [] : null)]));
+    let body = { vote_id: vote.id, answers };
+    if (vote.is_secret) {
+      try {
+        const sealed = await sealAnswers(vote, local.answers);
+        body = { vote_id: vote.id, sealed: sealed.content };
+        local.sealedHash = sealed.hash;
+      } catch (err) {
+        console.error('sealing the ballot failed', err);
+        local.step = 'confirm';
+        local.cannotSeal = true;
+        refresh(`v${vote.id}-cannot-seal`);
+        return;
+      }
+    }
     try {
-      local.reply = await live.command('cast_ballot', { vote_id: vote.id, answers });
+      local.reply = await live.command('cast_ballot', body);
       local.step = 'recorded';
       refresh(`v${vote.id}-recorded`);
     } catch (err) {
@@ -170,5 +208,5 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
 /** A receipt worth keeping on screen after the vote closes. */
 export function keptReceipt(vote) {
   const local = ui.get(vote.id);
-  return local?.step === 'recorded' ? recordedBlock(vote, local.reply) : null;
+  return local?.step === 'recorded' ? recordedBlock(vote, local.reply, local.sealedHash) : null;
 }
