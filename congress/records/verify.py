@@ -54,6 +54,7 @@ class Report:
     events: int = 0
     votes: int = 0
     ballots: int = 0
+    sealed: list[str] = field(default_factory=list)  # what was rechecked of each sealed vote
 
     @property
     def ok(self) -> bool:
@@ -63,6 +64,7 @@ class Report:
         if self.ok:
             lines = [f"OK  head seq {self.head_seq}  hash {self.head_hash}",
                      f"    {self.events} events chained, {self.votes} votes recounted from {self.ballots} ballots"]
+            lines += [f"    {line}" for line in self.sealed]
         else:
             lines = [f"FAILED: {len(self.problems)} difference(s)"] + [f"  {p}" for p in self.problems]
             lines.append(f"    head seq {self.head_seq}  hash {self.head_hash} (as stored)")
@@ -381,6 +383,8 @@ class _Checker:
                     self.problem(problem)
                 return
             sealed = recount.tallies
+            self.report.sealed.append(f"{label} (sealed): {recount.ballots} ballots' proofs, {recount.pools} encrypted "
+                                      f"sums and {recount.trustees} trustees' decryption proofs checked")
         online_ballots: dict[int, list[dict[str, Any]]] = {g: [] for g in self.order if g not in hand}
         for ballot in ballots if sealed is None else []:
             if ballot["group_id"] in online_ballots:
@@ -437,6 +441,9 @@ class _Checker:
                 self.compare(qlabel, key, entry.get(key), getattr(tally, key))
             self.compare_counts(qlabel, {o["key"]: o["count"] for o in entry.get("options", [])}, tally.counts)
             cast = max(cast, tally.returned)
+            if sealed is not None:
+                self.report.sealed.append(f"{qlabel} recounted: " + ", ".join(
+                    f"{o['label']} {tally.counts.get(o['key'], 0)}" for o in question["options"]))
             if not void_groups:
                 self.check_outcome(qlabel, question, entry, tally)
         for extra in stored_questions:

@@ -39,6 +39,8 @@ class SealedRecount:
     problems: list[str] = field(default_factory=list)
     tallies: dict[str, Any] | None = None  # pool_tallies(...) when everything holds
     ballots: int = 0
+    pools: int = 0  # sums decrypted
+    trustees: int = 0  # whose decryption proofs held
 
 
 def _payloads(events: Mapping[str, list[dict[str, Any]]], type: str, **match: Any) -> list[dict[str, Any]]:
@@ -136,6 +138,7 @@ def recount_sealed(label: str, vote: dict[str, Any], ballots: list[dict[str, Any
         out.problems.append(f"{label}: {len(shares)} trustees decrypted, {ceremony.threshold} are needed")
         return out
     used = {i: shares[i] for i in sorted(shares)[:ceremony.threshold]}
+    out.pools, out.trustees = sum(1 for ps in sums if ps.pool.ballots), len(shares)
     try:
         counts = counts_of(sums, combine([ct.beta for ct in items], used))
     except ValueError as error:

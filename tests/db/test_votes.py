@@ -32,10 +32,19 @@ from congress.actions.votes import (
     open_vote,
     publish_vote,
     repeat_vote,
+    vote_json,
 )
 from congress.commands import load_all
 from congress.db.engine import Database
-from congress.db.models import Attendance, Ballot, BallotCast, CommandResult, Delegate, Event, Vote
+from congress.db.models import (
+    Attendance,
+    Ballot,
+    BallotCast,
+    Delegate,
+    Event,
+    SealedBallot,
+    Vote,
+)
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.live.backplane import MemoryBackplane
@@ -43,8 +52,6 @@ from congress.live.hub import Hub
 from congress.permissions import Actor
 from congress.records.chain import GENESIS, event_hash
 from congress.service import Service
-from congress.actions.votes import vote_json
-from congress.db.models import SealedBallot
 from tests.sealing import Trustees, make_trustees, seal
 from tests.story import GROUPS, story_roster
 
