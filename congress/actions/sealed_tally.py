@@ -44,6 +44,13 @@ from congress.sealed.trustees import (
 )
 
 
+HASHES_PER_EVENT = 500  # 500 × 67 bytes ≈ 33 KB a `tally.ballots` event
+
+
+def sealed_hashes(session: Session, vote: Vote) -> list[str]:
+    return sorted(session.scalars(sa.select(SealedBallot.hash).where(SealedBallot.vote_id == vote.id)))
+
+
 def _ciphertexts(content: dict[str, Any]) -> dict[int, list[Ciphertext]]:
     # Checked (valid points, proofs) when cast; read without checking again.
     return {part["question_id"]: [Ciphertext(bytes.fromhex(c["alpha"]), bytes.fromhex(c["beta"]))
@@ -142,10 +149,15 @@ def sealed_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, An
     if vote.congress_id != congress_id or not vote.is_secret:
         raise DomainError("not_found", f"本次职代会没有这项无记名表决（编号 {vote_id}）")
     hashes = sorted(ctx.session.scalars(sa.select(SealedBallot.hash).where(SealedBallot.vote_id == vote.id)))
+    posted = sorted(ctx.session.scalars(sa.select(DecryptionShare.trustee_index)
+                                        .where(DecryptionShare.vote_id == vote.id)))
     return {"vote_id": vote.id, "count": len(hashes), "hashes": hashes,
             "ballots_digest": ballots_digest(hashes), "sealed_tally": vote.sealed_tally,
             "sealing": {"ceremony_id": vote.ceremony_id,
-                        "public_key": vote.ceremony.public_key if vote.ceremony else None}}
+                        "public_key": vote.ceremony.public_key if vote.ceremony else None},
+            # who has posted decryption shares (public: tally.share_posted), of how many needed
+            "decryption": {"trustees": posted, "threshold": vote.ceremony.threshold if vote.ceremony else None,
+                           "decrypted": vote.result is not None}}
 
 
 register(

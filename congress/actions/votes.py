@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from congress.actions.attendance import attendance_by_group
 from congress.actions.base import Context
 from congress.actions.results import compute_result
-from congress.actions.sealed_tally import seal_tally
+from congress.actions.sealed_tally import HASHES_PER_EVENT, seal_tally, sealed_hashes
 from congress.actions.trustees import ready_ceremony
 from congress.commands import Command, Param, register
 from congress.db.models import AgendaItem, BallotCast, Congress, Group, GroupCount, Option, Question, Vote
@@ -188,6 +188,13 @@ def close_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
         sealed = seal_tally(ctx.session, vote)
         ctx.emit(congress_id, "vote.closed", {"vote_id": vote.id, "at": ctx.now.isoformat(),
                                               "cast": sealed["ballots"]})
+        # The public board: every ballot's hash, in parts that keep each event well under the
+        # 64 KB of an events message; then the sums and the digest of the whole list.
+        hashes = sealed_hashes(ctx.session, vote)
+        parts = [hashes[i:i + HASHES_PER_EVENT] for i in range(0, len(hashes), HASHES_PER_EVENT)] or [[]]
+        for number, part in enumerate(parts, start=1):
+            ctx.emit(congress_id, "tally.ballots", {"vote_id": vote.id, "part": number, "of": len(parts),
+                                                    "hashes": part})
         ctx.emit(congress_id, "tally.sealed", {"vote_id": vote.id, **sealed})
         return {"vote_id": vote.id, "result": None, "awaiting_trustees": True}
     vote.result = compute_result(ctx.session, vote, CongressRules.from_json(congress.rules))
@@ -270,6 +277,8 @@ def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dic
             data["result"] = vote.result
         if actor.delegate_id is not None:
             data["my_ballot_at"] = cast.get(vote.id)
+        if vote.is_secret and vote.status == VoteStatus.CLOSED:  # public: tally.sealed / tally.decrypted
+            data["awaiting_trustees"] = vote.result is None
         result.append(data)
     return result
 

@@ -105,6 +105,13 @@ def recount_sealed(label: str, vote: dict[str, Any], ballots: list[dict[str, Any
         out.problems.append(f"{label}: the event log has no tally.sealed (the encrypted sums) for this vote")
         return out
     sealed = sealed_events[-1]["payload"]
+    listed = [h for e in _payloads(events, "tally.ballots", vote_id=vote["id"]) for h in e["payload"]["hashes"]]
+    if sorted(listed) != sorted(hashes):
+        missing, extra = set(listed) - set(hashes), set(hashes) - set(listed)
+        out.problems.append(f"{label}: the event log listed {len(listed)} ballots at close, the archive holds "
+                            f"{len(hashes)} ({len(missing)} listed but missing, {len(extra)} not listed)"
+                            + (f", e.g. {sorted(missing or extra)[0][:16]}" if missing or extra else ""))
+        return out
     if sealed.get("ballots") != len(checked) or sealed.get("ballots_digest") != ballots_digest(hashes):
         out.problems.append(f"{label}: the archive holds {len(checked)} ballots, but at close the event log committed "
                             f"to {sealed.get('ballots')} ballots with another digest: a ballot was dropped, added or "

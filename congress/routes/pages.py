@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 PAGES = {"sign-in": "sign-in.html", "delegate": "delegate.html", "watch": "watch.html", "staff": "staff.html",
-         "screen": "screen.html", "department": "department.html"}
+         "screen": "screen.html", "department": "department.html", "trustee": "trustee.html"}
 
 
 async def page(request: Request) -> Response:

@@ -120,6 +120,7 @@ def vote_on_the_phone(browser: Any, site: Site, employee_id: str, marks: list[st
         page.wait_for_url("**/delegate")
         panel = page.locator(".vote-panel")
         expect(panel).to_contain_text("补选职工董事（无记名）")
+        expect(panel.locator(".sealed-help")).to_contain_text("您的选择在本机加密后才发出")
         for name in marks:
             panel.get_by_text(name, exact=True).click()
         panel.get_by_role("button", name="下一步：确认选择").click()
@@ -210,3 +211,27 @@ def test_six_secret_ballots_cast_on_phones_leave_no_choice_that_can_be_tied_to_a
     assert {o["label"]: o["count"] for o in question["options"]} == expected
     main = next(g for g in question["groups"] if g["group_id"] == story.delegates[0].group_id)
     assert main["returned"] == 6 and main["counts"] == expected
+
+
+def test_a_phone_that_cannot_encrypt_is_told_to_ask_staff_and_sends_nothing(site: Site, open_page: Any) -> None:
+    """No BigInt (an old browser): the secret vote shows a clear message instead of choices."""
+    story = site.story
+    checked_in = set(site.check_in_before_pages_open(0.7))
+    make_trustees(site.db, story.congress_id, story.voting(story.delegates[0].group_id)[-3:])
+    staff = site.staff()
+    vote = site.command(staff, "create_vote", agenda_item_id=story.agenda[2]["id"], title="补选职工董事（无记名）",
+                        is_secret=True, questions=[{"kind": "election", "text": "补选职工董事 1 名", "seats": 1,
+                                                    "candidates": CANDIDATES[:3]}])
+    site.command(staff, "open_vote", vote_id=vote["id"])
+    voter = next(d for d in story.voting() if d.employee_id in checked_in and not d.is_group_leader)
+    page = open_page("/sign-in", PHONE, init_script="delete globalThis.BigInt;")
+    page.get_by_label("工号", exact=True).fill(voter.employee_id)
+    page.get_by_label("访问码", exact=True).fill(story.codes[voter.employee_id])
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url("**/delegate")
+    panel = page.locator(".vote-panel")
+    expect(panel).to_contain_text("您的浏览器无法加密选票")
+    expect(panel).to_contain_text("请联系工作人员")
+    expect(panel.get_by_role("button", name="下一步：确认选择")).to_have_count(0)
+    with site.db.read() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(BallotCast)) == 0

@@ -188,6 +188,7 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
   const missing = h('p', { class: 'notice bad', role: 'alert', id: `v${vote.id}-missing`, hidden: true }, t('vote.answer_all'));
   return section(
     vote.my_ballot_at ? mineRecorded(vote) : null,
+    vote.is_secret ? h('p', { class: 'hint sealed-help' }, t('vote.sealed_help')) : null,
     vote.questions.map((q) => questionChoices(vote, q, local.answers, refresh)),
     missing,
     h('button', {
