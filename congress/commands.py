@@ -34,6 +34,9 @@ class Command:
     # args): the action finds the result in `ctx.prepared` and checks that it still applies. Every
     # command of a group commit waits for the slowest one, so what can be computed beforehand is.
     prepare: Callable[[Any, Any, int | None, dict[str, Any]], Any] | None = None
+    # CPU-bound, pure work on what `prepare` returned (e.g. checking a sealed ballot's proofs), run
+    # in the Service's process pool so that it uses every core; a module-level function (picklable).
+    check: Callable[[Any], Any] | None = None
 
 
 _TYPE_NAMES = {int: "整数", str: "文本", bool: "是/否", list: "列表", dict: "对象"}

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing as mp
 import os
 import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -116,6 +118,8 @@ class Service:
         self._committed: asyncio.Queue[list[_Job]] = asyncio.Queue()
         self._writer: threading.Thread | None = None
         self._publisher: asyncio.Task[None] | None = None
+        self._pool: ProcessPoolExecutor | None = None  # see _check
+        self.proof_workers = max(1, os.cpu_count() or 1)
 
     async def start(self) -> None:
         # The writer has its own thread, and sign-ins (an argon2 check each, CPU-bound) their own
@@ -128,6 +132,8 @@ class Service:
         self._publisher = loop.create_task(self._publish_loop())
 
     async def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
         if self._writer is not None:
             self._queue.put(None)
             await anyio.to_thread.run_sync(self._writer.join)
@@ -151,9 +157,23 @@ class Service:
         prepared = None
         if command.prepare is not None:
             prepared = await anyio.to_thread.run_sync(self._prepare, command, actor, congress_id, args)
+        if command.check is not None and prepared is not None:
+            prepared = await self._check(command.check, prepared)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._queue.put(_Job(actor, command, congress_id, args, command_id, future, prepared))
         return await future
+
+    async def _check(self, check: Callable[[Any], Any], prepared: Any) -> Any:
+        """A command's CPU-bound check in the proof pool: worker processes, one per core, started at
+        the first use (a server without secret votes never starts them). Found in bench/votes.py:
+        3,000 sealed ballots checked on threads took 18.6 s, the GIL holding them to one core."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.proof_workers, mp_context=mp.get_context("spawn"))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, check, prepared)
+        except Exception:  # a broken pool: check on a thread instead (slower, still correct)
+            log.exception("the proof pool failed; checking on a thread")
+            return await anyio.to_thread.run_sync(check, prepared)
 
     def _prepare(self, command: Command, actor: Actor, congress_id: int | None, args: dict[str, Any]) -> Any:
         """A command's work before the write; if it fails, the action does that work itself."""

@@ -152,17 +152,38 @@ def check_sealed(vote: Vote, sealed: Any) -> CheckedBallot:
         raise DomainError("bad_ballot", f"选票未被接受：{error}") from None
 
 
+@dataclass(frozen=True, slots=True)
+class SealedCheck:
+    """What checking a sealed ballot needs, read before the write; picklable for the proof pool."""
+
+    vote_id: int
+    public_key: str
+    questions: tuple[SealedQuestion, ...]
+    sealed: Any
+
+
 def prepare_ballot(session: Session, actor: Any, congress_id: int | None, args: dict[str, Any]) -> Any:
-    """Checks a sealed ballot's proofs on a reader thread before the write (a few ms each): the group
-    commit then only stores it. The write checks that the vote and its key are still the same."""
+    """A sealed ballot's proofs are checked before the write (a few ms each, in the Service's process
+    pool: `check_prepared`), so the group commit only stores it. The write checks that the vote and its
+    key are still the ones the ballot was checked against."""
     sealed = args.get("sealed")
     vote = session.get(Vote, args["vote_id"])
-    if sealed is None or vote is None or not vote.is_secret or vote.ceremony is None:
+    if sealed is None or vote is None or not vote.is_secret or vote.ceremony is None or not vote.ceremony.public_key:
         return None
+    return SealedCheck(vote.id, vote.ceremony.public_key, tuple(sealed_questions(vote)), sealed)
+
+
+def check_prepared(prepared: Any) -> Any:
+    """(public key, CheckedBallot or DomainError): pure, run in a worker process."""
+    if not isinstance(prepared, SealedCheck):
+        return prepared
     try:
-        return (vote.ceremony.public_key, check_sealed(vote, sealed))
-    except DomainError as error:
-        return (vote.ceremony.public_key, error)
+        key = read_point(prepared.public_key, "监票人公钥")
+        return (prepared.public_key, check_ballot(prepared.vote_id, key, list(prepared.questions), prepared.sealed))
+    except BallotError as error:
+        return (prepared.public_key, DomainError("bad_ballot", f"选票未被接受：{error}"))
+    except Exception:  # not a sealed ballot at all: the write refuses it with the right words
+        return None
 
 
 _INSERT_CAST = sa.insert(BallotCast.__table__)
@@ -178,7 +199,7 @@ def _sealed_of(request: BallotRequest, vote: Vote) -> CheckedBallot:
         outcome = prepared[1]
         if isinstance(outcome, DomainError):
             raise outcome
-        if isinstance(outcome, CheckedBallot) and outcome.content is request.sealed:
+        if isinstance(outcome, CheckedBallot) and outcome.content == request.sealed:
             return outcome
     if request.answers is not None:
         raise DomainError("bad_ballot", "无记名投票的选择须在手机上加密后提交，服务器不接收明文选择")
@@ -446,7 +467,8 @@ register(
     Command("cast_ballot", cast_ballot, (
         Param("vote_id", int), Param("answers", dict, False, doc="记名投票：事项编号 → 选项"),
         Param("sealed", dict, False, doc="无记名投票：在手机上加密的选票（docs/secrecy.md）")),
-        "投票（同一命令 id 重发只记一次）", stored_reply=stored_ballot_reply, prepare=prepare_ballot),
+        "投票（同一命令 id 重发只记一次）", stored_reply=stored_ballot_reply, prepare=prepare_ballot,
+        check=check_prepared),
     Command("enter_group_count", enter_group_count, (
         Param("vote_id", int), Param("group_id", int), Param("method", str, doc="show_of_hands / paper"),
         Param("present", int), Param("questions", dict, doc="事项编号 → 计票数字"), Param("scrutineer", str)),

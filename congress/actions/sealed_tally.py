@@ -43,7 +43,6 @@ from congress.sealed.trustees import (
     verification_key,
 )
 
-
 HASHES_PER_EVENT = 500  # 500 × 67 bytes ≈ 33 KB a `tally.ballots` event
 
 
