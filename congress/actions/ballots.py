@@ -28,6 +28,7 @@ from congress.db.models import (
 )
 from congress.domain.errors import DomainError
 from congress.domain.kinds import VOTING_TYPE, Audience, GroupMode, QuestionKind, VoteStatus
+from congress.domain.time import BEIJING
 from congress.permissions import Permission
 from congress.records.chain import as_stored, event_hash
 from congress.sealed.ballot import BallotError, CheckedBallot, SealedQuestion, check_ballot, short_receipt
@@ -67,9 +68,35 @@ def _open_vote(ctx: Context, congress_id: int, vote_id: int) -> Vote:
         # wait for ballots in flight, and a ballot wait for a close in flight (and then see "closed").
         # SQLite needs none: BEGIN IMMEDIATE already runs write transactions one at a time.
         status = ctx.session.scalar(sa.select(Vote.status).where(Vote.id == vote_id).with_for_update(read=True))
-    if status != VoteStatus.OPEN or (vote.closes_at is not None and ctx.now >= vote.closes_at):
+    closed = status in (VoteStatus.CLOSED, VoteStatus.PUBLISHED) or (
+        status == VoteStatus.OPEN and vote.closes_at is not None and ctx.now >= vote.closes_at)
+    if closed and vote.opened_at is not None:
+        raise ArrivedLate(vote)
+    if status != VoteStatus.OPEN:
         raise DomainError("vote_not_open", f"表决“{vote.title}”不在进行中，不能投票")
     return vote
+
+
+class ArrivedLate(DomainError):
+    """A ballot confirmed while the vote was open that reaches the server after the close (a phone
+    offline at the moment of closing resends it on reconnect). It is not counted; the delegate is told
+    so in words, and staff see how many arrived late (`ballot.late`, a count, never a choice)."""
+
+    def __init__(self, vote: Vote) -> None:
+        at = vote.closed_at or vote.closes_at
+        when = f"（{at.astimezone(BEIJING).strftime('%H:%M:%S')}）" if at else ""
+        super().__init__("arrived_after_close",
+                         f"您的选票在表决“{vote.title}”截止{when}之后才送达，未被计入。如有异议，请向工作人员和监票人说明。")
+        self.vote = vote
+
+
+def late_outcome(request: BallotRequest, late: ArrivedLate) -> dict[str, Any]:
+    """Recorded as late (an event for staff with the group only), answered with recorded: false."""
+    actor = request.ctx.actor
+    request.ctx.emit(request.congress_id, "ballot.late", {"vote_id": late.vote.id, "group_id": actor.group_id,
+                                                          "at": request.ctx.now.isoformat()}, Audience.STAFF)
+    return {"vote_id": late.vote.id, "recorded": False, "late": True, "code": late.code, "words": late.message,
+            "is_secret_vote": late.vote.is_secret}
 
 
 def request_key(delegate_id: int, command_id: str | None) -> str:
@@ -227,6 +254,9 @@ def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainE
                 except DomainError as error:
                     votes[request.vote_id] = error
             vote = votes[request.vote_id]
+            if isinstance(vote, ArrivedLate):
+                outcomes.append(late_outcome(request, vote))
+                continue
             if isinstance(vote, DomainError):
                 raise vote
             if vote.congress_id != request.congress_id:

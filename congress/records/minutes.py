@@ -19,7 +19,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from congress.domain.errors import DomainError
+from congress.domain.time import BEIJING  # noqa: E402 - shared with the actions
 
-BEIJING = timezone(timedelta(hours=8))
 FONT_PACKAGE = "fonts-noto-cjk"
 FONT_CANDIDATES = (  # Debian/Ubuntu, Fedora, Arch, a manual install
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",

@@ -448,17 +448,31 @@ def test_two_delegates_may_send_the_same_command_id(hall: Hall) -> None:
 # ---------------------------------------------------------------- who may cast, and when
 
 
-def test_ballot_after_close_is_refused(hall: Hall) -> None:
+def test_ballot_arriving_after_close_is_not_counted_and_the_delegate_and_staff_are_told(hall: Hall) -> None:
     hall.check_in(hall.voting())
     vote_id, qid = hall.open_motion()
     early, late = hall.voting("岳阳")[:2]
     hall.cast(vote_id, [(early, {qid: "yes"})])
     hall.act(close_vote, vote_id)
 
-    error = refused(hall.cast, vote_id, [(late, {qid: "yes"})])
-    assert error.code == "vote_not_open"
+    reply = hall.cast(vote_id, [(late, {qid: "yes"})])[0]
+    assert reply["recorded"] is False and reply["late"] is True and reply["code"] == "arrived_after_close"
+    assert "截止" in reply["words"] and "之后才送达，未被计入" in reply["words"]
     _ballots, casts = hall.ballot_rows(vote_id)
     assert [c.delegate_id for c in casts] == [early.id]
+    assert hall.stored_result(vote_id)["cast"] == 1
+    with hall.db.read() as session:
+        late_events = list(session.scalars(sa.select(Event).where(Event.type == "ballot.late")))
+    assert [(e.audience, e.payload["vote_id"], e.payload["group_id"]) for e in late_events] == [
+        ("staff", vote_id, hall.groups["岳阳"])]
+    assert "yes" not in str(late_events[0].payload)  # a count for staff, never a choice
+
+
+def test_a_draft_vote_refuses_ballots_as_not_open(hall: Hall) -> None:
+    hall.check_in(hall.voting())
+    vote = hall.act(create_vote, hall.motion_item_id, "薪酬方案", MOTION)
+    error = refused(hall.cast, vote["id"], [(hall.voting()[0], {str(vote["questions"][0]["id"]): "yes"})])
+    assert error.code == "vote_not_open"
 
 
 def test_ballot_after_the_set_closing_time_is_refused(hall: Hall) -> None:
@@ -467,7 +481,9 @@ def test_ballot_after_the_set_closing_time_is_refused(hall: Hall) -> None:
     voter = hall.voting("岳阳")[0]
     with hall.db.write() as session:
         ctx = Context(session, actor_of(voter), NOW + timedelta(seconds=60))
-        assert refused(cast_ballot, ctx, hall.congress_id, vote_id, {qid: "yes"}).code == "vote_not_open"
+        reply = cast_ballot(ctx, hall.congress_id, vote_id, {qid: "yes"})
+    assert reply["recorded"] is False and reply["code"] == "arrived_after_close"
+    assert hall.ballot_rows(vote_id) == ([], [])
 
 
 def test_delegate_not_checked_in_cannot_vote(hall: Hall) -> None:
