@@ -205,7 +205,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         backplane = make_backplane(settings.redis_url, db)  # db: the deployment's own channel
         service: Service
         hub = Hub(fetch_missing=lambda c, a, u: service.fetch_missing(c, a, u))
-        service = Service(db, hub, backplane, clock)
+        service = Service(db, hub, backplane, clock, is_https=settings.is_https)
         live = LiveState(service, settings.coalesce_seconds, settings.observer_coalesce_seconds)
         gc.set_threshold(*GC_THRESHOLDS)
         await backplane.start(hub)

@@ -134,10 +134,10 @@ def _populate(ctx: Context, base_url: str, trustee_folder: Path) -> DemoInfo:
     delegate = next(d for d in voting if not d.is_group_leader and d.group_id == groups["长沙"])
     leader = next(d for d in voting if d.is_group_leader and d.group_id == groups["宁波"])
     # Most delegates are already checked in, so a vote can open; the printed ones check in themselves.
+    # Exactly 250 (what the README says): the printed delegate and leader are not among them.
     rng = random.Random(2020)
-    for d in rng.sample(voting, 250):
-        if d.id not in (delegate.id, leader.id):
-            check_in_at_desk(ctx, cid, d.employee_id)
+    for d in rng.sample([d for d in voting if d.id not in (delegate.id, leader.id)], 250):
+        check_in_at_desk(ctx, cid, d.employee_id)
     create_vote(ctx, cid, items[3]["id"], "表决《职工薪酬福利调整方案》", [{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}],
                 hand_count_groups=[groups["宁波"]])
     create_vote(ctx, cid, items[5]["id"], "补选职工董事（无记名）",

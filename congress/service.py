@@ -107,8 +107,10 @@ def _earlier_replies(session: sa.orm.Session, jobs: list[_Job]) -> dict[tuple[st
 
 
 class Service:
-    def __init__(self, db: Database, hub: Hub, backplane: Backplane, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Database, hub: Hub, backplane: Backplane, clock: Clock = system_clock, *,
+                 is_https: bool = False) -> None:
         self.db = db
+        self.is_https = is_https  # Settings.is_https, handed to every action's Context
         self.hub = hub
         self.backplane = backplane
         self.clock = clock
@@ -187,7 +189,7 @@ class Service:
 
     def _read(self, actor: Actor, command: Command, congress_id: int | None, args: dict[str, Any]) -> dict[str, Any]:
         with self.db.read() as session:
-            return command.action(Context(session, actor, self.clock()), congress_id, **args)
+            return command.action(Context(session, actor, self.clock(), is_https=self.is_https), congress_id, **args)
 
     # -- the writer --------------------------------------------------------------------------
     def _write_loop(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -283,8 +285,8 @@ class Service:
                 todo.append(job)
         session.flush()  # earlier commands' rows and events, so the savepoint holds only these
         savepoint = session.begin_nested()
-        contexts = [Context(session, job.actor, batch.now, job.command_id, job.prepared, _heads=batch.heads,
-                            _locked=set(batch.locked)) for job in todo]
+        contexts = [Context(session, job.actor, batch.now, job.command_id, job.prepared, self.is_https,
+                            _heads=batch.heads, _locked=set(batch.locked)) for job in todo]
         try:
             with session.no_autoflush:  # the events go in with one flush below, not one each
                 outcomes = cast_ballots([BallotRequest(ctx, job.congress_id, job.args["vote_id"], job.args.get("answers"),
@@ -329,8 +331,8 @@ class Service:
         # One chain head for the whole batch: each event's predecessor is in memory, not re-read.
         # The congress rows locked for the batch are not locked again (a copy: a lock taken inside
         # this command's savepoint goes with it if the command is rolled back).
-        ctx = Context(session, job.actor, batch.now, job.command_id, job.prepared, _heads=batch.heads,
-                      _locked=set(batch.locked))
+        ctx = Context(session, job.actor, batch.now, job.command_id, job.prepared, self.is_https,
+                      _heads=batch.heads, _locked=set(batch.locked))
         try:
             reply = job.command.action(ctx, job.congress_id, **job.args)
             stored = None
@@ -385,7 +387,7 @@ class Service:
         """An action outside the command table (sign-in, imports): its own transaction, then publish."""
         def work() -> tuple[dict[str, Any], list[Event]]:
             with self.db.write() as session:
-                ctx = Context(session, actor, self.clock())
+                ctx = Context(session, actor, self.clock(), is_https=self.is_https)
                 return fn(ctx, *args), ctx.events
 
         reply, events = await anyio.to_thread.run_sync(work)

@@ -29,6 +29,7 @@ class Context:
     now: datetime
     command_id: str | None = None  # the client's id for this command, when it sent one
     prepared: Any = None  # what the command's `prepare` computed before the write, if it has one
+    is_https: bool = False  # the site is served over HTTPS (Settings.is_https): what its pages load must be too
     events: list[Event] = field(default_factory=list)
     # congress id -> (seq, hash) of the last event this context appended: no re-query per emit
     _heads: dict[int, tuple[int, str]] = field(default_factory=dict, repr=False)

@@ -99,15 +99,31 @@ def set_stream(ctx: Context, congress_id: int, kind: str, url: str | None = None
     congress = ctx.get(Congress, congress_id, "职代会")
     if kind not in STREAM_KINDS:
         raise DomainError("bad_field", "直播类型应为 none / hls / embed")
-    if kind != "none" and not (url or "").startswith(("https://", "http://", "/")):
-        raise DomainError("bad_field", "直播地址应以 https:// 开头")
+    warning = _check_stream_url(url, is_https=ctx.is_https) if kind != "none" else None
     if not 0 <= delay_seconds <= 120:
         raise DomainError("bad_field", "直播延迟应在 0–120 秒之间")
     congress.stream_kind, congress.stream_url = kind, (url if kind != "none" else None)
     congress.stream_delay_seconds = delay_seconds
     payload = {"kind": kind, "url": congress.stream_url, "delay_seconds": delay_seconds}
     ctx.emit(congress_id, "stream.set", payload)
-    return payload
+    return {**payload, "warning": warning} if warning else payload
+
+
+def _check_stream_url(url: str | None, *, is_https: bool) -> str | None:
+    """A page served over HTTPS may not load an http:// picture (browsers block mixed content), so
+    behind HTTPS the address must be https:// or a path on this server; on a plain-HTTP site an
+    http:// address plays, and staff are warned that it stops when the site moves to HTTPS."""
+    url = url or ""
+    if is_https:
+        if not url.startswith(("https://", "/")):
+            raise DomainError("bad_field", "本站使用 HTTPS，直播地址应以 https:// 开头（或为本站的 /… 地址）："
+                                           "浏览器会拦截 http:// 的画面")
+        return None
+    if not url.startswith(("https://", "http://", "/")):
+        raise DomainError("bad_field", "直播地址应以 https:// 或 http:// 开头（或为本站的 /… 地址）")
+    if url.startswith("http://"):
+        return "直播地址是 http://：本站改用 HTTPS 后浏览器会拦截它，建议使用 https:// 地址"
+    return None
 
 
 def set_watch(ctx: Context, congress_id: int, mode: str, token: str | None = None) -> dict[str, Any]:

@@ -35,8 +35,10 @@ function show(op, cls, text) {
 async function save(live, op, args) {
   show(op, '', t('common.sending'));
   try {
-    await live.command(op, args);
-    show(op, 'ok', t('common.saved'));
+    const result = await live.command(op, args);
+    // A change the server accepts but warns about (an http:// stream) says so beside 已保存.
+    if (result?.warning) show(op, 'warn', t('common.saved_warning', { warning: result.warning }));
+    else show(op, 'ok', t('common.saved'));
     return true;
   } catch (error) {
     show(op, 'bad', t('common.error', { message: error.message }));
