@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.cli_trustee import add_trustee_commands
 from congress.db.engine import Database
-from congress.db.migrate import upgrade
+from congress.db.migrate import Schema, schema_state, sqlite_path, upgrade
 from congress.db.models import Congress
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
@@ -42,7 +43,30 @@ def run_action(url: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> A
         db.dispose()
 
 
+DEMO_DATABASE_FILE = "congress-demo.db"
+
+
+def _require_schema(url: str) -> None:
+    """Commands that read or change a congress need the tables: without them, say so in one line
+    and create nothing (not even the SQLite file, which connecting would create)."""
+    try:
+        state = schema_state(url)
+    except sa.exc.SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise DomainError("no_database", f"无法连接数据库 {_safe(url)}：{reason}") from None
+    if state is Schema.CURRENT:
+        return
+    if state is Schema.OTHER:
+        raise DomainError("old_schema", f"数据库 {_safe(url)} 的结构与本程序的版本不一致：请先运行 congress db upgrade")
+    demo = Path.cwd() / DEMO_DATABASE_FILE
+    hint = (f"，或用 --database-url sqlite:///{demo} 指向示例数据库"
+            if demo.exists() and sqlite_path(url) != demo else "，或用 --database-url 指向已有的数据库")
+    where = f"数据库文件 {sqlite_path(url)} 不存在" if state is Schema.NO_FILE else f"数据库 {_safe(url)} 还没有建表"
+    raise DomainError("no_schema", f"{where}：请先运行 congress db upgrade{hint}")
+
+
 def _one_congress(url: str, congress_id: int | None) -> int:
+    _require_schema(url)
     if congress_id is not None:
         return congress_id
     db = Database(url)
@@ -254,11 +278,30 @@ def cmd_minutes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (bound as uvicorn binds, SO_REUSEADDR)."""
+    family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            return True
+    return False
+
+
+def _require_free_port(host: str, port: int) -> None:
+    if _port_taken(host, port):
+        raise DomainError("port_in_use", f"端口 {port} 已被占用（也许另一个 congress demo 或 serve 还在运行）："
+                                         "请先停止它，或用 --port 换一个端口")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = Settings.from_env()
     url = args.database_url or settings.database_url
+    _require_free_port(args.host, args.port)
     redis_url = args.redis_url or settings.redis_url
     if args.workers > 1 and not redis_url:
         print("多个工作进程需要 Redis 来共享事件：请设置 CONGRESS_REDIS_URL 或 --redis-url，"
@@ -277,7 +320,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from congress.demo import build_demo
 
-    url = args.database_url or os.environ.get("CONGRESS_DATABASE_URL") or f"sqlite:///{Path.cwd() / 'congress-demo.db'}"
+    url = args.database_url or os.environ.get("CONGRESS_DATABASE_URL") or f"sqlite:///{Path.cwd() / DEMO_DATABASE_FILE}"
+    if not args.no_serve:
+        _require_free_port(args.host, args.port)  # before the new passwords are printed (and the old ones void)
     info = build_demo(url, fresh=not args.keep, base_url=f"http://{args.host}:{args.port}")
     print(info.text())
     if args.no_serve:
