@@ -3,7 +3,9 @@
 Chromium is `/usr/bin/chromium` (apt-get install chromium fonts-noto-cjk); Playwright's own browser
 download is never used. In CI (CI=true) a missing Chromium fails the tests; locally they skip.
 Every page is watched: a JavaScript error, a failed same-origin request or any request to another
-host fails the test. Screenshots go to artifacts/screenshots/.
+host fails the test. Screenshots go to artifacts/screenshots/ only: a test run never rewrites the
+tracked docs/screenshots/. To refresh those (the README's tour), run the tests that make them with
+CONGRESS_REFRESH_DOCS=1 (README, "Screenshots").
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ ARTIFACTS = ROOT / "artifacts" / "screenshots"
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
 FAILURES = ROOT / "artifacts" / "failures"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+REFRESH_DOCS = os.environ.get("CONGRESS_REFRESH_DOCS", "") == "1"
 PHONE = {"width": 360, "height": 740}
 LAPTOP = {"width": 1366, "height": 900}
 PROJECTOR = {"width": 1920, "height": 1080}
@@ -258,14 +261,22 @@ def sign_in_staff(open_page: Any, site: Site, init_script: str | None = None) ->
 
 
 def shot(page: Any, name: str, *, docs: str | None = None, full_page: bool = False) -> Path:
-    """Save a screenshot under artifacts/screenshots/ (and, for the README tour, docs/screenshots/)."""
+    """Save a screenshot under artifacts/screenshots/; `docs` names the README tour's copy of it,
+    written only when CONGRESS_REFRESH_DOCS=1 (see keep_for_docs)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
     page.screenshot(path=str(path), full_page=full_page)
     if docs:
+        keep_for_docs(path, docs)
+    return path
+
+
+def keep_for_docs(path: Path, docs: str) -> None:
+    """Copy a screenshot over docs/screenshots/`docs`, only when asked (CONGRESS_REFRESH_DOCS=1):
+    otherwise every run would rewrite tracked files with pixels that differ a little each time."""
+    if REFRESH_DOCS:
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_SCREENSHOTS / docs)
-    return path
 
 
 # Checks every page should pass: each form control has a label, and text contrasts 4.5:1 or more.

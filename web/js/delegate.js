@@ -14,6 +14,7 @@ import { voteResult } from './results.js';
 import { mountGroupRoom } from './room.js';
 import { checkInWindow, connect, groupName, isHandCounted } from './state.js';
 import { streamPlayer } from './stream.js';
+import { isAwaitingTrustees, loadCeremony } from './trustees.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -63,8 +64,17 @@ async function main() {
       () => handCountVotes().map(handCountCard)),
     region($('attendance'), () => [store.state.attendance, store.state.congress.rules],
       () => attendanceCard(store.state)),
-    region($('results'), () => store.state.votes.filter((v) => v.status !== 'open').map((v) => [v.id, v.status, v.result ? true : false, v.cancel_reason]),
+    region($('results'), () => store.state.votes.filter((v) => v.status !== 'open').map((v) => [v.id, v.status, v.result ? true : false, v.cancel_reason, isAwaitingTrustees(v)]),
       () => resultsList()),
+    // A delegate named trustee (监票人) is shown the way to the trustee page.
+    region($('trustee-link'), () => [store.state.ceremony?.my_index ?? null, store.state.ceremony?.status ?? null], () => {
+      const ceremony = store.state.ceremony;
+      if (!ceremony || ceremony.my_index === null || ceremony.my_index === undefined) return null;
+      return h('section', { class: 'card trustee-link', 'aria-labelledby': 'trustee-link-h' },
+        h('h2', { id: 'trustee-link-h', class: 'card-label' }, t('trustee.title')),
+        h('p', {}, t(ceremony.status === 'collecting' ? 'delegate.trustee_todo' : 'delegate.trustee_named', { n: ceremony.my_index })),
+        h('a', { href: '/trustee', class: 'button primary', id: 'trustee-page-link' }, t('delegate.trustee_open')));
+    }),
     mountDelegateProposals($('slot-proposals'), store, live),
   ];
 
@@ -140,7 +150,10 @@ async function main() {
       if (v.status === 'published' && v.result) {
         return h('article', { class: 'card result-card' }, h('h3', {}, v.title), voteResult(v, v.result, { showGroups: true }), receipt);
       }
-      if (v.status === 'closed') return h('article', { class: 'card' }, h('h3', {}, v.title), h('p', { class: 'notice' }, t('vote.closed_wait')), receipt);
+      if (v.status === 'closed') {
+        return h('article', { class: 'card' }, h('h3', {}, v.title),
+          h('p', { class: 'notice' }, t(isAwaitingTrustees(v) ? 'vote.awaiting_trustees' : 'vote.closed_wait')), receipt);
+      }
       if (v.status === 'cancelled') return h('article', { class: 'card' }, h('h3', {}, v.title), h('p', { class: 'notice' }, t('vote.cancelled', { reason: v.cancel_reason || '' })));
       return null;
     }).filter(Boolean);
@@ -163,7 +176,10 @@ async function main() {
     }
   }
 
-  store.subscribe(() => update());
+  store.subscribe((change) => {
+    if (change.kind === 'hello' && !change.resumed) loadCeremony(store, live).catch(() => {});
+    update();
+  });
   onLanguage(() => update(true));
   setInterval(() => update(), 15000); // the check-in window opens and closes with the clock
 }

@@ -8,6 +8,7 @@ import { observe } from './observer.js';
 import { progressBlock } from './parts.js';
 import { questionResult } from './results.js';
 import { currentItem, quorum } from './state.js';
+import { isAwaitingTrustees } from './trustees.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -41,7 +42,7 @@ async function main() {
           h('span', { class: 'detail' }, `${q.fraction} · ${q.required}`)),
       ];
     }),
-    region($('vote'), () => [store.state.votes.map((v) => [v.id, v.status, v.title, v.result ? v.result.questions.length : 0]),
+    region($('vote'), () => [store.state.votes.map((v) => [v.id, v.status, v.title, v.result ? v.result.questions.length : 0, isAwaitingTrustees(v)]),
       [...store.progress.values()]], () => {
       const open = store.state.votes.filter((v) => v.status === 'open');
       if (open.length) {
@@ -51,6 +52,13 @@ async function main() {
           progressBlock(store.progress.get(v.id))));
       }
       const latest = store.state.votes.filter((v) => v.status === 'published' && v.result).at(-1);
+      const waiting = store.state.votes.filter(isAwaitingTrustees).at(-1);
+      if (waiting && (!latest || waiting.id > latest.id)) { // a secret vote closed after the last result shown
+        return h('section', { class: 'screen-waiting' },
+          h('p', { class: 'screen-label' }, t('vote.closed_label')),
+          h('h2', {}, waiting.title),
+          h('p', { class: 'screen-wait-words' }, t('vote.awaiting_trustees')));
+      }
       if (!latest) return null;
       return h('section', { class: 'screen-result' },
         h('p', { class: 'screen-label' }, t('result.title')),

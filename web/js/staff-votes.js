@@ -7,6 +7,8 @@ import { handCountForm } from './handcount.js';
 import { t } from './i18n.js';
 import { progressBlock } from './parts.js';
 import { voteResult } from './results.js';
+import { mountTrusteesCard } from './staff-trustees.js';
+import { isAwaitingTrustees } from './trustees.js';
 
 let questionCounter = 0;
 
@@ -44,6 +46,8 @@ function readQuestion(editor) {
 
 export function mountVotes(root, { store, live }) {
   let built = false;
+  const trusteesBox = h('div', { class: 'trustees-box' }); // 监票人与密钥 (staff-trustees.js), kept across rebuilds
+  const updateTrustees = mountTrusteesCard(trusteesBox, { store, live });
   let cardsBox;
   const cards = new Map(); // vote id -> {el, updates}
   let createRegions = [];
@@ -63,6 +67,7 @@ export function mountVotes(root, { store, live }) {
     } catch (error) {
       status.className = 'form-status bad';
       status.textContent = t('common.error', { message: error.message });
+      if (error.code === 'no_trustee_key') status.append(' ', t('votes.see_trustees'));
       return null;
     }
   }
@@ -144,14 +149,29 @@ export function mountVotes(root, { store, live }) {
     };
     if (vote.status === 'draft') buttons.push(go(t('votes.open'), 'open_vote'));
     if (vote.status === 'open') buttons.push(go(t('votes.close'), 'close_vote'));
-    if (vote.status === 'closed' && !vote.certified_by) buttons.push(inlineForm(t('votes.certify'), t('votes.scrutineer'), 'certify_vote', 'scrutineer'));
+    if (isAwaitingTrustees(vote)) buttons.push(awaitingLine(vote));
+    else if (vote.status === 'closed' && !vote.certified_by) buttons.push(inlineForm(t('votes.certify'), t('votes.scrutineer'), 'certify_vote', 'scrutineer'));
     if (vote.status === 'closed' && vote.certified_by) buttons.push(go(t('votes.publish'), 'publish_vote'));
     if (['closed', 'published', 'cancelled'].includes(vote.status)) buttons.push(go(t('votes.repeat'), 'repeat_vote', {}, ''));
     const cancel = ['draft', 'open'].includes(vote.status)
       ? h('details', { class: 'cancel-box' }, h('summary', {}, t('votes.cancel')),
         inlineForm(t('votes.cancel'), t('votes.cancel_reason'), 'cancel_vote', 'reason', 'danger'))
       : null;
-    return h('div', {}, h('div', { class: 'actions' }, buttons), cancel, status);
+    return h('div', {}, keyNote(vote), h('div', { class: 'actions' }, buttons), cancel, status);
+  }
+
+  /** A closed secret vote: no result until `threshold` trustees have decrypted the sums (no certifying before). */
+  function awaitingLine(vote) {
+    const ceremony = store.state.ceremony;
+    const needed = vote.shares_needed ?? (ceremony && ceremony.ceremony_id === vote.sealing?.ceremony_id ? ceremony.threshold : null);
+    return h('p', { class: 'notice awaiting-trustees', id: `vote-${vote.id}-awaiting`, role: 'status' },
+      t('votes.awaiting_trustees', { k: (vote.shares_posted || []).length, t: needed ?? '?' }));
+  }
+
+  /** A draft secret vote cannot open before the trustees' key is ready. */
+  function keyNote(vote) {
+    if (!vote.is_secret || vote.status !== 'draft' || store.state.ceremony === undefined) return null;
+    return store.state.ceremony?.status === 'ready' ? null : h('p', { class: 'hint', id: `vote-${vote.id}-needs-key` }, t('votes.needs_key'));
   }
 
   function progressTable(vote) {
@@ -210,18 +230,24 @@ export function mountVotes(root, { store, live }) {
     const res = h('div');
     const el = h('article', { class: 'card vote-card', id: `vote-card-${vote.id}`, dataset: { voteId: vote.id } }, head, ctl, prog, hand, res);
     const updates = [
-      region(head, () => { const v = voteOf(vote.id); return [v.title, v.status, v.round, v.is_secret, v.certified_by, v.cancel_reason, v.agenda_item_id]; }, () => {
+      region(head, () => { const v = voteOf(vote.id); return [v.title, v.status, v.round, v.is_secret, v.certified_by, v.cancel_reason, v.agenda_item_id, isAwaitingTrustees(v)]; }, () => {
         const v = voteOf(vote.id);
         const item = store.state.agenda.find((i) => i.id === v.agenda_item_id);
         return [h('h3', {}, v.title, h('span', { class: ['tag', `status-${v.status}`] }, t(`votes.status.${v.status}`))),
           h('p', { class: 'hint' }, [item ? item.title : '', v.is_secret ? t('vote.secret') : t('vote.named'),
             v.round > 1 ? t('vote.round', { n: v.round }) : null,
-            v.certified_by ? t('votes.certified', { name: v.certified_by }) : (v.status === 'closed' ? t('votes.not_certified') : null),
+            v.certified_by ? t('votes.certified', { name: v.certified_by })
+              : (isAwaitingTrustees(v) ? t('votes.awaiting_short') : (v.status === 'closed' ? t('votes.not_certified') : null)),
           ].filter(Boolean).join(' · ')),
           v.cancel_reason ? h('p', { class: 'notice warn' }, t('vote.cancelled', { reason: v.cancel_reason })) : null,
           h('ol', { class: 'question-summary' }, v.questions.map((q) => h('li', {}, q.text)))];
       }),
-      region(ctl, () => { const v = voteOf(vote.id); return [v.status, v.certified_by]; }, () => controls(voteOf(vote.id))),
+      region(ctl, () => {
+        const v = voteOf(vote.id);
+        return [v.status, v.certified_by, isAwaitingTrustees(v), v.shares_posted || [], v.shares_needed ?? null,
+          v.is_secret && v.status === 'draft' ? (store.state.ceremony === undefined ? 'loading' : store.state.ceremony?.status ?? 'none') : null,
+          store.state.ceremony?.threshold ?? null];
+      }, () => controls(voteOf(vote.id))),
       region(prog, () => [voteOf(vote.id).status, store.progress.get(vote.id) || null, voteOf(vote.id).group_counts || null],
         () => progressTable(voteOf(vote.id))),
       region(hand, () => [voteOf(vote.id).status, voteOf(vote.id).group_modes], () => handCounts(voteOf(vote.id))),
@@ -258,7 +284,7 @@ export function mountVotes(root, { store, live }) {
     clear(root, h('h2', {}, t('staff.nav.votes')),
       h('div', { class: 'votes-layout' },
         h('section', { 'aria-labelledby': 'votes-list-h', class: 'votes-list' }, h('h3', { id: 'votes-list-h' }, t('votes.list')), emptyNote, cardsBox),
-        h('div', { class: 'votes-create' }, createForm())));
+        h('div', { class: 'votes-create' }, trusteesBox, createForm())));
   }
 
   store.subscribe((change) => {
@@ -274,6 +300,7 @@ export function mountVotes(root, { store, live }) {
       built = true;
     }
     for (const fn of createRegions) fn(force);
+    updateTrustees(force);
     updateCards(force);
   };
 }

@@ -10,6 +10,7 @@ import { attendanceCard, currentItemCard, progressBlock } from './parts.js';
 import { mountBoard } from './proposals-board.js';
 import { voteResult } from './results.js';
 import { streamPlayer } from './stream.js';
+import { isAwaitingTrustees } from './trustees.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -58,12 +59,17 @@ async function main() {
     }),
     region($('current'), () => [store.state.agenda, store.state.congress.current_agenda_item_id],
       () => currentItemCard(store.state)),
-    region($('progress'), () => [[...store.progress.values()], store.state.votes.map((v) => [v.id, v.title, v.status])], () => {
+    region($('progress'), () => [[...store.progress.values()], store.state.votes.map((v) => [v.id, v.title, v.status, isAwaitingTrustees(v)])], () => {
       const open = store.state.votes.filter((v) => v.status === 'open');
-      return open.map((vote) => h('section', { class: 'card vote-progress' },
+      // A closed secret vote has no result for anyone until the trustees decrypt its totals.
+      const waiting = store.state.votes.filter(isAwaitingTrustees);
+      return [open.map((vote) => h('section', { class: 'card vote-progress' },
         h('p', { class: 'card-label live-dot' }, t('vote.open')),
         h('h2', {}, vote.title),
-        progressBlock(store.progress.get(vote.id))));
+        progressBlock(store.progress.get(vote.id)))),
+      waiting.map((vote) => h('section', { class: 'card vote-waiting', dataset: { voteId: vote.id } },
+        h('h2', {}, vote.title),
+        h('p', { class: 'notice' }, t('vote.awaiting_trustees'))))];
     }),
     region($('results'), () => store.state.votes.filter((v) => v.status === 'published').map((v) => [v.id, v.result, v.certified_by]), () => {
       const published = store.state.votes.filter((v) => v.status === 'published' && v.result).reverse();
