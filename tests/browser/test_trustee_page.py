@@ -357,6 +357,9 @@ def test_a_failed_ceremony_shows_the_complaint_and_staff_start_again(site, open_
     expect(card.locator("#ceremony-failed")).to_contain_text("第 2 位监票人发来的份额与其公开承诺不符")
     expect(second.locator("#ceremony-failed")).to_contain_text("第 2 位监票人发来的份额与其公开承诺不符")
     expect(second.get_by_role("button", name="生成密钥文件")).to_have_count(0)
+    second.set_viewport_size({"width": 1366, "height": 768})  # the same page on a laptop
+    assert accessibility_problems(second) == []
+    shot(second, "trustee-failed-1366x768", full_page=True)
     card.scroll_into_view_if_needed()
     assert accessibility_problems(staff) == []
     shot(staff, "staff-trustees-failed")
