@@ -6,15 +6,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from congress.db.models import Account, Delegate, Setting, SignInFailure, SignInSession
+from congress.db.models import Account, Congress, Delegate, Setting, SignInFailure, SignInSession
 from congress.domain.errors import DomainError
-from congress.domain.kinds import Role
+from congress.domain.kinds import SIGN_IN_STATUSES, Role
 from congress.permissions import Actor
 
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -140,16 +141,67 @@ def sign_in_account(session: Session, login: str, password: str, *, now: datetim
                          account_id=account.id)
 
 
-def sign_in_delegate(session: Session, congress_id: int, employee_id: str, code: str, *, now: datetime,
+class ChooseCongress(DomainError):
+    """The 工号 and access code open more than one congress in session: the person picks one
+    (`congresses`: id, name, is_rehearsal) and signs in again naming it."""
+
+    def __init__(self, congresses: list[dict[str, Any]]) -> None:
+        super().__init__("choose_congress", "您的工号和访问码可以进入不止一次职代会，请选择要进入的一次")
+        self.congresses = congresses
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ChooseCongress, (self.congresses,))
+
+
+def _account_key(congress_id: int | str, employee_id: str) -> str:
+    return f"login:delegate:{congress_id}:{employee_id}"
+
+
+def _is_locked(session: Session, key: str, limit: int, now: datetime, window: timedelta) -> bool:
+    try:
+        _check_throttle(session, [(key, limit)], now, window)
+    except DomainError:
+        return True
+    return False
+
+
+def sign_in_delegate(session: Session, congress_id: int | None, employee_id: str, code: str, *, now: datetime,
                      hours: int, address: str | None, throttle: Throttle) -> NewSession:
-    keys = _throttle_keys(f"delegate:{congress_id}:{employee_id}", address, throttle)
-    _check_throttle(session, keys, now, throttle.window)
-    delegate = session.scalar(sa.select(Delegate).where(
-        Delegate.congress_id == congress_id, Delegate.employee_id == employee_id, Delegate.is_active))
+    """A delegate signs in with 工号 and access code, to the congress named, or else to the one
+    the code opens among the congresses being prepared or in session whose roster has the 工号
+    (a rehearsal congress beside the real one, next year's being prepared). A failure counts
+    towards the lock-out of each congress whose code was tried, never of one whose code matched;
+    a locked congress is not tried. Codes that open several congresses: ChooseCongress."""
+    address_keys = [(f"addr:{address}", throttle.per_address)] if address else []
+    _check_throttle(session, address_keys, now, throttle.window)
+    where = [Delegate.employee_id == employee_id, Delegate.is_active]
+    if congress_id is not None:
+        where.append(Delegate.congress_id == congress_id)
+    else:
+        where.append(Delegate.congress_id.in_(sa.select(Congress.id).where(Congress.status.in_(SIGN_IN_STATUSES))))
+    candidates = list(session.scalars(sa.select(Delegate).where(*where).order_by(Delegate.congress_id.desc())))
+    open_to_try = [d for d in candidates
+                   if not _is_locked(session, _account_key(d.congress_id, employee_id), throttle.per_account,
+                                     now, throttle.window)]
+    # No such 工号 (in that congress, or in any in session): failures count on a key of their own.
+    unknown_key = _account_key(congress_id if congress_id is not None else "*", employee_id)
+    locked = (not open_to_try if candidates
+              else _is_locked(session, unknown_key, throttle.per_account, now, throttle.window))
+    if locked:
+        raise DomainError("too_many_attempts", "尝试次数过多，请稍后再试")
     code = code.strip().upper().replace("-", "").replace(" ", "")
-    if not verify_secret(delegate.access_code_hash if delegate else None, code, CODE_HASHER) or delegate is None:
-        _record_failure(session, keys, now)
+    if not open_to_try:
+        verify_secret(None, code, CODE_HASHER)  # the same work as a real check, so timing does not tell
+    matched = [d for d in open_to_try if verify_secret(d.access_code_hash, code, CODE_HASHER)]
+    if not matched:
+        tried = [_account_key(d.congress_id, employee_id) for d in open_to_try] or [unknown_key]
+        _record_failure(session, [(key, throttle.per_account) for key in tried] + address_keys, now)
         raise bad_credentials()
+    if len(matched) > 1:
+        congresses = session.scalars(sa.select(Congress).where(Congress.id.in_([d.congress_id for d in matched]))
+                                     .order_by(Congress.id.desc()))
+        raise ChooseCongress([{"id": c.id, "name": c.name, "is_rehearsal": c.is_rehearsal} for c in congresses])
+    delegate = matched[0]
     if delegate.access_code_hash and needs_rehash(delegate.access_code_hash, CODE_HASHER):
         delegate.access_code_hash = hash_code(code)
     return _open_session(session, role=Role.DELEGATE, now=now, hours=hours, address=address,

@@ -28,6 +28,16 @@ ROLES = ("一线职工", "专业技术人员", "管理人员", "领导人员")
 GENDERS = ("男", "女")
 
 
+class CongressStatus(StrEnum):
+    PREPARING = "preparing"
+    IN_SESSION = "in_session"  # from the first current agenda item on
+
+
+# Congresses a delegate signs in to without naming one: those being prepared or in session (a
+# status added later for a finished congress leaves it out).
+SIGN_IN_STATUSES = (CongressStatus.PREPARING.value, CongressStatus.IN_SESSION.value)
+
+
 class AgendaKind(StrEnum):
     REVIEW = "审议"
     APPROVE = "审议通过"

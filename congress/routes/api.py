@@ -17,6 +17,7 @@ from congress.actions.roster import RosterRejected, import_roster
 from congress.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
+    ChooseCongress,
     Throttle,
     actor_for_session,
     find_session,
@@ -37,7 +38,8 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 STATUS = {"bad_credentials": 401, "too_many_attempts": 429, "not_signed_in": 401, "csrf": 403,
           "forbidden": 403, "read_only": 403, "other_group": 403, "not_group_leader": 403,
-          "not_voting_delegate": 403, "not_found": 404, "unknown_op": 404, "no_such_congress": 404}
+          "not_voting_delegate": 403, "not_found": 404, "unknown_op": 404, "no_such_congress": 404,
+          "choose_congress": 409}
 
 
 def error_response(error: DomainError, **extra: Any) -> JSONResponse:
@@ -96,8 +98,9 @@ async def sign_in(request: Request) -> Response:
                 now = service.clock()
                 try:
                     if "employee_id" in body:
-                        congress_id = body.get("congress_id") or session.scalar(sa.select(sa.func.max(Congress.id)))
-                        new = sign_in_delegate(session, int(congress_id or 0), str(body["employee_id"]).strip(),
+                        # Without congress_id: the congress in session that this 工号 and code open.
+                        congress_id = int(body["congress_id"]) if body.get("congress_id") else None
+                        new = sign_in_delegate(session, congress_id, str(body["employee_id"]).strip(),
                                                str(body.get("code", "")), now=now, hours=settings.session_hours,
                                                address=address, throttle=_throttle(request))
                     else:
@@ -116,6 +119,8 @@ async def sign_in(request: Request) -> Response:
             raise refused  # only after the commit, so throttling counts every failed attempt
 
         result = await anyio.to_thread.run_sync(work, limiter=request.app.state.service.sign_in_limiter)
+    except ChooseCongress as choice:
+        return error_response(choice, congresses=choice.congresses)
     except DomainError as error:
         return error_response(error)
     response = JSONResponse({k: v for k, v in result.items() if k != "token"})

@@ -236,6 +236,69 @@ def test_repeated_failures_lock_that_account_even_against_the_right_secret(world
     assert site.delegate("A002", world.codes["A002"]).status_code == 200
 
 
+# -- which congress: the plain /sign-in sends no congress_id ------------------------------------
+def rehearsal_beside(db: Database, world: World) -> tuple[int, dict[str, str]]:
+    """A rehearsal congress created after the real one, with the same people and codes of its own."""
+    with db.write() as session:
+        ctx = Context(session, SETUP, world.clock())
+        congress_id = create_congress(ctx, "职代会演练", ["甲组", "乙组"], is_rehearsal=True).id
+        import_roster(ctx, congress_id, ROSTER.encode(), "roster.csv")
+        codes = {c["employee_id"]: c["code"] for c in issue_codes(ctx, congress_id)}
+    return congress_id, codes
+
+
+def test_sign_in_without_a_congress_finds_the_one_whose_roster_and_code_match(db, world, start_server):
+    rehearsal_id, rehearsal_codes = rehearsal_beside(db, world)
+    site = start_server()
+
+    real = site.sign_in(employee_id="A002", code=world.codes["A002"])
+    rehearsal = site.sign_in(employee_id="A002", code=rehearsal_codes["A002"])
+
+    assert real.status_code == 200, real.text
+    assert real.json()["congress_id"] == world.congress_id
+    assert site.me(real.cookies[COOKIE])["congress_id"] == world.congress_id
+    assert rehearsal.status_code == 200 and rehearsal.json()["congress_id"] == rehearsal_id
+    wrong = site.sign_in(employee_id="A002", code="WRONGCODE")
+    assert wrong.status_code == 401 and error_of(wrong)["code"] == "bad_credentials"
+
+
+def test_a_code_that_opens_the_other_congress_never_counts_towards_this_ones_lock_out(db, world, start_server):
+    rehearsal_id, rehearsal_codes = rehearsal_beside(db, world)
+    site = start_server(sign_in_failures_per_account=2, sign_in_window_seconds=300)
+
+    # Signing in to the real congress again and again, without naming it: no failure anywhere.
+    for _ in range(3):
+        assert site.sign_in(employee_id="A002", code=world.codes["A002"]).status_code == 200
+    named = site.sign_in(employee_id="A002", code=rehearsal_codes["A002"], congress_id=rehearsal_id)
+    assert named.status_code == 200, named.text
+    # Someone guessing at the rehearsal's A002 locks that one out; the real congress still opens.
+    for _ in range(2):
+        site.sign_in(employee_id="A002", code="WRONGCODE", congress_id=rehearsal_id)
+    assert site.sign_in(employee_id="A002", code=rehearsal_codes["A002"],
+                        congress_id=rehearsal_id).status_code == 429
+    plain = site.sign_in(employee_id="A002", code=world.codes["A002"])
+    assert plain.status_code == 200 and plain.json()["congress_id"] == world.congress_id
+
+
+def test_a_code_that_opens_two_congresses_asks_which_one(db, world, start_server):
+    rehearsal_id, _codes = rehearsal_beside(db, world)
+    with db.write() as session:  # the same code in both (as a copy of last year's sheet would give)
+        real, copy = (session.scalar(sa.select(Delegate).where(Delegate.congress_id == c, Delegate.employee_id == "A002"))
+                      for c in (world.congress_id, rehearsal_id))
+        copy.access_code_hash = real.access_code_hash
+    site = start_server()
+
+    asked = site.sign_in(employee_id="A002", code=world.codes["A002"])
+
+    assert asked.status_code == 409 and COOKIE not in asked.cookies
+    assert error_of(asked)["code"] == "choose_congress"
+    assert error_of(asked)["congresses"] == [
+        {"id": rehearsal_id, "name": "职代会演练", "is_rehearsal": True},
+        {"id": world.congress_id, "name": "第十届职代会第三次会议", "is_rehearsal": False}]
+    chosen = site.sign_in(employee_id="A002", code=world.codes["A002"], congress_id=world.congress_id)
+    assert chosen.status_code == 200 and chosen.json()["congress_id"] == world.congress_id
+
+
 # -- sessions -----------------------------------------------------------------------------------
 def test_sign_out_revokes_the_session_for_http_and_websocket(db, world, start_server):
     site = start_server()

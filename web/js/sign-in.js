@@ -29,19 +29,17 @@ function form(kind) {
       autocapitalize: 'characters', spellcheck: 'false' })
     : h('input', { type: 'password', id: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const submit = h('button', { type: 'submit', class: 'primary big' }, t('signin.submit'));
+  const choose = h('div', { class: 'choose-congress', id: `${kind}-choose` });
   const el = h('form', { class: 'sign-in-form', id: `${kind}-form` },
     field(t(isDelegate ? 'signin.employee_id' : 'signin.login'), first),
     field(t(isDelegate ? 'signin.code' : 'signin.password'), secret, isDelegate ? t('signin.code_hint') : null),
-    submit, status);
-  el.addEventListener('submit', async (e) => {
-    e.preventDefault();
+    submit, status, choose);
+
+  async function send(body) {
     submit.disabled = true;
     submit.textContent = t('signin.signing_in');
     status.textContent = '';
-    const congress = param('congress');
-    const body = isDelegate
-      ? { employee_id: first.value.trim(), code: secret.value, ...(congress ? { congress_id: Number(congress) } : {}) }
-      : { login: first.value.trim(), password: secret.value };
+    clear(choose);
     try {
       const result = await signIn(body);
       go(destination(result.role));
@@ -49,10 +47,29 @@ function form(kind) {
       status.textContent = error.message;
       submit.disabled = false;
       submit.textContent = t('signin.submit');
-      secret.select();
+      // The 工号 and code open more than one congress in session: the delegate picks one.
+      if (error.code === 'choose_congress') clear(choose, congressChoice(error.body.error.congresses, body, send));
+      else secret.select();
     }
+  }
+
+  el.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const congress = param('congress');
+    send(isDelegate
+      ? { employee_id: first.value.trim(), code: secret.value, ...(congress ? { congress_id: Number(congress) } : {}) }
+      : { login: first.value.trim(), password: secret.value });
   });
   return el;
+}
+
+function congressChoice(congresses, body, send) {
+  return h('fieldset', { class: 'choices' },
+    h('legend', {}, t('signin.choose_congress')),
+    congresses.map((c) => h('button', {
+      type: 'button', class: 'big', dataset: { congressId: c.id },
+      on: { click: () => send({ ...body, congress_id: c.id }) },
+    }, c.name, c.is_rehearsal ? h('span', { class: 'tag' }, t('signin.rehearsal')) : null)));
 }
 
 function selectTab(next, focus) {
