@@ -98,8 +98,9 @@ def decryption_context(vote_id: int, public_key: str, ballots_digest: str) -> tu
 
 
 def to_decrypt(sums: list[PoolSums]) -> list[Ciphertext]:
-    """The ciphertexts the trustees decrypt, in a fixed order: pools with ballots, questions, options."""
-    return [ct for ps in sums if ps.pool.ballots for cts in ps.sums.values() for ct in cts]
+    """The ciphertexts the trustees decrypt, in a fixed order: pools with ballots, question ids
+    ascending (not the JSON's key order, which a database may change), options."""
+    return [ct for ps in sums if ps.pool.ballots for q in sorted(ps.sums) for ct in ps.sums[q]]
 
 
 def discrete_log(point: bytes, most: int) -> int | None:
@@ -119,7 +120,8 @@ def counts_of(sums: list[PoolSums], plaintexts: list[bytes]) -> list[dict[int, l
     out = []
     for ps in sums:
         counts: dict[int, list[int]] = {}
-        for q, cts in ps.sums.items():
+        for q in sorted(ps.sums):  # the order of to_decrypt: question ids ascending, whatever the JSON's
+            cts = ps.sums[q]
             row = []
             for k in range(len(cts)):
                 if not ps.pool.ballots:

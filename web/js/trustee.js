@@ -181,12 +181,10 @@ async function main() {
     return decrypting.get(voteId);
   }
 
-  /** The question ids of a pool's sums in the order the server stored them: the vote's question order
-   * (JavaScript lists integer-like keys in numeric order, whatever order the JSON had). */
-  function questionOrder(sums, vote) {
-    const ids = Object.keys(sums);
-    const order = vote.questions.map((q) => String(q.id)).filter((id) => ids.includes(id));
-    return order.length === ids.length ? order : ids;
+  /** The question ids of a pool's sums in the order the trustees decrypt them: ids ascending, as
+   * congress.sealed.counting.to_decrypt does, whatever order the JSON had. */
+  function questionOrder(sums) {
+    return Object.keys(sums).map(Number).sort((a, b) => a - b).map(String);
   }
 
   async function decryptVote(vote) {
@@ -209,7 +207,7 @@ async function main() {
       const alphas = [];
       for (const pool of tally.pools) {
         if (!pool.ballots) continue;
-        for (const question of questionOrder(pool.sums, vote)) {
+        for (const question of questionOrder(pool.sums)) {
           pool.sums[question].forEach((ct, k) => {
             // Every point read as coming from outside: a small-order point raised to the share leaks bits of it.
             sealed.readPoint(ct.alpha, `合计 ${question}/${k + 1} alpha`);
