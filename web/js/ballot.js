@@ -117,6 +117,7 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
     h('p', { class: 'card-label live-dot' }, t('vote.open')), heading, tags, body);
 
   if (local.step === 'recorded') return section(recordedBlock(vote, local.reply, local.sealedHash));
+  if (local.step === 'late') return section(lateBlock(vote, local.reply));
   if (local.step === 'sending') {
     return section(h('p', { class: 'sending', role: 'status', id: `v${vote.id}-sending`, tabindex: '-1' }, t('vote.sending')),
       isConnected ? null : h('p', { class: 'notice warn' }, t('vote.sending_offline')));
@@ -155,6 +156,11 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
     }
     try {
       local.reply = await live.command('cast_ballot', body);
+      if (local.reply.recorded === false) {  // arrived after the close: not counted, and said so
+        local.step = 'late';
+        refresh(`v${vote.id}-late`);
+        return;
+      }
       local.step = 'recorded';
       refresh(`v${vote.id}-recorded`);
     } catch (err) {
@@ -206,8 +212,25 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
     }, t('vote.next')));
 }
 
-/** A receipt worth keeping on screen after the vote closes. */
+function lateBlock(vote, reply) {
+  return h('div', { class: 'notice bad late-ballot', role: 'alert', id: `v${vote.id}-late`, tabindex: '-1' },
+    h('p', { class: 'recorded-title' }, t('vote.late_title')), h('p', {}, reply.words));
+}
+
+/** What stays on screen about this phone's ballot once the vote has closed: the receipt; that the
+ * ballot arrived after the close and was not counted; or that it is still on its way. */
 export function keptReceipt(vote) {
   const local = ui.get(vote.id);
-  return local?.step === 'recorded' ? recordedBlock(vote, local.reply, local.sealedHash) : null;
+  if (local?.step === 'recorded') return recordedBlock(vote, local.reply, local.sealedHash);
+  if (local?.step === 'late') return lateBlock(vote, local.reply);
+  if (local?.step === 'sending') {
+    return h('p', { class: 'notice warn', role: 'status', id: `v${vote.id}-in-flight` }, t('vote.in_flight_at_close'));
+  }
+  return null;
+}
+
+/** Changes of what keptReceipt shows, for the page's region deps. */
+export function keptDeps(vote) {
+  const local = ui.get(vote.id);
+  return local ? [local.step, local.reply?.receipt ?? null] : null;
 }

@@ -2,7 +2,7 @@
 // for an open vote, a group leader's hand-count form, and published results.
 
 import { go, me as fetchMe } from './api.js';
-import { ballotDeps, ballotPanel, keptReceipt } from './ballot.js';
+import { ballotDeps, ballotPanel, keptDeps, keptReceipt } from './ballot.js';
 import { mountHeader, onLanguage } from './chrome.js';
 import { mountDocuments } from './documents.js';
 import { clear, formatTime, h, region } from './dom.js';
@@ -64,7 +64,7 @@ async function main() {
       () => handCountVotes().map(handCountCard)),
     region($('attendance'), () => [store.state.attendance, store.state.congress.rules],
       () => attendanceCard(store.state)),
-    region($('results'), () => store.state.votes.filter((v) => v.status !== 'open').map((v) => [v.id, v.status, v.result ? true : false, v.cancel_reason, isAwaitingTrustees(v)]),
+    region($('results'), () => store.state.votes.filter((v) => v.status !== 'open').map((v) => [v.id, v.status, v.result ? true : false, v.cancel_reason, isAwaitingTrustees(v), keptDeps(v)]),
       () => resultsList()),
     // A delegate named trustee (监票人) is shown the way to the trustee page.
     region($('trustee-link'), () => [store.state.ceremony?.my_index ?? null, store.state.ceremony?.status ?? null], () => {
@@ -75,7 +75,7 @@ async function main() {
         h('p', {}, t(ceremony.status === 'collecting' ? 'delegate.trustee_todo' : 'delegate.trustee_named', { n: ceremony.my_index })),
         h('a', { href: '/trustee', class: 'button primary', id: 'trustee-page-link' }, t('delegate.trustee_open')));
     }),
-    mountDelegateProposals($('slot-proposals'), store, live),
+    mountDelegateProposals($('slot-proposals'), store, live, { notice: $('cosign-notice') }),
   ];
 
   function openVotes() {
