@@ -135,6 +135,21 @@ def proposal_detail(ctx: Context, congress_id: int, proposal_id: int) -> dict[st
     return data
 
 
+def cosign_invitation(ctx: Context, congress_id: int, proposal_id: int) -> dict[str, Any]:
+    """What a delegate invited to co-sign reads before answering: the proposal as it stands now,
+    its 案由 and 建议 included. Only for the invitee (a draft is no one else's business)."""
+    proposal = ctx.session.get(Proposal, proposal_id)
+    answer = None
+    if ctx.actor.role is Role.DELEGATE and ctx.actor.delegate_id is not None:
+        answer = ctx.session.scalar(sa.select(Cosignature.status).where(
+            Cosignature.proposal_id == proposal_id, Cosignature.delegate_id == ctx.actor.delegate_id))
+    if proposal is None or proposal.congress_id != congress_id or answer is None:
+        raise DomainError("not_found", f"没有给您的附议邀请（提案 {proposal_id}）")
+    data = proposal_json(ctx.session, proposal)
+    keep = ("id", "number", "title", "reason", "suggestion", "status", "status_label", "group", "proposer", "cosigners")
+    return {**{key: data[key] for key in keep}, "my_answer": answer}
+
+
 def my_proposals(session: Session, actor: Actor) -> dict[str, Any]:
     own = list(session.scalars(sa.select(Proposal).where(Proposal.proposer_id == actor.delegate_id)
                                .order_by(Proposal.id)))
@@ -292,6 +307,8 @@ register(
             Param("status", str, False), Param("group_id", int, False), Param("limit", int, False)),
             "提案公开栏（任何人可看）", writes=False),
     Command("proposal_detail", proposal_detail, (Param("proposal_id", int),), "提案详情与办理过程", writes=False),
+    Command("cosign_invitation", cosign_invitation, (Param("proposal_id", int),),
+            "受邀附议的代表阅读提案（含案由和建议）", writes=False),
     Command("triage", triage, (Param("status", str, False),), "待审查提案（含类别建议与相似提案）", writes=False),
     Command("similar_proposals", similar_proposals, (Param("proposal_id", int),), "相似提案", writes=False),
     Command("department_cases", department_cases, (), "本部门承办的提案", writes=False),

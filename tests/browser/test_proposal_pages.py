@@ -206,6 +206,56 @@ WebSocket.prototype.addEventListener = function (type, listener, ...rest) {
 };"""
 
 
+def draft_and_invite(site, proposer, title, reason, suggestion, invitee) -> int:
+    client = site.delegate(proposer.employee_id)
+    proposal = site.command(client, "draft_proposal", title=title, reason=reason, suggestion=suggestion)
+    site.command(client, "invite_cosigners", proposal_id=proposal["id"], employee_ids=[invitee.employee_id])
+    return proposal["id"]
+
+
+def test_a_co_signer_is_told_at_the_top_and_reads_the_reason_and_suggestion_before_answering(site, open_page):
+    voting = [d for d in site.story.voting() if not d.is_group_leader]
+    proposer, cosigner, other = voting[0], voting[1], voting[2]
+    first = draft_and_invite(site, proposer, TITLE, REASON, SUGGESTION, cosigner)
+
+    page = sign_in_delegate(open_page, site, cosigner.employee_id)
+
+    # A clear notice on the phone's first screen, not only a card at the bottom of a long page.
+    notice = page.locator("#cosign-notice")
+    expect(notice).to_contain_text("您有 1 份附议邀请待答复")
+    box = notice.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"]
+    shot(page, "proposals-cosign-notice-phone")
+    request = page.locator(f"#cosign-{first}")
+    text = request.locator(".p-invitation-text")
+    expect(text).to_contain_text(REASON)
+    expect(text).to_contain_text(SUGGESTION)
+    assert request.evaluate("el => Boolean(el.querySelector('.p-invitation-text').compareDocumentPosition("
+                            "el.querySelector('.actions')) & Node.DOCUMENT_POSITION_FOLLOWING)"), "read, then answer"
+    notice.get_by_role("link", name="查看附议邀请").click()
+    expect(page.locator("#cosign-h")).to_be_in_viewport()
+    shot(page, "proposals-cosign-invitation-phone")
+
+    # Another invitation arrives while the page is open: its event carries the title alone, and
+    # the page reads the text from the server (markup in it stays text).
+    reason = "<b>班组</b>交接班记录仍靠纸质本，信息常有遗漏，责任难以追溯。"
+    second = draft_and_invite(site, other, "关于交接班记录电子化的建议", reason,
+                              "建议在班组终端上线电子交接班记录，并与设备点检系统联通。", cosigner)
+    expect(notice).to_contain_text("您有 2 份附议邀请待答复")
+    later = page.locator(f"#cosign-{second}")
+    expect(later.locator(".p-invitation-text")).to_contain_text(reason)
+    assert later.locator("b").count() == 0
+
+    request.get_by_role("button", name="同意", exact=True).click()
+    expect(request).to_contain_text("已同意")
+    expect(notice).to_contain_text("您有 1 份附议邀请待答复")
+    later.get_by_role("button", name="谢绝", exact=True).click()
+    expect(later).to_contain_text("已谢绝")
+    expect(notice).to_be_empty()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert accessibility_problems(page) == []
+
+
 def _proposal_id(site) -> int:
     import sqlalchemy as sa
 

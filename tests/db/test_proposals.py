@@ -9,7 +9,13 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.actions.casework import assign_proposal, decide_proposal, rate_reply, reply_proposal
-from congress.actions.proposal_views import proposal_board, proposal_detail, proposal_stats, triage
+from congress.actions.proposal_views import (
+    cosign_invitation,
+    proposal_board,
+    proposal_detail,
+    proposal_stats,
+    triage,
+)
 from congress.actions.proposals import (
     answer_cosign,
     case_people,
@@ -108,6 +114,26 @@ def test_a_declined_invitation_does_not_count(db, story):
     act(db, as_delegate(b), answer_cosign, story.congress_id, p["id"], False)
     with pytest.raises(DomainError, match="目前 1 名已同意"):
         act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+
+
+def test_only_an_invitee_reads_a_draft_through_its_co_sign_invitation(db, story):
+    proposer, invitee, outsider = story.voting()[:3]
+    p = file(db, story, proposer, [invitee], accept=False)
+    act(db, as_delegate(proposer), edit_proposal, story.congress_id, p["id"], p["title"],
+        "改过的案由：夜班职工凌晨下班时食堂已关门。", "改过的建议：开设夜宵窗口。")
+
+    read = act(db, as_delegate(invitee), cosign_invitation, story.congress_id, p["id"])
+
+    assert (read["reason"], read["suggestion"]) == ("改过的案由：夜班职工凌晨下班时食堂已关门。", "改过的建议：开设夜宵窗口。")
+    assert (read["title"], read["proposer"], read["my_answer"]) == (p["title"], proposer.name, "invited")
+    with db.read() as session:
+        department_actor = department(session)
+    for who in (as_delegate(outsider), as_delegate(proposer), observer_actor(story.congress_id), SETUP, department_actor):
+        with pytest.raises(DomainError) as refused:
+            act(db, who, cosign_invitation, story.congress_id, p["id"])
+        assert refused.value.code == "not_found"
+    with pytest.raises(DomainError):  # the invitation is for this congress's proposal only
+        act(db, as_delegate(invitee), cosign_invitation, story.congress_id + 1, p["id"])
 
 
 def test_non_voting_delegates_can_neither_propose_nor_cosign(db, story):

@@ -47,8 +47,16 @@ onEvents('cosign', (state, event) => {
   else requests.push({ id: p.proposal_id, title: p.title, proposer: p.proposer, status: 'draft', my_answer: 'invited' });
 });
 
-/** Fills <section data-slot="proposals">; returns update(force) for the page's render loop. */
-export function mountDelegateProposals(container, store, live) {
+function isPending(request) {
+  return request.my_answer === 'invited' && request.status === 'draft';
+}
+
+/**
+ * Fills <section data-slot="proposals"> and, when given, `notice`: the top-of-page line that says how
+ * many co-sign invitations wait for an answer, linking to them. Returns update(force) for the
+ * page's render loop.
+ */
+export function mountDelegateProposals(container, store, live, { notice = null } = {}) {
   const ui = {
     version: 0,
     form: null, // {id|null, title, reason, suggestion}
@@ -58,8 +66,22 @@ export function mountDelegateProposals(container, store, live) {
     search: {}, // proposal id -> {query, results, error}
     rating: {}, // proposal id -> {rating, comment}
     notice: null,
+    // proposal id -> what the invitee reads before answering (cosign_invitation): {text} | {loading} | {error}
+    invitations: {},
   };
   container.classList.add('proposals-mine');
+
+  // A co-signer reads what they sign: the proposal's text as it stands, from the server, which
+  // gives it to the invitee only (the invitation event carries the title alone).
+  async function readInvitation(id) {
+    ui.invitations[id] = { loading: true };
+    try {
+      ui.invitations[id] = { text: await live.command('cosign_invitation', { proposal_id: id }) };
+    } catch (error) {
+      ui.invitations[id] = { error: error.message };
+    }
+    bump();
+  }
 
   function bump(focusId) {
     ui.version += 1;
@@ -210,17 +232,41 @@ export function mountDelegateProposals(container, store, live) {
       p.rating && p.status !== 'replied' ? h('p', { class: 'hint' }, t('proposals.rated', { rating: p.rating })) : null);
   }
 
+  function invitationText(p) {
+    const read = ui.invitations[p.id];
+    if (!read || read.loading) return h('p', { class: 'muted', role: 'status' }, t('proposals.reading'));
+    if (read.error) {
+      return h('div', {}, errorLine(read.error),
+        h('button', { type: 'button', class: 'small', on: { click: () => readInvitation(p.id) } }, t('proposals.read_again')));
+    }
+    return h('dl', { class: 'p-invitation-text' },
+      h('dt', {}, t('proposals.field_reason')), h('dd', { class: 'p-text' }, read.text.reason),
+      h('dt', {}, t('proposals.field_suggestion')), h('dd', { class: 'p-text' }, read.text.suggestion));
+  }
+
   function requestCard(p) {
-    return h('li', { class: 'p-request' },
+    const pending = isPending(p);
+    const hasRead = Boolean(ui.invitations[p.id]?.text);
+    return h('li', { class: 'p-request', id: `cosign-${p.id}` },
       h('p', {}, h('strong', {}, p.title), ' ', h('span', { class: 'hint' }, t('proposals.from', { name: p.proposer || '' }))),
-      p.my_answer === 'invited' && p.status === 'draft'
+      pending ? invitationText(p) : null,
+      pending
         ? h('div', { class: 'actions' },
-          h('button', { type: 'button', class: 'primary', on: { click: () => run(`c${p.id}`, 'answer_cosign',
+          // 同意 only once the text is there to read.
+          h('button', { type: 'button', class: 'primary', disabled: ui.busy || !hasRead, on: { click: () => run(`c${p.id}`, 'answer_cosign',
             { proposal_id: p.id, accept: true }, () => { p.my_answer = 'accepted'; }) } }, t('proposals.accept')),
-          h('button', { type: 'button', on: { click: () => run(`c${p.id}`, 'answer_cosign',
+          h('button', { type: 'button', disabled: ui.busy, on: { click: () => run(`c${p.id}`, 'answer_cosign',
             { proposal_id: p.id, accept: false }, () => { p.my_answer = 'declined'; }) } }, t('proposals.decline')))
         : h('span', { class: 'tag' }, t(`proposals.cosign.${p.my_answer}`)),
       errorLine(ui.errors[`c${p.id}`]));
+  }
+
+  function noticeLine() {
+    const pending = section(store.state).cosign_requests.filter(isPending);
+    if (!pending.length) return null;
+    return h('section', { class: 'notice cosign-notice', role: 'status', 'aria-live': 'polite' },
+      h('p', {}, t('proposals.pending_notice', { n: pending.length })),
+      h('a', { href: '#cosign-h', class: 'button small' }, t('proposals.pending_link')));
   }
 
   function build() {
@@ -243,10 +289,18 @@ export function mountDelegateProposals(container, store, live) {
     ];
   }
 
-  const update = region(container, () => [store.state?.proposals ?? null, store.state?.me?.delegate_id, ui.version], build);
-  return (force) => {
+  const updateList = region(container, () => [store.state?.proposals ?? null, store.state?.me?.delegate_id, ui.version], build);
+  const updateNotice = notice
+    ? region(notice, () => section(store.state).cosign_requests.filter(isPending).map((p) => p.id), noticeLine)
+    : () => {};
+  function update(force = false) {
     if (!store.state) return;
     container.hidden = false;
-    update(force);
-  };
+    for (const p of section(store.state).cosign_requests) {
+      if (isPending(p) && !ui.invitations[p.id]) readInvitation(p.id);
+    }
+    updateList(force);
+    updateNotice(force); // an answer given here changes it too, with no event to this page
+  }
+  return update;
 }
