@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.commands import Command, Param, register
-from congress.db.models import Ballot, Group, SealedBallot, Vote
+from congress.db.models import Ballot, BallotCast, CommandResult, Group, SealedBallot, Vote
 from congress.domain.errors import DomainError
 from congress.domain.kinds import QuestionKind, Role, VoteStatus
 from congress.permissions import Permission
@@ -84,8 +84,10 @@ def my_ballot(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     if ctx.actor.role is not Role.DELEGATE or ctx.actor.delegate_id is None:
         raise DomainError("forbidden", "只有代表本人可以查看自己的选票")
     vote = _vote(ctx, congress_id, vote_id)
+    if vote.is_secret and vote.ceremony_id is None:
+        raise DomainError("secret_vote", "无记名投票不保存您与选票的对应关系；请用投票时得到的回执码核对（check_receipt）")
     if vote.is_secret:
-        raise DomainError("secret_vote", "无记名投票的选票已加密，任何人都无法读出；请用投票时得到的回执码核对是否计入（check_receipt）")
+        return _my_sealed_receipt(ctx, vote)
     ballot = ctx.session.scalar(sa.select(Ballot).where(Ballot.vote_id == vote.id,
                                                         Ballot.delegate_id == ctx.actor.delegate_id))
     if ballot is None:
@@ -95,6 +97,25 @@ def my_ballot(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
             "choices": _choices(vote, ballot.answers),
             "updated_at": ballot.updated_at.isoformat() if ballot.updated_at else None,
             "is_counted": is_counted, "words": words}
+
+
+def _my_sealed_receipt(ctx: Context, vote: Vote) -> dict[str, Any]:
+    """A delegate's own receipt of a sealed ballot, again: the hash of ciphertexts their phone sent,
+    kept as the reply to their cast command. It says nothing of the choice (docs/secrecy.md), so
+    keeping it beside the delegate costs no secrecy; it lets them check their ballot after a reload."""
+    has_voted = ctx.session.scalar(sa.select(BallotCast.id).where(
+        BallotCast.vote_id == vote.id, BallotCast.delegate_id == ctx.actor.delegate_id)) is not None
+    if not has_voted:
+        return {"vote_id": vote.id, "has_voted": False}
+    replies = ctx.session.scalars(sa.select(CommandResult.reply).where(
+        CommandResult.principal == ctx.actor.principal).order_by(CommandResult.id))
+    mine = next((r for r in replies if r.get("vote_id") == vote.id and r.get("ballot_hash")), None)
+    if mine is None:  # cast without a command id (not through the pages): nothing was kept
+        return {"vote_id": vote.id, "has_voted": True, "is_sealed": True, "receipt": None,
+                "words": "您已投票；这张选票的回执只在投票时显示过，没有保存"}
+    found = _check_sealed_receipt(ctx, vote, mine["receipt"])
+    return {"vote_id": vote.id, "has_voted": True, "is_sealed": True, "receipt": mine["receipt"],
+            "ballot_hash": mine["ballot_hash"], "is_counted": found["is_counted"], "words": found["words"]}
 
 
 def check_receipt(ctx: Context, congress_id: int, vote_id: int, receipt: str) -> dict[str, Any]:
@@ -148,7 +169,8 @@ def receipts(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
 
 
 register(
-    Command("my_ballot", my_ballot, (Param("vote_id", int),), "查看本人在记名表决中的选票", writes=False),
+    Command("my_ballot", my_ballot, (Param("vote_id", int),),
+            "查看本人的选票（记名表决：所选内容；无记名表决：回执及是否计入，选择无人可见）", writes=False),
     Command("check_receipt", check_receipt, (Param("vote_id", int), Param("receipt", str, doc="回执码")),
             "核对回执：选票是否已计入（无记名投票的选票已加密，只显示是否计入）", writes=False),
     Command("receipts", receipts, (Param("vote_id", int),), "回执清单（结果公布后公开）", writes=False),

@@ -235,3 +235,42 @@ def test_a_phone_that_cannot_encrypt_is_told_to_ask_staff_and_sends_nothing(site
     expect(panel.get_by_role("button", name="下一步：确认选择")).to_have_count(0)
     with site.db.read() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(BallotCast)) == 0
+
+
+def test_after_a_reload_a_delegate_sees_their_sealed_receipt_again_and_whether_it_counted(site: Site, open_page: Any) -> None:
+    story = site.story
+    checked_in = set(site.check_in_before_pages_open(0.7))
+    trustees = make_trustees(site.db, story.congress_id, story.voting(story.delegates[0].group_id)[-3:])
+    staff = site.staff()
+    vote = site.command(staff, "create_vote", agenda_item_id=story.agenda[2]["id"], title="补选职工董事（无记名）",
+                        is_secret=True, questions=[{"kind": "election", "text": "补选职工董事 1 名", "seats": 1,
+                                                    "candidates": CANDIDATES[:3]}])
+    site.command(staff, "open_vote", vote_id=vote["id"])
+    voter = next(d for d in story.voting() if d.employee_id in checked_in and not d.is_group_leader)
+    page = open_page("/sign-in", PHONE)
+    page.get_by_label("工号", exact=True).fill(voter.employee_id)
+    page.get_by_label("访问码", exact=True).fill(story.codes[voter.employee_id])
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url("**/delegate")
+    panel = page.locator(".vote-panel")
+    panel.get_by_text(CANDIDATES[1], exact=True).click()
+    panel.get_by_role("button", name="下一步：确认选择").click()
+    panel.get_by_role("button", name="确认投票").click()
+    receipt = panel.locator(".receipt").inner_text()
+
+    page.reload()
+    panel = page.locator(".vote-panel")
+    expect(panel).to_contain_text("我的选票已记录")
+    panel.get_by_role("button", name="查看我的回执").click()
+    expect(panel.locator(".my-receipt .receipt")).to_have_text(receipt)
+    expect(panel.locator(".my-receipt")).to_contain_text("表决截止时将计入结果")
+    expect(panel.locator(".my-receipt")).not_to_contain_text(CANDIDATES[1])
+
+    site.command(staff, "close_vote", vote_id=vote["id"])
+    trustees.decrypt(vote["id"], [1, 2])
+    page.reload()
+    card = page.locator("article.card", has_text="补选职工董事（无记名）")
+    card.get_by_role("button", name="查看我的回执").click()
+    expect(card.locator(".my-receipt .receipt")).to_have_text(receipt)
+    expect(card.locator(".my-receipt")).to_contain_text("已按所投内容计入结果")
+    shot(page, "secret-receipt-after-reload", full_page=True)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from congress.actions.ballots import cast_ballot, enter_group_count
 from congress.actions.base import Context
+from congress.actions.receipts import my_ballot
 from congress.actions.sealed_tally import post_decryption
 from congress.actions.trustees import post_trustee_message
 from congress.actions.votes import certify_vote, close_vote, create_vote, open_vote, publish_vote, vote_json
@@ -23,7 +24,8 @@ from congress.cli import main
 from congress.db.engine import Database
 from congress.db.models import BallotCast, DecryptionShare, SealedBallot, Vote
 from congress.sealed.kit import decryption_message
-from tests.db.test_votes import NOW, Hall, actor_of, build_hall, refused
+from congress.service import Service
+from tests.db.test_votes import NOW, Hall, actor_of, build_hall, refused, run_with_service
 from tests.sealing import make_trustees, seal
 
 
@@ -234,3 +236,23 @@ def test_vote_json_of_a_secret_vote_names_its_key(hall: Hall) -> None:
         data = vote_json(session.get(Vote, vote["id"]))  # type: ignore[arg-type]
     assert data["sealing"] == {"ceremony_id": hall.ensure_trustees().ceremony_id,
                                "public_key": hall.ensure_trustees().state()["public_key"]}
+
+
+def test_a_delegate_can_see_their_own_sealed_receipt_again_and_never_a_choice(hall: Hall) -> None:
+    """After a reload the page asks my_ballot: the receipt its phone computed, whether it is counted."""
+    hall.check_in(hall.voting())
+    vote = open_election(hall)
+    qid = str(vote["questions"][0]["id"])
+    voter, other = hall.voting("岳阳")[3:5]
+
+    async def work(service: Service) -> dict[str, Any]:
+        return await service.run(actor_of(voter), "cast_ballot", hall.congress_id,
+                                 {"vote_id": vote["id"], "sealed": seal(vote, {qid: ["王志远"]})}, "v-1")
+
+    reply = run_with_service(hall.db, work)
+    mine = hall.act(my_ballot, vote["id"], actor=actor_of(voter))
+    assert (mine["has_voted"], mine["receipt"], mine["ballot_hash"]) == (True, reply["receipt"], reply["ballot_hash"])
+    assert mine["is_counted"] is False and "表决截止时将计入结果" in mine["words"]
+    assert "王志远" not in json.dumps(mine, ensure_ascii=False)
+    assert hall.act(my_ballot, vote["id"], actor=actor_of(other)) == {"vote_id": vote["id"], "has_voted": False}
+    assert refused(hall.act, my_ballot, vote["id"]).code == "forbidden"  # staff: only the delegate themself

@@ -95,10 +95,38 @@ async function sealAnswers(vote, answers) {
   return { content, hash: sealed.ballotHash(content) };
 }
 
-function mineRecorded(vote) {
+function mineRecorded(vote, live, refresh) {
   return h('div', { class: 'recorded', role: 'status' },
     h('p', { class: 'recorded-title' }, h('span', { class: 'check', 'aria-hidden': 'true' }, '✓'), t('vote.mine_recorded')),
-    h('p', {}, t('vote.mine_recorded_at', { time: formatTime(vote.my_ballot_at) })));
+    h('p', {}, t('vote.mine_recorded_at', { time: formatTime(vote.my_ballot_at) })),
+    live ? myReceipt(vote, live, refresh) : null);
+}
+
+/** "查看我的回执": the receipt again after a reload (my_ballot), and whether the ballot is counted.
+ * For a secret vote it is the fingerprint of the encrypted ballot; no choice is shown, none is kept. */
+function myReceipt(vote, live, refresh) {
+  const local = uiFor(vote);
+  const id = `v${vote.id}-my-receipt`;
+  if (!local.mine) {
+    return h('button', {
+      type: 'button', id, on: {
+        click: async () => {
+          try {
+            local.mine = await live.command('my_ballot', { vote_id: vote.id });
+          } catch (err) {
+            local.mine = { error: err.message };
+          }
+          refresh(id);
+        },
+      },
+    }, t('vote.show_my_receipt'));
+  }
+  const mine = local.mine;
+  if (mine.error) return h('p', { class: 'notice bad', role: 'alert', id }, mine.error);
+  return h('div', { class: 'my-receipt', id, tabindex: '-1' },
+    mine.receipt ? h('p', { class: 'receipt-line' }, `${t('vote.receipt')}：`, h('strong', { class: 'receipt' }, mine.receipt)) : null,
+    mine.words ? h('p', { class: mine.is_counted ? 'notice ok' : 'hint' }, mine.words) : null,
+    mine.is_sealed ? h('p', { class: 'hint' }, t('vote.sealed_receipt_hint')) : null);
 }
 
 /**
@@ -123,7 +151,7 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
       isConnected ? null : h('p', { class: 'notice warn' }, t('vote.sending_offline')));
   }
   const blocker = ballotBlocker(state, vote);
-  if (blocker === 'already_voted') return section(mineRecorded(vote));
+  if (blocker === 'already_voted') return section(mineRecorded(vote, live, refresh));
   if (blocker === 'not_voting') return section(h('p', { class: 'notice' }, t('vote.not_voting', { type: delegateType(me.delegate_type) })));
   if (blocker === 'hand_counted') return section(h('p', { class: 'notice' }, t('vote.hand_counted')));
   if (blocker === 'not_checked_in') return section(h('p', { class: 'notice warn' }, t('vote.not_checked_in')));
@@ -193,7 +221,7 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
 
   const missing = h('p', { class: 'notice bad', role: 'alert', id: `v${vote.id}-missing`, hidden: true }, t('vote.answer_all'));
   return section(
-    vote.my_ballot_at ? mineRecorded(vote) : null,
+    vote.my_ballot_at ? mineRecorded(vote, live, refresh) : null,
     vote.is_secret ? h('p', { class: 'hint sealed-help' }, t('vote.sealed_help')) : null,
     vote.questions.map((q) => questionChoices(vote, q, local.answers, refresh)),
     missing,
@@ -219,18 +247,18 @@ function lateBlock(vote, reply) {
 
 /** What stays on screen about this phone's ballot once the vote has closed: the receipt; that the
  * ballot arrived after the close and was not counted; or that it is still on its way. */
-export function keptReceipt(vote) {
+export function keptReceipt(vote, live, refresh) {
   const local = ui.get(vote.id);
   if (local?.step === 'recorded') return recordedBlock(vote, local.reply, local.sealedHash);
   if (local?.step === 'late') return lateBlock(vote, local.reply);
   if (local?.step === 'sending') {
     return h('p', { class: 'notice warn', role: 'status', id: `v${vote.id}-in-flight` }, t('vote.in_flight_at_close'));
   }
-  return null;
+  return vote.my_ballot_at && live ? myReceipt(vote, live, refresh) : null;
 }
 
 /** Changes of what keptReceipt shows, for the page's region deps. */
 export function keptDeps(vote) {
   const local = ui.get(vote.id);
-  return local ? [local.step, local.reply?.receipt ?? null] : null;
+  return local ? [local.step, local.reply?.receipt ?? null, local.mine ?? null] : null;
 }

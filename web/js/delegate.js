@@ -146,7 +146,7 @@ async function main() {
   function resultsList() {
     const votes = store.state.votes.filter((v) => v.status !== 'open').slice().reverse();
     const items = votes.map((v) => {
-      const receipt = keptReceipt(v);
+      const receipt = keptReceipt(v, live, refresh);
       if (v.status === 'published' && v.result) {
         return h('article', { class: 'card result-card' }, h('h3', {}, v.title), voteResult(v, v.result, { showGroups: true }), receipt);
       }
