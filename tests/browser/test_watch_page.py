@@ -112,5 +112,7 @@ def test_watch_page_plays_the_stream_from_this_server_only(site, open_page, play
         expect(watch.locator("script[src='/static/vendor/hls-1.7.4.min.js']")).to_have_count(1)
     else:
         assert video.evaluate("v => v.src").endswith("/static/no-such-stream/live.m3u8")
-    expect(watch.get_by_text("直播暂时无法播放。")).to_be_visible(timeout=20_000)  # the file does not exist
+    # The file does not exist (yet): the page says it is waiting for the broadcast and tries again.
+    expect(watch.get_by_text("直播尚未开始，正在重试…")).to_be_visible(timeout=20_000)
+    expect(watch.get_by_role("button", name="立即重试")).to_be_visible()
     shot(watch, f"watch-stream-{player}")

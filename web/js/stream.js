@@ -1,11 +1,18 @@
 // The live stream: an HLS <video> (native where the browser plays HLS, with the vendored hls.js
 // where it needs MediaSource), an <iframe> for an embed URL, or nothing. hls.js is loaded only
 // when a page actually needs it.
+//
+// Viewers open the page before the broadcast starts, and encoders restart: a stream that does not
+// load is tried again by itself, 2 s after the first failure and twice as long after each next one
+// up to 30 s, with the state on screen and a button to try at once. The picture starts muted (a
+// browser plays only a muted video by itself) with a button to turn the sound on.
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
 const HLS_SCRIPT = '/static/vendor/hls-1.7.4.min.js';
+const RETRY_FIRST_MS = 2000;
+const RETRY_MAX_MS = 30000;
 let hlsLoading = null;
 
 function loadHls() {
@@ -25,33 +32,158 @@ function streamUrl(url) {
   return new URL(url, location.origin).href; // "/live/x.m3u8" is on this server
 }
 
+// Players on the page. A part of the page that is rebuilt (the stream setting changed, or the
+// language) drops its player from the document; a dropped player is stopped, so it neither keeps
+// downloading the old stream nor retries it.
+const players = new Set();
+
+function stopDropped() {
+  for (const player of players) {
+    if (!player.box.isConnected) {
+      player.stop();
+      players.delete(player);
+    }
+  }
+}
+
 function hlsVideo(url) {
-  const note = h('p', { class: 'hint', hidden: true }, t('stream.unavailable'));
+  const src = streamUrl(url);
   const video = h('video', {
-    controls: true, playsinline: true, muted: true, autoplay: true, preload: 'metadata',
+    controls: true, playsinline: true, muted: true, autoplay: true, preload: 'auto',
     'aria-label': t('stream.title'), class: 'stream-video',
   });
-  video.addEventListener('error', () => { note.hidden = false; });
-  const src = streamUrl(url);
-  if (video.canPlayType('application/vnd.apple.mpegurl')) {
-    video.src = src;
-  } else if (window.MediaSource || window.ManagedMediaSource) {
-    loadHls().then((Hls) => {
-      if (!Hls.isSupported()) {
-        note.hidden = false;
-        return;
-      }
-      const player = new Hls({ lowLatencyMode: true, backBufferLength: 30 });
-      player.on(Hls.Events.ERROR, (_event, data) => {
-        if (data.fatal) note.hidden = false;
-      });
-      player.loadSource(src);
-      player.attachMedia(video);
-    }).catch(() => { note.hidden = false; });
-  } else {
-    note.hidden = false;
+  // The attribute alone leaves a created element's `muted` property false, and then no browser
+  // starts the picture by itself: the property is what autoplay looks at.
+  video.muted = true;
+  video.defaultMuted = true;
+  const state = h('span', { class: 'stream-state' });
+  const countdown = h('span', { class: 'stream-countdown', 'aria-hidden': 'true' });
+  const status = h('p', { class: 'hint stream-status', role: 'status', hidden: true }, state, ' ', countdown);
+  const retryNow = h('button', { type: 'button', class: 'small stream-retry', hidden: true }, t('stream.retry_now'));
+  const unmute = h('button', { type: 'button', class: 'small stream-unmute', hidden: true }, t('stream.unmute'));
+  const box = h('div', { class: 'stream' }, video, h('div', { class: 'stream-bar' }, status, retryNow, unmute));
+
+  let hls = null; // the hls.js player, when this browser needs it
+  let hasPlayed = false;
+  let delay = RETRY_FIRST_MS;
+  let retryAt = 0;
+  let timer = null;
+  let ticker = null;
+  let stopped = false;
+
+  function showUnmute() {
+    unmute.hidden = !(hasPlayed && video.muted);
   }
-  return h('div', { class: 'stream' }, video, note);
+
+  function play() {
+    video.play().catch(() => {}); // refused (not muted, or no data yet): the controls are there
+  }
+
+  function unavailable() {
+    clearTimers();
+    retryNow.hidden = true;
+    status.hidden = false;
+    state.textContent = t('stream.unavailable');
+    countdown.textContent = '';
+  }
+
+  function clearTimers() {
+    clearTimeout(timer);
+    clearInterval(ticker);
+    timer = ticker = null;
+  }
+
+  function tick() {
+    countdown.textContent = t('stream.retry_in', { n: Math.max(0, Math.ceil((retryAt - Date.now()) / 1000)) });
+  }
+
+  function failed() {
+    if (stopped || timer) return;
+    if (!box.isConnected) { // dropped from the page before anyone noticed
+      stopDropped();
+      return;
+    }
+    if (hls) {
+      hls.destroy();
+      hls = null;
+    }
+    status.hidden = false;
+    retryNow.hidden = false;
+    state.textContent = t(hasPlayed ? 'stream.interrupted' : 'stream.waiting');
+    retryAt = Date.now() + delay;
+    tick();
+    ticker = setInterval(tick, 1000);
+    timer = setTimeout(() => {
+      timer = null;
+      start();
+    }, delay);
+    delay = Math.min(delay * 2, RETRY_MAX_MS);
+  }
+
+  function start() {
+    clearTimers();
+    if (stopped) return;
+    if (video.canPlayType('application/vnd.apple.mpegurl')) {
+      video.src = src; // again: a new load of the playlist (a failed load does not try again)
+      play();
+    } else if (window.MediaSource || window.ManagedMediaSource) {
+      loadHls().then((Hls) => {
+        if (stopped) return;
+        if (!Hls.isSupported()) {
+          unavailable();
+          return;
+        }
+        hls = new Hls({ lowLatencyMode: true, backBufferLength: 30 });
+        hls.on(Hls.Events.ERROR, (_event, data) => {
+          if (data.fatal) failed();
+        });
+        hls.on(Hls.Events.MANIFEST_PARSED, play);
+        hls.loadSource(src);
+        hls.attachMedia(video);
+      }).catch(unavailable);
+    } else {
+      unavailable();
+    }
+  }
+
+  video.addEventListener('error', () => {
+    if (!hls) failed(); // hls.js reports its own errors, fatal or not
+  });
+  video.addEventListener('playing', () => {
+    hasPlayed = true;
+    delay = RETRY_FIRST_MS;
+    clearTimers();
+    status.hidden = true;
+    retryNow.hidden = true;
+    showUnmute();
+  });
+  video.addEventListener('volumechange', showUnmute);
+  retryNow.addEventListener('click', () => {
+    delay = RETRY_FIRST_MS;
+    start();
+  });
+  unmute.addEventListener('click', () => {
+    video.muted = false;
+    if (!video.volume) video.volume = 1;
+    play();
+  });
+
+  const player = {
+    box,
+    stop() {
+      stopped = true;
+      clearTimers();
+      if (hls) hls.destroy();
+      hls = null;
+      video.pause();
+      video.removeAttribute('src');
+      video.load(); // lets go of the stream
+    },
+  };
+  players.add(player);
+  queueMicrotask(stopDropped); // after the rebuild that puts this one in place of the old one
+  start();
+  return box;
 }
 
 function embed(url) {
@@ -67,6 +199,7 @@ function embed(url) {
 
 /** The player for the congress's stream setting, or null when there is none. */
 export function streamPlayer(stream) {
+  queueMicrotask(stopDropped); // a setting changed to none or embed drops the old player too
   if (!stream || !stream.url || stream.kind === 'none') return null;
   if (stream.kind === 'hls') return hlsVideo(stream.url);
   if (stream.kind === 'embed') return embed(stream.url);
