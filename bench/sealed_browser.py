@@ -8,7 +8,11 @@ proof) and a yes/no question (赞成/反对/弃权: 3 ciphertexts). Each is time
 performance.now() around sealBallot, unthrottled and with the CPU throttled 4x (CDP
 Emulation.setCPUThrottlingRate, as DevTools emulates a slow phone). A fresh page for each rate; its
 first seal (cold: JIT and noble's base-point table) is printed apart from the next --repeat runs,
-whose median and max are printed. Target: the election under 1 s throttled. No assertions.
+whose median and max are printed. Target: the election under 1 s throttled.
+
+Then a trustee's part of counting on the trustee page: decryption shares with their proofs for a
+7-group, 5-option vote (35 sums: decryptShares), the same way. Target: under 2 s throttled. No
+assertions.
 """
 
 from __future__ import annotations
@@ -30,6 +34,16 @@ BALLOTS = {
     "election 5 candidates, 3 seats": (SealedQuestion.of(2, "election", 5, 3), [1, 0, 1, 0, 1]),
     "yes/no": (SealedQuestion.of(1, "yes_no", 3, None), [1, 0, 0]),
 }
+
+TIME_DECRYPTING = """([share, alphas, repeat]) => {
+    const times = [];
+    for (let i = 0; i < repeat; i++) {
+        const start = performance.now();
+        S.decryptShares(['tally', 'vote:7', 'key:bench', 'ballots:bench'], 1, share, alphas);
+        times.push(performance.now() - start);
+    }
+    return times;
+}"""
 
 TIME_SEALING = """([key, question, row, repeat]) => {
     const times = [];
@@ -68,6 +82,19 @@ def main() -> None:
                     label = "unthrottled" if rate == 1 else f"{rate}x slower"
                     print(f"{label:<12} {name:<32} {first:8.1f} {statistics.median(times):8.1f} {max(times):8.1f}")
                     page.close()
+            share = group.scalar_hex(group.random_scalar())
+            alphas = [group.base_mul(group.random_scalar()).hex() for _ in range(7 * 5)]
+            for rate in (1, 4):
+                page = browser.new_page()
+                page.goto(url + "/")
+                page.evaluate("async () => { window.S = await import('/static/js/sealed.js'); }")
+                page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": rate})
+                first = page.evaluate(TIME_DECRYPTING, [share, alphas, 1])[0]
+                times = page.evaluate(TIME_DECRYPTING, [share, alphas, max(3, args.repeat // 2)])
+                label = "unthrottled" if rate == 1 else f"{rate}x slower"
+                print(f"{label:<12} {'trustee: 35 decryption shares':<32} {first:8.1f} {statistics.median(times):8.1f} "
+                      f"{max(times):8.1f}")
+                page.close()
             browser.close()
     finally:
         server.shutdown()
