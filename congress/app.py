@@ -75,6 +75,12 @@ class LiveState:
         self._presence_dirty.add(congress_id)
         self._observer_presence_dirty.add(congress_id)
 
+    def progress_wanted(self, congress_id: int) -> None:
+        """A staff or delegate page has just connected: its snapshot carries no progress, and progress
+        was sent only after a ballot, so a staff page opened after the last ballot showed none until
+        the close. The next tick sends it (to staff and delegates; observers keep their cadence)."""
+        self._progress_dirty.add(congress_id)
+
     def stream_delay(self, congress_id: int) -> float:
         if congress_id not in self._delays:
             with self.service.db.read() as session:
@@ -215,6 +221,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         app.state.settings = settings
         app.state.service = service
         app.state.presence_changed = live.presence_changed
+        app.state.progress_wanted = live.progress_wanted
         app.state.stream_delay = live.stream_delay
         try:
             yield

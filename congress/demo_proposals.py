@@ -71,7 +71,7 @@ def file_demo_proposals(ctx: Context, congress_id: int, count: int = 48) -> None
         return draft["id"]
 
     plan = ["assigned"] * len(first) + ["draft"] * 3 + ["submitted"] * 6 + ["rejected"] * 2 + ["forwarded"] * 2 + ["to_agenda"] \
-        + ["registered"] * 3 + ["assigned"] * 8 + ["overdue"] * 2 + ["replied"] * 8 + ["closed"] * 6 + ["reopened"]
+        + ["registered"] * 3 + ["assigned"] * 8 + ["overdue"] * 2 + ["replied"] * 6 + ["following_up"] * 2 + ["closed"] * 6 + ["reopened"]
     plan += ["closed"] * (len(wanted) - len(plan))
     for seed, state in zip(wanted, plan, strict=False):
         pid = file(seed, submit=state != "draft")
@@ -87,12 +87,14 @@ def file_demo_proposals(ctx: Context, congress_id: int, count: int = 48) -> None
         assign_proposal(ctx, congress_id, pid, department, due_at=due.isoformat())
         if state in ("assigned", "overdue"):
             continue
-        reply_class = "B" if state == "replied" else "A"
+        reply_class = "B" if state in ("replied", "following_up") else "A"
         reply_proposal(_department_actor(ctx, department), congress_id, pid, reply_class, REPLY_TEXT[reply_class])
         if state == "replied":
             continue
         proposer = _delegate_actor(ctx, by_employee[seed["proposer"]])
-        if state == "reopened":
+        if state == "following_up":  # the plan accepted: open until the department reports (docs/proposals.md)
+            rate_reply(proposer, congress_id, pid, "基本满意")
+        elif state == "reopened":
             rate_reply(proposer, congress_id, pid, "不满意", "措施只覆盖了一个车间，其他车间情况相同，希望一并解决。")
         else:
             rate_reply(proposer, congress_id, pid, "满意" if len(seed["title"]) % 3 else "基本满意")

@@ -24,6 +24,7 @@ from congress.domain.proposals import (
     ProposalStatus,
     Verb,
     next_status,
+    rating_verb,
 )
 from congress.permissions import Permission
 from congress.tally.categorise import DEFAULT_CATEGORIES
@@ -178,7 +179,8 @@ def _department_assignment(ctx: Context, proposal: Proposal) -> Assignment:
 
 
 def reply_proposal(ctx: Context, congress_id: int, proposal_id: int, reply_class: str, text: str) -> dict[str, Any]:
-    """答复 by the lead department: class A–D and the text; published on the board."""
+    """答复 by the lead department: class A–D and the text; published on the board. A case whose B
+    reply the proposer accepted (跟踪落实中) is answered again in the same round: the result."""
     ctx.actor.require(Permission.REPLY_PROPOSAL)
     proposal = _case(ctx, congress_id, proposal_id)
     assignment = _department_assignment(ctx, proposal)
@@ -221,7 +223,8 @@ def report_misassigned(ctx: Context, congress_id: int, proposal_id: int, reason:
 
 def rate_reply(ctx: Context, congress_id: int, proposal_id: int, rating: str, comment: str | None = None
                ) -> dict[str, Any]:
-    """满意度测评 by the proposer; 不满意 sends the case back for another round."""
+    """满意度测评 by the proposer; 不满意 sends the case back for another round; 满意 / 基本满意 closes
+    it, or after a B reply (正在解决) keeps it open until the department reports (rating_verb)."""
     ctx.actor.require(Permission.RATE_REPLY)
     proposal = _case(ctx, congress_id, proposal_id)
     if proposal.proposer_id != ctx.actor.delegate_id:
@@ -236,8 +239,9 @@ def rate_reply(ctx: Context, congress_id: int, proposal_id: int, rating: str, co
         raise DomainError("bad_proposal_state", "提案尚未答复，不能测评")
     ctx.session.add(Rating(proposal_id=proposal.id, reply_id=reply.id, delegate_id=ctx.actor.delegate_id,
                            rating=rating, comment=(comment or "").strip() or None, rated_at=ctx.now))
-    proposal.status = next_status(proposal.status, Verb.DISSATISFIED if rating == "不满意" else Verb.SATISFIED).value
-    if rating == "不满意":  # another round with the same departments; the earlier round stays as it was
+    verb = rating_verb(reply.reply_class, rating)  # a B reply accepted stays open until it is solved
+    proposal.status = next_status(proposal.status, verb).value
+    if verb is Verb.DISSATISFIED:  # another round with the same departments; the earlier round stays as it was
         earlier = list(ctx.session.scalars(sa.select(Assignment).where(
             Assignment.proposal_id == proposal.id, Assignment.round == reply.round)))
         for a in earlier:

@@ -267,7 +267,7 @@ def proposal_stats(ctx: Context, congress_id: int) -> dict[str, Any]:
                                .where(Proposal.congress_id == congress_id, Proposal.status.in_(PUBLIC_STATUSES))).all()
     cells = Counter((c or "未分类", s, g) for c, s, g in rows)
     cases = [r for r in rows if r[1] in CASE_STATUSES]
-    answered = [r for r in cases if r[1] in (ProposalStatus.REPLIED, ProposalStatus.CLOSED)]
+    answered = [r for r in cases if r[1] in (ProposalStatus.REPLIED, ProposalStatus.FOLLOWING_UP, ProposalStatus.CLOSED)]
     ratings = Counter(ctx.session.scalars(sa.select(Rating.rating).join(Proposal, Proposal.id == Rating.proposal_id)
                                           .where(Proposal.congress_id == congress_id)))
     rated = sum(ratings.values())

@@ -4,6 +4,7 @@ draft ─submit→ pre_review ─approve→ submitted          (团长初审, wh
 draft ─submit→ submitted
 pre_review ─return→ draft
 submitted ─register→ registered (立案) ─assign→ assigned ─reply→ replied ─rate(满意/基本满意)→ closed
+replied ─rate(满意/基本满意) of a B reply→ following_up ─reply (the department's report)→ replied
 submitted ─merge→ merged (合并立案: answered through the case it joined)
 submitted ─forward→ forwarded (转为意见建议) ─assign→ assigned …   (answered, not counted as a proposal)
 submitted ─reject→ rejected (不予立案, with a written reason)
@@ -30,6 +31,7 @@ class ProposalStatus(StrEnum):
     TO_AGENDA = "to_agenda"
     ASSIGNED = "assigned"
     REPLIED = "replied"
+    FOLLOWING_UP = "following_up"
     CLOSED = "closed"
 
     @property
@@ -48,6 +50,7 @@ STATUS_LABELS = {
     ProposalStatus.TO_AGENDA: "转为议案",
     ProposalStatus.ASSIGNED: "办理中",
     ProposalStatus.REPLIED: "已答复",
+    ProposalStatus.FOLLOWING_UP: "跟踪落实中",
     ProposalStatus.CLOSED: "已办结",
 }
 
@@ -65,6 +68,7 @@ class Verb(StrEnum):
     ASSIGN = "assign"
     REPLY = "reply"
     SATISFIED = "satisfied"
+    FOLLOW_UP = "follow_up"
     DISSATISFIED = "dissatisfied"
     MISASSIGNED = "misassigned"
 
@@ -85,6 +89,8 @@ TRANSITIONS: dict[tuple[ProposalStatus, Verb], ProposalStatus] = {
     (S.ASSIGNED, V.REPLY): S.REPLIED,
     (S.ASSIGNED, V.MISASSIGNED): S.REGISTERED,
     (S.REPLIED, V.SATISFIED): S.CLOSED,
+    (S.REPLIED, V.FOLLOW_UP): S.FOLLOWING_UP,
+    (S.FOLLOWING_UP, V.REPLY): S.REPLIED,
     (S.REPLIED, V.DISSATISFIED): S.ASSIGNED,
 }
 
@@ -92,6 +98,7 @@ VERB_LABELS = {
     V.SUBMIT: "提交", V.SUBMIT_FOR_PRE_REVIEW: "提交团长初审", V.APPROVE: "初审通过", V.RETURN: "退回修改",
     V.REGISTER: "立案", V.MERGE: "合并立案", V.FORWARD: "转为意见建议", V.REJECT: "不予立案",
     V.TO_AGENDA: "转为议案", V.ASSIGN: "交办", V.REPLY: "答复", V.SATISFIED: "满意度测评",
+    V.FOLLOW_UP: "认可办理计划、跟踪落实",
     V.DISSATISFIED: "不满意退回重办", V.MISASSIGNED: "退回重新交办",
 }
 
@@ -102,7 +109,28 @@ REPLY_CLASSES = {"A": "已解决或基本解决", "B": "正在解决或列入计
 RATINGS = ("满意", "基本满意", "不满意")
 AWARD_LEVELS = ("一等奖", "二等奖", "三等奖", "优秀奖")
 # Statuses that count as a proposal case (立案) in 办复率: forwarded suggestions are answered but not counted
-CASE_STATUSES = frozenset({S.REGISTERED, S.ASSIGNED, S.REPLIED, S.CLOSED})
+CASE_STATUSES = frozenset({S.REGISTERED, S.ASSIGNED, S.REPLIED, S.FOLLOWING_UP, S.CLOSED})
+# Reply classes whose matter is not yet done: the case stays open after a 满意 / 基本满意 until the
+# department reports it done (docs/proposals.md, "When a rated case closes").
+STILL_BEING_SOLVED = frozenset({"B"})
+
+
+def rating_verb(reply_class: str, rating: str) -> Verb:
+    """What the proposer's rating of a reply does to the case.
+
+    不满意: another round with the same departments, whatever the class. 满意 / 基本满意 closes the
+    case, except after a B reply (正在解决或列入计划): the proposer accepts the plan, the matter is
+    not solved yet, so the case stays open (跟踪落实) until the department reports the result, which
+    is rated in its turn. A (solved), C (not possible for now, with the reason) and D (kept for
+    reference) are final answers: accepting one closes the case.
+    """
+    if reply_class not in REPLY_CLASSES:
+        raise DomainError("bad_field", f"答复类别应为：{'、'.join(REPLY_CLASSES)}")
+    if rating not in RATINGS:
+        raise DomainError("bad_field", "满意度应为 满意、基本满意 或 不满意")
+    if rating == "不满意":
+        return V.DISSATISFIED
+    return V.FOLLOW_UP if reply_class in STILL_BEING_SOLVED else V.SATISFIED
 
 
 def next_status(status: str, verb: Verb) -> ProposalStatus:

@@ -202,6 +202,8 @@ async def live_endpoint(websocket: WebSocket) -> None:
         del hello, backlog
         conn.start()
         state.presence_changed(congress_id)
+        if actor.role is not Role.OBSERVER:
+            state.progress_wanted(congress_id)  # the open votes' progress within a tick, not at the next ballot
         await _receive_loop(websocket, service, conn, settings)
     except WebSocketDisconnect:
         pass

@@ -7,10 +7,10 @@ import { t } from './i18n.js';
 export const STATUS_LABELS = {
   draft: '草稿', pre_review: '团长初审中', submitted: '待审查', registered: '已立案', merged: '合并立案',
   forwarded: '转为意见建议', rejected: '不予立案', to_agenda: '转为议案', assigned: '办理中', replied: '已答复',
-  closed: '已办结',
+  following_up: '跟踪落实中', closed: '已办结',
 };
 export const PUBLIC_STATUSES = ['submitted', 'registered', 'merged', 'forwarded', 'rejected', 'to_agenda', 'assigned',
-  'replied', 'closed'];
+  'replied', 'following_up', 'closed'];
 export const CATEGORIES = ['战略发展', '改革创新', '生产技术', '安全环保', '经营管理', '职工权益', '生活福利', '民主管理', '教育培训'];
 export const REPLY_CLASSES = { A: '已解决或基本解决', B: '正在解决或列入计划', C: '因条件限制需以后解决', D: '留作参考' };
 export const DECISIONS = ['立案', '合并立案', '转为意见建议', '不予立案', '转为议案'];

@@ -25,7 +25,8 @@ export function mountDepartmentCases(container, live) {
       field(t('cases.reply_text'), text),
       h('div', { class: 'actions' },
         h('button', { type: 'submit', class: 'primary' }, t('cases.reply_submit')),
-        h('button', { type: 'button', on: { click: () => { d.returning = !d.returning; render(); } } }, t('cases.misassigned'))));
+        c.status === 'assigned' // a case being carried out (跟踪落实中) is the department's own by now
+          ? h('button', { type: 'button', on: { click: () => { d.returning = !d.returning; render(); } } }, t('cases.misassigned')) : null));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       try {
@@ -65,7 +66,12 @@ export function mountDepartmentCases(container, live) {
 
   function caseCard(c) {
     const d = (drafts[c.id] ||= { reply_class: '', text: '', reason: '', returning: false, error: null, notice: null });
-    const open = c.is_lead && c.status === 'assigned';
+    // The lead answers its current case; once the proposer accepted a B reply (跟踪落实中) it reports the result.
+    const open = c.is_lead && c.is_current !== false && (c.status === 'assigned' || c.status === 'following_up');
+    if (d.seen !== c.status) { // open again (不满意, or a B reply accepted): last time's note and class are history
+      if (d.seen && open) Object.assign(d, { notice: null, reply_class: '', returning: false });
+      d.seen = c.status;
+    }
     return h('article', { class: ['card', 'p-case', c.is_overdue ? 'is-overdue' : null], dataset: { proposalId: c.id } },
       h('h3', { class: 'p-title' }, numberText(c) ? h('span', { class: 'p-number' }, numberText(c), ' ') : null, c.title),
       h('p', { class: 'p-meta' }, statusTag(c), c.category ? h('span', { class: 'tag' }, c.category) : null,
@@ -79,8 +85,9 @@ export function mountDepartmentCases(container, live) {
       d.notice ? h('p', { class: 'notice ok', role: 'status' }, d.notice) : null,
       errorLine(d.error),
       replyBlock(c.reply),
+      open && c.status === 'following_up' ? h('p', { class: 'notice', id: `follow-up-${c.id}` }, t('cases.follow_up')) : null,
       open ? replyForm(c, d) : null,
-      open && d.returning ? returnForm(c, d) : null);
+      open && d.returning && c.status === 'assigned' ? returnForm(c, d) : null);
   }
 
   function render() {
