@@ -33,7 +33,17 @@ export function questionResult(question, { showGroups = true, headingLevel = 'h4
     question.elected?.length ? h('p', { class: 'elected' }, t('result.elected', { names: question.elected.join('、') })) : null,
     barChart({ caption: showGroups ? t('result.by_group') : null, legend, rows, threshold, restLabel: t('result.not_voting') }),
     h('p', { class: 'figures' }, t('result.figures', question)),
-    question.rule ? h('p', { class: 'rule' }, question.rule) : null);
+    ruleLine(question));
+}
+
+// The rule is stated as the rule, apart from the outcome above it: "通过规则：赞成票超过全体职工代表的
+// 半数" under "…，未通过" (printed bare, it read as if it were the outcome). A rating is summed up,
+// not decided by a rule, so it shows none.
+const RULE_LABELS = { yes_no: 'result.rule_pass', election: 'result.rule_elect' };
+
+function ruleLine(question) {
+  const label = RULE_LABELS[question.kind ?? 'yes_no'];
+  return question.rule && label ? h('p', { class: 'rule' }, t(label, { rule: question.rule })) : null;
 }
 
 /** The whole result of one vote. */
