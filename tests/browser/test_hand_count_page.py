@@ -65,6 +65,12 @@ def test_a_group_leader_reports_the_hand_count_from_a_phone_and_the_observer_see
     form.get_by_role("button", name="报送计票结果").click()
     # The card is redrawn with the stored figures: who reported them, with which scrutineer.
     expect(card).to_contain_text(f"已报送：{leader.name}，监票人 林晓")
+    # …with each option's figure on record, and the form keeps the figures for a correction (not blank).
+    expect(form.locator(".handcount-summary")).to_contain_text(f"宁波：本组实到 {present} 人，举手表决")
+    expect(form.locator(".handcount-summary")).to_contain_text(f"赞成 {present - 2}，反对 1，弃权 1")
+    expect(form.get_by_label("本组实到人数")).to_have_value(str(present))
+    expect(form.get_by_label("赞成")).to_have_value(str(present - 2))
+    expect(form.get_by_label("本组监票人")).to_have_value("林晓")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the page scrolls sideways"
     assert accessibility_problems(page) == []
     shot(page, "leader-hand-count-reported", full_page=True)

@@ -91,13 +91,11 @@ async function main() {
   function handCountCard(vote) {
     const you = store.state.me;
     const group = groupName(store.state, you.group_id);
-    const reported = vote.group_counts?.[you.group_id];
+    // What the group reported (who, the scrutineer, each figure) is shown by the form itself.
     return h('section', { class: 'card', 'aria-labelledby': `hc-${vote.id}-h` },
       h('h3', { id: `hc-${vote.id}-h` }, t('handcount.title', { group })),
       h('p', { class: 'vote-title-small' }, vote.title),
       h('p', { class: 'hint' }, t('handcount.intro')),
-      reported ? h('p', { class: 'notice ok' }, t('handcount.reported', { by: reported.entered_by, scrutineer: reported.scrutineer }),
-        ' ', (reported.words || []).join(' ')) : null,
       handCountForm({ vote, groups: [{ group_id: you.group_id, name: group }], live }));
   }
 
