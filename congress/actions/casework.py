@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.actions.proposals import _tell_people, proposal_json, public_event
+from congress.actions.proposals import _tell_people, case_people, proposal_json, public_event
 from congress.commands import Command, Param, register
 from congress.db.models import Assignment, Decision, Department, Proposal, Rating, Reply
 from congress.domain.errors import DomainError
@@ -71,12 +71,16 @@ def decide_proposal(ctx: Context, congress_id: int, proposal_id: int, decision: 
         raise DomainError("bad_field", f"审查结论应为：{'、'.join(DECISIONS)}")
     if verb is Verb.REJECT and not (reason or "").strip():
         raise DomainError("reason_required", "不予立案必须写明理由")
+    target: Proposal | None = None
+    target_people: list[int] = []
     if verb is Verb.MERGE:
         target = _case(ctx, congress_id, merge_into_id) if merge_into_id else None
         if target is None or target.id == proposal.id:
             raise DomainError("bad_field", "合并立案须指定要并入的另一份提案")
-        if target.status not in (ProposalStatus.REGISTERED, ProposalStatus.ASSIGNED, ProposalStatus.REPLIED):
+        if target.status not in (ProposalStatus.REGISTERED, ProposalStatus.ASSIGNED, ProposalStatus.REPLIED,
+                                 ProposalStatus.FOLLOWING_UP):
             raise DomainError("bad_proposal_state", "只能并入已立案的提案")
+        target_people = case_people(ctx.session, target)  # before the merge: the case's own people
         proposal.merged_into_id = target.id
     proposal.status = next_status(proposal.status, verb).value
     if category is not None:
@@ -95,6 +99,11 @@ def decide_proposal(ctx: Context, congress_id: int, proposal_id: int, decision: 
                    reason=(reason or "").strip() or None)
     _tell_people(ctx, congress_id, proposal, "proposal.decision_told", {"proposal_id": proposal.id,
                  "title": proposal.title, "decision": decision, "reason": data["reason"]})
+    if target is not None:  # the case it joined hears too: its proposer and co-signers now share it
+        joined = {"proposal_id": target.id, "title": target.title, "number": target.number,
+                  "merged_id": proposal.id, "merged_number": proposal.number, "merged_title": proposal.title}
+        for delegate_id in target_people:
+            ctx.emit(congress_id, "proposal.merge_told", joined, Audience.DELEGATE, delegate_id)
     return data
 
 

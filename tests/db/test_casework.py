@@ -1,5 +1,5 @@
-"""A B reply (正在解决) accepted stays open until the department reports the result; a final answer
-accepted closes the case. On both databases."""
+"""Casework on both databases: a merge tells both sides; a B reply (正在解决) accepted stays open
+until the department reports the result, a final answer accepted closes the case."""
 
 from __future__ import annotations
 
@@ -44,6 +44,40 @@ def registered(db, story, proposer, cosigners, title="关于夜班食堂供应�
 def as_department(db, name=HR):  # type: ignore[no-untyped-def]
     with db.read() as session:
         return department(session, name)
+
+
+# ---- a merge tells both sides --------------------------------------------------------------------
+
+def test_a_merge_tells_the_proposer_and_co_signers_of_both_proposals(db, story):
+    group = story.voting()[0].group_id
+    a, b, c, d, e, f, g, h, i = story.voting(group)[:9]
+    original = registered(db, story, a, [b, c])
+    duplicate = file(db, story, d, [e, f], title="给夜班弄点夜宵")
+    act(db, as_delegate(d), submit_proposal, story.congress_id, duplicate["id"])
+
+    with db.write() as session:
+        ctx = Context(session, SETUP, system_clock())
+        decide_proposal(ctx, story.congress_id, duplicate["id"], "合并立案", merge_into_id=original["id"])
+        told = [(e.type, e.audience, e.audience_id, e.payload) for e in ctx.events if e.type.endswith("_told")]
+
+    decision_told = {who for type_, _aud, who, _p in told if type_ == "proposal.decision_told"}
+    merge_told = {who: payload for type_, aud, who, payload in told if type_ == "proposal.merge_told"}
+    assert decision_told == {d.id, e.id, f.id}  # the merged proposal's side, as before
+    assert set(merge_told) == {a.id, b.id, c.id}  # the case it joined: new
+    assert all(aud == "delegate" for _t, aud, _w, _p in told)
+    payload = merge_told[a.id]
+    assert (payload["proposal_id"], payload["title"], payload["merged_id"], payload["merged_title"]) == (
+        original["id"], original["title"], duplicate["id"], "给夜班弄点夜宵")
+    assert "id" not in payload  # a note, not a proposal: the delegate page leaves it to the public event
+
+    # A third proposal merged later: everyone already credited on the case hears of it.
+    third = file(db, story, g, [h, i], title="夜班食堂应供应热饭")
+    act(db, as_delegate(g), submit_proposal, story.congress_id, third["id"])
+    with db.write() as session:
+        ctx = Context(session, SETUP, system_clock())
+        decide_proposal(ctx, story.congress_id, third["id"], "合并立案", merge_into_id=original["id"])
+        merge_told_again = {e.audience_id for e in ctx.events if e.type == "proposal.merge_told"}
+    assert merge_told_again == {a.id, b.id, c.id, d.id, e.id, f.id}
 
 
 # ---- a B reply accepted stays open (跟踪落实) --------------------------------------------------------
