@@ -94,6 +94,7 @@ def test_three_trustees_make_the_key_on_their_phones_and_two_decrypt_a_secret_vo
     card = staff.locator(f"#vote-card-{vote['id']}")
     expect(card.locator(f"#vote-{vote['id']}-needs-key")).to_be_visible()
     card.get_by_role("button", name="开始表决").click()
+    staff.get_by_role("dialog").get_by_role("button", name="确认开始表决").click()  # staff are asked first
     expect(card.locator(".form-status")).to_contain_text("无记名投票须先由监票人生成密钥")
     trustee_card = staff.locator("#trustees-card")
     expect(trustee_card.locator("#no-ceremony")).to_be_visible()
@@ -181,6 +182,7 @@ def test_three_trustees_make_the_key_on_their_phones_and_two_decrypt_a_secret_vo
 
     # A secret vote: opened from the staff page, nine sealed ballots, closed.
     card.get_by_role("button", name="开始表决").click()
+    staff.get_by_role("dialog").get_by_role("button", name="确认开始表决").click()
     expect(card.locator(".tag.status-open")).to_be_visible()
     with site.db.read() as session:  # the vote as the delegates' phones read it, with the key to seal under
         sealed_vote = vote_json(session.get(Vote, vote["id"]))
@@ -199,6 +201,7 @@ def test_three_trustees_make_the_key_on_their_phones_and_two_decrypt_a_secret_vo
     screen = open_page(f"/screen?congress={story.congress_id}", PROJECTOR)
     voter_page, _log = sign_in_delegate(open_page, site, voters[0].employee_id)
     card.get_by_role("button", name="截止并计票").click()
+    staff.get_by_role("dialog").get_by_role("button", name="确认截止并计票").click()
     awaiting = card.locator(f"#vote-{vote['id']}-awaiting")
     expect(awaiting).to_have_text("等待监票人解密：已提交 0/2")
     expect(card.get_by_role("button", name="总监票人确认")).to_have_count(0)
@@ -266,6 +269,7 @@ def test_three_trustees_make_the_key_on_their_phones_and_two_decrypt_a_secret_vo
     card.get_by_role("button", name="总监票人确认").click()
     expect(card).to_contain_text("已确认（总监票人 刘志强）")
     card.get_by_role("button", name="公布结果").click()
+    staff.get_by_role("dialog").get_by_role("button", name="确认公布结果").click()
     published = watch.locator(f".result-card[data-vote-id='{vote['id']}']")
     expect(published).to_contain_text("（合并计票）")
     expect(published.locator(".outcome")).to_contain_text("赞成")

@@ -35,6 +35,7 @@ def test_observer_sees_a_result_only_after_staff_publish_it(site, open_page):
     staff.get_by_role("link", name="表决").click()
     card = staff.locator(f"#vote-card-{vote['id']}")
     card.get_by_role("button", name="开始表决").click()
+    staff.get_by_role("dialog").get_by_role("button", name="确认开始表决").click()  # staff are asked first
     expect(card).to_contain_text("进行中")
 
     expect(watch.locator(".vote-progress")).to_contain_text("表决进行中")
@@ -60,6 +61,7 @@ def test_observer_sees_a_result_only_after_staff_publish_it(site, open_page):
     shot(staff, "staff-vote-open", docs="staff.png", full_page=True)
 
     card.get_by_role("button", name="截止并计票").click()
+    staff.get_by_role("dialog").get_by_role("button", name="确认截止并计票").click()
     expect(card.locator(".stored-result")).to_contain_text("尚未公布")
     expect(watch.locator(".vote-progress")).to_have_count(0)  # the close reached the observer…
     watch.wait_for_timeout(500)
@@ -73,6 +75,7 @@ def test_observer_sees_a_result_only_after_staff_publish_it(site, open_page):
     watch.wait_for_timeout(300)
     expect(watch.locator(".result-card")).to_have_count(0)
     card.get_by_role("button", name="公布结果").click()
+    staff.get_by_role("dialog").get_by_role("button", name="确认公布结果").click()
 
     result = watch.locator(".result-card")
     expect(result).to_contain_text("表决《职工薪酬福利调整方案》")

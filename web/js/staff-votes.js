@@ -1,48 +1,32 @@
-// Staff: votes — create (questions, secret, hand-counted groups), open / close / certify /
+// Staff: votes — the create form (staff-vote-create.js), open / close / certify /
 // publish / cancel / repeat, live progress by group, which hand-counted groups have reported,
-// hand-count entry for any group, and the stored result in words.
+// hand-count entry for any group, ballots that arrived after the close, and the stored result.
+// Opening, closing, publishing and repeating ask first, in the page (staff-vote-steps.js).
+// Running votes come first, then drafts, so the progress of the running vote is in view.
 
-import { choice, clear, field, h, region } from './dom.js';
+import { askFirst } from './confirm.js';
+import { clear, h, region } from './dom.js';
 import { handCountForm } from './handcount.js';
 import { t } from './i18n.js';
-import { progressBlock } from './parts.js';
 import { voteResult } from './results.js';
+import { onEvents } from './state.js';
+import { createVoteForm } from './staff-vote-create.js';
+import { closeQuestion, openQuestion, publishQuestion, repeatQuestion } from './staff-vote-steps.js';
 import { mountTrusteesCard } from './staff-trustees.js';
 import { isAwaitingTrustees } from './trustees.js';
 
-let questionCounter = 0;
+// ballot.late (staff only): a ballot confirmed while the vote was open reached the server after
+// the close and was not counted. Counted per vote from the events this page has seen: the
+// snapshot has no such figure, so a reload starts the count again at 0.
+onEvents('ballot', (state, event) => {
+  if (event.type !== 'ballot.late') return;
+  const vote = state.votes.find((v) => v.id === event.payload.vote_id);
+  if (vote) vote.late_ballots = (vote.late_ballots || 0) + 1;
+});
 
-function questionEditor(kind, onRemove) {
-  questionCounter += 1;
-  const id = `q${questionCounter}`;
-  const text = h('input', { type: 'text', id: `${id}-text`, required: true, class: 'q-text' });
-  const extra = [];
-  if (kind === 'election') {
-    extra.push(field(t('votes.candidates'), h('textarea', { id: `${id}-candidates`, rows: 3, required: true, class: 'q-candidates' })));
-    extra.push(field(t('votes.seats'), h('input', { type: 'number', id: `${id}-seats`, min: 1, value: 1, class: 'num-input q-seats' })));
-  } else if (kind === 'rating') {
-    extra.push(field(t('votes.scale'), h('textarea', { id: `${id}-scale`, rows: 3, class: 'q-scale', value: '称职\n基本称职\n不称职' })));
-  }
-  const kindLabel = { yes_no: t('votes.add_yes_no'), election: t('votes.add_election'), rating: t('votes.add_rating') }[kind];
-  const editor = h('fieldset', { class: 'question-editor', dataset: { kind } },
-    h('legend', {}, kindLabel.replace(/^[^：:]*[：:]\s*/, '')),
-    field(t('votes.question_text'), text), extra,
-    h('button', { type: 'button', class: 'small danger', on: { click: () => { editor.remove(); onRemove(); } } }, t('votes.remove_question')));
-  return editor;
-}
-
-function readQuestion(editor) {
-  const kind = editor.dataset.kind;
-  const q = { kind, text: editor.querySelector('.q-text').value.trim() };
-  const lines = (sel) => editor.querySelector(sel).value.split('\n').map((x) => x.trim()).filter(Boolean);
-  if (kind === 'election') {
-    q.candidates = lines('.q-candidates');
-    q.seats = Number(editor.querySelector('.q-seats').value || 1);
-  } else if (kind === 'rating') {
-    q.scale = lines('.q-scale');
-  }
-  return q;
-}
+const ASK = { open_vote: openQuestion, close_vote: closeQuestion, publish_vote: publishQuestion, repeat_vote: repeatQuestion };
+// Running votes first, then drafts, then those waiting for publication, then the rest.
+const ORDER = { open: 0, draft: 1, closed: 2, published: 3, cancelled: 4 };
 
 export function mountVotes(root, { store, live }) {
   let built = false;
@@ -52,77 +36,43 @@ export function mountVotes(root, { store, live }) {
   const cards = new Map(); // vote id -> {el, updates}
   let createRegions = [];
 
-  function statusEl() {
-    return h('p', { class: 'form-status', role: 'status', 'aria-live': 'polite' });
+  function statusEl(id = null) {
+    return h('p', { class: 'form-status', role: 'status', 'aria-live': 'polite', id });
   }
 
-  async function run(status, op, args) {
-    status.className = 'form-status';
-    status.textContent = t('common.sending');
+  function showIn(status) {
+    return (cls, text) => {
+      status.className = ['form-status', cls].filter(Boolean).join(' ');
+      status.textContent = text;
+    };
+  }
+
+  // A step's outcome on a card ("已创建第 2 轮表决…"): the step's own event redraws the card's
+  // controls, before or after the answer comes back, so the words are written to whichever status
+  // line the card shows now, and kept a little while for a redraw that comes after them.
+  const notes = new Map(); // vote id -> {cls, text, at}
+  const NOTE_MS = 15000;
+  function sayOn(voteId) {
+    return (cls, text) => {
+      notes.set(voteId, { cls, text, at: Date.now() });
+      const el = document.getElementById(`vote-${voteId}-status`);
+      if (el) showIn(el)(cls, text);
+    };
+  }
+
+  /** Send one command; `show(cls, text)` tells how it went (showIn(element) or sayOn(voteId)). */
+  async function run(show, op, args) {
+    if (show instanceof Element) show = showIn(show);
+    show('', t('common.sending'));
     try {
       const result = await live.command(op, args);
-      status.className = 'form-status ok';
-      status.textContent = t('common.saved');
+      show('ok', t('common.saved'));
       return result;
     } catch (error) {
-      status.className = 'form-status bad';
-      status.textContent = t('common.error', { message: error.message });
-      if (error.code === 'no_trustee_key') status.append(' ', t('votes.see_trustees'));
+      const words = t('common.error', { message: error.message });
+      show('bad', error.code === 'no_trustee_key' ? `${words} ${t('votes.see_trustees')}` : words);
       return null;
     }
-  }
-
-  // ---- creating a vote -----------------------------------------------------------------
-  function createForm() {
-    const itemSelect = h('select', { id: 'vote-item', required: true });
-    const itemBox = h('div');
-    const title = h('input', { type: 'text', id: 'vote-title', maxlength: 300 });
-    const questions = h('div', { class: 'question-editors' });
-    const secret = h('input', { type: 'checkbox', id: 'vote-secret' });
-    const closesAfter = h('input', { type: 'number', id: 'vote-closes-after', min: 10, class: 'num-input' });
-    const groupsBox = h('div');
-    const status = statusEl();
-    const addButtons = ['yes_no', 'election', 'rating'].map((kind) => h('button', {
-      type: 'button', class: 'small', id: `add-q-${kind}`,
-      on: { click: () => { const ed = questionEditor(kind, () => {}); questions.append(ed); ed.querySelector('input')?.focus(); } },
-    }, t(`votes.add_${kind}`)));
-    questions.append(questionEditor('yes_no', () => {}));
-    itemBox.append(field(t('votes.item'), itemSelect));
-    const form = h('form', { class: 'card', id: 'vote-create', 'aria-labelledby': 'vote-create-h' },
-      h('h3', { id: 'vote-create-h' }, t('votes.create')),
-      itemBox,
-      field(t('votes.vote_title'), title),
-      h('fieldset', {}, h('legend', {}, t('votes.questions')), questions, h('div', { class: 'actions' }, addButtons)),
-      h('label', { class: 'choice', for: secret.id }, secret, h('span', {}, t('votes.is_secret'))),
-      groupsBox,
-      field(t('votes.closes_after'), closesAfter),
-      h('button', { type: 'submit', class: 'primary' }, t('votes.create')), status);
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      const hand = [...groupsBox.querySelectorAll('input:checked')].map((x) => Number(x.value));
-      const args = {
-        agenda_item_id: Number(itemSelect.value), title: title.value.trim(),
-        questions: [...questions.querySelectorAll('.question-editor')].map(readQuestion),
-        is_secret: secret.checked, hand_count_groups: hand,
-      };
-      if (closesAfter.value) args.closes_after_seconds = Number(closesAfter.value);
-      const result = await run(status, 'create_vote', args);
-      if (result) {
-        status.textContent = t('votes.created');
-        title.value = '';
-      }
-    });
-    createRegions = [
-      region(itemSelect, () => store.state.agenda.map((i) => [i.id, i.title]), () => {
-        const keep = itemSelect.value;
-        const current = store.state.congress.current_agenda_item_id;
-        return store.state.agenda.map((i) => h('option', { value: i.id, selected: keep ? String(i.id) === keep : i.id === current }, `${i.kind} · ${i.title}`));
-      }),
-      region(groupsBox, () => store.state.attendance.groups.map((g) => [g.group_id, g.name]), () => h('fieldset', { class: 'choices inline' },
-        h('legend', {}, t('votes.hand_count_groups')),
-        store.state.attendance.groups.map((g) => choice('checkbox', 'hand-groups', g.group_id, g.name, { id: `hand-group-${g.group_id}` })))),
-    ];
-    return form;
   }
 
   // ---- one vote's card -----------------------------------------------------------------
@@ -130,12 +80,58 @@ export function mountVotes(root, { store, live }) {
     return store.state.votes.find((v) => v.id === id);
   }
 
+  // After a step, focus goes to the card it concerns (the button pressed is gone once the card is
+  // redrawn): at once when `force` (a new round), else only if focus was lost with the button.
+  let focusAfter = null;
+  function settleFocus() {
+    if (!focusAfter) return;
+    if (Date.now() > focusAfter.until) {
+      focusAfter = null;
+      return;
+    }
+    const card = cards.get(focusAfter.voteId);
+    if (!card) return;
+    const active = document.activeElement;
+    if (focusAfter.force || !active || active === document.body) {
+      card.el.focus();
+      card.el.scrollIntoView({ block: 'nearest' });
+      focusAfter = null;
+    }
+  }
+
+  /** 开始表决, 截止并计票, 公布结果, 重新表决: the dialog says what will happen; then the step. */
+  async function askThenRun(vote, op) {
+    const question = ASK[op](voteOf(vote.id) || vote, store);
+    const answer = await askFirst({ ...question, id: `vote-${vote.id}-ask`, watch: (fn) => store.subscribe(fn) });
+    if (!answer) return;
+    const say = sayOn(vote.id);
+    const result = await run(say, op, { vote_id: vote.id });
+    if (!result) return;
+    if (op === 'repeat_vote') {
+      say('ok', t('votes.repeated', { n: result.round }));
+      focusAfter = { voteId: result.id, force: true, until: Date.now() + 5000 };
+    } else {
+      say('ok', t(`votes.done.${op}`));
+      focusAfter = { voteId: vote.id, force: false, until: Date.now() + 5000 };
+    }
+    if (op === 'open_vote' && answer.option) {
+      const item = store.state.agenda.find((i) => i.id === vote.agenda_item_id);
+      if (await run(say, 'set_current_item', { item_id: vote.agenda_item_id })) {
+        say('ok', t('votes.opened_and_moved', { item: item ? item.title : '' }));
+      }
+    }
+    settleFocus();
+  }
+
   function controls(vote) {
-    const status = statusEl();
+    const status = statusEl(`vote-${vote.id}-status`);
+    const note = notes.get(vote.id);
+    if (note && Date.now() - note.at < NOTE_MS) showIn(status)(note.cls, note.text);
+    const say = sayOn(vote.id);
     const buttons = [];
     const go = (label, op, args = {}, cls = 'primary') => h('button', {
       type: 'button', class: cls, id: `vote-${vote.id}-${op}`,
-      on: { click: () => run(status, op, { vote_id: vote.id, ...args }) },
+      on: { click: () => (ASK[op] ? askThenRun(vote, op) : run(say, op, { vote_id: vote.id, ...args })) },
     }, label);
     const inlineForm = (label, inputLabel, op, key, cls = 'primary') => {
       const input = h('input', { type: 'text', id: `vote-${vote.id}-${op}-input`, required: true, autocomplete: 'off' });
@@ -143,7 +139,7 @@ export function mountVotes(root, { store, live }) {
         h('button', { type: 'submit', class: cls, id: `vote-${vote.id}-${op}` }, label));
       form.addEventListener('submit', (e) => {
         e.preventDefault();
-        run(status, op, { vote_id: vote.id, [key]: input.value.trim() });
+        run(say, op, { vote_id: vote.id, [key]: input.value.trim() });
       });
       return form;
     };
@@ -152,12 +148,23 @@ export function mountVotes(root, { store, live }) {
     if (isAwaitingTrustees(vote)) buttons.push(awaitingLine(vote));
     else if (vote.status === 'closed' && !vote.certified_by) buttons.push(inlineForm(t('votes.certify'), t('votes.scrutineer'), 'certify_vote', 'scrutineer'));
     if (vote.status === 'closed' && vote.certified_by) buttons.push(go(t('votes.publish'), 'publish_vote'));
-    if (['closed', 'published', 'cancelled'].includes(vote.status)) buttons.push(go(t('votes.repeat'), 'repeat_vote', {}, ''));
+    // 重新表决 is kept away from 总监票人确认 and 公布结果: behind 更多, and it asks first.
+    const more = ['closed', 'published', 'cancelled'].includes(vote.status)
+      ? h('details', { class: 'more-box', id: `vote-${vote.id}-more` }, h('summary', {}, t('votes.more')),
+        h('p', { class: 'hint' }, t('votes.repeat_hint')),
+        h('div', { class: 'actions' }, go(t('votes.repeat'), 'repeat_vote', {}, '')))
+      : null;
     const cancel = ['draft', 'open'].includes(vote.status)
       ? h('details', { class: 'cancel-box' }, h('summary', {}, t('votes.cancel')),
         inlineForm(t('votes.cancel'), t('votes.cancel_reason'), 'cancel_vote', 'reason', 'danger'))
       : null;
-    return h('div', {}, keyNote(vote), h('div', { class: 'actions' }, buttons), cancel, status);
+    return h('div', {}, keyNote(vote), buttons.length ? h('div', { class: 'actions' }, buttons) : null, cancel, more, status);
+  }
+
+  /** Ballots that reached the server after the close (ballot.late), not counted. */
+  function lateLine(vote) {
+    if (!vote.late_ballots || !['closed', 'published'].includes(vote.status)) return null;
+    return h('p', { class: 'notice warn late-ballots', id: `vote-${vote.id}-late` }, t('votes.late_ballots', { n: vote.late_ballots }));
   }
 
   /** A closed secret vote: no result until `threshold` trustees have decrypted the sums (no certifying before). */
@@ -227,13 +234,16 @@ export function mountVotes(root, { store, live }) {
     const ctl = h('div');
     const prog = h('div');
     const hand = h('div');
+    const late = h('div');
     const res = h('div');
-    const el = h('article', { class: 'card vote-card', id: `vote-card-${vote.id}`, dataset: { voteId: vote.id } }, head, ctl, prog, hand, res);
+    // The progress right under the title, above the buttons: in view at 1366×768 (issue 21).
+    const el = h('article', { class: 'card vote-card', id: `vote-card-${vote.id}`, tabindex: '-1',
+      'aria-labelledby': `vote-${vote.id}-h`, dataset: { voteId: vote.id } }, head, prog, ctl, hand, late, res);
     const updates = [
       region(head, () => { const v = voteOf(vote.id); return [v.title, v.status, v.round, v.is_secret, v.certified_by, v.cancel_reason, v.agenda_item_id, isAwaitingTrustees(v)]; }, () => {
         const v = voteOf(vote.id);
         const item = store.state.agenda.find((i) => i.id === v.agenda_item_id);
-        return [h('h3', {}, v.title, h('span', { class: ['tag', `status-${v.status}`] }, t(`votes.status.${v.status}`))),
+        return [h('h3', { id: `vote-${v.id}-h` }, v.title, h('span', { class: ['tag', `status-${v.status}`] }, t(`votes.status.${v.status}`))),
           h('p', { class: 'hint' }, [item ? item.title : '', v.is_secret ? t('vote.secret') : t('vote.named'),
             v.round > 1 ? t('vote.round', { n: v.round }) : null,
             v.certified_by ? t('votes.certified', { name: v.certified_by })
@@ -251,6 +261,7 @@ export function mountVotes(root, { store, live }) {
       region(prog, () => [voteOf(vote.id).status, store.progress.get(vote.id) || null, voteOf(vote.id).group_counts || null],
         () => progressTable(voteOf(vote.id))),
       region(hand, () => [voteOf(vote.id).status, voteOf(vote.id).group_modes], () => handCounts(voteOf(vote.id))),
+      region(late, () => [voteOf(vote.id).status, voteOf(vote.id).late_ballots || 0], () => lateLine(voteOf(vote.id))),
       region(res, () => [voteOf(vote.id).status, voteOf(vote.id).result || null], () => resultBox(voteOf(vote.id))),
     ];
     return { el, updates };
@@ -262,7 +273,6 @@ export function mountVotes(root, { store, live }) {
         const card = makeCard(vote);
         cards.set(vote.id, card);
         loadGroupCounts(vote).catch(() => {});
-        cardsBox.prepend(card.el); // the newest on top
       }
     }
     for (const [id, card] of cards) {
@@ -273,7 +283,36 @@ export function mountVotes(root, { store, live }) {
       }
       for (const fn of card.updates) fn(force);
     }
+    placeCards();
     emptyNote.hidden = cards.size > 0;
+    showCreate();
+    settleFocus();
+  }
+
+  /** Running votes first, then drafts, …; the newest first within each. Moves only what moved
+   * (moving a card that holds focus would take the focus away). */
+  function placeCards() {
+    const wanted = [...store.state.votes]
+      .sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || b.id - a.id)
+      .map((v) => cards.get(v.id)?.el).filter(Boolean);
+    const shown = [...cardsBox.children];
+    if (wanted.length === shown.length && wanted.every((el, i) => el === shown[i])) return;
+    wanted.forEach((el, i) => {
+      if (cardsBox.children[i] !== el) cardsBox.insertBefore(el, cardsBox.children[i] || null);
+    });
+  }
+
+  // While a vote runs, the create form waits behind 新建表决 (it pushed the progress down).
+  let createFormEl = null;
+  let createToggle = null;
+  let isCreateWanted = false;
+  function showCreate() {
+    const isRunning = store.state.votes.some((v) => v.status === 'open');
+    const collapsed = isRunning && !isCreateWanted;
+    createFormEl.hidden = collapsed;
+    createToggle.hidden = !isRunning;
+    createToggle.setAttribute('aria-expanded', String(!collapsed));
+    createToggle.textContent = collapsed ? t('votes.new') : t('votes.new_hide');
   }
 
   let emptyNote;
@@ -281,10 +320,19 @@ export function mountVotes(root, { store, live }) {
     cards.clear();
     cardsBox = h('div', { class: 'vote-cards', id: 'vote-cards' });
     emptyNote = h('p', { class: 'muted' }, t('votes.none'));
+    ({ form: createFormEl, regions: createRegions } = createVoteForm({ store, live }));
+    createToggle = h('button', { type: 'button', class: 'new-vote', id: 'vote-create-toggle', 'aria-controls': 'vote-create',
+      on: {
+        click: () => {
+          isCreateWanted = createFormEl.hidden;
+          showCreate();
+          if (!createFormEl.hidden) document.getElementById('vote-item')?.focus();
+        },
+      } }, t('votes.new'));
     clear(root, h('h2', {}, t('staff.nav.votes')),
       h('div', { class: 'votes-layout' },
         h('section', { 'aria-labelledby': 'votes-list-h', class: 'votes-list' }, h('h3', { id: 'votes-list-h' }, t('votes.list')), emptyNote, cardsBox),
-        h('div', { class: 'votes-create' }, trusteesBox, createForm())));
+        h('div', { class: 'votes-create' }, h('div', { class: 'actions new-vote-bar' }, createToggle), createFormEl, trusteesBox)));
   }
 
   store.subscribe((change) => {
