@@ -80,6 +80,7 @@ def load_all() -> dict[str, Command]:
         attendance,
         ballots,
         casework,
+        departments,
         documents,
         opinions,
         proposal_views,

@@ -112,7 +112,7 @@ def _department(ctx: Context, name_or_id: Any) -> Department:
         else sa.select(Department).where(Department.name == str(name_or_id))
     department = ctx.session.scalar(query)
     if department is None:
-        raise DomainError("not_found", f"没有承办部门“{name_or_id}”")
+        raise DomainError("not_found", f"没有承办部门“{name_or_id}”，请从承办部门列表中选择，或先新增这个部门")
     return department
 
 
@@ -132,10 +132,13 @@ def assign_proposal(ctx: Context, congress_id: int, proposal_id: int, lead: Any,
     proposal.status = next_status(proposal.status, Verb.ASSIGN).value
     round_ = _current_round(ctx.session, proposal.id) + 1
     lead_dept = _department(ctx, lead)
+    helper_depts = list({d.id: d for d in (_department(ctx, helper) for helper in helpers or [])}.values())
+    if any(d.id == lead_dept.id for d in helper_depts):
+        raise DomainError("bad_field", f"“{lead_dept.name}”已是主办部门，不能同时协办")
     ctx.session.add(Assignment(proposal_id=proposal.id, department_id=lead_dept.id, is_lead=True, round=round_,
                                due_at=due, assigned_at=ctx.now))
-    for helper in helpers or []:
-        ctx.session.add(Assignment(proposal_id=proposal.id, department_id=_department(ctx, helper).id,
+    for helper_dept in helper_depts:
+        ctx.session.add(Assignment(proposal_id=proposal.id, department_id=helper_dept.id,
                                    is_lead=False, round=round_, due_at=due, assigned_at=ctx.now))
     ctx.session.flush()
     return _public(ctx, congress_id, "proposal.assigned", proposal, round=round_,

@@ -31,7 +31,13 @@ from congress.domain.proposals import CASE_STATUSES, ProposalStatus
 from congress.live.snapshot import snapshot_section
 from congress.permissions import Actor, Permission
 from congress.tally.categorise import proposal_text
-from congress.tally.similar import SimilarityIndex, is_likely_duplicate
+from congress.tally.similar import (
+    DUPLICATE_THRESHOLD,
+    SimilarityIndex,
+    is_likely_duplicate,
+    similarity_level,
+    similarity_share,
+)
 
 PUBLIC_STATUSES = tuple(s.value for s in ProposalStatus if s not in (ProposalStatus.DRAFT, ProposalStatus.PRE_REVIEW))
 
@@ -184,7 +190,7 @@ def triage(ctx: Context, congress_id: int, status: str = "submitted") -> dict[st
     for entry, hits in zip(proposals_json(ctx.session, queue, private=True), similar, strict=True):
         entry["similar"] = hits
         items.append(entry)
-    return {"proposals": items}
+    return {"proposals": items, "duplicate_threshold": DUPLICATE_THRESHOLD}
 
 
 def _similarity_index(session: Session) -> tuple[SimilarityIndex, list[int]]:
@@ -207,7 +213,8 @@ def _similar(session: Session, index: tuple[SimilarityIndex, list[int]], proposa
     others = {p.id: p for p in session.scalars(sa.select(Proposal).where(Proposal.id.in_(wanted)))} if wanted else {}
     return [[{"id": other.id, "number": other.number, "title": other.title, "status": other.status,
               "congress_id": other.congress_id, "score": round(hit.score, 2),
-              "is_likely_duplicate": is_likely_duplicate(hit.score)}
+              "is_likely_duplicate": is_likely_duplicate(hit.score), "level": similarity_level(hit.score),
+              "share": similarity_share(hit.score)}
              for hit in found if (other := others.get(hit.id)) is not None]
             for found in hits]
 

@@ -104,6 +104,31 @@ def is_likely_duplicate(score: float) -> bool:
     return score >= DUPLICATE_THRESHOLD
 
 
+# The score in words for staff, who cannot be asked to read standard deviations. On the seed data
+# (360 proposals, 36 marked duplicates) the marked duplicates score 7.7-16.8, and the five nearest
+# proposals of a proposal score 3.5-7.8 (10th-90th percentile): at 7 or more two proposals very
+# likely raise the same matter in other words; under 4 they share little more than the vocabulary.
+CLOSE_SIMILARITY = 7.0
+SOME_SIMILARITY = 4.0
+SIMILARITY_LEVELS = ("duplicate", "close", "some", "faint")  # 很可能重复, 很相似, 有些相似, 不太相似
+
+
+def similarity_level(score: float) -> str:
+    """One of SIMILARITY_LEVELS, from the standardised score."""
+    if is_likely_duplicate(score):
+        return "duplicate"
+    if score >= CLOSE_SIMILARITY:
+        return "close"
+    if score >= SOME_SIMILARITY:
+        return "some"
+    return "faint"
+
+
+def similarity_share(score: float) -> float:
+    """The score as a share of the duplicate threshold, 0..1: the length of the bar staff see."""
+    return round(min(max(score, 0.0) / DUPLICATE_THRESHOLD, 1.0), 2)
+
+
 @lru_cache(maxsize=1)
 def seed_texts() -> tuple[str, ...]:
     return tuple(proposal_text(p["title"], p["reason"], p["suggestion"]) for p in load_seed_proposals())
@@ -258,12 +283,17 @@ def find_similar(
 
 __all__ = [
     "CATEGORY_AGREEMENT_WEIGHT",
+    "CLOSE_SIMILARITY",
     "DUPLICATE_THRESHOLD",
+    "SIMILARITY_LEVELS",
+    "SOME_SIMILARITY",
     "SYNONYMS",
     "Similar",
     "SimilarityIndex",
     "find_similar",
     "is_likely_duplicate",
+    "similarity_level",
+    "similarity_share",
     "normalise",
     "seed_texts",
 ]

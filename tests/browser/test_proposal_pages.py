@@ -87,7 +87,7 @@ def test_a_proposal_from_draft_to_closed_across_the_pages(site, open_page):
     triage.get_by_label("审查结论").select_option("立案")
     triage.get_by_role("button", name="提交审查结论").click()
     assign = staff.locator("#p-assign .p-item", has_text=TITLE)
-    assign.get_by_label("主办部门").fill("人力资源部")
+    assign.get_by_label("主办部门").select_option("人力资源部")
     assign.get_by_label("办理期限").fill("2030-01-31")
     assign.get_by_role("button", name="交办").click()
     expect(staff.locator("#p-assign")).not_to_contain_text(TITLE)

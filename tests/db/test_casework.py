@@ -1,9 +1,11 @@
 """Casework on both databases: a merge tells both sides; a B reply (正在解决) accepted stays open
-until the department reports the result, a final answer accepted closes the case."""
+until the department reports the result; departments chosen from a list, a missing one added by
+staff with its sign-in; similarity in words."""
 
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.actions.casework import (
@@ -12,14 +14,16 @@ from congress.actions.casework import (
     rate_reply,
     reply_proposal,
 )
+from congress.actions.departments import create_department, list_departments
 from congress.actions.proposal_views import (
     department_cases,
     proposal_detail,
     proposal_stats,
+    triage,
 )
 from congress.actions.proposals import submit_proposal
 from congress.auth import delegate_actor, observer_actor
-from congress.db.models import Proposal
+from congress.db.models import Account, Department, Proposal
 from congress.domain.errors import DomainError
 from congress.service import system_clock
 from tests.db.test_proposals import act, department, file
@@ -122,3 +126,63 @@ def test_a_final_answer_rated_basically_satisfied_closes_the_case(db, story, rep
     act(db, as_delegate(proposer), rate_reply, story.congress_id, p["id"], "基本满意")
     with db.read() as session:
         assert session.get(Proposal, p["id"]).status == "closed"
+
+
+# ---- departments chosen from a list, added by staff ----------------------------------------------
+
+def test_staff_choose_departments_from_the_list_and_add_a_missing_one_with_its_sign_in(db, story):
+    proposer, *others = story.voting()[:3]
+    p = registered(db, story, proposer, others)
+    with db.write() as session:
+        ctx = Context(session, SETUP, system_clock())
+        added = create_department(ctx, story.congress_id, "  后勤 服务中心 ")
+        events = [(e.type, e.audience, e.payload) for e in ctx.events]
+    assert (added["name"], added["login"]) == ("后勤 服务中心", "后勤 服务中心") and len(added["password"]) >= 10
+    assert events == [("department.added", "staff", {"id": added["id"], "name": "后勤 服务中心"})]
+    with db.read() as session:
+        listed = list_departments(Context(session, SETUP, system_clock()), story.congress_id)["departments"]
+        account = session.scalar(sa.select(Account).where(Account.login == "后勤 服务中心"))
+    assert [(d["name"], d["can_sign_in"]) for d in listed] == sorted([(HR, True), ("后勤 服务中心", True)])
+    assert account is not None and account.kind == "department" and account.department_id == added["id"]
+
+    with pytest.raises(DomainError) as refused:
+        act(db, SETUP, create_department, story.congress_id, HR)
+    assert refused.value.code == "department_exists"
+    with pytest.raises(DomainError) as refused:
+        act(db, SETUP, assign_proposal, story.congress_id, p["id"], HR, helpers=[HR])
+    assert refused.value.code == "bad_field" and "主办部门" in refused.value.message
+    with pytest.raises(DomainError) as refused:  # a typo still cannot reach a case
+        act(db, SETUP, assign_proposal, story.congress_id, p["id"], "人力资源")
+    assert refused.value.code == "not_found" and "从承办部门列表中选择" in refused.value.message
+
+    assigned = act(db, SETUP, assign_proposal, story.congress_id, p["id"], HR, helpers=["后勤 服务中心"])
+    assert (assigned["lead_department"], assigned["helper_departments"]) == (HR, ["后勤 服务中心"])
+
+
+def test_only_staff_list_or_add_departments(db, story):
+    delegate = story.voting()[0]
+    for who in (as_delegate(delegate), observer_actor(story.congress_id), as_department(db)):
+        for fn, args in ((list_departments, ()), (create_department, ("新部门",))):
+            with pytest.raises(DomainError) as refused:
+                act(db, who, fn, story.congress_id, *args)
+            assert refused.value.code in ("forbidden", "read_only")
+    with db.read() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Department)) == 1
+
+
+# ---- similarity in words -------------------------------------------------------------------------
+
+def test_the_review_queue_gives_each_similar_proposal_in_words_and_as_a_share_of_the_duplicate_threshold(db, story):
+    group = story.voting()[0].group_id
+    a, b, c, d, e, f = story.voting(group)[:6]
+    original = registered(db, story, a, [b, c])
+    duplicate = file(db, story, d, [e, f], title="给夜班弄点夜宵")
+    act(db, as_delegate(d), submit_proposal, story.congress_id, duplicate["id"])
+    with db.read() as session:
+        queue = triage(Context(session, SETUP, system_clock()), story.congress_id)
+    assert queue["duplicate_threshold"] == 10.0
+    hit = next(s for s in queue["proposals"][0]["similar"] if s["id"] == original["id"])
+    assert hit["level"] == ("duplicate" if hit["is_likely_duplicate"] else hit["level"])
+    assert hit["level"] in ("duplicate", "close") and 0.7 <= hit["share"] <= 1.0
+    for s in queue["proposals"][0]["similar"]:
+        assert s["level"] in ("duplicate", "close", "some", "faint") and 0 <= s["share"] <= 1

@@ -3,7 +3,7 @@
 // Everything is read with read-only commands and refreshed (debounced) on proposal.* events
 // while the view is shown.
 
-import { clear, field, h, rebuild } from './dom.js';
+import { choice, clear, field, h, rebuild } from './dom.js';
 import { t } from './i18n.js';
 import {
   categories, dateText, DECISIONS, debounce, dueIso, errorLine, numberText, statusTag,
@@ -33,8 +33,10 @@ function bars(caption, counts) {
 }
 
 export function mountProposals(container, { store, live }) {
-  const data = { triage: null, registered: null, overdue: null, stats: null, error: null };
+  const data = { triage: null, registered: null, overdue: null, stats: null, departments: null, threshold: 10, error: null };
   const forms = {}; // proposal id -> form values and messages
+  // 新增承办部门: the name typed, whether the form is open, the result (its password shown once) or the error
+  const adding = { name: '', open: false, added: null, error: null };
   const parts = {
     triage: h('section', { class: 'card', 'aria-labelledby': 'triage-h', id: 'p-triage' }),
     assign: h('section', { class: 'card', 'aria-labelledby': 'assign-h', id: 'p-assign' }),
@@ -46,16 +48,23 @@ export function mountProposals(container, { store, live }) {
   function formOf(p) {
     return (forms[p.id] ||= {
       decision: '立案', reason: '', merge_into_id: '', category: p.category || p.suggested_category || '', is_key: !!p.is_key,
-      lead: '', helpers: '', due: '', error: null,
+      lead: '', helpers: [], due: '', error: null,
     });
+  }
+
+  /** How alike, in words and as a bar full at the duplicate threshold; the score itself on demand. */
+  function likeness(s) {
+    return h('span', { class: ['p-sim', `p-sim-${s.level}`], title: t('triage.score_explained', { score: s.score, threshold: data.threshold }) },
+      h('span', { class: 'p-sim-track', 'aria-hidden': 'true' }, fill(Math.round((s.share ?? 0) * 100))),
+      h('span', { class: ['p-sim-words', s.level === 'duplicate' ? 'tag p-duplicate' : null] }, t(`triage.level.${s.level}`)));
   }
 
   function similarList(p) {
     if (!p.similar?.length) return h('p', { class: 'hint' }, t('triage.no_similar'));
-    return h('ul', { class: 'p-similar', 'aria-label': t('triage.similar') }, p.similar.map((s) => h('li', {},
-      s.number ? h('span', { class: 'p-number' }, numberText(s), ' ') : null, s.title, ' ',
-      h('span', { class: 'hint' }, t('triage.score', { score: s.score })),
-      s.is_likely_duplicate ? h('span', { class: 'tag p-duplicate' }, t('triage.duplicate')) : null)));
+    return [h('p', { class: 'hint p-similar-hint' }, t('triage.similar_hint')),
+      h('ul', { class: 'p-similar', 'aria-label': t('triage.similar') }, p.similar.map((s) => h('li', {},
+        h('span', { class: 'p-similar-title' }, s.number ? h('span', { class: 'p-number' }, numberText(s), ' ') : null, s.title),
+        likeness(s))))];
   }
 
   function decideForm(p) {
@@ -68,7 +77,7 @@ export function mountProposals(container, { store, live }) {
       h('option', { value: '' }, t('triage.merge_none')),
       (p.similar || []).filter((s) => !store.state?.congress?.id || s.congress_id === store.state.congress.id)
         .map((s) => h('option', { value: s.id, selected: String(s.id) === String(f.merge_into_id) },
-          `${numberText(s) || `#${s.id}`} ${s.title}${s.is_likely_duplicate ? ` · ${t('triage.duplicate')}` : ''}`)));
+          `${numberText(s) || `#${s.id}`} ${s.title} · ${t(`triage.level.${s.level}`)}`)));
     const category = h('select', { id: `pd-category-${p.id}`, on: on('category') },
       categories(store.state).map((c) => h('option', { value: c, selected: c === f.category }, c)));
     const key = h('input', { type: 'checkbox', id: `pd-key-${p.id}`, checked: f.is_key, on: on('is_key', 'checked') });
@@ -116,20 +125,49 @@ export function mountProposals(container, { store, live }) {
         : data.triage.length ? data.triage.map(triageCard) : h('p', { class: 'muted' }, t('triage.none'))]);
   }
 
+  function departmentNames() {
+    return (data.departments || []).map((d) => d.name);
+  }
+
+  /** 主办部门: one of the departments, never free text (a typo cannot reach a case). */
+  function leadSelect(p, f) {
+    const select = h('select', { id: `pa-lead-${p.id}`, required: true, on: { change: (e) => {
+      f.lead = e.target.value;
+      f.helpers = f.helpers.filter((x) => x !== f.lead); // the lead does not also help
+      renderAssign();
+    } } },
+    h('option', { value: '', selected: !f.lead }, t('assign.lead_choose')),
+    (data.departments || []).map((d) => h('option', { value: d.name, selected: d.name === f.lead },
+      d.can_sign_in ? d.name : t('assign.no_sign_in', { name: d.name }))));
+    return field(t('assign.lead'), select, p.suggested_department ? t('assign.suggested', { name: p.suggested_department }) : null);
+  }
+
+  /** 协办部门: any of the others, ticked. */
+  function helperChoices(p, f) {
+    const others = departmentNames().filter((name) => name !== f.lead);
+    return h('fieldset', { class: 'p-helpers' }, h('legend', {}, t('assign.helpers')),
+      others.length ? h('div', { class: 'choices inline' }, others.map((name) => {
+        const item = choice('checkbox', `pa-helpers-${p.id}`, name, name, { id: `pa-helper-${p.id}-${departmentNames().indexOf(name)}`, checked: f.helpers.includes(name) });
+        item.querySelector('input').addEventListener('change', (e) => {
+          f.helpers = e.target.checked ? [...f.helpers, name] : f.helpers.filter((x) => x !== name);
+        });
+        return item;
+      })) : h('p', { class: 'hint' }, t('assign.no_helpers')));
+  }
+
   function assignCard(p) {
     const f = formOf(p);
-    const on = (name) => ({ input: (e) => { f[name] = e.target.value; } });
-    const lead = h('input', { type: 'text', id: `pa-lead-${p.id}`, value: f.lead, required: true, on: on('lead') });
-    const helpers = h('input', { type: 'text', id: `pa-helpers-${p.id}`, value: f.helpers, on: on('helpers') });
+    if (f.lead && !departmentNames().includes(f.lead)) f.lead = '';
     const due = h('input', { id: `pa-due-${p.id}`, type: 'date', value: f.due, on: { input: (e) => { f.due = e.target.value; }, change: (e) => { f.due = e.target.value; } } });
     const form = h('form', { class: 'p-assign' },
-      h('div', { class: 'p-form-grid' }, field(t('assign.lead'), lead), field(t('assign.helpers'), helpers), field(t('assign.due'), due)),
+      h('div', { class: 'p-form-grid' }, leadSelect(p, f), field(t('assign.due'), due)),
+      helperChoices(p, f),
       errorLine(f.error),
       h('button', { type: 'submit', class: 'primary', id: `pa-go-${p.id}` }, t('assign.submit')));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const args = { proposal_id: p.id, lead: f.lead.trim() };
-      const helperList = f.helpers.split(/[,，、]/).map((x) => x.trim()).filter(Boolean);
+      const args = { proposal_id: p.id, lead: f.lead };
+      const helperList = f.helpers.filter((name) => name !== f.lead);
       if (helperList.length) args.helpers = helperList;
       if (f.due) args.due_at = dueIso(f.due);
       try {
@@ -144,15 +182,53 @@ export function mountProposals(container, { store, live }) {
     return h('article', { class: 'p-item', dataset: { proposalId: p.id } },
       h('h3', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, p.title),
       h('p', { class: 'p-meta' }, statusTag(p), p.category ? h('span', { class: 'tag' }, p.category) : null,
-        p.is_key ? h('span', { class: 'tag' }, t('triage.key')) : null,
-        p.suggested_department ? h('span', { class: 'hint' }, p.suggested_department) : null),
+        p.is_key ? h('span', { class: 'tag' }, t('triage.key')) : null),
       form);
+  }
+
+  /** 新增承办部门, for a department the list lacks: with its sign-in, whose password shows here once. */
+  function addDepartment() {
+    const name = h('input', { type: 'text', id: 'pa-new-department', value: adding.name, on: { input: (e) => { adding.name = e.target.value; } } });
+    const form = h('form', { class: 'p-add-department' }, field(t('assign.new_department'), name),
+      errorLine(adding.error),
+      h('button', { type: 'submit', id: 'pa-new-department-go' }, t('assign.add_department')));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        adding.added = await live.command('create_department', { name: adding.name });
+        adding.name = '';
+        adding.error = null;
+        await readDepartments();
+      } catch (error) {
+        adding.error = error.message;
+      }
+      renderAssign();
+    });
+    const box = h('details', { class: 'p-new-department', open: adding.open },
+      h('summary', {}, t('assign.missing_department')), form);
+    box.addEventListener('toggle', () => { adding.open = box.open; });
+    return box;
+  }
+
+  function addedNotice() {
+    const a = adding.added;
+    if (!a) return null;
+    return h('div', { class: 'notice ok', role: 'status', id: 'pa-department-added' },
+      h('p', {}, t('assign.department_added', { name: a.name })),
+      a.password ? h('p', {}, t('assign.department_sign_in', { login: a.login, password: a.password })) : null,
+      h('button', { type: 'button', class: 'small', on: { click: () => { adding.added = null; renderAssign(); } } }, t('assign.hide_password')));
   }
 
   function renderAssign() {
     rebuild(parts.assign, () => [h('h2', { class: 'card-label', id: 'assign-h' }, t('assign.title')),
+      addedNotice(),
       data.registered === null ? null
-        : data.registered.length ? data.registered.map(assignCard) : h('p', { class: 'muted' }, t('assign.none'))]);
+        : data.registered.length ? data.registered.map(assignCard) : h('p', { class: 'muted' }, t('assign.none')),
+      data.departments === null ? null : addDepartment()]);
+  }
+
+  async function readDepartments() {
+    data.departments = (await live.command('list_departments')).departments;
   }
 
   function renderOverdue() {
@@ -183,8 +259,9 @@ export function mountProposals(container, { store, live }) {
     try {
       const [triage, registered, overdue, stats] = await Promise.all([
         live.command('triage', { status: 'submitted' }), live.command('triage', { status: 'registered' }),
-        live.command('overdue_cases'), live.command('proposal_stats')]);
+        live.command('overdue_cases'), live.command('proposal_stats'), readDepartments()]);
       data.triage = triage.proposals;
+      data.threshold = triage.duplicate_threshold ?? data.threshold;
       data.registered = registered.proposals;
       data.overdue = overdue.overdue;
       data.stats = stats;
@@ -212,6 +289,7 @@ export function mountProposals(container, { store, live }) {
   }
   const later = debounce(refreshIfShown, 500);
   onEvents('proposal', () => later());
+  onEvents('department', () => later()); // another staff member added one
   let started = false;
   return (force) => {
     if (!store.state) return;
