@@ -16,6 +16,7 @@ from congress.actions.proposals import proposal_json, proposals_json
 from congress.commands import Command, Param, register
 from congress.db.models import (
     Assignment,
+    Congress,
     Cosignature,
     Decision,
     Department,
@@ -226,20 +227,75 @@ def similar_proposals(ctx: Context, congress_id: int, proposal_id: int) -> dict[
 
 
 def department_cases(ctx: Context, congress_id: int) -> dict[str, Any]:
-    """A department's assigned cases, current and past rounds."""
+    """A department's cases, each once: its latest round for this department (a case reopened by
+    不满意 is listed in its new round, not in both). `is_current`: that round is the case's current
+    one; a case the department returned (退回) and staff handed to another is listed, not current."""
     if ctx.actor.role is not Role.DEPARTMENT:
         ctx.actor.require(Permission.READ_STAFF_VIEWS)
-    rows = ctx.session.execute(sa.select(Proposal, Assignment).join(Assignment, Assignment.proposal_id == Proposal.id)
-                               .where(Proposal.congress_id == congress_id,
-                                      Assignment.department_id == ctx.actor.department_id)
-                               .order_by(Assignment.due_at, Proposal.number)).all()
+    lines = _department_lines(ctx.session, ctx.actor.department_id, congress_id)
     cases = []
-    for entry, (proposal, assignment) in zip(board_entries(ctx.session, [p for p, _a in rows]), rows, strict=True):
-        entry.update(round=assignment.round, is_lead=assignment.is_lead,
+    for entry, (proposal, assignment, current) in zip(
+            board_entries(ctx.session, [p for p, _a, _c in lines]), lines, strict=True):
+        is_current = assignment.round == current
+        entry.update(round=assignment.round, is_lead=assignment.is_lead, is_current=is_current,
                      due_at=assignment.due_at.isoformat() if assignment.due_at else None,
-                     is_overdue=_is_overdue(ctx, proposal, assignment))
+                     is_overdue=is_current and _is_overdue(ctx, proposal, assignment))
         cases.append(entry)
     return {"cases": cases}
+
+
+def _department_lines(session: Session, department_id: int | None, congress_id: int | None
+                      ) -> list[tuple[Proposal, Assignment, int]]:
+    """(proposal, the department's latest assignment of it, the case's current round), by due date
+    (none last) and number; `congress_id` None: every congress."""
+    query = (sa.select(Proposal, Assignment).join(Assignment, Assignment.proposal_id == Proposal.id)
+             .where(Assignment.department_id == department_id))
+    if congress_id is not None:
+        query = query.where(Proposal.congress_id == congress_id)
+    latest: dict[int, tuple[Proposal, Assignment]] = {}
+    for proposal, assignment in session.execute(query):
+        seen = latest.get(proposal.id)
+        if seen is None or (assignment.round, assignment.is_lead) > (seen[1].round, seen[1].is_lead):
+            latest[proposal.id] = (proposal, assignment)
+    if not latest:
+        return []
+    current = dict(session.execute(sa.select(Assignment.proposal_id, sa.func.max(Assignment.round))
+                                   .where(Assignment.proposal_id.in_(latest)).group_by(Assignment.proposal_id)).all())
+    lines = [(p, a, current[p.id]) for p, a in latest.values()]
+    def order(line: tuple[Proposal, Assignment, int]) -> tuple[Any, ...]:
+        due = line[1].due_at
+        return due is None, due.isoformat() if due else "", line[0].number or 0, line[0].id
+
+    return sorted(lines, key=order)
+
+
+OPEN_STATUSES = (ProposalStatus.ASSIGNED, ProposalStatus.FOLLOWING_UP)
+
+
+def department_congresses(ctx: Context, congress_id: int) -> dict[str, Any]:
+    """The congresses holding a department's cases (a department serves every congress: the one in
+    the request does not narrow this), and the one its page opens: where its open cases are."""
+    if ctx.actor.role is not Role.DEPARTMENT:
+        raise DomainError("forbidden", "只有承办部门可以查看本部门承办提案所在的职代会")
+    counts: dict[int, list[int]] = {}
+    for proposal, assignment, current in _department_lines(ctx.session, ctx.actor.department_id, None):
+        total_open = counts.setdefault(proposal.congress_id, [0, 0])
+        total_open[0] += 1
+        total_open[1] += assignment.round == current and proposal.status in OPEN_STATUSES
+    names = dict(ctx.session.execute(sa.select(Congress.id, Congress.name).where(Congress.id.in_(counts))).all()) \
+        if counts else {}
+    congresses = [{"congress_id": cid, "name": names[cid], "cases": total, "open_cases": open_}
+                  for cid, (total, open_) in sorted(counts.items(), reverse=True)]
+    return {"congresses": congresses, "open_congress_id": congress_to_open(congresses)}
+
+
+def congress_to_open(congresses: list[dict[str, Any]]) -> int | None:
+    """The congress with the most open cases (the newest on a tie); with none open, the newest
+    holding any case; None when the department has no case at all."""
+    if not congresses:
+        return None
+    best = max(congresses, key=lambda c: (c["open_cases"], c["congress_id"]))
+    return int(best["congress_id"])
 
 
 def _is_overdue(ctx: Context, proposal: Proposal, assignment: Assignment) -> bool:
@@ -319,6 +375,7 @@ register(
     Command("triage", triage, (Param("status", str, False),), "待审查提案（含类别建议与相似提案）", writes=False),
     Command("similar_proposals", similar_proposals, (Param("proposal_id", int),), "相似提案", writes=False),
     Command("department_cases", department_cases, (), "本部门承办的提案", writes=False),
+    Command("department_congresses", department_congresses, (), "本部门承办提案所在的职代会", writes=False),
     Command("overdue_cases", overdue_cases, (), "超期未答复的提案", writes=False),
     Command("proposal_stats", proposal_stats, (), "提案统计", writes=False),
     Command("delegate_directory", delegate_directory, (Param("query", str),), "查找代表（邀请附议）", writes=False),

@@ -165,6 +165,28 @@ def room_messages(session: Session, group_id: int, *, for_staff: bool, limit: in
     return [message_json(m, for_staff=for_staff) for m in reversed(rows)]
 
 
+def group_rooms(ctx: Context, congress_id: int, agenda_item_id: int | None = None) -> dict[str, Any]:
+    """Staff read every group's room, read-only: the messages posted on one agenda item (the
+    current one when none is named; every message when there is no current item either), hidden
+    ones with why and by whom."""
+    ctx.actor.require(Permission.READ_STAFF_VIEWS)
+    congress = ctx.get(Congress, congress_id, "职代会")
+    item_id = agenda_item_id if agenda_item_id is not None else congress.current_agenda_item_id
+    item = ctx.session.get(AgendaItem, item_id) if item_id is not None else None
+    if item_id is not None and (item is None or item.congress_id != congress_id):
+        raise DomainError("not_found", f"本次职代会没有这项议程（编号 {item_id}）")
+    query = sa.select(Message).where(Message.congress_id == congress_id)
+    if item is not None:
+        query = query.where(Message.agenda_item_id == item.id)
+    by_group: dict[int, list[dict[str, Any]]] = {}
+    for message in ctx.session.scalars(query.order_by(Message.id)):
+        by_group.setdefault(message.group_id, []).append(message_json(message, for_staff=True))
+    groups = ctx.session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == congress_id)
+                                 .order_by(Group.position, Group.id)).all()
+    return {"agenda_item": {"id": item.id, "title": item.title} if item is not None else None,
+            "groups": [{"group_id": gid, "group": name, "messages": by_group.get(gid, [])} for gid, name in groups]}
+
+
 @snapshot_section("room")
 def room_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
     """Delegates: their own group's room. Staff: every group's room. Observers, departments: none."""
@@ -189,4 +211,6 @@ register(
             "置顶（或取消置顶）讨论区消息（组长或工作人员）"),
     Command("hide_message", hide_message, (Param("message_id", int), Param("reason", str)),
             "隐藏讨论区消息并记录原因（组长或工作人员）"),
+    Command("group_rooms", group_rooms, (Param("agenda_item_id", int, False, doc="默认为当前议程"),),
+            "各组讨论区的消息（工作人员只读）", writes=False),
 )

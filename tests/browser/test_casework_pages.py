@@ -1,5 +1,6 @@
-"""Casework in the browser (issue 21, minor 10): staff read similarity in words and hand a case to
-departments chosen from the list, adding a missing one with its sign-in."""
+"""Casework in the browser (issue 21, minors 10 and 20): staff read similarity in words and hand a
+case to departments chosen from the list (adding a missing one); the department's page opens the
+congress holding its cases and follows a B reply to its result; staff read the group rooms."""
 
 from __future__ import annotations
 
@@ -106,3 +107,83 @@ def test_staff_read_similarity_in_words_and_assign_to_departments_from_the_list_
         assert client.post("/api/sign-in", json={"login": "后勤服务中心", "password": password}).status_code == 200
     helper_page = sign_in_department(open_page, site, "后勤服务中心", password)
     expect(helper_page.locator(".p-case", has_text="关于夜班食堂供应热饭的建议")).to_contain_text("协办")
+
+
+# ---- the department's page: its congress, a B reply followed to its result -----------------------
+
+def test_the_department_page_opens_the_congress_with_its_cases_and_follows_a_b_reply_to_its_result(site, open_page):
+    proposer, x, y = people(site, 6, 3)
+    title = "关于更换二号车间老旧空调的建议"
+    pid = submitted(site, proposer, [x, y], title, "二号车间空调使用已超十五年，夏季车间温度超过三十五度。",
+                    "建议今年内更换二号车间空调，并加装通风设备。")
+    staff_api = site.staff()
+    site.command(staff_api, "decide_proposal", proposal_id=pid, decision="立案")
+    site.command(staff_api, "assign_proposal", proposal_id=pid, lead="人力资源部")
+    # Next year's congress, being prepared, is listed first: it holds none of the department's cases.
+    created = staff_api.post("/api/congresses", json={"name": "第十届职代会第四次会议", "groups": ["主会场"]})
+    assert created.status_code in (200, 201), created.text
+    assert created.json()["result"]["id"] > site.story.congress_id
+
+    page = sign_in_department(open_page, site)
+    assert "congress=" not in page.url
+    case = page.locator(".p-case", has_text=title)
+    expect(case).to_contain_text("办理中")
+    expect(page.locator("#department-intro")).to_be_visible()
+
+    # A B reply: the proposer accepts the plan; the case stays open until the department reports.
+    case.get_by_text("B · 正在解决或列入计划").click()
+    case.get_by_label("答复内容").fill("已列入今年设备更新计划，空调更换预计八月完成。")
+    case.get_by_role("button", name="提交答复").click()
+    expect(case).to_contain_text("已答复")
+    expect(case.get_by_role("button", name="提交答复")).to_have_count(0)
+    site.command(site.delegate(proposer.employee_id), "rate_reply", proposal_id=pid, rating="基本满意")
+    expect(case).to_contain_text("跟踪落实中")
+    expect(case.locator(f"#follow-up-{pid}")).to_contain_text("事项办完后请在此报告办理结果")
+    shot(page, "casework-department-follow-up", full_page=True)
+    case.get_by_text("A · 已解决或基本解决").click()
+    case.get_by_label("答复内容").fill("二号车间空调已于八月十日全部更换，并加装了两台通风机。")
+    case.get_by_role("button", name="提交答复").click()
+    expect(case).to_contain_text("已答复")
+    site.command(site.delegate(proposer.employee_id), "rate_reply", proposal_id=pid, rating="满意")
+    expect(case).to_contain_text("已办结")
+    expect(page.locator(".p-case")).to_have_count(1)
+    assert accessibility_problems(page) == []
+
+
+# ---- staff read the group rooms ------------------------------------------------------------------
+
+def test_staff_read_every_groups_room_for_the_current_item_read_only(site, open_page):
+    story = site.story
+    report, motion = story.agenda[0]["id"], story.agenda[1]["id"]
+    groups = sorted({d.group_id for d in story.voting()})
+    ours, theirs = groups[0], groups[1]
+    member = next(d for d in story.voting(ours) if not d.is_group_leader)
+    outsider = next(d for d in story.voting(theirs) if not d.is_group_leader)
+    staff_api = site.staff()
+    site.command(staff_api, "set_current_item", item_id=report)
+    mine, other = site.delegate(member.employee_id), site.delegate(outsider.employee_id)
+    site.command(mine, "post_message", text="<b>报告</b>里的安全投入数字需要说明。", agenda_item_id=report)
+    rude = site.command(mine, "post_message", text="不相干的广告", agenda_item_id=report)
+    site.command(other, "post_message", text="薪酬方案的问题。", agenda_item_id=motion)
+    site.command(site.delegate(story.leader(ours).employee_id), "hide_message", message_id=rude["id"], reason="与议题无关")
+
+    staff = sign_in_staff(open_page, site)
+    staff.goto(site.url + "/staff#rooms")
+    view = staff.locator("#view-rooms")
+    expect(view.get_by_role("heading", name="分组讨论")).to_be_visible()
+    expect(view.get_by_label("议程")).to_have_value(str(report))
+    room = view.locator(f".staff-room[data-group='{ours}']")
+    expect(room.locator(".msg-text")).to_have_text(["<b>报告</b>里的安全投入数字需要说明。"])  # as typed, as text
+    assert room.locator("b").count() == 0
+    expect(room.locator(".msg.is-hidden")).to_contain_text("由 ")
+    expect(room.locator(".msg.is-hidden")).to_contain_text("与议题无关")
+    expect(view.locator(f".staff-room[data-group='{theirs}']")).to_contain_text("还没有人发言")
+    assert view.locator("textarea, button").count() == 0  # read-only: nothing to post, pin or hide with
+
+    # A message posted meanwhile shows without a reload; another item shows its own messages.
+    site.command(other, "post_message", text="我们组同意报告。", agenda_item_id=report)
+    expect(view.locator(f".staff-room[data-group='{theirs}'] .msg-text")).to_have_text(["我们组同意报告。"])
+    view.get_by_label("议程").select_option(str(motion))
+    expect(view.locator(".msg-text")).to_have_text(["薪酬方案的问题。"])
+    assert accessibility_problems(staff) == []
+    shot(staff, "casework-staff-rooms", full_page=True)

@@ -78,7 +78,8 @@ export function mountDepartmentCases(container, live) {
         h('span', { class: 'tag' }, t(c.is_lead ? 'cases.lead' : 'cases.helper')),
         c.round > 1 ? h('span', { class: 'tag' }, t('cases.round', { n: c.round })) : null,
         c.due_at ? h('span', { class: 'p-due' }, t('cases.due', { date: dateText(c.due_at) })) : null,
-        c.is_overdue ? h('span', { class: 'tag p-overdue' }, t('cases.overdue')) : null),
+        c.is_overdue ? h('span', { class: 'tag p-overdue' }, t('cases.overdue')) : null,
+        c.is_current === false ? h('span', { class: 'tag' }, t('cases.not_current')) : null),
       h('p', { class: 'hint' }, t('board.proposer', { name: c.proposer }), ' · ', c.group),
       h('details', {}, h('summary', {}, t('proposals.field_reason'), ' / ', t('proposals.field_suggestion')),
         h('p', { class: 'p-text' }, c.reason), h('p', { class: 'p-text' }, c.suggestion)),
@@ -98,14 +99,7 @@ export function mountDepartmentCases(container, live) {
 
   async function refresh() {
     try {
-      const result = await live.command('department_cases');
-      // the current round of each case only
-      const latest = new Map();
-      for (const c of result.cases) {
-        const key = `${c.id}-${c.is_lead}`;
-        if (!latest.has(key) || latest.get(key).round < c.round) latest.set(key, c);
-      }
-      cases = [...latest.values()];
+      cases = (await live.command('department_cases')).cases; // each case once, in its latest round
       render();
     } catch (error) {
       container.hidden = false;

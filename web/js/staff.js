@@ -12,6 +12,7 @@ import { mountProposals } from './proposals-staff.js';
 import { mountAgenda } from './staff-agenda.js';
 import { mountDesk } from './staff-desk.js';
 import { mountRoster } from './staff-roster.js';
+import { mountStaffRooms } from './staff-rooms.js';
 import { mountSetup } from './staff-setup.js';
 import { mountVotes } from './staff-votes.js';
 import { mountStaffDocuments } from './documents.js';
@@ -26,6 +27,7 @@ const VIEWS = [
   ['proposals', mountProposals],
   ['documents', mountStaffDocuments], // documents.js
   ['opinions', mountStaffOpinions], // opinions.js: 分组审议
+  ['rooms', mountStaffRooms], // staff-rooms.js: 分组讨论, read-only
   ['speakers', mountStaffSpeakers], // speakers.js: 发言
   ['roster', mountRoster],
   ['setup', mountSetup],
