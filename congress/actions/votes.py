@@ -15,7 +15,17 @@ from congress.actions.results import compute_result
 from congress.actions.sealed_tally import HASHES_PER_EVENT, seal_tally, sealed_hashes
 from congress.actions.trustees import ready_ceremony
 from congress.commands import Command, Param, register
-from congress.db.models import AgendaItem, BallotCast, Congress, Group, GroupCount, Option, Question, Vote
+from congress.db.models import (
+    AgendaItem,
+    BallotCast,
+    Congress,
+    Event,
+    Group,
+    GroupCount,
+    Option,
+    Question,
+    Vote,
+)
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, GroupMode, QuestionKind, Role, VoteStatus
 from congress.domain.rules import CongressRules, parse_fraction
@@ -268,6 +278,11 @@ def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dic
     if actor.delegate_id is not None:
         cast = {row.vote_id: row.cast_at.isoformat() for row in session.scalars(
             sa.select(BallotCast).where(BallotCast.delegate_id == actor.delegate_id))}
+    late: dict[int, int] = {}
+    if is_staff:  # ballots that arrived after the close (ballot.late): a count per vote, for staff
+        for payload in session.scalars(sa.select(Event.payload).where(Event.congress_id == congress_id,
+                                                                      Event.type == "ballot.late")):
+            late[payload["vote_id"]] = late.get(payload["vote_id"], 0) + 1
     result = []
     for vote in votes:
         if vote.status == VoteStatus.DRAFT and not is_staff:
@@ -279,6 +294,8 @@ def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dic
             data["my_ballot_at"] = cast.get(vote.id)
         if vote.is_secret and vote.status == VoteStatus.CLOSED:  # public: tally.sealed / tally.decrypted
             data["awaiting_trustees"] = vote.result is None
+        if late.get(vote.id):
+            data["late_ballots"] = late[vote.id]
         result.append(data)
     return result
 

@@ -33,6 +33,7 @@ from congress.actions.votes import (
     publish_vote,
     repeat_vote,
     vote_json,
+    votes_snapshot,
 )
 from congress.commands import load_all
 from congress.db.engine import Database
@@ -466,6 +467,10 @@ def test_ballot_arriving_after_close_is_not_counted_and_the_delegate_and_staff_a
     assert [(e.audience, e.payload["vote_id"], e.payload["group_id"]) for e in late_events] == [
         ("staff", vote_id, hall.groups["岳阳"])]
     assert "yes" not in str(late_events[0].payload)  # a count for staff, never a choice
+    with hall.db.read() as session:  # a reloaded staff page still knows; a delegate's does not
+        staff_view = {v["id"]: v for v in votes_snapshot(session, hall.congress_id, STAFF)}
+        delegate_view = {v["id"]: v for v in votes_snapshot(session, hall.congress_id, actor_of(early))}
+    assert staff_view[vote_id]["late_ballots"] == 1 and "late_ballots" not in delegate_view[vote_id]
 
 
 def test_a_draft_vote_refuses_ballots_as_not_open(hall: Hall) -> None:
