@@ -1,6 +1,7 @@
-"""Casework in the browser (issue 21, minors 10 and 20): staff read similarity in words and hand a
+"""Casework in the browser (issue 21, minors 10, 18, 20): staff read similarity in words and hand a
 case to departments chosen from the list (adding a missing one); the department's page opens the
-congress holding its cases and follows a B reply to its result; staff read the group rooms."""
+congress holding its cases and follows a B reply to its result; staff read the group rooms;
+counters show as people type, and a text over the limit is said, never cut."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LAPTOP, accessibility_problems, shot, sign_in_staff
+from tests.browser.conftest import LAPTOP, PHONE, accessibility_problems, shot, sign_in_staff
+from tests.browser.test_proposal_pages import sign_in_delegate
 
 pytestmark = pytest.mark.browser
 
@@ -187,3 +189,57 @@ def test_staff_read_every_groups_room_for_the_current_item_read_only(site, open_
     expect(view.locator(".msg-text")).to_have_text(["薪酬方案的问题。"])
     assert accessibility_problems(staff) == []
     shot(staff, "casework-staff-rooms", full_page=True)
+
+
+# ---- counters as people type ---------------------------------------------------------------------
+
+def test_text_boxes_count_as_people_type_and_say_when_a_text_is_too_long_instead_of_cutting_it(site, open_page):
+    story = site.story
+    item = story.agenda[0]
+    site.command(site.staff(), "set_current_item", item_id=item["id"])
+    member = next(d for d in story.voting(story.voting()[0].group_id) if not d.is_group_leader)
+    page = sign_in_delegate(open_page, site, member.employee_id)
+
+    # The group room's box: a pasted 1,600 characters stay whole and are refused in words.
+    room = page.locator("#slot-room")
+    box = room.get_by_label("发言（不超过 1000 字）")
+    expect(room.locator(".room-counter")).to_have_text("0 / 1000 字")
+    long_text = "职工代表建议改善" * 200  # 1,600 characters
+    box.fill(long_text)
+    assert box.evaluate("el => el.value.length") == 1600
+    expect(room.locator(".room-counter")).to_have_text("1600 / 1000 字 · 超出 600 字，请删减")
+    room.get_by_role("button", name="发送", exact=True).click()
+    expect(room.locator(".room-composer .form-status")).to_have_text("内容太长：最多 1000 字，请删减 600 字后再发送。")
+    expect(room.locator(".msg")).to_have_count(0)
+    box.fill(long_text[:1000])
+    expect(room.locator(".room-counter")).to_have_text("1000 / 1000 字")
+    room.get_by_role("button", name="发送", exact=True).click()
+    expect(room.locator(".msg")).to_have_count(1)
+    expect(room.locator(".room-counter")).to_have_text("0 / 1000 字")
+
+    # The proposal form: 案名, 案由 and 建议 count as they are typed, against the server's limits.
+    mine = page.locator("[data-slot=proposals]")
+    mine.get_by_role("button", name="起草新提案").click()
+    title = mine.get_by_label("案名")
+    expect(mine.locator("#pf-title-count")).to_have_text("0 / 100 字")
+    expect(mine.locator("#pf-reason-count")).to_have_text("0 / 3000 字")
+    expect(mine.locator("#pf-suggestion-count")).to_have_text("0 / 3000 字")
+    title.fill("关于夜班食堂")
+    expect(mine.locator("#pf-title-count")).to_have_text("6 / 100 字")
+    title.fill("长" * 101)
+    assert title.evaluate("el => el.value.length") == 101  # not cut
+    expect(mine.locator("#pf-title-count")).to_have_text("101 / 100 字 · 超出 1 字，请删减")
+    assert title.get_attribute("aria-invalid") == "true"
+    mine.get_by_label("案由").fill(REASON)
+    expect(mine.locator("#pf-reason-count")).to_have_text(f"{len(REASON)} / 3000 字")
+    mine.get_by_label("建议和措施").fill(SUGGESTION)
+    mine.get_by_role("button", name="保存草稿").click()
+    expect(mine.locator(".notice.bad")).to_contain_text("案名不能超过 100 字")  # the server agrees on the limit
+    title.fill("关于夜班食堂供应热饭的建议")
+    expect(mine.locator("#pf-title-count")).to_have_text("13 / 100 字")
+    assert title.get_attribute("aria-invalid") is None
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the page scrolls sideways"
+    assert accessibility_problems(page) == []
+    shot(page, "casework-counters-phone", full_page=True)
+    mine.get_by_role("button", name="保存草稿").click()
+    expect(mine.locator(".p-item", has_text="关于夜班食堂供应热饭的建议")).to_contain_text("草稿")

@@ -9,6 +9,7 @@ import { clear, formatTime, h, region } from './dom.js';
 import { handCountForm } from './handcount.js';
 import { delegateType, t } from './i18n.js';
 import { attendanceCard, currentItemCard } from './parts.js';
+import { countFilingFields } from './proposals-common.js';
 import { mountDelegateProposals } from './proposals-delegate.js';
 import { voteResult } from './results.js';
 import { mountGroupRoom } from './room.js';
@@ -77,6 +78,7 @@ async function main() {
     }),
     mountDelegateProposals($('slot-proposals'), store, live, { notice: $('cosign-notice') }),
   ];
+  countFilingFields($('slot-proposals')); // 案名, 案由, 建议: a count and the limit as people type
 
   function openVotes() {
     return store.state.votes.filter((v) => v.status === 'open');

@@ -1,6 +1,7 @@
 // What the proposal pages share (提案网上建): status labels as the server words them, the reply
 // block, a debounced refresher and a small error line. Every text goes in through dom.js (textContent).
 
+import { countFields } from './counter.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
@@ -15,6 +16,14 @@ export const CATEGORIES = ['战略发展', '改革创新', '生产技术', '安�
 export const REPLY_CLASSES = { A: '已解决或基本解决', B: '正在解决或列入计划', C: '因条件限制需以后解决', D: '留作参考' };
 export const DECISIONS = ['立案', '合并立案', '转为意见建议', '不予立案', '转为议案'];
 export const RATINGS = ['满意', '基本满意', '不满意'];
+// The filing form's limits, as the server checks them (congress/domain/proposals.py, check_filing_text)
+export const FILING_LIMITS = { title: 100, reason: 3000, suggestion: 3000 };
+
+/** Counters as people type in the draft form (#pf-title, #pf-reason, #pf-suggestion) under `root`. */
+export function countFilingFields(root) {
+  countFields(root, { 'pf-title': FILING_LIMITS.title, 'pf-reason': FILING_LIMITS.reason,
+    'pf-suggestion': FILING_LIMITS.suggestion });
+}
 
 export function categories(state) {
   const given = state?.congress?.rules?.categories;

@@ -3,6 +3,7 @@
 // hide (with a reason). Message text is shown exactly as typed, through text nodes only — never
 // as HTML (docs/protocol.md, "Group rooms").
 
+import { counter } from './counter.js';
 import { clear, formatTime, h, region, uid } from './dom.js';
 import { t } from './i18n.js';
 import { mountOpinionPanel } from './opinions.js';
@@ -90,22 +91,17 @@ export function mountRoom(root, { store, live, groupId, canModerate, asStaff = f
   const replyBox = h('div', { class: 'room-reply' });
   const status = h('p', { class: 'form-status', role: 'status', 'aria-live': 'polite' });
   const textId = uid('room-text');
-  const text = h('textarea', { id: textId, rows: 3, maxlength: MAX_MESSAGE_CHARS, class: 'room-text' });
-  const counter = h('span', { class: 'room-counter', id: `${textId}-count`, 'aria-live': 'off' });
+  // No maxlength: a long paste stays whole and the count says how much to cut (counter.js).
+  const text = h('textarea', { id: textId, rows: 3, class: 'room-text' });
+  const count = counter(text, MAX_MESSAGE_CHARS, { className: 'room-counter' });
   const sendButton = h('button', { type: 'submit', class: 'primary', id: `${textId}-send` }, t('room.send'));
-  text.setAttribute('aria-describedby', counter.id);
   let atBottom = true;
 
   function room() {
     return roomOf(store.state, groupId());
   }
 
-  function showCount() {
-    const n = text.value.length;
-    counter.textContent = t('room.count', { n, max: MAX_MESSAGE_CHARS });
-    counter.classList.toggle('is-over', n > MAX_MESSAGE_CHARS * 0.95);
-  }
-  text.addEventListener('input', showCount);
+  const showCount = count.update;
 
   function say(kind, message) {
     status.className = `form-status ${kind}`;
@@ -127,11 +123,16 @@ export function mountRoom(root, { store, live, groupId, canModerate, asStaff = f
   const form = h('form', { class: 'room-composer' },
     h('label', { for: textId }, t('room.compose')),
     replyBox, text,
-    h('div', { class: 'room-compose-bar' }, counter, sendButton), status);
+    h('div', { class: 'room-compose-bar' }, count.element, sendButton), status);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = text.value.trim();
     if (!body) {
+      text.focus();
+      return;
+    }
+    if (count.isOver()) { // said, not cut: the writer shortens it
+      say('bad', count.refusal());
       text.focus();
       return;
     }
