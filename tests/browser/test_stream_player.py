@@ -94,7 +94,7 @@ def test_the_picture_starts_by_itself_once_the_stream_answers_and_follows_a_new_
     staff = site.staff()
     page = open_stream_page(site, open_page, page_name, player)
     page.route(f"{site.url}/live/**", media.serve)
-    expect(page.locator("#stream")).to_be_hidden()  # no stream set yet
+    expect(page.locator("#stream video")).to_have_count(0)  # no stream set yet
     page.evaluate("window.sameDocument = true")
 
     # Staff set the address before the broadcast: it reaches the open page, which waits and retries.

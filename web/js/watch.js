@@ -23,15 +23,33 @@ function agendaList(state) {
     item.status === 'current' ? h('span', { class: 'tag' }, t('agenda.is_current')) : null))));
 }
 
-// 记录指纹: the head of the tamper-evident event log. Anyone can note it and later check the
-// exported record against it with `congress verify ARCHIVE --expect SEQ:HASH` (docs/records.md).
+// Before the broadcast (no stream set) the picture's place says so, and points to what the page
+// shows meanwhile; the picture takes its place by itself once staff set the stream.
+function noStream() {
+  const link = (id, key) => h('a', { href: `#${id}` }, t(key));
+  return h('div', { class: 'stream-none' },
+    h('p', { class: 'stream-none-title' }, t('stream.not_started')),
+    h('p', {}, t('stream.starts_here')),
+    h('p', {}, t('stream.meanwhile'), ' ', link('agenda', 'agenda.title'), ' · ',
+      link('attendance', 'attendance.title'), ' · ', link('results', 'result.published')));
+}
+
+// 记录指纹: the head of the tamper-evident event log (docs/records.md). One plain line says what
+// it is for; the sequence number, the hash and how to check an exported record against them
+// (`congress verify ARCHIVE --expect SEQ:HASH`, 8 hex digits are enough) are behind 详细说明.
 function fingerprint(record) {
   if (!record || !record.hash) return null;
+  const expectArg = `${record.seq}:${record.hash.slice(0, 8)}`;
   return h('section', { class: 'card fingerprint', 'aria-labelledby': 'fingerprint-h' },
     h('h2', { id: 'fingerprint-h', class: 'card-label' }, t('record.fingerprint')),
-    h('p', {}, t('record.at_seq', { n: record.seq })),
-    h('code', { class: 'hash', title: record.hash }, record.hash),
-    h('p', { class: 'hint' }, t('record.hint')));
+    h('p', { class: 'fingerprint-purpose' }, t('record.purpose')),
+    h('details', { class: 'fingerprint-details' },
+      h('summary', {}, t('record.details')),
+      h('p', {}, t('record.at_seq', { n: record.seq })),
+      h('code', { class: 'hash', title: record.hash }, record.hash),
+      h('p', {}, t('record.how_it_works')),
+      h('p', {}, t('record.how_to_check')),
+      h('code', { class: 'hash verify-command' }, t('record.verify_command', { expect: expectArg }))));
 }
 
 async function main() {
@@ -53,9 +71,10 @@ async function main() {
     region($('stream'), () => store.state.congress.stream, () => {
       const stream = store.state.congress.stream;
       const player = streamPlayer(stream);
-      $('stream').hidden = !player;
+      $('stream').hidden = false;
+      if (!player) return noStream();
       // The server holds agenda, attendance and results back by the same delay as the picture.
-      return [player, player && stream.delay_seconds ? h('p', { class: 'hint' }, t('stream.delay', { n: stream.delay_seconds })) : null];
+      return [player, stream.delay_seconds ? h('p', { class: 'hint' }, t('stream.delay', { n: stream.delay_seconds })) : null];
     }),
     region($('current'), () => [store.state.agenda, store.state.congress.current_agenda_item_id],
       () => currentItemCard(store.state)),
