@@ -3,6 +3,13 @@
 Who has the floor is public (observers see the speaker, like everyone in the hall). The waiting
 list is the presidium's working list: staff see it whole, each delegate sees their own request.
 It is not public because staff may reorder it and a request is not a promise of the floor.
+
+A request is for the item it was made on, and it stays waiting when staff move the agenda on:
+moving the agenda is a quick, undoable step (staff go to a vote's item and come back), so it must
+not throw away what delegates asked for. Staff see such requests listed under their item and may
+still give the floor or take a request off the list; a delegate sees their request under its item.
+Only a person ends a request, and a delegate whose request staff take off is told
+(`speech.removed`), never left to find it gone.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from sqlalchemy.orm import Session
 from congress.actions.base import Context
 from congress.actions.rooms import same_congress
 from congress.commands import Command, Param, register
-from congress.db.models import Congress, Delegate, Group, SpeechRequest
+from congress.db.models import AgendaItem, Congress, Delegate, Group, SpeechRequest
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
 from congress.live.snapshot import snapshot_section
@@ -64,6 +71,15 @@ def _waiting(session: Session, congress_id: int, agenda_item_id: int | None) -> 
         SpeechRequest.status == WAITING).order_by(SpeechRequest.position, SpeechRequest.id)))
 
 
+def _all_waiting(session: Session, congress_id: int, delegate_id: int | None = None) -> list[SpeechRequest]:
+    """Every waiting request of the congress, whatever its item (one delegate's, when given)."""
+    query = sa.select(SpeechRequest).where(SpeechRequest.congress_id == congress_id, SpeechRequest.status == WAITING)
+    if delegate_id is not None:
+        query = query.where(SpeechRequest.delegate_id == delegate_id)
+    return list(session.scalars(query.order_by(SpeechRequest.agenda_item_id, SpeechRequest.position,
+                                               SpeechRequest.id)))
+
+
 def _speaking(session: Session, congress_id: int) -> SpeechRequest | None:
     return session.scalar(sa.select(SpeechRequest).where(SpeechRequest.congress_id == congress_id,
                                                          SpeechRequest.status == SPEAKING))
@@ -98,17 +114,24 @@ def request_to_speak(ctx: Context, congress_id: int, topic: str | None = None) -
 
 
 def withdraw_speech_request(ctx: Context, congress_id: int, request_id: int) -> dict[str, Any]:
-    """The delegate withdraws their waiting request (staff may take one off the list too)."""
+    """The delegate withdraws their waiting request (`speech.withdrawn`), on any item; staff may
+    take one off the list too, and then the delegate is told (`speech.removed`)."""
     # Permission first, before anything is looked up; a delegate withdraws only their own request
     ctx.actor.require(Permission.REQUEST_TO_SPEAK if ctx.actor.role is Role.DELEGATE else Permission.MANAGE_SPEAKERS)
     request = _request(ctx, congress_id, request_id)
-    if ctx.actor.role is Role.DELEGATE and ctx.actor.delegate_id != request.delegate_id:
+    is_own = ctx.actor.role is Role.DELEGATE and ctx.actor.delegate_id == request.delegate_id
+    if not is_own:
         ctx.actor.require(Permission.MANAGE_SPEAKERS)
     if request.status != WAITING:
         raise DomainError("not_waiting", "这份发言申请不在等候中")
     request.status, request.ended_at = WITHDRAWN, ctx.now
     data = request_json(ctx.session, request)
-    ctx.emit(congress_id, "speech.withdrawn", data, Audience.DELEGATE, request.delegate_id)
+    if is_own:
+        ctx.emit(congress_id, "speech.withdrawn", data, Audience.DELEGATE, request.delegate_id)
+    else:
+        item = ctx.session.get(AgendaItem, request.agenda_item_id) if request.agenda_item_id else None
+        data = {**data, "agenda_item_title": item.title if item else None, "removed_by": ctx.actor.name}
+        ctx.emit(congress_id, "speech.removed", data, Audience.DELEGATE, request.delegate_id)
     return data
 
 
@@ -167,22 +190,22 @@ def end_speech(ctx: Context, congress_id: int) -> dict[str, Any]:
 
 @snapshot_section("speakers")
 def speakers_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str, Any]:
-    """Everyone: who has the floor. Staff: the current item's waiting list. A delegate: their own."""
+    """Everyone: who has the floor. Staff: every waiting request, on whichever item it was made.
+    A delegate: their own waiting requests."""
     current = _speaking(session, congress_id)
     state: dict[str, Any] = {"current": floor_json(session, current) if current else None, "waiting": []}
-    if actor.role in (Role.STAFF, Role.DELEGATE):
-        item_id = session.scalar(sa.select(Congress.current_agenda_item_id).where(Congress.id == congress_id))
-        waiting = _waiting(session, congress_id, item_id)
-        if actor.role is Role.DELEGATE:
-            waiting = [r for r in waiting if r.delegate_id == actor.delegate_id]
-        state["waiting"] = [request_json(session, r) for r in waiting]
+    if actor.role is Role.STAFF:
+        state["waiting"] = [request_json(session, r) for r in _all_waiting(session, congress_id)]
+    elif actor.role is Role.DELEGATE and actor.delegate_id is not None:
+        state["waiting"] = [request_json(session, r) for r in _all_waiting(session, congress_id, actor.delegate_id)]
     return state
 
 
 register(
     Command("request_to_speak", request_to_speak, (Param("topic", str, False, doc="发言题目"),),
             "申请在当前议程发言"),
-    Command("withdraw_speech_request", withdraw_speech_request, (Param("request_id", int),), "撤回发言申请"),
+    Command("withdraw_speech_request", withdraw_speech_request, (Param("request_id", int),),
+            "撤回发言申请（工作人员移出时通知代表本人）"),
     Command("order_speakers", order_speakers, (Param("order", list, doc="申请编号，按发言顺序"),),
             "安排发言顺序"),
     Command("give_floor", give_floor, (Param("request_id", int), Param("seconds_allowed", int, False)),

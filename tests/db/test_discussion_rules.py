@@ -388,3 +388,49 @@ def test_speech_requests_wait_in_order_and_the_floor_is_public(world: World) -> 
     with w.db.read() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Event).where(
             Event.type == "speaker.floor_given")) == 2
+
+
+def test_a_waiting_request_stays_on_its_item_when_the_agenda_moves_on_and_a_removal_tells_the_delegate(
+        world: World) -> None:
+    w = world
+    w.do(w.staff, set_current_item, w.item_id)
+    asked = w.do(w.member_a, request_to_speak, topic="安全生产")
+    other = w.do(w.member_b, request_to_speak, topic="食堂")
+    with w.db.write() as session:
+        second_item = add_agenda_item(Context(session, w.staff, T0), w.congress_id, "审议", "审议职工代表提案工作报告")
+
+    # Staff move the agenda on: nothing happens to the requests, and no speech event goes out
+    _moved, events = w.act(w.staff, set_current_item, second_item["id"])
+    assert [e.type for e in events] == ["agenda.current_changed"]
+    staff_view = w.snapshot(w.staff)["speakers"]["waiting"]
+    assert [(r["id"], r["agenda_item_id"], r["status"]) for r in staff_view] == [
+        (asked["id"], w.item_id, "waiting"), (other["id"], w.item_id, "waiting")]
+    assert [r["id"] for r in w.snapshot(w.member_a)["speakers"]["waiting"]] == [asked["id"]]
+    assert w.snapshot(w.observer)["speakers"]["waiting"] == []
+
+    # A request is per item: the same delegate may ask on the new item as well
+    here = w.do(w.member_a, request_to_speak, topic="提案办理")
+    assert (here["agenda_item_id"], here["position"]) == (second_item["id"], 1)
+    assert [r["id"] for r in w.snapshot(w.member_a)["speakers"]["waiting"]] == [asked["id"], here["id"]]
+    # Ordering is for the current item's queue; a request left on the earlier item is not in it
+    w.refused("bad_field", w.staff, order_speakers, [asked["id"]])
+
+    # Staff may still call a request from the earlier item…
+    floor = w.do(w.staff, give_floor, other["id"])
+    assert (floor["name"], floor["agenda_item_id"], floor["topic"]) == ("乙二", w.item_id, "食堂")
+    # …or take one off the list: the delegate is told which request and on which item
+    removed, events = w.act(w.staff, withdraw_speech_request, asked["id"])
+    (event,) = events
+    assert (event.type, event.audience, event.audience_id) == ("speech.removed", "delegate", w.member_a.delegate_id)
+    assert may_see(w.member_a, event.audience, event.audience_id) and may_see(w.staff, event.audience, event.audience_id)
+    assert not may_see(w.member_b, event.audience, event.audience_id)
+    assert not may_see(w.observer, event.audience, event.audience_id)
+    assert {k: event.payload[k] for k in ("id", "agenda_item_id", "agenda_item_title", "topic", "status", "removed_by")} == {
+        "id": asked["id"], "agenda_item_id": w.item_id, "agenda_item_title": "审议公司工作报告", "topic": "安全生产",
+        "status": "withdrawn", "removed_by": "工会 王敏"}
+    assert removed["id"] == asked["id"]
+    # The delegate withdrawing their own is not news to them
+    _withdrawn, events = w.act(w.member_a, withdraw_speech_request, here["id"])
+    assert [e.type for e in events] == ["speech.withdrawn"]
+    assert w.snapshot(w.member_a)["speakers"]["waiting"] == []
+    assert w.snapshot(w.staff)["speakers"]["waiting"] == []

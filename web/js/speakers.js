@@ -1,5 +1,9 @@
 // Requests to speak (docs/protocol.md): who has the floor (public, with a countdown when time is
-// allowed), a delegate's 申请发言 and own waiting request, and the staff's 发言 queue.
+// allowed), a delegate's 申请发言 and own waiting requests, and the staff's 发言 queue.
+//
+// A request is for the item it was made on and stays waiting when staff move the agenda on: the
+// delegate sees it under its item, staff see it listed under its item below the current queue.
+// When staff take a delegate's request off (speech.removed), the delegate's page says so.
 
 import { clear, field, h, region } from './dom.js';
 import { t } from './i18n.js';
@@ -9,6 +13,12 @@ function speakers(state) {
   if (!state.speakers) state.speakers = { current: null, waiting: [] };
   if (!state.speakers.waiting) state.speakers.waiting = [];
   return state.speakers;
+}
+
+// An item's title inside the strings' 《…》: its own book-title marks become 〈〉, as nested titles
+// are written, not 《表决《…》》.
+function nested(title) {
+  return title.replaceAll('《', '〈').replaceAll('》', '〉');
 }
 
 function sortWaiting(list) {
@@ -23,6 +33,8 @@ onEvents('speech', (state, event) => {
     sp.waiting.push({ ...p });
     sortWaiting(sp.waiting);
   }
+  // Staff took a request off the list: its delegate is told on the page (not part of the snapshot).
+  if (event.type === 'speech.removed' && p.delegate_id === state.me?.delegate_id) sp.removed = { ...p };
 });
 
 onEvents('speakers', (state, event) => {
@@ -98,32 +110,58 @@ export function mountSpeakRequest(root, { store, live }) {
   const floor = h('div', { class: 'floor-slot' });
   const mine = h('div');
   const floorRegion = region(floor, () => speakers(store.state).current, () => floorCard(speakers(store.state).current));
-  const mineRegion = region(mine, () => [speakers(store.state).waiting, store.state.congress.current_agenda_item_id, state],
-    () => build());
+  const mineRegion = region(mine, () => [speakers(store.state).waiting, speakers(store.state).removed,
+    store.state.congress.current_agenda_item_id, store.state.agenda.map((i) => i.title), state], () => build());
 
-  async function send(op, args, focusId) {
+  // `focus` is the id of what takes the focus afterwards, or a function of the command's result.
+  async function send(op, args, focus) {
     state.sending = true;
     state.error = null;
     mineRegion();
+    let result = null;
     try {
-      await live.command(op, args);
+      result = await live.command(op, args);
       state.open = false;
     } catch (error) {
       state.error = error.message;
     }
     state.sending = false;
     mineRegion(true);
+    const focusId = typeof focus === 'function' ? (result && focus(result)) : focus;
     if (focusId) document.getElementById(focusId)?.focus();
+  }
+
+  function itemTitle(itemId, fallback = null) {
+    return nested(store.state.agenda.find((i) => i.id === itemId)?.title ?? fallback ?? t('speak.unknown_item'));
+  }
+
+  function withdrawButton(request) {
+    return h('button', { type: 'button', class: 'small', id: `speak-withdraw-${request.id}`, disabled: state.sending,
+      on: { click: () => send('withdraw_speech_request', { request_id: request.id }, 'speak-open') } }, t('speak.withdraw'));
   }
 
   function build() {
     const item = currentItem(store.state);
-    const waiting = speakers(store.state).waiting.find((r) => r.delegate_id === store.state.me?.delegate_id && r.status === 'waiting');
+    const sp = speakers(store.state);
+    const mineWaiting = sp.waiting.filter((r) => r.delegate_id === store.state.me?.delegate_id && r.status === 'waiting');
+    const here = item ? mineWaiting.find((r) => r.agenda_item_id === item.id) : null;
     const out = [];
-    if (waiting) {
-      out.push(h('p', { class: 'notice ok' }, t('speak.waiting', { topic: waiting.topic || t('speak.no_topic') }), ' ',
-        h('button', { type: 'button', class: 'small', id: 'speak-withdraw', disabled: state.sending,
-          on: { click: () => send('withdraw_speech_request', { request_id: waiting.id }, 'speak-open') } }, t('speak.withdraw'))));
+    if (sp.removed) {
+      const removed = sp.removed;
+      out.push(h('div', { class: 'notice warn speak-removed', role: 'alert' },
+        h('p', {}, t('speak.removed', { title: itemTitle(removed.agenda_item_id, removed.agenda_item_title),
+          topic: removed.topic || t('speak.no_topic') })),
+        h('button', { type: 'button', class: 'small', on: { click: () => { sp.removed = null; mineRegion(true); } } }, t('speak.removed_ok'))));
+    }
+    // Requests made on other items: still waiting there, until staff call them or someone withdraws them
+    for (const request of mineWaiting.filter((r) => r !== here)) {
+      out.push(h('p', { class: 'notice speak-elsewhere', role: 'status' },
+        t('speak.waiting_elsewhere', { title: itemTitle(request.agenda_item_id), topic: request.topic || t('speak.no_topic') }), ' ',
+        withdrawButton(request)));
+    }
+    if (here) {
+      out.push(h('p', { class: 'notice ok' }, t('speak.waiting', { topic: here.topic || t('speak.no_topic') }), ' ',
+        withdrawButton(here)));
     } else if (!item) {
       out.push(h('p', { class: 'hint' }, t('speak.no_item')));
     } else if (state.open) {
@@ -134,12 +172,13 @@ export function mountSpeakRequest(root, { store, live }) {
           h('button', { type: 'button', on: { click: () => { state.open = false; mineRegion(true); } } }, t('common.cancel'))));
       form.addEventListener('submit', (e) => {
         e.preventDefault();
-        send('request_to_speak', { topic: topic.value }, 'speak-withdraw');
+        send('request_to_speak', { topic: topic.value }, (made) => `speak-withdraw-${made.id}`);
       });
       out.push(form);
       queueMicrotask(() => topic.focus());
     } else {
-      out.push(h('button', { type: 'button', id: 'speak-open', on: { click: () => { state.open = true; mineRegion(true); } } }, t('speak.request')));
+      out.push(h('button', { type: 'button', id: 'speak-open', on: { click: () => { state.open = true; mineRegion(true); } } },
+        mineWaiting.length ? t('speak.request_here') : t('speak.request')));
     }
     if (state.error) out.push(h('p', { class: 'notice bad', role: 'alert' }, state.error));
     return out;
@@ -187,24 +226,55 @@ export function mountStaffSpeakers(root, { store, live }) {
     run('order_speakers', { order: ids }, `${delta < 0 ? 'sp-up' : 'sp-down'}-${id}`);
   }
 
+  function giveAndRemove(r) {
+    return [
+      h('button', { type: 'button', class: 'small primary', 'aria-label': `${t('speak.give')}：${r.name}`, on: {
+        click: () => {
+          const s = parseInt(seconds.value, 10);
+          run('give_floor', s > 0 ? { request_id: r.id, seconds_allowed: s } : { request_id: r.id });
+        },
+      } }, t('speak.give')),
+      h('button', { type: 'button', class: 'small', 'aria-label': `${t('speak.remove')}：${r.name}`,
+        on: { click: () => run('withdraw_speech_request', { request_id: r.id }) } }, t('speak.remove'))];
+  }
+
+  function who(r) {
+    return [h('strong', {}, r.name), ' ', h('span', { class: 'muted' }, r.group),
+      r.topic ? h('span', { class: 'floor-topic' }, `「${r.topic}」`) : null];
+  }
+
   function row(r, index, all) {
     return h('li', { class: 'agenda-row speaker-row' },
-      h('div', { class: 'agenda-main' },
-        h('span', { class: 'agenda-pos' }, `${index + 1}.`),
-        h('strong', {}, r.name), ' ', h('span', { class: 'muted' }, r.group),
-        r.topic ? h('span', { class: 'floor-topic' }, `「${r.topic}」`) : null),
+      h('div', { class: 'agenda-main' }, h('span', { class: 'agenda-pos' }, `${index + 1}.`), who(r)),
       h('div', { class: 'agenda-actions' },
         h('button', { type: 'button', class: 'small', id: `sp-up-${r.id}`, disabled: index === 0, 'aria-label': `↑ ${r.name}`,
           on: { click: () => move(index, -1) } }, '↑'),
         h('button', { type: 'button', class: 'small', id: `sp-down-${r.id}`, disabled: index === all.length - 1, 'aria-label': `↓ ${r.name}`,
           on: { click: () => move(index, 1) } }, '↓'),
-        h('button', { type: 'button', class: 'small primary', on: {
-          click: () => {
-            const s = parseInt(seconds.value, 10);
-            run('give_floor', s > 0 ? { request_id: r.id, seconds_allowed: s } : { request_id: r.id });
-          },
-        } }, t('speak.give')),
-        h('button', { type: 'button', class: 'small', on: { click: () => run('withdraw_speech_request', { request_id: r.id }) } }, t('speak.remove'))));
+        giveAndRemove(r)));
+  }
+
+  // Requests made on other items, still waiting: listed under their item, in the agenda's order.
+  function elsewhere() {
+    const itemId = store.state.congress.current_agenda_item_id;
+    const others = speakers(store.state).waiting.filter((r) => r.status === 'waiting' && r.agenda_item_id !== itemId);
+    if (!others.length) return null;
+    const agenda = store.state.agenda;
+    const rank = (id) => { const i = agenda.findIndex((a) => a.id === id); return i < 0 ? agenda.length : i; };
+    const itemIds = [...new Set(others.map((r) => r.agenda_item_id))].sort((a, b) => rank(a) - rank(b));
+    return h('div', { class: 'speakers-elsewhere', id: 'speakers-elsewhere' },
+      h('h4', {}, t('speak.elsewhere')),
+      h('p', { class: 'hint' }, t('speak.elsewhere_hint')),
+      itemIds.map((id) => {
+        const item = agenda.find((a) => a.id === id);
+        const list = others.filter((r) => r.agenda_item_id === id);
+        return h('section', { class: 'speakers-item', dataset: { itemId: id } },
+          h('h5', {}, t('speak.item_title', { title: nested(item?.title ?? t('speak.unknown_item')) }),
+            item?.status === 'done' ? h('span', { class: 'tag' }, t('speak.item_done')) : null),
+          h('ul', { class: 'agenda-rows' }, list.map((r) => h('li', { class: 'agenda-row speaker-row' },
+            h('div', { class: 'agenda-main' }, who(r)),
+            h('div', { class: 'agenda-actions' }, giveAndRemove(r))))));
+      }));
   }
 
   const floorRegion = region(floor, () => speakers(store.state).current, () => {
@@ -212,11 +282,13 @@ export function mountStaffSpeakers(root, { store, live }) {
     return [floorCard(current), current ? h('button', { type: 'button', class: 'danger', id: 'speak-end',
       on: { click: () => run('end_speech', {}) } }, t('speak.end')) : null];
   });
-  const listRegion = region(list, () => [waiting(), currentItem(store.state)?.title], () => {
+  const listRegion = region(list, () => [speakers(store.state).waiting, store.state.congress.current_agenda_item_id,
+    store.state.agenda.map((a) => [a.id, a.title, a.status])], () => {
     const all = waiting();
     const item = currentItem(store.state);
     return [h('p', { class: 'hint' }, item ? t('speak.for_item', { title: item.title }) : t('speak.no_item')),
-      all.length ? h('ol', { class: 'agenda-rows', id: 'speaker-rows' }, all.map(row)) : h('p', { class: 'muted' }, t('speak.none_waiting'))];
+      all.length ? h('ol', { class: 'agenda-rows', id: 'speaker-rows' }, all.map(row)) : h('p', { class: 'muted' }, t('speak.none_waiting')),
+      elsewhere()];
   });
 
   return function update(force = false) {
