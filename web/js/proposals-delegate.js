@@ -113,7 +113,7 @@ export function mountDelegateProposals(container, store, live, { notice = null }
   function draftForm() {
     const f = ui.form;
     const bind = (name) => ({ input: (e) => { f[name] = e.target.value; } });
-    const title = h('input', { type: 'text', id: 'pf-title', value: f.title, maxlength: '200', required: true, on: bind('title') });
+    const title = h('input', { type: 'text', id: 'pf-title', value: f.title, required: true, on: bind('title') });
     const reason = h('textarea', { id: 'pf-reason', rows: '4', required: true, on: bind('reason') });
     reason.value = f.reason;
     const suggestion = h('textarea', { id: 'pf-suggestion', rows: '4', required: true, on: bind('suggestion') });
@@ -229,6 +229,7 @@ export function mountDelegateProposals(container, store, live, { notice = null }
       errorLine(ui.errors[p.id]),
       replyBlock(p.reply),
       p.status === 'replied' && p.reply ? ratingForm(p) : null,
+      p.status === 'following_up' ? h('p', { class: 'hint p-following-up' }, t('proposals.following_up')) : null,
       p.rating && p.status !== 'replied' ? h('p', { class: 'hint' }, t('proposals.rated', { rating: p.rating })) : null);
   }
 
