@@ -121,6 +121,9 @@ class Service:
         self._writer: threading.Thread | None = None
         self._publisher: asyncio.Task[None] | None = None
         self._pool: ProcessPoolExecutor | None = None  # see _check
+        # What a command's prepare may keep between commands: only what can no longer change
+        # (an open vote's key and questions: ballots.prepare_ballot). Per Service, never shared.
+        self._prepare_cache: dict[Any, Any] = {}
         self.proof_workers = max(1, os.cpu_count() or 1)
 
     async def start(self) -> None:
@@ -163,14 +166,23 @@ class Service:
             prepared = await self._check(command.check, prepared)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._queue.put(_Job(actor, command, congress_id, args, command_id, future, prepared))
-        return await future
+        reply = await future
+        if op == "open_vote" and reply.get("sealing"):
+            self._start_pool()  # the secret vote's first ballots need not wait for the workers to start
+        return reply
+
+    def _start_pool(self) -> None:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.proof_workers, mp_context=mp.get_context("spawn"))
+            for _ in range(self.proof_workers):  # start every worker now (spawning takes ~0.5 s each)
+                self._pool.submit(abs, 0)
 
     async def _check(self, check: Callable[[Any], Any], prepared: Any) -> Any:
         """A command's CPU-bound check in the proof pool: worker processes, one per core, started at
         the first use (a server without secret votes never starts them). Found in bench/votes.py:
         3,000 sealed ballots checked on threads took 18.6 s, the GIL holding them to one core."""
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.proof_workers, mp_context=mp.get_context("spawn"))
+        self._start_pool()
+        assert self._pool is not None
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, check, prepared)
         except Exception:  # a broken pool: check on a thread instead (slower, still correct)
@@ -182,6 +194,7 @@ class Service:
         assert command.prepare is not None
         try:
             with self.db.read() as session:
+                session.info["prepare_cache"] = self._prepare_cache
                 return command.prepare(session, actor, congress_id, args)
         except Exception:
             log.exception("preparing %s failed; it is done in the write instead", command.op)
