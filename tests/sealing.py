@@ -12,6 +12,7 @@ from typing import Any
 from congress.actions.base import Context
 from congress.actions.sealed_tally import post_decryption, sealed_ballots
 from congress.actions.trustees import ceremony_state, name_trustees, post_trustee_message
+from congress.auth import delegate_actor
 from congress.db.engine import Database
 from congress.db.models import Delegate
 from congress.domain.kinds import Role
@@ -21,12 +22,6 @@ from congress.sealed.trustees import new_seed
 
 NOW = datetime(2026, 3, 20, 1, 30, tzinfo=UTC)
 STAFF = Actor(role=Role.STAFF, name="工会工作人员")
-
-
-def delegate_actor(delegate: Delegate) -> Actor:
-    return Actor(role=Role.DELEGATE, name=delegate.name, congress_id=delegate.congress_id,
-                 delegate_id=delegate.id, group_id=delegate.group_id,
-                 is_group_leader=delegate.is_group_leader, is_voting=delegate.is_voting)
 
 
 @dataclass

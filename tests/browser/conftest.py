@@ -249,6 +249,17 @@ def open_page(browser: Any, site: Site, watched: Watched, request: pytest.Fixtur
     assert not watched.errors, "JavaScript errors:\n" + "\n".join(watched.errors)
 
 
+def sign_in_delegate(open_page: Any, site: Site, employee_id: str, viewport: dict[str, int] | None = None,
+                     init_script: str | None = None) -> Any:
+    """Sign in on the sign-in page as a delegate (on a phone by default); returns the delegate page."""
+    page = open_page("/sign-in", viewport or PHONE, init_script=init_script)
+    page.get_by_label("工号", exact=True).fill(employee_id)
+    page.get_by_label("访问码", exact=True).fill(site.story.codes[employee_id])
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url("**/delegate")
+    return page
+
+
 def sign_in_staff(open_page: Any, site: Site, init_script: str | None = None) -> Any:
     """Sign in on the sign-in page's staff tab; returns the staff page."""
     page = open_page("/sign-in", LAPTOP, init_script=init_script)

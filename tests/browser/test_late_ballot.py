@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from congress.db.models import BallotCast, Event
-from tests.browser.conftest import PHONE, Site, shot
+from tests.browser.conftest import PHONE, Site, shot, sign_in_delegate
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +26,7 @@ def test_a_ballot_confirmed_offline_and_sent_after_the_close_is_reported_as_not_
                         questions=[{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}])
     site.command(staff, "open_vote", vote_id=vote["id"])
 
-    page = open_page("/sign-in", PHONE)
-    page.get_by_label("工号", exact=True).fill(voter.employee_id)
-    page.get_by_label("访问码", exact=True).fill(story.codes[voter.employee_id])
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url("**/delegate")
+    page = sign_in_delegate(open_page, site, voter.employee_id)
     panel = page.locator(".vote-panel")
     panel.get_by_text("赞成", exact=True).click()
     panel.get_by_role("button", name="下一步：确认选择").click()

@@ -28,7 +28,7 @@ from congress.sealed.group import L, base_mul, mul, sub
 from congress.sealed.kit import share_of
 from congress.sealed.trustees import lagrange_at_zero
 from congress.settings import Settings
-from tests.browser.conftest import CHROMIUM, PHONE, Site, shot
+from tests.browser.conftest import CHROMIUM, PHONE, Site, shot, sign_in_delegate
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.sealing import make_trustees
 from tests.story import LiveServer, Story, build_story
@@ -224,11 +224,7 @@ def test_a_phone_that_cannot_encrypt_is_told_to_ask_staff_and_sends_nothing(site
                                                     "candidates": CANDIDATES[:3]}])
     site.command(staff, "open_vote", vote_id=vote["id"])
     voter = next(d for d in story.voting() if d.employee_id in checked_in and not d.is_group_leader)
-    page = open_page("/sign-in", PHONE, init_script="delete globalThis.BigInt;")
-    page.get_by_label("工号", exact=True).fill(voter.employee_id)
-    page.get_by_label("访问码", exact=True).fill(story.codes[voter.employee_id])
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url("**/delegate")
+    page = sign_in_delegate(open_page, site, voter.employee_id, init_script="delete globalThis.BigInt;")
     panel = page.locator(".vote-panel")
     expect(panel).to_contain_text("您的浏览器无法加密选票")
     expect(panel).to_contain_text("请联系工作人员")
@@ -247,11 +243,7 @@ def test_after_a_reload_a_delegate_sees_their_sealed_receipt_again_and_whether_i
                                                     "candidates": CANDIDATES[:3]}])
     site.command(staff, "open_vote", vote_id=vote["id"])
     voter = next(d for d in story.voting() if d.employee_id in checked_in and not d.is_group_leader)
-    page = open_page("/sign-in", PHONE)
-    page.get_by_label("工号", exact=True).fill(voter.employee_id)
-    page.get_by_label("访问码", exact=True).fill(story.codes[voter.employee_id])
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url("**/delegate")
+    page = sign_in_delegate(open_page, site, voter.employee_id)
     panel = page.locator(".vote-panel")
     panel.get_by_text(CANDIDATES[1], exact=True).click()
     panel.get_by_role("button", name="下一步：确认选择").click()
