@@ -2,7 +2,7 @@
 // "已记录" only when the server's ack says the ballot is durable — with the receipt.
 
 import { formatTime, h } from './dom.js';
-import { delegateType, optionLabel, t } from './i18n.js';
+import { delegateType, lang, optionLabel, t } from './i18n.js';
 import { ballotBlocker } from './state.js';
 
 // vote id -> {answers: {qid: key | [names]}, step, reply, error}; survives rebuilds of the panel
@@ -43,10 +43,11 @@ function questionChoices(vote, question, answers, refresh) {
         },
       },
     });
-    return h('label', { class: ['option', `option-${option.key}`], for: id }, input, h('span', {}, optionLabel(option)));
+    return h('label', { class: ['option', `option-${option.key}`], for: id }, input,
+      h('span', { class: ['yes', 'no', 'abstain'].includes(option.key) ? null : 'data-text' }, optionLabel(option)));
   });
   return h('fieldset', { class: 'question' },
-    h('legend', {}, question.text),
+    h('legend', { class: 'data-text' }, question.text),
     isElection ? h('p', { class: 'hint', id: `${name}-hint` },
       t('vote.choose_up_to', { n: question.seats || 1, chosen: chosen.length })) : null,
     h('div', { class: ['options', isElection ? 'options-list' : `options-${question.options.length}`] }, inputs));
@@ -102,6 +103,17 @@ function mineRecorded(vote, live, refresh) {
     live ? myReceipt(vote, live, refresh) : null);
 }
 
+/** What the server says of a looked-up ballot (its words are Chinese): in English, the same from its fields. */
+function receiptWords(vote, mine) {
+  if (lang() !== 'en') return mine.words;
+  if (mine.is_sealed && !mine.receipt) return t('vote.receipt_not_kept');
+  if (vote.status === 'cancelled') return t('vote.receipt_cancelled');
+  if (vote.status === 'open') return t('vote.receipt_will_count');
+  if (mine.is_sealed && vote.status === 'closed' && !vote.result) return t('vote.receipt_awaiting');
+  if (mine.is_counted) return t('vote.receipt_counted');
+  return mine.words;
+}
+
 /** "查看我的回执": the receipt again after a reload (my_ballot), and whether the ballot is counted.
  * For a secret vote it is the fingerprint of the encrypted ballot; no choice is shown, none is kept. */
 function myReceipt(vote, live, refresh) {
@@ -125,7 +137,7 @@ function myReceipt(vote, live, refresh) {
   if (mine.error) return h('p', { class: 'notice bad', role: 'alert', id }, mine.error);
   return h('div', { class: 'my-receipt', id, tabindex: '-1' },
     mine.receipt ? h('p', { class: 'receipt-line' }, `${t('vote.receipt')}：`, h('strong', { class: 'receipt' }, mine.receipt)) : null,
-    mine.words ? h('p', { class: mine.is_counted ? 'notice ok' : 'hint' }, mine.words) : null,
+    mine.words ? h('p', { class: mine.is_counted ? 'notice ok' : 'hint' }, receiptWords(vote, mine)) : null,
     mine.is_sealed ? h('p', { class: 'hint' }, t('vote.sealed_receipt_hint')) : null);
 }
 
@@ -136,7 +148,7 @@ function myReceipt(vote, live, refresh) {
 export function ballotPanel(state, vote, live, refresh, isConnected) {
   const me = state.me;
   const local = uiFor(vote);
-  const heading = h('h3', { class: 'vote-title', id: `v${vote.id}-title`, tabindex: '-1' }, vote.title);
+  const heading = h('h3', { class: 'vote-title data-text', id: `v${vote.id}-title`, tabindex: '-1' }, vote.title);
   const tags = h('p', { class: 'tags' },
     h('span', { class: 'tag' }, vote.is_secret ? t('vote.secret') : t('vote.named')),
     vote.round > 1 ? h('span', { class: 'tag' }, t('vote.round', { n: vote.round })) : null,
@@ -208,7 +220,7 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
     return section(
       h('h4', { class: 'confirm-title', id: `v${vote.id}-confirm`, tabindex: '-1' }, t('vote.confirm_title')),
       h('dl', { class: 'confirm-list' }, vote.questions.map((q) => h('div', {},
-        h('dt', {}, q.text), h('dd', {}, answerText(q, local.answers[q.id]))))),
+        h('dt', { class: 'data-text' }, q.text), h('dd', { class: q.kind === 'yes_no' ? null : 'data-text' }, answerText(q, local.answers[q.id]))))),
       h('p', { class: 'hint' }, vote.is_changeable ? t('vote.confirm_hint_changeable') : t('vote.confirm_hint')),
       error,
       h('div', { class: 'actions' },
@@ -242,7 +254,9 @@ export function ballotPanel(state, vote, live, refresh, isConnected) {
 
 function lateBlock(vote, reply) {
   return h('div', { class: 'notice bad late-ballot', role: 'alert', id: `v${vote.id}-late`, tabindex: '-1' },
-    h('p', { class: 'recorded-title' }, t('vote.late_title')), h('p', {}, reply.words));
+    h('p', { class: 'recorded-title' }, t('vote.late_title')),
+    // The server's words name the close time; in English the page says the same without it.
+    h('p', {}, lang() === 'en' ? t('vote.late_detail') : reply.words));
 }
 
 /** What stays on screen about this phone's ballot once the vote has closed: the receipt; that the

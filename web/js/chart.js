@@ -12,19 +12,24 @@ export function optionClass(key, index) {
 }
 
 /**
- * legend: [{key, label}] in order; rows: [{label, total, counts: {key: n}, detail?, isTotal?}];
- * threshold: {value, label} drawn on total rows; caption: text.
+ * legend: [{key, label, isData?}] in order; rows: [{label, total, counts: {key: n}, detail?, isTotal?,
+ * isData?}]; threshold: {value, label} drawn on total rows; caption: text. `isData`: the label is
+ * people's words (a candidate, a group), shown as given in any language (class data-text).
  */
 export function barChart({ caption, legend, rows, threshold, restLabel }) {
   const classes = Object.fromEntries(legend.map((o, i) => [o.key, optionClass(o.key, i)]));
   const legendList = h('ul', { class: 'legend' },
-    legend.map((o) => h('li', {}, h('span', { class: ['swatch', classes[o.key]], 'aria-hidden': 'true' }), o.label)),
+    legend.map((o) => h('li', {}, h('span', { class: ['swatch', classes[o.key]], 'aria-hidden': 'true' }), label(o))),
     restLabel ? h('li', {}, h('span', { class: 'swatch c-rest', 'aria-hidden': 'true' }), restLabel) : null,
     threshold ? h('li', {}, h('span', { class: 'swatch c-threshold', 'aria-hidden': 'true' }), threshold.label) : null);
   return h('figure', { class: 'chart' },
     caption ? h('figcaption', {}, caption) : null,
     legendList,
     h('div', { class: 'chart-rows' }, rows.map((row) => chartRow(row, legend, classes, threshold))));
+}
+
+function label(item) {
+  return item.isData ? h('span', { class: 'data-text' }, item.label) : item.label;
 }
 
 function chartRow(row, legend, classes, threshold) {
@@ -42,10 +47,10 @@ function chartRow(row, legend, classes, threshold) {
       x1: threshold.value, x2: threshold.value, y1: 0, y2: 10, class: 'threshold', 'vector-effect': 'non-scaling-stroke',
     }));
   }
-  const numbers = legend.map((o) => `${o.label} ${row.counts[o.key] || 0}`).join(' · ');
+  const numbers = legend.map((o, i) => [i ? ' · ' : '', label(o), ` ${row.counts[o.key] || 0}`]);
   return h('div', { class: ['chart-row', row.isTotal ? 'is-total' : null] },
     h('div', { class: 'chart-label' },
-      h('span', { class: 'chart-name' }, row.label),
+      h('span', { class: ['chart-name', row.isData ? 'data-text' : null] }, row.label),
       h('span', { class: 'chart-numbers' }, numbers, row.detail ? ` ／ ${row.detail}` : '')),
     s('svg', {
       class: 'bar', viewBox: `0 0 ${total} 10`, preserveAspectRatio: 'none', 'aria-hidden': 'true', focusable: 'false',

@@ -30,12 +30,13 @@ export function signOutButton(csrf) {
 
 /**
  * Fill `container` (a <header>) and keep it in the current language.
- * title(): the page title; user: {name, csrf} when signed in.
+ * title(): the page title (a string, or a node such as dom.js data(name) for people's words);
+ * user: {name, csrf} when signed in.
  */
 export function mountHeader(container, { title, subtitle, user } = {}) {
   function render() {
     const heading = title();
-    document.title = `${heading} · ${t('app.name')}`;
+    document.title = `${heading instanceof Node ? heading.textContent : heading} · ${t('app.name')}`;
     const skip = document.querySelector('.skip');
     if (skip) skip.textContent = t('common.skip');
     clear(container,
@@ -44,7 +45,7 @@ export function mountHeader(container, { title, subtitle, user } = {}) {
           h('h1', {}, heading),
           subtitle ? h('p', { class: 'subtitle' }, subtitle() || '') : null),
         h('div', { class: 'bar-actions' },
-          user ? h('span', { class: 'who' }, user.name) : null,
+          user ? h('span', { class: 'who data-text' }, user.name) : null,
           langButton(),
           user ? signOutButton(user.csrf) : null)));
   }

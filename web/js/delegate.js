@@ -5,9 +5,9 @@ import { go, me as fetchMe } from './api.js';
 import { ballotDeps, ballotPanel, keptDeps, keptReceipt } from './ballot.js';
 import { mountHeader, onLanguage } from './chrome.js';
 import { mountDocuments } from './documents.js';
-import { clear, formatTime, h, region } from './dom.js';
+import { clear, data, formatTime, h, region } from './dom.js';
 import { handCountForm } from './handcount.js';
-import { delegateType, t } from './i18n.js';
+import { delegateType, t, tx } from './i18n.js';
 import { attendanceCard, currentItemCard } from './parts.js';
 import { countFilingFields } from './proposals-common.js';
 import { mountDelegateProposals } from './proposals-delegate.js';
@@ -31,7 +31,7 @@ async function main() {
 
   let shownName = null;
   const renderHeader = mountHeader($('top'), {
-    title: () => store.state?.congress.name || t('delegate.title'),
+    title: () => (store.state?.congress.name ? data(store.state.congress.name) : t('delegate.title')),
     user: { name: me.name, csrf: me.csrf_token },
   });
 
@@ -51,8 +51,8 @@ async function main() {
     region($('me'), () => [store.state.me, store.state.attendance.groups.length], () => {
       const you = store.state.me;
       return h('p', { class: 'me-line' },
-        h('strong', {}, you.name), ' ',
-        t('delegate.group', { group: groupName(store.state, you.group_id), type: delegateType(you.delegate_type) }),
+        h('strong', { class: 'data-text' }, you.name), ' ',
+        tx('delegate.group', { group: data(groupName(store.state, you.group_id)), type: delegateType(you.delegate_type) }),
         you.is_group_leader ? h('span', { class: 'tag' }, t('delegate.leader')) : null);
     }),
     region($('current'), () => [store.state.agenda, store.state.congress.current_agenda_item_id],
@@ -95,8 +95,8 @@ async function main() {
     const group = groupName(store.state, you.group_id);
     // What the group reported (who, the scrutineer, each figure) is shown by the form itself.
     return h('section', { class: 'card', 'aria-labelledby': `hc-${vote.id}-h` },
-      h('h3', { id: `hc-${vote.id}-h` }, t('handcount.title', { group })),
-      h('p', { class: 'vote-title-small' }, vote.title),
+      h('h3', { id: `hc-${vote.id}-h` }, tx('handcount.title', { group: data(group) })),
+      h('p', { class: 'vote-title-small data-text' }, vote.title),
       h('p', { class: 'hint' }, t('handcount.intro')),
       handCountForm({ vote, groups: [{ group_id: you.group_id, name: group }], live }));
   }
@@ -148,13 +148,13 @@ async function main() {
     const items = votes.map((v) => {
       const receipt = keptReceipt(v, live, refresh);
       if (v.status === 'published' && v.result) {
-        return h('article', { class: 'card result-card' }, h('h3', {}, v.title), voteResult(v, v.result, { showGroups: true }), receipt);
+        return h('article', { class: 'card result-card' }, h('h3', { class: 'data-text' }, v.title), voteResult(v, v.result, { showGroups: true }), receipt);
       }
       if (v.status === 'closed') {
-        return h('article', { class: 'card' }, h('h3', {}, v.title),
+        return h('article', { class: 'card' }, h('h3', { class: 'data-text' }, v.title),
           h('p', { class: 'notice' }, t(isAwaitingTrustees(v) ? 'vote.awaiting_trustees' : 'vote.closed_wait')), receipt);
       }
-      if (v.status === 'cancelled') return h('article', { class: 'card' }, h('h3', {}, v.title), h('p', { class: 'notice' }, t('vote.cancelled', { reason: v.cancel_reason || '' })));
+      if (v.status === 'cancelled') return h('article', { class: 'card' }, h('h3', { class: 'data-text' }, v.title), h('p', { class: 'notice' }, tx('vote.cancelled', { reason: data(v.cancel_reason || '') })));
       return null;
     }).filter(Boolean);
     return [h('h2', { class: 'section-title' }, t('result.published')), items.length ? items : h('p', { class: 'muted' }, t('result.none'))];

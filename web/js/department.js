@@ -3,7 +3,7 @@
 
 import { ApiError, congresses, go, me as fetchMe, param } from './api.js';
 import { mountHeader, onLanguage } from './chrome.js';
-import { clear, h } from './dom.js';
+import { clear, data, h } from './dom.js';
 import { t } from './i18n.js';
 import { mountDepartmentCases } from './proposals-department.js';
 import { connect } from './state.js';
@@ -51,7 +51,7 @@ function congressLinks(holding, congressId) {
   if (holding.length < 2) return null;
   return h('nav', { class: 'department-congresses', 'aria-label': t('department.congresses') },
     h('ul', {}, holding.map((c) => h('li', {}, c.congress_id === congressId
-      ? h('strong', { 'aria-current': 'page' }, c.name)
+      ? h('strong', { 'aria-current': 'page', class: 'data-text' }, c.name)
       : h('a', { href: `/department?congress=${c.congress_id}` }, c.name),
     ' ', h('span', { class: 'hint' }, t('department.open_cases', { n: c.open_cases, total: c.cases }))))));
 }
@@ -62,7 +62,7 @@ async function main() {
     go('/sign-in');
     return;
   }
-  mountHeader($('top'), { title: () => me.name || t('department.title'), subtitle: () => t('department.title'),
+  mountHeader($('top'), { title: () => (me.name ? data(me.name) : t('department.title')), subtitle: () => t('department.title'),
     user: { name: me.name, csrf: me.csrf_token } });
   const { congressId, holding } = await chooseCongress(me);
   function render() {

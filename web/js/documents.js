@@ -3,8 +3,8 @@
 // as the browser shows it, Markdown as the server's rendered page (no script, its own strict CSP)
 // in a sandboxed frame. Staff: the upload form, 提交大会审议 and new versions.
 
-import { clear, field, formatTime, h, region } from './dom.js';
-import { t } from './i18n.js';
+import { clear, data, field, formatTime, h, region } from './dom.js';
+import { t, tx } from './i18n.js';
 import { currentItem, onEvents } from './state.js';
 
 function findDoc(state, id) {
@@ -64,7 +64,7 @@ export function documentReader(doc, version, onClose) {
   });
   return h('div', { class: 'doc-reader', id: 'doc-reader', tabindex: '-1', 'aria-label': doc.title },
     h('div', { class: 'doc-reader-bar' },
-      h('strong', {}, doc.title), ' ',
+      h('strong', { class: 'data-text' }, doc.title), ' ',
       h('span', { class: 'tag' }, t('docs.version', { n: version.version })),
       h('a', { href: version.url, target: '_blank', rel: 'noopener', class: 'doc-open' }, t(pdf ? 'docs.open_pdf' : 'docs.open_page')),
       onClose ? h('button', { type: 'button', class: 'small', on: { click: onClose } }, t('docs.close')) : null),
@@ -86,7 +86,8 @@ export function mountDocuments(root, { store }) {
   }
 
   function itemTitle(id) {
-    return store.state.agenda.find((a) => a.id === id)?.title || t('docs.no_item');
+    const title = store.state.agenda.find((a) => a.id === id)?.title;
+    return title ? data(title) : t('docs.no_item');
   }
 
   function open(doc, version) {
@@ -100,7 +101,7 @@ export function mountDocuments(root, { store }) {
     if (!last) return null;
     return h('li', { class: 'doc-row' },
       h('div', { class: 'doc-head' },
-        h('span', { class: 'doc-title' }, doc.title),
+        h('span', { class: 'doc-title data-text' }, doc.title),
         doc.is_tabled ? h('span', { class: 'tag' }, t('docs.tabled')) : null),
       h('p', { class: 'hint' }, itemTitle(doc.agenda_item_id), ' · ', isPdf(last) ? 'PDF' : 'Markdown', ' · ', sizeText(last.size),
         ' · ', formatTime(last.uploaded_at, true)),
@@ -173,7 +174,7 @@ export function mountStaffDocuments(root, { store, live, me, congressId }) {
 
   function itemOptions(selected) {
     return [h('option', { value: '' }, t('docs.no_item')),
-      ...store.state.agenda.map((a) => h('option', { value: a.id, selected: a.id === selected }, `${a.position ?? ''}. ${a.title}`))];
+      ...store.state.agenda.map((a) => h('option', { value: a.id, selected: a.id === selected, class: 'data-text' }, `${a.position ?? ''}. ${a.title}`))];
   }
 
   function uploadForm() {
@@ -213,10 +214,11 @@ export function mountStaffDocuments(root, { store, live, me, congressId }) {
       accept: '.pdf,.md,.markdown,.txt,application/pdf,text/markdown,text/plain' });
     const last = latest(doc);
     return h('li', { class: 'doc-row' },
-      h('div', { class: 'doc-head' }, h('span', { class: 'doc-title' }, doc.title),
+      h('div', { class: 'doc-head' }, h('span', { class: 'doc-title data-text' }, doc.title),
         doc.is_public ? h('span', { class: 'tag' }, t('docs.public')) : null,
         doc.is_tabled ? h('span', { class: 'tag' }, t('docs.tabled')) : null),
-      h('p', { class: 'hint' }, doc.versions.map((v) => t('docs.version_line', { n: v.version, file: v.filename, by: v.uploaded_by, at: formatTime(v.uploaded_at, true) })).join('；')),
+      h('p', { class: 'hint' }, doc.versions.map((v, i) => [i ? t('docs.version_separator') : '',
+        tx('docs.version_line', { n: v.version, file: v.filename, by: data(v.uploaded_by), at: formatTime(v.uploaded_at, true) })])),
       h('div', { class: 'doc-actions' },
         last ? h('button', { type: 'button', class: 'small', on: { click: () => clear(reader, documentReader(doc, last, () => clear(reader))) } }, t('docs.read')) : null,
         doc.is_tabled ? null : h('button', { type: 'button', class: 'small primary', id: `doc-table-${doc.id}`,

@@ -54,6 +54,14 @@ export function uid(prefix = 'f') {
   return `${prefix}-${idCounter}`;
 }
 
+/**
+ * People's words inside a sentence of the page (a name, a title, a group): shown as given in any
+ * language, marked so (class data-text) — e.g. tx('board.proposer', { name: data(p.proposer) }).
+ */
+export function data(text) {
+  return h('span', { class: 'data-text' }, text ?? '');
+}
+
 /** A labelled form field: <div class="field"><label for=id>label</label><input id=id ...>hint</div>. */
 export function field(label, control, hint) {
   if (!control.id) control.id = uid('in');

@@ -5,8 +5,8 @@
 // it and the scrutineer — and keeps those figures in its fields, so a correction is a change and
 // a second 报送, not typing everything again.
 
-import { choice, clear, field, h } from './dom.js';
-import { optionLabel, t } from './i18n.js';
+import { choice, clear, data, field, h } from './dom.js';
+import { optionLabel, t, tx } from './i18n.js';
 
 function numberInput(id) {
   return h('input', { type: 'number', id, min: 0, step: 1, inputmode: 'numeric', required: true, class: 'num-input' });
@@ -30,7 +30,7 @@ function questionFigures(question, stored) {
 /** What is on record for a group: `count` is a group_count.entered payload or a list_group_counts row. */
 function reportedSummary(vote, count) {
   return [
-    h('p', { class: 'handcount-reported' }, h('strong', {}, t('handcount.reported', { by: count.entered_by ?? '', scrutineer: count.scrutineer }))),
+    h('p', { class: 'handcount-reported' }, h('strong', {}, tx('handcount.reported', { by: data(count.entered_by ?? ''), scrutineer: data(count.scrutineer) }))),
     h('p', {}, t('handcount.summary_line', {
       group: count.group ?? '', present: count.figures?.present ?? '',
       method: t(count.method === 'paper' ? 'result.paper' : 'result.show_of_hands'),
@@ -48,13 +48,13 @@ export function handCountForm({ vote, groups, live, prefix = `hc-${vote.id}` }) 
   const status = h('p', { class: 'form-status', role: 'status', 'aria-live': 'polite' });
   const summary = h('div', { class: 'notice ok handcount-summary', id: `${prefix}-summary`, hidden: true });
   const groupSelect = h('select', { id: `${prefix}-group`, required: true },
-    groups.map((g) => h('option', { value: g.group_id }, g.name)));
+    groups.map((g) => h('option', { value: g.group_id, class: 'data-text' }, g.name)));
   const methods = h('fieldset', { class: 'choices inline' },
     h('legend', {}, t('handcount.method')),
     choice('radio', `${prefix}-method`, 'show_of_hands', t('result.show_of_hands'), { checked: true, id: `${prefix}-m-hands` }),
     choice('radio', `${prefix}-method`, 'paper', t('result.paper'), { id: `${prefix}-m-paper` }));
   const questions = vote.questions.map((q) => h('fieldset', { class: 'question-counts' },
-    h('legend', {}, q.text),
+    h('legend', { class: 'data-text' }, q.text),
     h('div', { class: 'count-grid' },
       q.options.map((o, i) => field(t('handcount.count_of', { option: optionLabel(o) }), numberInput(`${prefix}-q${q.id}-o${i}`))),
       ['issued', 'returned', 'valid', 'void'].map((k) => h('div', { class: 'paper-only', hidden: true },

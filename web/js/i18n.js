@@ -1,6 +1,11 @@
 // Strings of every page in 简体中文 (the default) and English. The choice is kept in localStorage
 // and set on <html lang>, so screen readers and fonts follow it. Server messages (`message` of an
-// error, a result's words) are Chinese and shown as they come.
+// error) are Chinese and shown as they come. A result's words are the official record: kept in
+// Chinese, under an English summary built from the figures (results.js, officialWords). The fixed
+// vocabulary the server stores in Chinese (categories, agenda kinds, decisions, ratings …) is
+// shown through term(); statuses and reply classes by their codes. People's words inside a page's
+// sentence (names, titles, groups) go in through tx() with dom.js data(), marked class="data-text"
+// (tests/browser/test_english_pages.py finds any other Chinese on an English page).
 
 const STORAGE_KEY = 'congress.lang';
 export const LANGS = ['zh-CN', 'en'];
@@ -32,6 +37,8 @@ const zh = {
   'common.sending': '正在提交…',
   'common.people': '{n} 人',
   'common.total': '合计',
+  'common.colon': '：',
+  'docs.version_separator': '；',
   'common.group': '代表团(组)',
   'common.later': '此处内容由后续功能提供。',
   'common.skip': '跳到正文',
@@ -77,6 +84,12 @@ const zh = {
   'vote.receipt_withheld': '无记名投票的回执只在首次提交时显示，服务器不保存。',
   'vote.sealing': '正在您的手机上加密选票…',
   'vote.late_title': '您的选票未被计入',
+  'vote.late_detail': '您的选票在表决截止之后才送达，未被计入。如有异议，请向工作人员和监票人说明。',
+  'vote.receipt_not_kept': '您已投票；这张选票的回执只在投票时显示过，没有保存。',
+  'vote.receipt_cancelled': '本次表决已取消，所有选票均未计票。',
+  'vote.receipt_will_count': '这张选票已记录，表决截止时将计入结果。',
+  'vote.receipt_awaiting': '这张选票已计入加密合计，等待监票人解密。',
+  'vote.receipt_counted': '这张选票在本次表决的计票范围内，已按所投内容计入结果。',
   'proposals.following_up': '承办部门落实后会再次答复，届时您可再次测评。',
   'vote.show_my_receipt': '查看我的回执',
   'vote.in_flight_at_close': '表决已截止，您确认的选票还在发送中（网络恢复后自动送达）。送达后这里会告诉您是否计入。',
@@ -118,6 +131,32 @@ const zh = {
   'result.paper': '纸质投票',
   'result.rule_pass': '通过规则：{rule}',
   'result.rule_elect': '当选规则：{rule}',
+  'result.official': '正式表述：',
+  'result.summary_passed': '通过：赞成 {yes} 票，需 {required} 票。',
+  'result.summary_failed': '未通过：赞成 {yes} 票，需 {required} 票。',
+  'result.summary_elected': '当选 {n} 名（应选 {seats} 名），当选须得 {required} 票。',
+  'result.summary_none_elected': '无人当选：当选须得 {required} 票。',
+  'result.summary_tied': '{n} 名候选人并列争最后名额，均未当选。',
+  'result.summary_unfilled': '空缺 {n} 名，需另行选举。',
+  'result.summary_rating': '有效评议票 {n} 张。',
+  'result.summary_rating_none': '尚无有效评议票。',
+  'result.summary_void': '收回选票多于发出选票，本轮表决无效，应重新表决。',
+  'result.quorum_met': '实到 {present} 人（应到 {eligible} 人），达到法定人数 {required} 人。',
+  'result.quorum_not_met': '实到 {present} 人（应到 {eligible} 人），未达到法定人数 {required} 人。',
+  'result.pooled': '（合并计票）',
+  'result.method': '（{method}）',
+  'rule.line': '{subject}{verb}{basis}的{share}',
+  'rule.subject_yes_no': '赞成票',
+  'rule.subject_election': '得票',
+  'rule.more_than': '超过',
+  'rule.at_least': '达到',
+  'rule.share_all': '全部',
+  'rule.share_half': '半数',
+  'rule.share_two_thirds': '三分之二',
+  'rule.share_percent': '百分之{n}',
+  'rule.basis.all_voting': '全体职工代表',
+  'rule.basis.present': '实到代表',
+  'rule.basis.cast': '参加表决的代表',
   'handcount.title': '现场计票报送（{group}）',
   'handcount.intro': '本代表团(组)本次表决在现场进行。请由团(组)长填写计票结果，并填写本组监票人。',
   'handcount.method': '表决方式',
@@ -400,6 +439,23 @@ const zh = {
   'proposals.edit': '修改',
   'proposals.submit': '提交提案',
   'proposals.rated': '测评：{rating}',
+  'pstatus.draft': '草稿',
+  'pstatus.pre_review': '团长初审中',
+  'pstatus.submitted': '待审查',
+  'pstatus.registered': '已立案',
+  'pstatus.merged': '合并立案',
+  'pstatus.forwarded': '转为意见建议',
+  'pstatus.rejected': '不予立案',
+  'pstatus.to_agenda': '转为议案',
+  'pstatus.assigned': '办理中',
+  'pstatus.replied': '已答复',
+  'pstatus.following_up': '跟踪落实中',
+  'pstatus.closed': '已办结',
+  'reply_class.A': '已解决或基本解决',
+  'reply_class.B': '正在解决或列入计划',
+  'reply_class.C': '因条件限制需以后解决',
+  'reply_class.D': '留作参考',
+  'board.key': '重点',
   'proposals.from': '提案人：{name}',
   'proposals.accept': '同意',
   'proposals.decline': '谢绝',
@@ -549,6 +605,7 @@ const zh = {
   'opinion.agreement': '赞同意见',
   'opinion.suggestions': '建议',
   'opinion.objections': '不同意见',
+  'opinion.too_long': '{part}：{refusal}',
   'opinion.quotes': '引用发言',
   'opinion.pick_quotes': '引用本组发言',
   'opinion.save': '保存草稿',
@@ -721,6 +778,8 @@ const en = {
   'common.sending': 'Sending…',
   'common.people': '{n}',
   'common.total': 'Total',
+  'common.colon': ': ',
+  'docs.version_separator': '; ',
   'common.group': 'Group',
   'common.later': 'Coming with a later feature.',
   'common.skip': 'Skip to content',
@@ -766,6 +825,12 @@ const en = {
   'vote.receipt_withheld': 'A secret ballot’s receipt is shown only once, when first submitted; the server does not keep it.',
   'vote.sealing': 'Encrypting your ballot on this phone…',
   'vote.late_title': 'Your ballot was not counted',
+  'vote.late_detail': 'Your ballot arrived after the vote had closed and was not counted. If you disagree, tell the staff and the scrutineers.',
+  'vote.receipt_not_kept': 'You have voted; this ballot\'s receipt was shown only when you voted and was not kept.',
+  'vote.receipt_cancelled': 'This vote was cancelled: no ballot was counted.',
+  'vote.receipt_will_count': 'This ballot is recorded and will be counted when the vote closes.',
+  'vote.receipt_awaiting': 'This ballot is in the encrypted total, which waits for the scrutineers to decrypt it.',
+  'vote.receipt_counted': 'This ballot is in the count of this vote and was counted as cast.',
   'proposals.following_up': 'The department will report again once the plan is carried out; you can rate that report too.',
   'vote.show_my_receipt': 'Show my receipt',
   'vote.in_flight_at_close': 'Voting has closed while your confirmed ballot is still being sent (it goes out when the network is back). You will be told here whether it was counted.',
@@ -807,6 +872,32 @@ const en = {
   'result.paper': 'Paper ballot',
   'result.rule_pass': 'Rule to pass: {rule}',
   'result.rule_elect': 'Rule to be elected: {rule}',
+  'result.official': 'Official wording:',
+  'result.summary_passed': 'Passed: {yes} yes votes, {required} needed.',
+  'result.summary_failed': 'Not passed: {yes} yes votes, {required} needed.',
+  'result.summary_elected': '{n} elected of {seats} seats; a candidate needed {required} votes.',
+  'result.summary_none_elected': 'No one elected: a candidate needed {required} votes.',
+  'result.summary_tied': '{n} candidates tied for the last seats and none of them is elected.',
+  'result.summary_unfilled': '{n} seats unfilled: another election is needed.',
+  'result.summary_rating': '{n} valid evaluation ballots.',
+  'result.summary_rating_none': 'No valid evaluation ballots yet.',
+  'result.summary_void': 'More ballots were returned than issued: this round is void and the vote must be held again.',
+  'result.quorum_met': '{present} present of {eligible}: the quorum of {required} is met.',
+  'result.quorum_not_met': '{present} present of {eligible}: the quorum of {required} is not met.',
+  'result.pooled': ' (counted together)',
+  'result.method': ' ({method})',
+  'rule.line': '{subject} {verb} {share} of {basis}',
+  'rule.subject_yes_no': 'yes votes',
+  'rule.subject_election': 'a candidate\'s votes',
+  'rule.more_than': 'more than',
+  'rule.at_least': 'at least',
+  'rule.share_all': 'all',
+  'rule.share_half': 'half',
+  'rule.share_two_thirds': 'two thirds',
+  'rule.share_percent': '{n}%',
+  'rule.basis.all_voting': 'all voting delegates',
+  'rule.basis.present': 'the delegates present',
+  'rule.basis.cast': 'the delegates who took part in the vote',
   'handcount.title': 'Hand count report ({group})',
   'handcount.intro': 'Your group votes on site. The group leader enters the count and the group’s scrutineer.',
   'handcount.method': 'Method',
@@ -1089,6 +1180,23 @@ const en = {
   'proposals.edit': 'Edit',
   'proposals.submit': 'Submit',
   'proposals.rated': 'Rated: {rating}',
+  'pstatus.draft': 'Draft',
+  'pstatus.pre_review': 'With the group leader for a first check',
+  'pstatus.submitted': 'Awaiting review',
+  'pstatus.registered': 'Registered',
+  'pstatus.merged': 'Merged with another',
+  'pstatus.forwarded': 'Forwarded as a suggestion',
+  'pstatus.rejected': 'Not registered',
+  'pstatus.to_agenda': 'Put to the congress as a motion',
+  'pstatus.assigned': 'Being handled',
+  'pstatus.replied': 'Replied',
+  'pstatus.following_up': 'Being followed up',
+  'pstatus.closed': 'Closed',
+  'reply_class.A': 'Solved or mostly solved',
+  'reply_class.B': 'Being solved, or planned',
+  'reply_class.C': 'To be solved later, when conditions allow',
+  'reply_class.D': 'Kept for reference',
+  'board.key': 'Key',
   'proposals.from': 'From {name}',
   'proposals.accept': 'Accept',
   'proposals.decline': 'Decline',
@@ -1238,6 +1346,7 @@ const en = {
   'opinion.agreement': 'Agreement',
   'opinion.suggestions': 'Suggestions',
   'opinion.objections': 'Objections',
+  'opinion.too_long': '{part}: {refusal}',
   'opinion.quotes': 'Quoted messages',
   'opinion.pick_quotes': 'Quote messages of the room',
   'opinion.save': 'Save draft',
@@ -1420,6 +1529,24 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
+/**
+ * t() for element children: the same string, with each value that is a DOM node (e.g. dom.js
+ * data(name)) put in as that node, not as text. Returns an array for h()/clear().
+ */
+export function tx(key, vars = {}) {
+  const plain = {};
+  const nodes = [];
+  for (const [name, value] of Object.entries(vars)) {
+    if (value instanceof Node) {
+      plain[name] = `\u0000${nodes.length}\u0000`;
+      nodes.push(value);
+    } else {
+      plain[name] = value;
+    }
+  }
+  return t(key, plain).split(/\u0000(\d+)\u0000/).map((part, i) => (i % 2 ? nodes[Number(part)] : part)).filter((part) => part !== '');
+}
+
 /** Apply the language to <html lang> and tell the page to render again. */
 export function setLang(next) {
   current = LANGS.includes(next) ? next : 'zh-CN';
@@ -1442,8 +1569,41 @@ export function optionLabel(option) {
   return option.label ?? option.key;
 }
 
-const DELEGATE_TYPES_EN = { '正式代表': 'voting delegate', '列席代表': 'attending delegate', '特邀代表': 'invited delegate' };
+// The congress's fixed vocabulary, stored and sent in Chinese (the server's values: a decision, a
+// category, an agenda item's kind are these very words) and shown in English when English is
+// chosen. A word not in the list (a category a congress added, a kind typed by hand) is shown as
+// it is. Values sent back to the server stay the Chinese words; only what people read changes.
+const TERMS_EN = {
+  delegate_type: { '正式代表': 'voting delegate', '列席代表': 'attending delegate', '特邀代表': 'invited delegate' },
+  category: {
+    '战略发展': 'Strategy and development', '改革创新': 'Reform and innovation', '生产技术': 'Production and technology',
+    '安全环保': 'Safety and environment', '经营管理': 'Business management', '职工权益': 'Workers\' rights',
+    '生活福利': 'Living conditions and welfare', '民主管理': 'Democratic management', '教育培训': 'Education and training',
+    '未分类': 'Uncategorised', // the statistics' name for proposals without a category
+  },
+  agenda_kind: {
+    '审议': 'Review', '审议通过': 'Review and adopt', '审议决定': 'Review and decide', '选举': 'Election',
+    '民主评议': 'Democratic evaluation', '确认': 'Confirmation', '名单': 'List of names',
+  },
+  decision: {
+    '立案': 'Register', '合并立案': 'Register, merged into another', '转为意见建议': 'Forward as a suggestion',
+    '不予立案': 'Do not register', '转为议案': 'Put to the congress as a motion',
+  },
+  rating: { '满意': 'Satisfied', '基本满意': 'Mostly satisfied', '不满意': 'Not satisfied' },
+  handling: {
+    '已采纳': 'Adopted', '部分采纳': 'Partly adopted', '已作解释说明': 'Explained',
+    '转有关部门研究办理': 'Referred to the department concerned', '暂不采纳': 'Not adopted for now',
+  },
+  role: { '一线职工': 'front-line worker', '专业技术人员': 'technical professional', '管理人员': 'manager', '领导人员': 'senior leader' },
+  gender: { '男': 'male', '女': 'female' },
+};
+
+/** term('category', '安全环保') — a word of the fixed vocabulary in the current language (itself if unknown). */
+export function term(kind, value) {
+  if (value === null || value === undefined) return value;
+  return current === 'en' ? (TERMS_EN[kind]?.[value] ?? value) : value;
+}
 
 export function delegateType(type) {
-  return current === 'en' ? (DELEGATE_TYPES_EN[type] ?? type) : type;
+  return term('delegate_type', type);
 }

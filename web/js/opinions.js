@@ -3,12 +3,16 @@
 // read-only after that; the group's members see it. Staff: 分组审议, every group side by side
 // for one agenda item, with the handling, the printable page and the XLSX export.
 
-import { clear, field, formatTime, h, region } from './dom.js';
-import { t } from './i18n.js';
+import { counter } from './counter.js';
+import { clear, data, field, formatTime, h, region } from './dom.js';
+import { t, term, tx } from './i18n.js';
 import { currentItem, onEvents } from './state.js';
 
 export const HANDLINGS = ['已采纳', '部分采纳', '已作解释说明', '转有关部门研究办理', '暂不采纳'];
 const FIELDS = ['agreement', 'suggestions', 'objections'];
+// Each part's limit, as the server checks it (congress/actions/opinions.py): shown as the leader
+// types, never cut (a long paste stays whole to be shortened).
+export const MAX_OPINION_CHARS = 10000;
 
 onEvents('opinion', (state, event) => {
   const p = event.payload;
@@ -31,7 +35,7 @@ function quoteList(opinion) {
   return h('div', { class: 'opinion-quotes' }, h('h5', {}, t('opinion.quotes')),
     h('ul', {}, opinion.quotes.map((q) => h('li', {},
       q.is_hidden ? h('span', { class: 'muted' }, t('room.hidden_stub'))
-        : [h('strong', {}, q.author_name), '：', h('span', { class: 'quote-text' }, q.text)]))));
+        : [h('strong', { class: 'data-text' }, q.author_name), '：', h('span', { class: 'quote-text data-text' }, q.text)]))));
 }
 
 /** An opinion as text, read-only: three parts, quotes, status, handling. */
@@ -41,9 +45,9 @@ export function opinionView(opinion) {
       opinion[f] ? h('p', { class: 'opinion-text' }, opinion[f]) : h('p', { class: 'muted' }, t('common.none')))),
     quoteList(opinion),
     h('p', { class: 'hint' }, opinion.status === 'submitted'
-      ? t('opinion.submitted_at', { at: formatTime(opinion.submitted_at, true), by: opinion.drafted_by })
-      : t('opinion.draft_at', { at: formatTime(opinion.updated_at, true), by: opinion.drafted_by })),
-    opinion.handling ? h('p', { class: 'notice ok' }, t('opinion.handling_line', { handling: opinion.handling }),
+      ? tx('opinion.submitted_at', { at: formatTime(opinion.submitted_at, true), by: data(opinion.drafted_by) })
+      : tx('opinion.draft_at', { at: formatTime(opinion.updated_at, true), by: data(opinion.drafted_by) })),
+    opinion.handling ? h('p', { class: 'notice ok' }, t('opinion.handling_line', { handling: term('handling', opinion.handling) }),
       opinion.handling_note ? ` — ${opinion.handling_note}` : '') : null);
 }
 
@@ -106,7 +110,7 @@ export function mountOpinionPanel(root, { store, live }) {
 
   function itemPicker() {
     const select = h('select', { id: 'opinion-item' }, store.state.agenda.map((a) =>
-      h('option', { value: a.id, selected: a.id === itemId() }, `${a.position ?? ''}. ${a.title}`)));
+      h('option', { value: a.id, selected: a.id === itemId(), class: 'data-text' }, `${a.position ?? ''}. ${a.title}`)));
     select.addEventListener('change', () => {
       ui.itemId = Number(select.value);
       ui.status = null;
@@ -117,14 +121,29 @@ export function mountOpinionPanel(root, { store, live }) {
 
   function editor() {
     const d = ensureDraft();
+    const counts = [];
     const parts = FIELDS.map((f) => {
-      const area = h('textarea', { id: `opinion-${f}`, rows: 4, maxlength: 5000, value: d[f] });
+      const area = h('textarea', { id: `opinion-${f}`, rows: 4, value: d[f] });
       area.addEventListener('input', () => {
         d[f] = area.value;
         d.dirty = true;
       });
-      return field(t(`opinion.${f}`), area);
+      const count = counter(area, MAX_OPINION_CHARS);
+      counts.push({ f, area, count });
+      const part = field(t(`opinion.${f}`), area);
+      area.after(count.element);
+      return part;
     });
+    // Said, not cut: the first part over its limit is named and focused, nothing is sent.
+    function refuseTooLong() {
+      const over = counts.find((c) => c.count.isOver());
+      if (!over) return false;
+      ui.status = t('opinion.too_long', { part: t(`opinion.${over.f}`), refusal: over.count.refusal() });
+      ui.statusKind = 'bad';
+      panel(true);
+      document.getElementById(over.area.id)?.focus();
+      return true;
+    }
     const messages = (roomOf(store.state, me().group_id)?.messages || []).filter((m) => !m.is_hidden);
     const quotes = h('fieldset', { class: 'opinion-pick' },
       h('legend', {}, t('opinion.pick_quotes')),
@@ -136,14 +155,14 @@ export function mountOpinionPanel(root, { store, live }) {
           d.dirty = true;
         });
         return h('li', {}, h('label', { class: 'choice', for: box.id }, box,
-          h('span', {}, h('strong', {}, m.author_name), '：', h('span', { class: 'quote-text' }, m.text))));
+          h('span', {}, h('strong', { class: 'data-text' }, m.author_name), '：', h('span', { class: 'quote-text data-text' }, m.text))));
       })) : h('p', { class: 'muted' }, t('room.empty')));
     const form = h('form', { class: 'opinion-form' }, parts, quotes,
       h('div', { class: 'doc-actions' },
         h('button', { type: 'submit', id: 'opinion-save' }, t('opinion.save')),
         h('button', { type: 'button', class: 'primary', id: 'opinion-submit', on: {
           click: async () => {
-            if (!ui.confirming) {
+            if (!ui.confirming && !refuseTooLong()) {
               ui.confirming = true;
               panel(true);
               document.getElementById('opinion-submit-confirm')?.focus();
@@ -156,12 +175,14 @@ export function mountOpinionPanel(root, { store, live }) {
           h('button', { type: 'button', class: 'primary', id: 'opinion-submit-confirm', on: {
             click: async () => {
               ui.confirming = false;
+              if (refuseTooLong()) return;
               if (await run('save_opinion', saveArgs())) await run('submit_opinion', { agenda_item_id: itemId() });
             },
           } }, t('opinion.submit_yes')),
           h('button', { type: 'button', on: { click: () => { ui.confirming = false; panel(true); } } }, t('common.cancel')))) : null);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
+      if (refuseTooLong()) return;
       run('save_opinion', saveArgs());
     });
     return form;
@@ -179,7 +200,7 @@ export function mountOpinionPanel(root, { store, live }) {
     if (o?.status === 'submitted') {
       body.push(h('p', { class: 'notice ok', id: 'opinion-submitted' }, t('opinion.is_submitted')), opinionView(o));
     } else if (isLeader) {
-      body.push(o ? h('p', { class: 'hint' }, t('opinion.draft_at', { at: formatTime(o.updated_at, true), by: o.drafted_by })) : null, editor());
+      body.push(o ? h('p', { class: 'hint' }, tx('opinion.draft_at', { at: formatTime(o.updated_at, true), by: data(o.drafted_by) })) : null, editor());
     } else if (o) {
       body.push(h('p', { class: 'hint' }, t('opinion.draft_note')), opinionView(o));
     } else {
@@ -234,7 +255,7 @@ export function mountStaffOpinions(root, { store, live, congressId }) {
 
   function handlingForm(opinion) {
     const select = h('select', { id: `handling-${opinion.id}` },
-      HANDLINGS.map((x) => h('option', { value: x, selected: x === opinion.handling }, x)));
+      HANDLINGS.map((x) => h('option', { value: x, selected: x === opinion.handling }, term('handling', x))));
     const note = h('input', { type: 'text', id: `handling-note-${opinion.id}`, maxlength: 2000, value: opinion.handling_note || '' });
     const form = h('form', { class: 'handling-form' }, field(t('opinion.handling'), select), field(t('opinion.handling_note'), note),
       h('button', { type: 'submit', class: 'small primary' }, t('opinion.mark_handled')));
@@ -254,7 +275,7 @@ export function mountStaffOpinions(root, { store, live, congressId }) {
   function groupCard(row) {
     const o = row.opinion;
     return h('article', { class: ['card', 'opinion-card', o ? `is-${o.status}` : 'is-none'], dataset: { group: row.group_id } },
-      h('h3', {}, row.group, ' ', h('span', { class: 'tag' },
+      h('h3', {}, data(row.group), ' ', h('span', { class: 'tag' },
         t(o ? (o.status === 'submitted' ? 'opinion.status_submitted' : 'opinion.status_draft') : 'opinion.status_none'))),
       o ? opinionView(o) : h('p', { class: 'muted' }, t('opinion.none')),
       o?.status === 'submitted' ? handlingForm(o) : null);
@@ -262,7 +283,7 @@ export function mountStaffOpinions(root, { store, live, congressId }) {
 
   const headRegion = region(head, () => [store.state.agenda.map((a) => [a.id, a.title]), itemId()], () => {
     const select = h('select', { id: 'opinions-item' }, store.state.agenda.map((a) =>
-      h('option', { value: a.id, selected: a.id === itemId() }, `${a.position ?? ''}. ${a.title}`)));
+      h('option', { value: a.id, selected: a.id === itemId(), class: 'data-text' }, `${a.position ?? ''}. ${a.title}`)));
     select.addEventListener('change', () => {
       ui.itemId = Number(select.value);
       ui.table = null;

@@ -2,7 +2,7 @@
 // and a vote's progress (counts only).
 
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { t, term } from './i18n.js';
 import { currentItem, quorum } from './state.js';
 
 export function currentItemCard(state, { headingLevel = 'h2' } = {}) {
@@ -10,9 +10,9 @@ export function currentItemCard(state, { headingLevel = 'h2' } = {}) {
   return h('section', { class: 'card current-item', 'aria-labelledby': 'current-item-h' },
     h(headingLevel, { id: 'current-item-h', class: 'card-label' }, t('agenda.current')),
     item
-      ? [h('p', { class: 'item-kind' }, item.kind),
-        h('p', { class: 'item-title' }, item.title),
-        item.description ? h('p', { class: 'item-description' }, item.description) : null,
+      ? [h('p', { class: 'item-kind' }, term('agenda_kind', item.kind)),
+        h('p', { class: 'item-title data-text' }, item.title),
+        item.description ? h('p', { class: 'item-description data-text' }, item.description) : null,
         item.names?.length ? h('ul', { class: 'names', 'aria-label': t('agenda.names') }, item.names.map((n) => h('li', {}, n))) : null]
       : h('p', { class: 'item-title muted' }, t('agenda.none')));
 }
@@ -41,7 +41,7 @@ function groupTable(state) {
       h('th', { scope: 'col', class: 'num' }, t('attendance.present')),
       h('th', { scope: 'col', class: 'num' }, t('attendance.eligible')))),
     h('tbody', {}, state.attendance.groups.map((g) => h('tr', {},
-      h('th', { scope: 'row' }, g.name), h('td', { class: 'num' }, String(g.present)), h('td', { class: 'num' }, String(g.eligible))))));
+      h('th', { scope: 'row', class: 'data-text' }, g.name), h('td', { class: 'num' }, String(g.present)), h('td', { class: 'num' }, String(g.eligible))))));
 }
 
 /** A vote's progress from `progress` messages: ballots in, against present and eligible. */
@@ -54,7 +54,7 @@ export function progressBlock(progress, { byGroup = false } = {}) {
     byGroup ? h('table', { class: 'compact' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('votes.col_group')),
         h('th', { scope: 'col', class: 'num' }, t('votes.col_cast')))),
-      h('tbody', {}, progress.groups.map((g) => h('tr', {}, h('th', { scope: 'row' }, g.name),
+      h('tbody', {}, progress.groups.map((g) => h('tr', {}, h('th', { scope: 'row', class: 'data-text' }, g.name),
         h('td', { class: 'num' }, g.mode === 'hand_count'
           ? (g.reported ? t('votes.reported') : t('votes.not_reported'))
           : `${g.cast} / ${g.present} / ${g.eligible}`))))) : null);

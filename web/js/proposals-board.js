@@ -4,20 +4,21 @@
 // read the board again on every event of a filing burst. Only a typed search is read again (the
 // text is searched on the server), and a fresh snapshot (after a long disconnect) reads it all.
 
-import { clear, field, h } from './dom.js';
-import { t } from './i18n.js';
+import { clear, data, field, h } from './dom.js';
+import { t, term, tx } from './i18n.js';
 import {
-  categories, debounce, errorLine, numberText, PUBLIC_STATUSES, replyBlock, STATUS_LABELS, statusTag,
+  categories, categoryTag, debounce, errorLine, numberText, PUBLIC_STATUSES, replyBlock, statusLabel, statusTag,
 } from './proposals-common.js';
 import { onEvents } from './state.js';
 
 export function boardEntry(p) {
   return h('li', { class: 'p-board-item', dataset: { proposalId: p.id } },
-    h('p', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, h('strong', {}, p.title)),
-    h('p', { class: 'p-meta' }, statusTag(p), p.category ? h('span', { class: 'tag p-category' }, p.category) : null,
-      p.is_key ? h('span', { class: 'tag' }, '重点') : null),
-    h('p', { class: 'hint' }, [t('board.proposer', { name: p.proposer }), p.group,
-      p.lead_department ? t('board.department', { name: p.lead_department }) : null].filter(Boolean).join(' · ')),
+    h('p', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, h('strong', { class: 'data-text' }, p.title)),
+    h('p', { class: 'p-meta' }, statusTag(p), categoryTag(p.category, 'p-category'),
+      p.is_key ? h('span', { class: 'tag' }, t('board.key')) : null),
+    h('p', { class: 'hint' }, [tx('board.proposer', { name: data(p.proposer) }), data(p.group),
+      p.lead_department ? tx('board.department', { name: data(p.lead_department) }) : null]
+      .filter(Boolean).flatMap((part, i) => (i ? [' · ', part] : [part]))),
     replyBlock(p.reply));
 }
 
@@ -26,23 +27,27 @@ export function mountBoard(container, store, live) {
   const filters = { query: '', category: '', status: '' };
   const query = h('input', { type: 'search', id: 'board-query', autocomplete: 'off' });
   const category = h('select', { id: 'board-category' });
-  const status = h('select', { id: 'board-status' },
-    h('option', { value: '' }, t('board.all')),
-    PUBLIC_STATUSES.map((s) => h('option', { value: s }, STATUS_LABELS[s])));
+  const status = h('select', { id: 'board-status' });
   const list = h('div', { class: 'p-board-list', id: 'board-list', 'aria-live': 'polite' });
   const heading = h('h2', { class: 'card-label', id: 'board-h' }, t('board.title'));
+  const fields = [[field(t('board.search'), query), 'board.search'], [field(t('board.category'), category), 'board.category'],
+    [field(t('board.status'), status), 'board.status']];
   const form = h('form', { class: 'p-filters', role: 'search' },
-    field(t('board.search'), query),
-    h('div', { class: 'p-filter-row' }, field(t('board.category'), category), field(t('board.status'), status)));
+    fields[0][0], h('div', { class: 'p-filter-row' }, fields[1][0], fields[2][0]));
   let seq = 0;
   let started = false;
   let entries = new Map(); // proposal id -> board entry, as read or as the events since left it
   let arrivedDuringRead = null; // events that came while a read was on its way: applied again on top
 
-  function fillCategories() {
+  // The filters' choices in the current language (their values stay the server's: a category's
+  // Chinese name, a status code).
+  function fillChoices() {
     const chosen = category.value;
     clear(category, h('option', { value: '' }, t('board.all')),
-      categories(store.state).map((c) => h('option', { value: c, selected: c === chosen }, c)));
+      categories(store.state).map((c) => h('option', { value: c, selected: c === chosen }, term('category', c))));
+    const chosenStatus = status.value;
+    clear(status, h('option', { value: '' }, t('board.all')),
+      PUBLIC_STATUSES.map((s) => h('option', { value: s, selected: s === chosenStatus }, statusLabel(s))));
   }
 
   function render() {
@@ -111,13 +116,14 @@ export function mountBoard(container, store, live) {
     if (!store.state) return;
     if (!started) {
       started = true;
-      fillCategories();
+      fillChoices();
       clear(container, heading, form, list);
       container.hidden = false;
       refresh();
     } else if (force) { // the language changed: the same entries, in the other language
       heading.textContent = t('board.title');
-      fillCategories();
+      for (const [box, key] of fields) box.querySelector('label').textContent = t(key);
+      fillChoices();
       render();
     }
   };

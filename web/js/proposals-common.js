@@ -3,17 +3,27 @@
 
 import { countFields } from './counter.js';
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { lang, t, term } from './i18n.js';
 
-export const STATUS_LABELS = {
-  draft: '草稿', pre_review: '团长初审中', submitted: '待审查', registered: '已立案', merged: '合并立案',
-  forwarded: '转为意见建议', rejected: '不予立案', to_agenda: '转为议案', assigned: '办理中', replied: '已答复',
-  following_up: '跟踪落实中', closed: '已办结',
-};
+// A proposal's status as people read it, from its code: the server's status_label is Chinese, so
+// in English the code is looked up here (pstatus.* in i18n.js); an unknown code shows as given.
+export const STATUSES = ['draft', 'pre_review', 'submitted', 'registered', 'merged', 'forwarded', 'rejected',
+  'to_agenda', 'assigned', 'replied', 'following_up', 'closed'];
+
+export function statusLabel(status, serverLabel = null) {
+  if (lang() !== 'en' && serverLabel) return serverLabel;
+  return STATUSES.includes(status) ? t(`pstatus.${status}`) : (serverLabel || status);
+}
 export const PUBLIC_STATUSES = ['submitted', 'registered', 'merged', 'forwarded', 'rejected', 'to_agenda', 'assigned',
   'replied', 'following_up', 'closed'];
 export const CATEGORIES = ['战略发展', '改革创新', '生产技术', '安全环保', '经营管理', '职工权益', '生活福利', '民主管理', '教育培训'];
-export const REPLY_CLASSES = { A: '已解决或基本解决', B: '正在解决或列入计划', C: '因条件限制需以后解决', D: '留作参考' };
+export const REPLY_CLASSES = ['A', 'B', 'C', 'D'];
+
+/** A reply class's meaning (A: 已解决或基本解决 …) in the current language. */
+export function replyClassLabel(replyClass, serverLabel = null) {
+  if (lang() !== 'en' && serverLabel) return serverLabel;
+  return REPLY_CLASSES.includes(replyClass) ? t(`reply_class.${replyClass}`) : (serverLabel || '');
+}
 export const DECISIONS = ['立案', '合并立案', '转为意见建议', '不予立案', '转为议案'];
 export const RATINGS = ['满意', '基本满意', '不满意'];
 // The filing form's limits, as the server checks them (congress/domain/proposals.py, check_filing_text)
@@ -31,7 +41,15 @@ export function categories(state) {
 }
 
 export function statusTag(p) {
-  return h('span', { class: ['tag', 'p-status', `p-status-${p.status}`] }, p.status_label || STATUS_LABELS[p.status] || p.status);
+  return h('span', { class: ['tag', 'p-status', `p-status-${p.status}`] }, statusLabel(p.status, p.status_label));
+}
+
+/** A proposal's category as a tag (a known category in the current language; one a congress
+ * added itself is its own name, people's words), or null. */
+export function categoryTag(category, className = null) {
+  if (!category) return null;
+  const shown = term('category', category);
+  return h('span', { class: ['tag', className, shown === category ? 'data-text' : null] }, shown);
 }
 
 export function numberText(p) {
@@ -42,9 +60,9 @@ export function replyBlock(reply) {
   if (!reply) return null;
   return h('div', { class: 'p-reply' },
     h('p', { class: 'p-reply-class' }, t('proposals.reply'), ' ',
-      h('strong', {}, `${reply.reply_class} · ${reply.class_label || REPLY_CLASSES[reply.reply_class] || ''}`)),
-    h('p', { class: 'p-reply-text' }, reply.text),
-    reply.replied_by ? h('p', { class: 'hint' }, reply.replied_by) : null);
+      h('strong', {}, `${reply.reply_class} · ${replyClassLabel(reply.reply_class, reply.class_label)}`)),
+    h('p', { class: 'p-reply-text data-text' }, reply.text),
+    reply.replied_by ? h('p', { class: 'hint data-text' }, reply.replied_by) : null);
 }
 
 export function errorLine(message) {

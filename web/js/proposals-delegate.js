@@ -2,9 +2,9 @@
 // delegate directory, answer co-sign invitations, submit, and rate a reply. The list lives in the
 // snapshot's `proposals` and is kept by proposal.* and cosign.* events.
 
-import { choice, field, h, region } from './dom.js';
-import { t } from './i18n.js';
-import { errorLine, numberText, RATINGS, replyBlock, statusTag } from './proposals-common.js';
+import { choice, data, field, h, region } from './dom.js';
+import { t, term, tx } from './i18n.js';
+import { categoryTag, errorLine, numberText, RATINGS, replyBlock, statusTag } from './proposals-common.js';
 import { onEvents } from './state.js';
 
 function section(state) {
@@ -165,13 +165,13 @@ export function mountDelegateProposals(container, store, live, { notice = null }
     const results = s.results === null ? null
       : s.results.length === 0 ? h('p', { class: 'muted' }, t('proposals.no_match'))
         : h('ul', { class: 'p-people' }, s.results.map((d) => h('li', {},
-          h('span', {}, `${d.name}（${d.employee_id} · ${d.group}）`),
+          h('span', { class: 'data-text' }, `${d.name}（${d.employee_id} · ${d.group}）`),
           invited.has(String(d.employee_id))
             ? h('span', { class: 'tag' }, t('proposals.invited'))
             : h('button', { type: 'button', class: 'small', on: {
               click: () => run(p.id, 'invite_cosigners', { proposal_id: p.id, employee_ids: [d.employee_id] },
                 (result) => upsert(section(store.state).mine, result)),
-            } }, t('proposals.invite', { name: d.name })))));
+            } }, tx('proposals.invite', { name: data(d.name) })))));
     return h('div', { class: 'p-invite' }, form, errorLine(s.error), results);
   }
 
@@ -179,13 +179,13 @@ export function mountDelegateProposals(container, store, live, { notice = null }
     const list = p.invitations || [];
     if (!list.length) return h('p', { class: 'hint' }, t('proposals.no_cosigners'));
     return h('ul', { class: 'p-people', 'aria-label': t('proposals.cosigners') }, list.map((i) => h('li', {},
-      h('span', {}, i.name), h('span', { class: ['tag', `cosign-${i.status}`] }, t(`proposals.cosign.${i.status}`)))));
+      h('span', { class: 'data-text' }, i.name), h('span', { class: ['tag', `cosign-${i.status}`] }, t(`proposals.cosign.${i.status}`)))));
   }
 
   function ratingForm(p) {
     const r = (ui.rating[p.id] ||= { rating: '', comment: '' });
-    const radios = RATINGS.map((label) => {
-      const c = choice('radio', `rate-${p.id}`, label, label, { checked: r.rating === label });
+    const radios = RATINGS.map((label) => { // the value is the server's word, the label the reader's
+      const c = choice('radio', `rate-${p.id}`, label, term('rating', label), { checked: r.rating === label });
       c.querySelector('input').addEventListener('change', () => { r.rating = label; bump(); });
       return c;
     });
@@ -211,9 +211,9 @@ export function mountDelegateProposals(container, store, live, { notice = null }
   function proposalCard(p) {
     const isDraft = p.status === 'draft';
     return h('article', { class: 'p-item', dataset: { proposalId: p.id } },
-      h('h3', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, p.title),
-      h('p', { class: 'p-meta' }, statusTag(p), p.category ? h('span', { class: 'tag' }, p.category) : null,
-        p.lead_department ? h('span', { class: 'hint' }, t('proposals.department', { name: p.lead_department })) : null),
+      h('h3', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, data(p.title)),
+      h('p', { class: 'p-meta' }, statusTag(p), categoryTag(p.category),
+        p.lead_department ? h('span', { class: 'hint' }, tx('proposals.department', { name: data(p.lead_department) })) : null),
       isDraft ? [
         h('h4', {}, t('proposals.cosigners')), invitations(p), inviteBlock(p),
         h('div', { class: 'actions' },
@@ -230,7 +230,7 @@ export function mountDelegateProposals(container, store, live, { notice = null }
       replyBlock(p.reply),
       p.status === 'replied' && p.reply ? ratingForm(p) : null,
       p.status === 'following_up' ? h('p', { class: 'hint p-following-up' }, t('proposals.following_up')) : null,
-      p.rating && p.status !== 'replied' ? h('p', { class: 'hint' }, t('proposals.rated', { rating: p.rating })) : null);
+      p.rating && p.status !== 'replied' ? h('p', { class: 'hint' }, t('proposals.rated', { rating: term('rating', p.rating) })) : null);
   }
 
   function invitationText(p) {
@@ -241,15 +241,15 @@ export function mountDelegateProposals(container, store, live, { notice = null }
         h('button', { type: 'button', class: 'small', on: { click: () => readInvitation(p.id) } }, t('proposals.read_again')));
     }
     return h('dl', { class: 'p-invitation-text' },
-      h('dt', {}, t('proposals.field_reason')), h('dd', { class: 'p-text' }, read.text.reason),
-      h('dt', {}, t('proposals.field_suggestion')), h('dd', { class: 'p-text' }, read.text.suggestion));
+      h('dt', {}, t('proposals.field_reason')), h('dd', { class: 'p-text data-text' }, read.text.reason),
+      h('dt', {}, t('proposals.field_suggestion')), h('dd', { class: 'p-text data-text' }, read.text.suggestion));
   }
 
   function requestCard(p) {
     const pending = isPending(p);
     const hasRead = Boolean(ui.invitations[p.id]?.text);
     return h('li', { class: 'p-request', id: `cosign-${p.id}` },
-      h('p', {}, h('strong', {}, p.title), ' ', h('span', { class: 'hint' }, t('proposals.from', { name: p.proposer || '' }))),
+      h('p', {}, h('strong', { class: 'data-text' }, p.title), ' ', h('span', { class: 'hint' }, tx('proposals.from', { name: data(p.proposer || '') }))),
       pending ? invitationText(p) : null,
       pending
         ? h('div', { class: 'actions' },

@@ -2,9 +2,11 @@
 // (class A–D and text) and 退回 when the case is not the department's. Read with `department_cases`,
 // refreshed (debounced) on proposal.* events.
 
-import { choice, clear, field, h, rebuild } from './dom.js';
-import { t } from './i18n.js';
-import { dateText, debounce, errorLine, numberText, REPLY_CLASSES, replyBlock, statusTag } from './proposals-common.js';
+import { choice, clear, data, field, h, rebuild } from './dom.js';
+import { t, tx } from './i18n.js';
+import {
+  categoryTag, dateText, debounce, errorLine, numberText, REPLY_CLASSES, replyBlock, replyClassLabel, statusTag,
+} from './proposals-common.js';
 import { onEvents } from './state.js';
 
 export function mountDepartmentCases(container, live) {
@@ -13,8 +15,8 @@ export function mountDepartmentCases(container, live) {
   let cases = [];
 
   function replyForm(c, d) {
-    const radios = Object.entries(REPLY_CLASSES).map(([key, label]) => {
-      const item = choice('radio', `class-${c.id}`, key, `${key} · ${label}`, { checked: d.reply_class === key });
+    const radios = REPLY_CLASSES.map((key) => {
+      const item = choice('radio', `class-${c.id}`, key, `${key} · ${replyClassLabel(key)}`, { checked: d.reply_class === key });
       item.querySelector('input').addEventListener('change', () => { d.reply_class = key; });
       return item;
     });
@@ -73,16 +75,16 @@ export function mountDepartmentCases(container, live) {
       d.seen = c.status;
     }
     return h('article', { class: ['card', 'p-case', c.is_overdue ? 'is-overdue' : null], dataset: { proposalId: c.id } },
-      h('h3', { class: 'p-title' }, numberText(c) ? h('span', { class: 'p-number' }, numberText(c), ' ') : null, c.title),
-      h('p', { class: 'p-meta' }, statusTag(c), c.category ? h('span', { class: 'tag' }, c.category) : null,
+      h('h3', { class: 'p-title' }, numberText(c) ? h('span', { class: 'p-number' }, numberText(c), ' ') : null, data(c.title)),
+      h('p', { class: 'p-meta' }, statusTag(c), categoryTag(c.category),
         h('span', { class: 'tag' }, t(c.is_lead ? 'cases.lead' : 'cases.helper')),
         c.round > 1 ? h('span', { class: 'tag' }, t('cases.round', { n: c.round })) : null,
         c.due_at ? h('span', { class: 'p-due' }, t('cases.due', { date: dateText(c.due_at) })) : null,
         c.is_overdue ? h('span', { class: 'tag p-overdue' }, t('cases.overdue')) : null,
         c.is_current === false ? h('span', { class: 'tag' }, t('cases.not_current')) : null),
-      h('p', { class: 'hint' }, t('board.proposer', { name: c.proposer }), ' · ', c.group),
+      h('p', { class: 'hint' }, tx('board.proposer', { name: data(c.proposer) }), ' · ', data(c.group)),
       h('details', {}, h('summary', {}, t('proposals.field_reason'), ' / ', t('proposals.field_suggestion')),
-        h('p', { class: 'p-text' }, c.reason), h('p', { class: 'p-text' }, c.suggestion)),
+        h('p', { class: 'p-text data-text' }, c.reason), h('p', { class: 'p-text data-text' }, c.suggestion)),
       d.notice ? h('p', { class: 'notice ok', role: 'status' }, d.notice) : null,
       errorLine(d.error),
       replyBlock(c.reply),
@@ -91,7 +93,10 @@ export function mountDepartmentCases(container, live) {
       open && d.returning && c.status === 'assigned' ? returnForm(c, d) : null);
   }
 
+  const heading = h('h2', { class: 'card-label', id: 'cases-h' }, t('cases.title'));
+
   function render() {
+    heading.textContent = t('cases.title'); // again in the language now chosen
     // No cases: the slot stays hidden and the intro above says where they will appear.
     container.hidden = cases.length === 0;
     rebuild(list, () => (cases.length ? cases.map(caseCard) : h('p', { class: 'muted', id: 'cases-none' }, t('cases.none'))));
@@ -107,7 +112,7 @@ export function mountDepartmentCases(container, live) {
     }
   }
 
-  clear(container, h('h2', { class: 'card-label', id: 'cases-h' }, t('cases.title')), list);
+  clear(container, heading, list);
   onEvents('proposal', debounce(refresh, 400));
   return { refresh, render };
 }

@@ -3,10 +3,10 @@
 // Everything is read with read-only commands and refreshed (debounced) on proposal.* events
 // while the view is shown.
 
-import { choice, clear, field, h, rebuild } from './dom.js';
-import { t } from './i18n.js';
+import { choice, clear, data as dataText, field, h, rebuild } from './dom.js';
+import { t, term, tx } from './i18n.js';
 import {
-  categories, dateText, DECISIONS, debounce, dueIso, errorLine, numberText, statusTag,
+  categories, categoryTag, dateText, DECISIONS, debounce, dueIso, errorLine, numberText, statusTag,
 } from './proposals-common.js';
 import { onEvents } from './state.js';
 
@@ -20,13 +20,13 @@ function fill(percent) {
   return el;
 }
 
-/** Plain CSS bars: one row per key, the bar's width its share of the largest value. */
-function bars(caption, counts) {
+/** Plain CSS bars: one row per key (`label` shows it), the bar's width its share of the largest value. */
+function bars(caption, counts, label = (name) => name) {
   const entries = Object.entries(counts || {}).sort((a, b) => b[1] - a[1]);
   const max = Math.max(1, ...entries.map(([, n]) => n));
   return h('figure', { class: 'p-bars' }, h('figcaption', {}, caption),
     entries.length ? h('ul', {}, entries.map(([name, n]) => h('li', {},
-      h('span', { class: 'p-bar-name' }, name),
+      h('span', { class: 'p-bar-name' }, label(name)),
       h('span', { class: 'p-bar-track', 'aria-hidden': 'true' },
         fill(Math.round((100 * n) / max))),
       h('span', { class: 'p-bar-n' }, String(n))))) : h('p', { class: 'muted' }, t('common.none')));
@@ -63,7 +63,7 @@ export function mountProposals(container, { store, live }) {
     if (!p.similar?.length) return h('p', { class: 'hint' }, t('triage.no_similar'));
     return [h('p', { class: 'hint p-similar-hint' }, t('triage.similar_hint')),
       h('ul', { class: 'p-similar', 'aria-label': t('triage.similar') }, p.similar.map((s) => h('li', {},
-        h('span', { class: 'p-similar-title' }, s.number ? h('span', { class: 'p-number' }, numberText(s), ' ') : null, s.title),
+        h('span', { class: 'p-similar-title' }, s.number ? h('span', { class: 'p-number' }, numberText(s), ' ') : null, dataText(s.title)),
         likeness(s))))];
   }
 
@@ -71,15 +71,15 @@ export function mountProposals(container, { store, live }) {
     const f = formOf(p);
     const on = (name, prop = 'value') => ({ input: (e) => { f[name] = e.target[prop]; }, change: (e) => { f[name] = e.target[prop]; } });
     const decision = h('select', { id: `pd-decision-${p.id}`, on: on('decision') },
-      DECISIONS.map((d) => h('option', { value: d, selected: d === f.decision }, d)));
+      DECISIONS.map((d) => h('option', { value: d, selected: d === f.decision }, term('decision', d))));
     const reason = h('input', { type: 'text', id: `pd-reason-${p.id}`, value: f.reason, on: on('reason') });
     const merge = h('select', { id: `pd-merge-${p.id}`, on: on('merge_into_id') },
       h('option', { value: '' }, t('triage.merge_none')),
       (p.similar || []).filter((s) => !store.state?.congress?.id || s.congress_id === store.state.congress.id)
-        .map((s) => h('option', { value: s.id, selected: String(s.id) === String(f.merge_into_id) },
+        .map((s) => h('option', { value: s.id, selected: String(s.id) === String(f.merge_into_id), class: 'data-text' },
           `${numberText(s) || `#${s.id}`} ${s.title} · ${t(`triage.level.${s.level}`)}`)));
     const category = h('select', { id: `pd-category-${p.id}`, on: on('category') },
-      categories(store.state).map((c) => h('option', { value: c, selected: c === f.category }, c)));
+      categories(store.state).map((c) => h('option', { value: c, selected: c === f.category }, term('category', c))));
     const key = h('input', { type: 'checkbox', id: `pd-key-${p.id}`, checked: f.is_key, on: on('is_key', 'checked') });
     const form = h('form', { class: 'p-decide' },
       h('div', { class: 'p-form-grid' }, field(t('triage.decision'), decision), field(t('triage.category'), category),
@@ -106,14 +106,14 @@ export function mountProposals(container, { store, live }) {
 
   function triageCard(p) {
     return h('article', { class: 'p-item p-triage-item', dataset: { proposalId: p.id } },
-      h('h3', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, p.title),
-      h('p', { class: 'p-meta' }, statusTag(p), h('span', { class: 'hint' }, t('board.proposer', { name: p.proposer }), ' · ', p.group,
-        p.cosigners?.length ? ` · ${t('proposals.cosigners')}：${p.cosigners.join('、')}` : '')),
+      h('h3', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, dataText(p.title)),
+      h('p', { class: 'p-meta' }, statusTag(p), h('span', { class: 'hint' }, tx('board.proposer', { name: dataText(p.proposer) }), ' · ', dataText(p.group),
+        p.cosigners?.length ? [` · ${t('proposals.cosigners')}${t('common.colon')}`, dataText(p.cosigners.join('、'))] : '')),
       p.suggested_category ? h('p', { class: 'p-suggested' }, t('triage.suggested', {
-        category: p.suggested_category, pct: Math.round((p.category_confidence || 0) * 100),
+        category: term('category', p.suggested_category), pct: Math.round((p.category_confidence || 0) * 100),
       })) : null,
       h('details', {}, h('summary', {}, t('proposals.field_reason'), ' / ', t('proposals.field_suggestion')),
-        h('p', { class: 'p-text' }, p.reason), h('p', { class: 'p-text' }, p.suggestion)),
+        h('p', { class: 'p-text data-text' }, p.reason), h('p', { class: 'p-text data-text' }, p.suggestion)),
       h('h4', {}, t('triage.similar')), similarList(p),
       decideForm(p));
   }
@@ -137,7 +137,7 @@ export function mountProposals(container, { store, live }) {
       renderAssign();
     } } },
     h('option', { value: '', selected: !f.lead }, t('assign.lead_choose')),
-    (data.departments || []).map((d) => h('option', { value: d.name, selected: d.name === f.lead },
+    (data.departments || []).map((d) => h('option', { value: d.name, selected: d.name === f.lead, class: 'data-text' },
       d.can_sign_in ? d.name : t('assign.no_sign_in', { name: d.name }))));
     return field(t('assign.lead'), select, p.suggested_department ? t('assign.suggested', { name: p.suggested_department }) : null);
   }
@@ -147,7 +147,7 @@ export function mountProposals(container, { store, live }) {
     const others = departmentNames().filter((name) => name !== f.lead);
     return h('fieldset', { class: 'p-helpers' }, h('legend', {}, t('assign.helpers')),
       others.length ? h('div', { class: 'choices inline' }, others.map((name) => {
-        const item = choice('checkbox', `pa-helpers-${p.id}`, name, name, { id: `pa-helper-${p.id}-${departmentNames().indexOf(name)}`, checked: f.helpers.includes(name) });
+        const item = choice('checkbox', `pa-helpers-${p.id}`, name, dataText(name), { id: `pa-helper-${p.id}-${departmentNames().indexOf(name)}`, checked: f.helpers.includes(name) });
         item.querySelector('input').addEventListener('change', (e) => {
           f.helpers = e.target.checked ? [...f.helpers, name] : f.helpers.filter((x) => x !== name);
         });
@@ -180,8 +180,8 @@ export function mountProposals(container, { store, live }) {
       }
     });
     return h('article', { class: 'p-item', dataset: { proposalId: p.id } },
-      h('h3', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, p.title),
-      h('p', { class: 'p-meta' }, statusTag(p), p.category ? h('span', { class: 'tag' }, p.category) : null,
+      h('h3', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, dataText(p.title)),
+      h('p', { class: 'p-meta' }, statusTag(p), categoryTag(p.category),
         p.is_key ? h('span', { class: 'tag' }, t('triage.key')) : null),
       form);
   }
@@ -214,7 +214,7 @@ export function mountProposals(container, { store, live }) {
     const a = adding.added;
     if (!a) return null;
     return h('div', { class: 'notice ok', role: 'status', id: 'pa-department-added' },
-      h('p', {}, t('assign.department_added', { name: a.name })),
+      h('p', {}, tx('assign.department_added', { name: dataText(a.name) })),
       a.password ? h('p', {}, t('assign.department_sign_in', { login: a.login, password: a.password })) : null,
       h('button', { type: 'button', class: 'small', on: { click: () => { adding.added = null; renderAssign(); } } }, t('assign.hide_password')));
   }
@@ -235,7 +235,7 @@ export function mountProposals(container, { store, live }) {
     clear(parts.overdue, h('h2', { class: 'card-label', id: 'overdue-h' }, t('overdue.title')),
       !data.overdue ? null : data.overdue.length
         ? h('ul', { class: 'p-overdue-list' }, data.overdue.map((o) => h('li', {},
-          h('span', { class: 'p-number' }, numberText(o), ' '), o.title, ' · ', o.department, ' · ',
+          h('span', { class: 'p-number' }, numberText(o), ' '), dataText(o.title), ' · ', dataText(o.department), ' · ',
           t('cases.due', { date: dateText(o.due_at) }), h('span', { class: 'tag p-overdue' }, t('cases.overdue')))))
         : h('p', { class: 'muted' }, t('overdue.none')));
   }
@@ -252,7 +252,7 @@ export function mountProposals(container, { store, live }) {
           h('div', {}, h('dt', {}, t('stats.answered_rate')), h('dd', { id: 'stat-answered' }, pct(s.answered_rate))),
           h('div', {}, h('dt', {}, t('stats.satisfaction_rate')), h('dd', { id: 'stat-satisfaction' }, pct(s.satisfaction_rate))),
           h('div', {}, h('dt', {}, t('stats.overdue')), h('dd', {}, String(s.overdue)))),
-        h('div', { class: 'p-charts' }, bars(t('stats.by_category'), s.by_category), bars(t('stats.by_group'), s.by_group))]);
+        h('div', { class: 'p-charts' }, bars(t('stats.by_category'), s.by_category, (name) => term('category', name)), bars(t('stats.by_group'), s.by_group, dataText))]);
   }
 
   async function refresh() {

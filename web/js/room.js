@@ -4,13 +4,14 @@
 // as HTML (docs/protocol.md, "Group rooms").
 
 import { counter } from './counter.js';
-import { clear, formatTime, h, region, uid } from './dom.js';
-import { t } from './i18n.js';
+import { clear, data, formatTime, h, region, uid } from './dom.js';
+import { t, tx } from './i18n.js';
 import { mountOpinionPanel } from './opinions.js';
 import { mountSpeakRequest } from './speakers.js';
 import { currentItem, onEvents } from './state.js';
 
 export const MAX_MESSAGE_CHARS = 1000;
+export const MAX_REASON_CHARS = 500; // a hide reason, as the server checks it (congress/actions/rooms.py)
 const HISTORY = 200;
 
 function rooms(state) {
@@ -77,7 +78,7 @@ function quoteOf(room, id) {
   if (!quoted) return h('blockquote', { class: 'msg-quote' }, t('room.quote_missing'));
   if (quoted.is_hidden) return h('blockquote', { class: 'msg-quote' }, t('room.hidden_stub'));
   return h('blockquote', { class: 'msg-quote' },
-    h('span', { class: 'msg-quote-author' }, quoted.author_name), '：',
+    h('span', { class: 'msg-quote-author data-text' }, quoted.author_name), '：',
     h('span', { class: 'msg-quote-text' }, quoted.text.length > 120 ? `${quoted.text.slice(0, 120)}…` : quoted.text));
 }
 
@@ -159,7 +160,7 @@ export function mountRoom(root, { store, live, groupId, canModerate, asStaff = f
     if (message.is_hidden) {
       return h('li', { class: 'msg is-hidden', id, dataset: { id: message.id } },
         h('p', { class: 'msg-stub' }, t('room.hidden_stub')),
-        asStaff && message.hidden_reason ? h('p', { class: 'hint' }, t('room.hidden_by', { by: message.hidden_by || '', reason: message.hidden_reason })) : null);
+        asStaff && message.hidden_reason ? h('p', { class: 'hint' }, tx('room.hidden_by', { by: data(message.hidden_by || ''), reason: data(message.hidden_reason) })) : null);
     }
     const moderate = canModerate();
     const actions = [
@@ -175,15 +176,22 @@ export function mountRoom(root, { store, live, groupId, canModerate, asStaff = f
     }
     let hideForm = null;
     if (moderate && ui.hiding === message.id && !pinnedCopy) {
-      const reason = h('input', { type: 'text', id: `hide-reason-${message.id}`, maxlength: 200, required: true });
+      const reason = h('input', { type: 'text', id: `hide-reason-${message.id}`, required: true });
+      const reasonCount = counter(reason, MAX_REASON_CHARS);
+      const refused = h('p', { class: 'form-status bad', role: 'status', 'aria-live': 'polite' });
       hideForm = h('form', { class: 'hide-form' },
-        h('label', { for: reason.id }, t('room.hide_reason')), reason,
+        h('label', { for: reason.id }, t('room.hide_reason')), reason, reasonCount.element, refused,
         h('div', { class: 'doc-actions' },
           h('button', { type: 'submit', class: 'small danger' }, t('room.hide_confirm')),
           h('button', { type: 'button', class: 'small', on: { click: () => { ui.hiding = null; listRegion(true); } } }, t('common.cancel'))));
       hideForm.addEventListener('submit', async (e) => {
         e.preventDefault();
         if (!reason.value.trim()) return;
+        if (reasonCount.isOver()) {
+          refused.textContent = reasonCount.refusal();
+          reason.focus();
+          return;
+        }
         if (await run('hide_message', { message_id: message.id, reason: reason.value })) {
           ui.hiding = null;
           listRegion(true);
@@ -192,12 +200,12 @@ export function mountRoom(root, { store, live, groupId, canModerate, asStaff = f
     }
     return h('li', { class: ['msg', message.is_pinned ? 'is-pinned' : null, message.is_staff_author ? 'is-staff' : null], id, dataset: { id: message.id } },
       h('div', { class: 'msg-head' },
-        h('strong', { class: 'msg-author' }, message.author_name),
+        h('strong', { class: 'msg-author data-text' }, message.author_name),
         message.is_staff_author ? h('span', { class: 'tag' }, t('room.staff')) : null,
         message.is_pinned ? h('span', { class: 'tag tag-pin' }, t('room.pinned')) : null,
         h('time', { class: 'msg-time', datetime: message.created_at }, formatTime(message.created_at))),
       message.reply_to_id ? quoteOf(r, message.reply_to_id) : null,
-      h('p', { class: 'msg-text' }, message.text), // a text node: "<script>" stays "<script>"
+      h('p', { class: 'msg-text data-text' }, message.text), // a text node: "<script>" stays "<script>"
       h('div', { class: 'msg-actions' }, actions),
       hideForm);
   }
@@ -256,9 +264,10 @@ export function mountGroupRoom(root, { store, live, opinionPanel = mountOpinionP
   return function update(force = false) {
     if (!store.state || !store.state.me) return;
     if (!updates || force) {
+      speakBox.setAttribute('aria-label', t('speak.title'));
       const groupName = roomOf(store.state, me().group_id)?.group
         || store.state.attendance.groups.find((g) => g.group_id === me().group_id)?.name || '';
-      clear(root, h('h2', { class: 'card-label', id: 'room-h' }, t('room.title', { group: groupName })), speakBox, roomBox, opinionBox);
+      clear(root, h('h2', { class: 'card-label', id: 'room-h' }, tx('room.title', { group: data(groupName) })), speakBox, roomBox, opinionBox);
       root.setAttribute('aria-labelledby', 'room-h');
       root.hidden = false;
       updates = [

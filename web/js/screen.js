@@ -3,10 +3,10 @@
 
 import { onLanguage } from './chrome.js';
 import { clear, h, region } from './dom.js';
-import { t } from './i18n.js';
+import { t, term } from './i18n.js';
 import { observe } from './observer.js';
 import { progressBlock } from './parts.js';
-import { questionResult } from './results.js';
+import { questionResult, rulesOf } from './results.js';
 import { currentItem, quorum } from './state.js';
 import { isAwaitingTrustees } from './trustees.js';
 
@@ -23,13 +23,13 @@ async function main() {
   const parts = [
     region($('screen-head'), () => store.state.congress.name, () => {
       document.title = `${store.state.congress.name} · ${t('screen.title')}`;
-      return h('h1', { class: 'screen-name' }, store.state.congress.name);
+      return h('h1', { class: 'screen-name data-text' }, store.state.congress.name);
     }),
     region($('current'), () => [currentItem(store.state)], () => {
       const item = currentItem(store.state);
       return [h('p', { class: 'screen-label' }, t('agenda.current')),
-        h('p', { class: 'screen-item', id: 'screen-item' }, item ? item.title : t('agenda.none')),
-        item?.kind ? h('p', { class: 'screen-kind' }, item.kind) : null];
+        h('p', { class: ['screen-item', item ? 'data-text' : null], id: 'screen-item' }, item ? item.title : t('agenda.none')),
+        item?.kind ? h('p', { class: 'screen-kind' }, term('agenda_kind', item.kind)) : null];
     }),
     region($('figures'), () => [store.state.attendance.eligible, store.state.attendance.present, store.state.congress.rules], () => {
       const q = quorum(store.state);
@@ -48,7 +48,7 @@ async function main() {
       if (open.length) {
         return open.map((v) => h('section', { class: 'screen-open' },
           h('p', { class: 'screen-label live-dot' }, t('vote.open')),
-          h('h2', {}, v.title),
+          h('h2', { class: 'data-text' }, v.title),
           progressBlock(store.progress.get(v.id))));
       }
       const latest = store.state.votes.filter((v) => v.status === 'published' && v.result).at(-1);
@@ -56,15 +56,16 @@ async function main() {
       if (waiting && (!latest || waiting.id > latest.id)) { // a secret vote closed after the last result shown
         return h('section', { class: 'screen-waiting' },
           h('p', { class: 'screen-label' }, t('vote.closed_label')),
-          h('h2', {}, waiting.title),
+          h('h2', { class: 'data-text' }, waiting.title),
           h('p', { class: 'screen-wait-words' }, t('vote.awaiting_trustees')));
       }
       if (!latest) return null;
       return h('section', { class: 'screen-result' },
         h('p', { class: 'screen-label' }, t('result.title')),
-        h('h2', {}, latest.title),
+        h('h2', { class: 'data-text' }, latest.title),
         // One question: every group's bar. Several (分项表决): the totals, so that all fit the screen.
-        latest.result.questions.map((q) => questionResult(q, { headingLevel: 'h3', showGroups: latest.result.questions.length === 1 })));
+        latest.result.questions.map((q) => questionResult(q, { headingLevel: 'h3', showGroups: latest.result.questions.length === 1,
+          rule: rulesOf(latest)[q.question_id] ?? null, voidRound: Boolean(latest.result.is_void_round) })));
     }),
   ];
 

@@ -3,7 +3,7 @@
 
 import { go, me as fetchMe, param, signIn } from './api.js';
 import { mountHeader, onLanguage } from './chrome.js';
-import { clear, field, h } from './dom.js';
+import { clear, data, field, h } from './dom.js';
 import { t } from './i18n.js';
 
 const HOME = { delegate: '/delegate', staff: '/staff', department: '/department' };
@@ -69,7 +69,7 @@ function congressChoice(congresses, body, send) {
     congresses.map((c) => h('button', {
       type: 'button', class: 'big', dataset: { congressId: c.id },
       on: { click: () => send({ ...body, congress_id: c.id }) },
-    }, c.name, c.is_rehearsal ? h('span', { class: 'tag' }, t('signin.rehearsal')) : null)));
+    }, data(c.name), c.is_rehearsal ? h('span', { class: 'tag' }, t('signin.rehearsal')) : null)));
 }
 
 function selectTab(next, focus) {

@@ -5,9 +5,13 @@
 // delegate sees it under its item, staff see it listed under its item below the current queue.
 // When staff take a delegate's request off (speech.removed), the delegate's page says so.
 
-import { clear, field, h, region } from './dom.js';
-import { t } from './i18n.js';
+import { counter } from './counter.js';
+import { clear, data, field, h, region } from './dom.js';
+import { t, tx } from './i18n.js';
 import { currentItem, onEvents } from './state.js';
+
+// As the server checks it (congress/actions/speakers.py): shown as people type, never cut.
+export const MAX_TOPIC_CHARS = 300;
 
 function speakers(state) {
   if (!state.speakers) state.speakers = { current: null, waiting: [] };
@@ -98,9 +102,9 @@ export function floorCard(floor) {
   countdowns.add(countdown);
   return h('div', { class: 'floor', role: 'status' },
     h('span', { class: 'floor-label' }, t('speak.now')),
-    h('strong', { class: 'floor-name' }, floor.name), ' ',
-    h('span', { class: 'muted' }, floor.group),
-    floor.topic ? h('span', { class: 'floor-topic' }, `「${floor.topic}」`) : null,
+    h('strong', { class: 'floor-name data-text' }, floor.name), ' ',
+    h('span', { class: 'muted data-text' }, floor.group),
+    floor.topic ? h('span', { class: 'floor-topic data-text' }, `「${floor.topic}」`) : null,
     floor.seconds_allowed ? countdown : null);
 }
 
@@ -156,22 +160,31 @@ export function mountSpeakRequest(root, { store, live }) {
     // Requests made on other items: still waiting there, until staff call them or someone withdraws them
     for (const request of mineWaiting.filter((r) => r !== here)) {
       out.push(h('p', { class: 'notice speak-elsewhere', role: 'status' },
-        t('speak.waiting_elsewhere', { title: itemTitle(request.agenda_item_id), topic: request.topic || t('speak.no_topic') }), ' ',
+        tx('speak.waiting_elsewhere', { title: data(itemTitle(request.agenda_item_id)), topic: request.topic ? data(request.topic) : t('speak.no_topic') }), ' ',
         withdrawButton(request)));
     }
     if (here) {
-      out.push(h('p', { class: 'notice ok' }, t('speak.waiting', { topic: here.topic || t('speak.no_topic') }), ' ',
+      out.push(h('p', { class: 'notice ok' }, tx('speak.waiting', { topic: here.topic ? data(here.topic) : t('speak.no_topic') }), ' ',
         withdrawButton(here)));
     } else if (!item) {
       out.push(h('p', { class: 'hint' }, t('speak.no_item')));
     } else if (state.open) {
-      const topic = h('input', { type: 'text', id: 'speak-topic', maxlength: 200 });
-      const form = h('form', { class: 'speak-form' }, field(t('speak.topic'), topic),
+      const topic = h('input', { type: 'text', id: 'speak-topic' });
+      const count = counter(topic, MAX_TOPIC_CHARS);
+      const topicField = field(t('speak.topic'), topic);
+      topic.after(count.element);
+      const refused = h('p', { class: 'form-status bad', role: 'status', 'aria-live': 'polite' });
+      const form = h('form', { class: 'speak-form' }, topicField, refused,
         h('div', { class: 'doc-actions' },
           h('button', { type: 'submit', class: 'primary', disabled: state.sending }, t('speak.send')),
           h('button', { type: 'button', on: { click: () => { state.open = false; mineRegion(true); } } }, t('common.cancel'))));
       form.addEventListener('submit', (e) => {
         e.preventDefault();
+        if (count.isOver()) { // said, not cut: the delegate shortens it
+          refused.textContent = count.refusal();
+          topic.focus();
+          return;
+        }
         send('request_to_speak', { topic: topic.value }, (made) => `speak-withdraw-${made.id}`);
       });
       out.push(form);
@@ -239,8 +252,8 @@ export function mountStaffSpeakers(root, { store, live }) {
   }
 
   function who(r) {
-    return [h('strong', {}, r.name), ' ', h('span', { class: 'muted' }, r.group),
-      r.topic ? h('span', { class: 'floor-topic' }, `「${r.topic}」`) : null];
+    return [h('strong', { class: 'data-text' }, r.name), ' ', h('span', { class: 'muted data-text' }, r.group),
+      r.topic ? h('span', { class: 'floor-topic data-text' }, `「${r.topic}」`) : null];
   }
 
   function row(r, index, all) {
@@ -269,7 +282,7 @@ export function mountStaffSpeakers(root, { store, live }) {
         const item = agenda.find((a) => a.id === id);
         const list = others.filter((r) => r.agenda_item_id === id);
         return h('section', { class: 'speakers-item', dataset: { itemId: id } },
-          h('h5', {}, t('speak.item_title', { title: nested(item?.title ?? t('speak.unknown_item')) }),
+          h('h5', {}, tx('speak.item_title', { title: item ? data(nested(item.title)) : t('speak.unknown_item') }),
             item?.status === 'done' ? h('span', { class: 'tag' }, t('speak.item_done')) : null),
           h('ul', { class: 'agenda-rows' }, list.map((r) => h('li', { class: 'agenda-row speaker-row' },
             h('div', { class: 'agenda-main' }, who(r)),
@@ -286,7 +299,7 @@ export function mountStaffSpeakers(root, { store, live }) {
     store.state.agenda.map((a) => [a.id, a.title, a.status])], () => {
     const all = waiting();
     const item = currentItem(store.state);
-    return [h('p', { class: 'hint' }, item ? t('speak.for_item', { title: item.title }) : t('speak.no_item')),
+    return [h('p', { class: 'hint' }, item ? tx('speak.for_item', { title: data(item.title) }) : t('speak.no_item')),
       all.length ? h('ol', { class: 'agenda-rows', id: 'speaker-rows' }, all.map(row)) : h('p', { class: 'muted' }, t('speak.none_waiting')),
       elsewhere()];
   });

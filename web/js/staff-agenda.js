@@ -1,7 +1,7 @@
 // Staff: the agenda — add items, reorder them, move the congress to an item (set current).
 
 import { clear, field, h, region } from './dom.js';
-import { t } from './i18n.js';
+import { t, term } from './i18n.js';
 
 const KINDS = ['审议', '审议通过', '审议决定', '选举', '民主评议', '确认', '名单'];
 
@@ -31,11 +31,11 @@ export function mountAgenda(root, { store, live }) {
     return h('li', { class: ['agenda-row', `status-${item.status}`], 'aria-current': isCurrent ? 'step' : null },
       h('div', { class: 'agenda-main' },
         h('span', { class: 'agenda-pos' }, `${index + 1}.`),
-        h('span', { class: 'agenda-kind' }, item.kind),
-        h('span', { class: 'agenda-title' }, item.title),
+        h('span', { class: 'agenda-kind' }, term('agenda_kind', item.kind)),
+        h('span', { class: 'agenda-title data-text' }, item.title),
         h('span', { class: ['tag', isCurrent ? 'tag-current' : null] },
           isCurrent ? t('agenda.is_current') : t(item.status === 'done' ? 'agenda.done' : 'agenda.pending')),
-        item.description ? h('p', { class: 'hint' }, item.description) : null),
+        item.description ? h('p', { class: 'hint data-text' }, item.description) : null),
       h('div', { class: 'agenda-actions' },
         h('button', { type: 'button', class: 'small', id: `up-${item.id}`, disabled: index === 0, 'aria-label': `↑ ${item.title}`,
           on: { click: () => run('move_agenda_item', { item_id: item.id, position: index }, `up-${item.id}`) } }, '↑'),
@@ -46,7 +46,7 @@ export function mountAgenda(root, { store, live }) {
   }
 
   function build() {
-    const kind = h('select', { id: 'agenda-kind' }, KINDS.map((k) => h('option', { value: k }, k)));
+    const kind = h('select', { id: 'agenda-kind' }, KINDS.map((k) => h('option', { value: k }, term('agenda_kind', k))));
     const title = h('input', { type: 'text', id: 'agenda-title', required: true, maxlength: 300 });
     const description = h('textarea', { id: 'agenda-description', rows: 2 });
     const form = h('form', { class: 'card', 'aria-labelledby': 'agenda-add-h' },

@@ -2,7 +2,7 @@
 // 补签到 with a reason once the window has closed, 中途退场. The list comes from the read-only
 // `list_delegates` view and follows attendance events live.
 
-import { clear, formatTime, h, rebuild } from './dom.js';
+import { clear, data, formatTime, h, rebuild } from './dom.js';
 import { delegateType, t } from './i18n.js';
 import { checkInWindow } from './state.js';
 
@@ -105,8 +105,8 @@ export function mountDesk(root, { store, live }) {
         .map((k) => h('th', { scope: 'col' }, t(`desk.${k}`))))),
       h('tbody', {}, shown.slice(0, SHOWN_MAX).map((d) => h('tr', { class: d.is_checked_in ? 'is-in' : null, dataset: { employeeId: d.employee_id } },
         h('td', {}, d.employee_id),
-        h('th', { scope: 'row' }, d.name, d.is_group_leader ? h('span', { class: 'tag' }, t('delegate.leader')) : null),
-        h('td', {}, d.group),
+        h('th', { scope: 'row' }, data(d.name), d.is_group_leader ? h('span', { class: 'tag' }, t('delegate.leader')) : null),
+        h('td', { class: 'data-text' }, d.group),
         h('td', {}, delegateType(d.delegate_type)),
         h('td', {}, statusText(d)),
         h('td', {}, actions(d)))))));
@@ -115,7 +115,7 @@ export function mountDesk(root, { store, live }) {
   function build() {
     const search = h('input', { type: 'search', id: 'desk-search', value: state.query, autocomplete: 'off', spellcheck: 'false' });
     const group = h('select', { id: 'desk-group' }, h('option', { value: '' }, t('desk.all_groups')),
-      store.state.attendance.groups.map((g) => h('option', { value: g.group_id, selected: String(g.group_id) === state.group }, g.name)));
+      store.state.attendance.groups.map((g) => h('option', { value: g.group_id, selected: String(g.group_id) === state.group, class: 'data-text' }, g.name)));
     search.addEventListener('input', () => { state.query = search.value; renderTable(); });
     search.addEventListener('keydown', (e) => {
       if (e.key !== 'Enter' || !delegates) return;

@@ -3,8 +3,8 @@
 // by whom). Read with the staff-only op `group_rooms`; read again on room.* events (debounced)
 // while the view is shown. Message text goes in as text, never as HTML.
 
-import { clear, field, formatTime, h, region } from './dom.js';
-import { t } from './i18n.js';
+import { clear, data, field, formatTime, h, region } from './dom.js';
+import { t, tx } from './i18n.js';
 import { debounce } from './proposals-common.js';
 import { currentItem, onEvents } from './state.js';
 
@@ -45,28 +45,28 @@ export function mountStaffRooms(root, { store, live }) {
     if (m.is_hidden) {
       return h('li', { class: 'msg is-hidden', dataset: { id: m.id } },
         h('p', { class: 'msg-stub' }, t('room.hidden_stub')),
-        m.hidden_reason ? h('p', { class: 'hint' }, t('room.hidden_by', { by: m.hidden_by || '', reason: m.hidden_reason })) : null);
+        m.hidden_reason ? h('p', { class: 'hint' }, tx('room.hidden_by', { by: data(m.hidden_by || ''), reason: data(m.hidden_reason) })) : null);
     }
     return h('li', { class: ['msg', m.is_pinned ? 'is-pinned' : null, m.is_staff_author ? 'is-staff' : null], dataset: { id: m.id } },
       h('div', { class: 'msg-head' },
-        h('strong', { class: 'msg-author' }, m.author_name),
+        h('strong', { class: 'msg-author data-text' }, m.author_name),
         m.is_staff_author ? h('span', { class: 'tag' }, t('room.staff')) : null,
         m.is_pinned ? h('span', { class: 'tag tag-pin' }, t('room.pinned')) : null,
         h('time', { class: 'msg-time', datetime: m.created_at }, formatTime(m.created_at))),
-      h('p', { class: 'msg-text' }, m.text));
+      h('p', { class: 'msg-text data-text' }, m.text));
   }
 
   function groupCard(g) {
     const shown = g.messages.filter((m) => !m.is_hidden).length;
     return h('article', { class: 'card staff-room', dataset: { group: g.group_id }, 'aria-labelledby': `staff-room-${g.group_id}` },
-      h('h3', { id: `staff-room-${g.group_id}` }, g.group, ' ', h('span', { class: 'tag' }, t('rooms.count', { n: shown }))),
+      h('h3', { id: `staff-room-${g.group_id}` }, data(g.group), ' ', h('span', { class: 'tag' }, t('rooms.count', { n: shown }))),
       g.messages.length ? h('ul', { class: 'msgs' }, g.messages.map(messageView)) : h('p', { class: 'muted' }, t('room.empty')));
   }
 
   const headRegion = region(head, () => [store.state.agenda.map((a) => [a.id, a.title]), itemId()], () => {
     if (!store.state.agenda.length) return h('p', { class: 'muted' }, t('rooms.no_agenda'));
     const select = h('select', { id: 'rooms-item' }, store.state.agenda.map((a) =>
-      h('option', { value: a.id, selected: a.id === itemId() },
+      h('option', { value: a.id, selected: a.id === itemId(), class: 'data-text' },
         `${a.position ?? ''}. ${a.title}${a.id === currentItem(store.state)?.id ? ` ${t('rooms.current')}` : ''}`)));
     select.addEventListener('change', () => {
       ui.itemId = Number(select.value);

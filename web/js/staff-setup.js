@@ -1,8 +1,8 @@
 // Staff: congress setup — rules, the check-in window, the stream (URL and observers' delay) and
 // the watch link for workers.
 
-import { choice, clear, field, h, region } from './dom.js';
-import { t } from './i18n.js';
+import { choice, clear, data, field, h, region } from './dom.js';
+import { t, tx } from './i18n.js';
 
 function toLocalInput(iso) {
   if (!iso) return '';
@@ -149,7 +149,7 @@ export function mountSetup(root, { store, live, congressId }) {
     if (!setup) return h('p', { class: 'muted' }, t('common.loading'));
     return h('section', { class: 'card', 'aria-labelledby': 'groups-h' },
       h('h3', { id: 'groups-h' }, t('setup.groups')),
-      h('ul', {}, setup.groups.map((g) => h('li', {}, t('setup.group_roll', g)))));
+      h('ul', {}, setup.groups.map((g) => h('li', {}, tx('setup.group_roll', { ...g, name: data(g.name) })))));
   }
 
   const container = h('div', { class: 'setup-grid' });

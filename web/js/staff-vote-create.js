@@ -1,8 +1,8 @@
 // Staff: creating a vote (a draft): agenda item, title, questions (赞成/反对/弃权, election,
 // rating), secret or named, hand-counted groups, closing by itself after some seconds.
 
-import { choice, field, h, region } from './dom.js';
-import { t } from './i18n.js';
+import { choice, data, field, h, region } from './dom.js';
+import { t, term } from './i18n.js';
 
 let questionCounter = 0;
 
@@ -88,11 +88,11 @@ export function createVoteForm({ store, live }) {
     region(itemSelect, () => store.state.agenda.map((i) => [i.id, i.title]), () => {
       const keep = itemSelect.value;
       const current = store.state.congress.current_agenda_item_id;
-      return store.state.agenda.map((i) => h('option', { value: i.id, selected: keep ? String(i.id) === keep : i.id === current }, `${i.kind} · ${i.title}`));
+      return store.state.agenda.map((i) => h('option', { value: i.id, selected: keep ? String(i.id) === keep : i.id === current, class: 'data-text' }, `${term('agenda_kind', i.kind)} · ${i.title}`));
     }),
     region(groupsBox, () => store.state.attendance.groups.map((g) => [g.group_id, g.name]), () => h('fieldset', { class: 'choices inline' },
       h('legend', {}, t('votes.hand_count_groups')),
-      store.state.attendance.groups.map((g) => choice('checkbox', 'hand-groups', g.group_id, g.name, { id: `hand-group-${g.group_id}` })))),
+      store.state.attendance.groups.map((g) => choice('checkbox', 'hand-groups', g.group_id, data(g.name), { id: `hand-group-${g.group_id}` })))),
   ];
   return { form, regions };
 }

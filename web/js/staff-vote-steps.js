@@ -5,6 +5,7 @@
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import { questionOutcome } from './results.js';
 import { currentItem, quorum } from './state.js';
 
 function voteNow(store, vote) {
@@ -87,7 +88,7 @@ export function publishQuestion(vote, store) {
         movedOn(store, vote, ['closed']),
         h('p', {}, t('votes.ask.publish_who')),
         h('ul', { class: 'confirm-facts confirm-outcomes' }, (now.result?.questions || []).map((q) =>
-          h('li', {}, h('strong', {}, q.text), h('br'), q.words || ''))),
+          h('li', {}, h('strong', { class: 'data-text' }, q.text), h('br'), questionOutcome(q, { voidRound: Boolean(now.result?.is_void_round) })))),
         h('p', {}, t('votes.ask.publish_also', { name: now.certified_by || '' })),
         h('p', { class: 'notice warn' }, t('votes.ask.publish_final')),
       ];

@@ -5,9 +5,9 @@
 // Running votes come first, then drafts, so the progress of the running vote is in view.
 
 import { askFirst } from './confirm.js';
-import { clear, h, region } from './dom.js';
+import { clear, data, h, region } from './dom.js';
 import { handCountForm } from './handcount.js';
-import { t } from './i18n.js';
+import { t, tx } from './i18n.js';
 import { voteResult } from './results.js';
 import { onEvents } from './state.js';
 import { createVoteForm } from './staff-vote-create.js';
@@ -190,7 +190,7 @@ export function mountVotes(root, { store, live }) {
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('votes.col_group')), h('th', { scope: 'col' }, t('votes.col_mode')),
           h('th', { scope: 'col', class: 'num' }, t('votes.col_cast')), h('th', { scope: 'col' }, t('votes.col_reported')))),
         h('tbody', {}, progress.groups.map((g) => h('tr', {},
-          h('th', { scope: 'row' }, g.name),
+          h('th', { scope: 'row', class: 'data-text' }, g.name),
           h('td', {}, t(g.mode === 'hand_count' ? 'votes.mode_hand' : 'votes.online')),
           h('td', { class: 'num' }, `${g.cast} / ${g.present} / ${g.eligible}`),
           h('td', {}, g.mode === 'hand_count' ? reportedTag(vote, g) : '—'))))));
@@ -203,7 +203,7 @@ export function mountVotes(root, { store, live }) {
     const isReported = g.reported || Boolean(count);
     return h('span', { class: ['tag', isReported ? 'tag-ok' : 'tag-warn'] },
       t(isReported ? 'votes.reported' : 'votes.not_reported'),
-      count ? `（${count.entered_by ?? ''} · ${count.scrutineer}）` : '');
+      count ? data(`（${count.entered_by ?? ''} · ${count.scrutineer}）`) : '');
   }
 
   async function loadGroupCounts(vote) {
@@ -243,14 +243,14 @@ export function mountVotes(root, { store, live }) {
       region(head, () => { const v = voteOf(vote.id); return [v.title, v.status, v.round, v.is_secret, v.certified_by, v.cancel_reason, v.agenda_item_id, isAwaitingTrustees(v)]; }, () => {
         const v = voteOf(vote.id);
         const item = store.state.agenda.find((i) => i.id === v.agenda_item_id);
-        return [h('h3', { id: `vote-${v.id}-h` }, v.title, h('span', { class: ['tag', `status-${v.status}`] }, t(`votes.status.${v.status}`))),
-          h('p', { class: 'hint' }, [item ? item.title : '', v.is_secret ? t('vote.secret') : t('vote.named'),
+        return [h('h3', { id: `vote-${v.id}-h` }, data(v.title), h('span', { class: ['tag', `status-${v.status}`] }, t(`votes.status.${v.status}`))),
+          h('p', { class: 'hint' }, [item ? data(item.title) : null, v.is_secret ? t('vote.secret') : t('vote.named'),
             v.round > 1 ? t('vote.round', { n: v.round }) : null,
-            v.certified_by ? t('votes.certified', { name: v.certified_by })
+            v.certified_by ? tx('votes.certified', { name: data(v.certified_by) })
               : (isAwaitingTrustees(v) ? t('votes.awaiting_short') : (v.status === 'closed' ? t('votes.not_certified') : null)),
-          ].filter(Boolean).join(' · ')),
-          v.cancel_reason ? h('p', { class: 'notice warn' }, t('vote.cancelled', { reason: v.cancel_reason })) : null,
-          h('ol', { class: 'question-summary' }, v.questions.map((q) => h('li', {}, q.text)))];
+          ].filter(Boolean).flatMap((part, i) => (i ? [' · ', part] : [part]))),
+          v.cancel_reason ? h('p', { class: 'notice warn' }, tx('vote.cancelled', { reason: data(v.cancel_reason) })) : null,
+          h('ol', { class: 'question-summary' }, v.questions.map((q) => h('li', { class: 'data-text' }, q.text)))];
       }),
       region(ctl, () => {
         const v = voteOf(vote.id);

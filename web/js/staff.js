@@ -5,7 +5,7 @@
 
 import { congresses, go, me as fetchMe, param } from './api.js';
 import { mountHeader, onLanguage } from './chrome.js';
-import { clear, h } from './dom.js';
+import { clear, data, h } from './dom.js';
 import { t } from './i18n.js';
 import { connect, quorum } from './state.js';
 import { mountProposals } from './proposals-staff.js';
@@ -57,7 +57,7 @@ async function main() {
 
   let shownName = null;
   const renderHeader = mountHeader($('top'), {
-    title: () => store.state?.congress.name || t('staff.title'),
+    title: () => (store.state?.congress.name ? data(store.state.congress.name) : t('staff.title')),
     subtitle: () => (list.length > 1 ? null : t('staff.title')),
     user: { name: me.name, csrf: me.csrf_token },
   });
@@ -65,7 +65,7 @@ async function main() {
   function congressPicker() {
     if (list.length < 2) return null;
     const select = h('select', { id: 'congress-picker', 'aria-label': t('staff.congress') },
-      list.map((c) => h('option', { value: c.id, selected: c.id === congressId }, c.name)));
+      list.map((c) => h('option', { value: c.id, selected: c.id === congressId, class: 'data-text' }, c.name)));
     select.addEventListener('change', () => go(`/staff?congress=${select.value}${location.hash}`));
     return h('div', { class: 'picker' }, h('label', { for: select.id }, t('staff.congress')), select);
   }

@@ -63,11 +63,12 @@ async function main() {
   if (who.role !== 'delegate') {
     $('loading').hidden = true;
     $('app').setAttribute('aria-busy', 'false');
-    clear($('intro'), h('section', { class: 'card' },
+    const intro = () => clear($('intro'), h('section', { class: 'card' },
       h('h2', {}, t('trustee.title')),
       h('p', {}, t('trustee.sign_in_first')),
       h('p', {}, h('a', { href: '/sign-in', class: 'button primary', id: 'sign-in-link' }, t('trustee.sign_in')))));
-    onLanguage(() => renderHeader());
+    intro();
+    onLanguage(() => { renderHeader(); intro(); });
     return;
   }
 
@@ -423,7 +424,7 @@ async function main() {
       ];
     }
     return h('li', { class: 'decrypt-item', dataset: { voteId: vote.id } },
-      h('h3', {}, vote.title),
+      h('h3', { class: 'data-text' }, vote.title),
       h('p', { class: 'hint' }, t('trustee.closed_cast', { n: vote.sealed_ballots ?? vote.cast ?? '—' })),
       count, action,
       ui.error ? h('p', { class: 'notice bad', role: 'alert', id: `decrypt-${vote.id}-error`, tabindex: '-1' },

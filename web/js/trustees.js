@@ -149,8 +149,8 @@ export function ceremonyTable(ceremony, { highlight = null } = {}) {
       class: trustee.index === highlight ? 'is-me' : null, dataset: { trustee: trustee.index },
     },
     h('td', { class: 'num' }, String(trustee.index)),
-    h('th', { scope: 'row' }, h('span', { class: 'trustee-name' }, trustee.name),
-      h('span', { class: 'trustee-meta' }, `${trustee.employee_id} · `, h('span', { class: 'nowrap' }, trustee.group)),
+    h('th', { scope: 'row' }, h('span', { class: 'trustee-name data-text' }, trustee.name),
+      h('span', { class: 'trustee-meta' }, `${trustee.employee_id} · `, h('span', { class: 'nowrap data-text' }, trustee.group)),
       trustee.index === highlight ? h('span', { class: 'tag' }, t('trustees.you')) : null),
     ROUNDS.map((r) => {
       const done = hasPosted(ceremony, r, trustee.index);

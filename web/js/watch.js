@@ -3,8 +3,8 @@
 // The server already holds events back by the stream delay, so what shows here matches the picture.
 
 import { mountHeader, onLanguage } from './chrome.js';
-import { clear, h, region } from './dom.js';
-import { t } from './i18n.js';
+import { clear, data, h, region } from './dom.js';
+import { t, term } from './i18n.js';
 import { observe } from './observer.js';
 import { attendanceCard, currentItemCard, progressBlock } from './parts.js';
 import { mountBoard } from './proposals-board.js';
@@ -19,7 +19,7 @@ function agendaList(state) {
     h('h2', { id: 'agenda-h', class: 'card-label' }, t('agenda.title')),
     h('ol', { class: 'agenda-list' }, state.agenda.map((item) => h('li', {
       class: [`status-${item.status}`], 'aria-current': item.status === 'current' ? 'step' : null,
-    }, h('span', { class: 'agenda-kind' }, item.kind), ' ', item.title,
+    }, h('span', { class: 'agenda-kind' }, term('agenda_kind', item.kind)), ' ', data(item.title),
     item.status === 'current' ? h('span', { class: 'tag' }, t('agenda.is_current')) : null))));
 }
 
@@ -61,7 +61,7 @@ async function main() {
   const { store, live } = connection;
   let shownName = null;
   const renderHeader = mountHeader($('top'), {
-    title: () => store.state?.congress.name || t('watch.title'),
+    title: () => (store.state?.congress.name ? data(store.state.congress.name) : t('watch.title')),
     subtitle: () => t('watch.title'),
   });
   const watching = h('p', { class: 'watching', id: 'watching', 'aria-live': 'off' });
@@ -84,10 +84,10 @@ async function main() {
       const waiting = store.state.votes.filter(isAwaitingTrustees);
       return [open.map((vote) => h('section', { class: 'card vote-progress' },
         h('p', { class: 'card-label live-dot' }, t('vote.open')),
-        h('h2', {}, vote.title),
+        h('h2', { class: 'data-text' }, vote.title),
         progressBlock(store.progress.get(vote.id)))),
       waiting.map((vote) => h('section', { class: 'card vote-waiting', dataset: { voteId: vote.id } },
-        h('h2', {}, vote.title),
+        h('h2', { class: 'data-text' }, vote.title),
         h('p', { class: 'notice' }, t('vote.awaiting_trustees'))))];
     }),
     region($('results'), () => store.state.votes.filter((v) => v.status === 'published').map((v) => [v.id, v.result, v.certified_by]), () => {
@@ -95,7 +95,7 @@ async function main() {
       return [h('h2', { class: 'section-title' }, t('result.published')),
         published.length
           ? published.map((v) => h('article', { class: 'card result-card', dataset: { voteId: v.id } },
-            h('h3', {}, v.title), voteResult(v, v.result)))
+            h('h3', { class: 'data-text' }, v.title), voteResult(v, v.result)))
           : h('p', { class: 'muted', id: 'no-results' }, t('result.none'))];
     }),
     region($('attendance'), () => [store.state.attendance, store.state.congress.rules],
