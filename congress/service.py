@@ -160,7 +160,9 @@ class Service:
         if not command.writes:
             return await anyio.to_thread.run_sync(self._read, actor, command, congress_id, args)
         prepared = None
-        if command.prepare is not None:
+        if command.prepare_from_cache is not None:
+            prepared = command.prepare_from_cache(self._prepare_cache, args)
+        if command.prepare is not None and prepared is None:
             prepared = await anyio.to_thread.run_sync(self._prepare, command, actor, congress_id, args)
         if command.check is not None and prepared is not None:
             prepared = await self._check(command.check, prepared)

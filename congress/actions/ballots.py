@@ -219,6 +219,14 @@ def prepare_ballot(session: Session, actor: Any, congress_id: int | None, args: 
     return SealedCheck(args["vote_id"], public_key, questions, sealed)
 
 
+def prepare_from_cache(cache: dict[Any, Any], args: dict[str, Any]) -> Any:
+    """prepare_ballot without a thread or a database session, once the vote is in the cache."""
+    cached = cache.get(("sealing", args.get("vote_id")))
+    if cached is None or args.get("sealed") is None:
+        return None
+    return SealedCheck(args["vote_id"], cached[0], cached[1], args["sealed"])
+
+
 def check_prepared(prepared: Any) -> Any:
     """(public key, the ballot's hash or a DomainError): pure, run in a worker process. Only the hash
     comes back (the writer has the ballot, and hashes it again to be sure it is this one)."""
@@ -346,8 +354,10 @@ def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainE
             ballot.answers, ballot.updated_at = clean, ctx.now
             receipt = ballot.receipt
         elif vote.is_secret:
-            if checked.hash in sealed_hashes.setdefault(vote.id, set()) or ctx.session.scalar(
-                    sa.select(SealedBallot.id).where(SealedBallot.vote_id == vote.id, SealedBallot.hash == checked.hash)):
+            # Within a batch a set; against earlier batches the unique (vote_id, hash) refuses the
+            # INSERT and the batch is run one by one, where this query names the duplicate.
+            if checked.hash in sealed_hashes.setdefault(vote.id, set()) or (len(requests) == 1 and ctx.session.scalar(
+                    sa.select(SealedBallot.id).where(SealedBallot.vote_id == vote.id, SealedBallot.hash == checked.hash))):
                 outcomes[index] = DomainError("duplicate_ballot", "这张加密选票与已收到的一张完全相同，不能重复提交")
                 continue
             sealed_hashes[vote.id].add(checked.hash)
@@ -518,7 +528,7 @@ register(
         Param("vote_id", int), Param("answers", dict, False, doc="记名投票：事项编号 → 选项"),
         Param("sealed", dict, False, doc="无记名投票：在手机上加密的选票（docs/secrecy.md）")),
         "投票（同一命令 id 重发只记一次）", stored_reply=stored_ballot_reply, prepare=prepare_ballot,
-        check=check_prepared),
+        prepare_from_cache=prepare_from_cache, check=check_prepared),
     Command("enter_group_count", enter_group_count, (
         Param("vote_id", int), Param("group_id", int), Param("method", str, doc="show_of_hands / paper"),
         Param("present", int), Param("questions", dict, doc="事项编号 → 计票数字"), Param("scrutineer", str)),
