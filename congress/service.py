@@ -45,6 +45,13 @@ from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
 BATCH_LIMIT = 500
+CHECK_BATCH = 32  # checks sent to a pool worker together (see Service._check)
+CHECK_WAIT = 0.002  # seconds a check waits for others to go with it
+
+
+def run_checks(check: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """In a pool worker: one command's check for each of several commands."""
+    return [check(item) for item in items]
 Clock = Callable[[], datetime]
 
 
@@ -121,6 +128,9 @@ class Service:
         self._writer: threading.Thread | None = None
         self._publisher: asyncio.Task[None] | None = None
         self._pool: ProcessPoolExecutor | None = None  # see _check
+        self._checks_waiting: list[tuple[Callable[[Any], Any], Any, asyncio.Future[Any]]] = []
+        self._checks_timer: asyncio.TimerHandle | None = None
+        self._check_tasks: set[asyncio.Future[None]] = set()
         # What a command's prepare may keep between commands: only what can no longer change
         # (an open vote's key and questions: ballots.prepare_ballot). Per Service, never shared.
         self._prepare_cache: dict[Any, Any] = {}
@@ -182,14 +192,47 @@ class Service:
     async def _check(self, check: Callable[[Any], Any], prepared: Any) -> Any:
         """A command's CPU-bound check in the proof pool: worker processes, one per core, started at
         the first use (a server without secret votes never starts them). Found in bench/votes.py:
-        3,000 sealed ballots checked on threads took 18.6 s, the GIL holding them to one core."""
+        3,000 sealed ballots checked on threads took 18.6 s, the GIL holding them to one core.
+
+        Checks that arrive together go to a worker together (up to CHECK_BATCH, or what arrived
+        within CHECK_WAIT): one task per ballot spent the server's GIL on the pool's bookkeeping."""
         self._start_pool()
-        assert self._pool is not None
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._checks_waiting.append((check, prepared, future))
+        if len(self._checks_waiting) >= CHECK_BATCH:
+            self._send_checks()
+        elif self._checks_timer is None:
+            self._checks_timer = loop.call_later(CHECK_WAIT, self._send_checks)
+        return await future
+
+    def _send_checks(self) -> None:
+        if self._checks_timer is not None:
+            self._checks_timer.cancel()
+            self._checks_timer = None
+        waiting, self._checks_waiting = self._checks_waiting, []
+        by_check: dict[Callable[[Any], Any], list[tuple[Any, asyncio.Future[Any]]]] = {}
+        for check, prepared, future in waiting:
+            by_check.setdefault(check, []).append((prepared, future))
+        for check, entries in by_check.items():
+            task = asyncio.ensure_future(self._run_checks(check, entries))
+            self._check_tasks.add(task)
+            task.add_done_callback(self._check_tasks.discard)
+
+    async def _run_checks(self, check: Callable[[Any], Any], entries: list[tuple[Any, asyncio.Future[Any]]]) -> None:
+        items = [prepared for prepared, _future in entries]
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, check, prepared)
+            assert self._pool is not None
+            results = await asyncio.get_running_loop().run_in_executor(self._pool, run_checks, check, items)
         except Exception:  # a broken pool: check on a thread instead (slower, still correct)
             log.exception("the proof pool failed; checking on a thread")
-            return await anyio.to_thread.run_sync(check, prepared)
+            try:
+                results = await anyio.to_thread.run_sync(run_checks, check, items)
+            except Exception:  # the write checks each one itself
+                results = [None] * len(items)
+        for (_prepared, future), result in zip(entries, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
     def _prepare(self, command: Command, actor: Actor, congress_id: int | None, args: dict[str, Any]) -> Any:
         """A command's work before the write; if it fails, the action does that work itself."""
