@@ -248,7 +248,7 @@ _INSERT_SEALED = sa.insert(SealedBallot.__table__)
 
 
 def _sealed_of(request: BallotRequest, vote: Vote) -> CheckedBallot:
-    """The checked sealed ballot: as prepared on a reader thread if made under this vote's key."""
+    """The checked sealed ballot: as checked in the proof pool if made under this vote's key."""
     prepared = request.ctx.prepared
     if isinstance(prepared, tuple) and vote.ceremony is not None and prepared[0] == vote.ceremony.public_key:
         outcome = prepared[1]
