@@ -1,0 +1,137 @@
+"""One rate budget per person, shared by all their websocket connections and HTTP requests.
+
+Each person (the actor's principal: `delegate:<id>` or `account:<id>`; observers, who have no
+identity, by their address) has one token bucket. Every command spends from it, whichever socket
+or HTTP request it comes by: ten sockets, or HTTP next to a socket, no longer multiply the rate.
+Found in issue 18: one delegate created 2,408 drafts in 10 s over HTTP, unlimited, while the
+websocket's limit was per connection.
+
+The budget lives in one object per server process (app.state.budget, made in the app's lifespan).
+With several workers (`--workers N`) each keeps its own: a person whose connections are spread
+over N workers gets up to N budgets (docs/api.md says so).
+
+Used on the event loop only (HTTP handlers and the websocket receive loop run there): no lock.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from congress.domain.errors import DomainError
+from congress.domain.kinds import Role
+from congress.permissions import Actor
+
+# Staff at the check-in desk (or a script of theirs) go fast. Observers are counted per address,
+# and a company's NAT puts many watchers behind one address; they only read (the board is cached).
+FAST_FACTOR = 10
+BURST_SECONDS = 2.0  # a full bucket holds this many seconds of the rate: a page's opening reads
+# What one request spends. A command is one, read or write alike: the writer commits many writes
+# together (group commit), so a write is not much dearer than a read, and the caps on drafts and
+# attachment bytes (domain.limits) bound what writes can pile up. An upload or a roster import
+# carries up to 10–20 MB and has a transaction of its own: ten.
+COMMAND_COST = 1.0
+UPLOAD_COST = 10.0
+SWEEP_SECONDS = 10.0  # how often idle buckets are forgotten
+
+
+class RateLimited(DomainError):
+    """Over budget: `retry_after` seconds until the request would be allowed."""
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__("rate_limited", f"操作过于频繁，请 {seconds} 秒后再试")
+        self.retry_after = retry_after
+
+    @property
+    def retry_after_header(self) -> str:
+        return str(max(1, math.ceil(self.retry_after)))  # HTTP wants whole seconds
+
+
+@dataclass(slots=True)
+class _Bucket:
+    rate: float
+    burst: float
+    tokens: float
+    at: float
+
+
+class RateBudget:
+    def __init__(self, commands_per_second: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = commands_per_second
+        self.clock = clock
+        self._buckets: dict[str, _Bucket] = {}
+        self._swept = clock()
+
+    @staticmethod
+    def key(actor: Actor, address: str | None) -> str:
+        if actor.role is Role.OBSERVER:
+            return f"observer@{address or '?'}"
+        return actor.principal
+
+    def rate_for(self, actor: Actor) -> float:
+        return self.rate * (FAST_FACTOR if actor.role in (Role.STAFF, Role.OBSERVER) else 1)
+
+    def spend(self, actor: Actor, address: str | None, cost: float = COMMAND_COST) -> float:
+        """Take `cost` from this person's bucket: 0.0 if allowed, else the seconds to wait (nothing taken)."""
+        now = self.clock()
+        if now - self._swept >= SWEEP_SECONDS:
+            self._sweep(now)
+        key = self.key(actor, address)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            rate = self.rate_for(actor)
+            bucket = self._buckets[key] = _Bucket(rate, rate * BURST_SECONDS, rate * BURST_SECONDS, now)
+        bucket.tokens = min(bucket.burst, bucket.tokens + (now - bucket.at) * bucket.rate)
+        bucket.at = now
+        if bucket.tokens < cost - 1e-9:  # (a client that waited exactly the advised time is not refused by rounding)
+            return (cost - bucket.tokens) / bucket.rate
+        bucket.tokens -= cost
+        return 0.0
+
+    def check(self, actor: Actor, address: str | None, cost: float = COMMAND_COST) -> None:
+        """`spend`, raising RateLimited when over budget (the HTTP routes answer it with 429)."""
+        wait = self.spend(actor, address, cost)
+        if wait:
+            raise RateLimited(wait)
+
+    def _sweep(self, now: float) -> None:
+        # A bucket idle long enough to be full again is the same as no bucket: forget it.
+        self._swept = now
+        idle = [key for key, b in self._buckets.items() if now - b.at >= b.burst / b.rate]
+        for key in idle:
+            del self._buckets[key]
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+class SocketAllowance:
+    """What one websocket connection may send: the person's budget for commands, `ping` free of it.
+
+    The per-socket guard on frames of any kind (pings too) stays as it was, so a socket flooding
+    even pings is still refused and, after enough strikes, closed. It is never looser than the
+    person's budget, except for observers: their budget is per address (many watchers behind one
+    NAT share it), their guard per socket at the delegates' rate."""
+
+    def __init__(self, budget: RateBudget, actor: Actor, address: str | None) -> None:
+        self.budget, self.actor, self.address = budget, actor, address
+        rate = budget.rate * (FAST_FACTOR if actor.role is Role.STAFF else 1)
+        self._frames = _Bucket(rate, rate * BURST_SECONDS, rate * BURST_SECONDS, budget.clock())
+        self.retry_after = 0.0
+
+    def take(self, op: str) -> bool:
+        now = self.budget.clock()
+        frames = self._frames
+        frames.tokens = min(frames.burst, frames.tokens + (now - frames.at) * frames.rate)
+        frames.at = now
+        if frames.tokens < 1:
+            self.retry_after = (1 - frames.tokens) / frames.rate
+            return False
+        frames.tokens -= 1
+        if op == "ping":
+            return True
+        self.retry_after = self.budget.spend(self.actor, self.address)
+        return not self.retry_after

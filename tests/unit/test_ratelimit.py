@@ -1,0 +1,82 @@
+"""The rate budget's arithmetic on a hand-driven clock: who shares a bucket, staff's higher rate,
+observers by address, `ping` free, idle buckets forgotten."""
+
+from __future__ import annotations
+
+from congress.domain.kinds import Role
+from congress.permissions import Actor
+from congress.ratelimit import UPLOAD_COST, RateBudget, RateLimited, SocketAllowance
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+DELEGATE = Actor(role=Role.DELEGATE, name="甲", delegate_id=7)
+STAFF = Actor(role=Role.STAFF, name="会务", account_id=1)
+OBSERVER = Actor(role=Role.OBSERVER, name="观众")
+
+
+def test_one_bucket_per_person_whatever_the_way_in() -> None:
+    clock = Clock()
+    budget = RateBudget(20, clock=clock)
+    assert all(budget.spend(DELEGATE, f"10.0.0.{n % 3}") == 0 for n in range(40))  # two seconds' worth
+    wait = budget.spend(DELEGATE, "10.0.0.9")
+    assert wait == 1 / 20  # one token refills in 1/20 s
+    clock.now += wait
+    assert budget.spend(DELEGATE, None) == 0
+    # Another delegate, and the same delegate's number as an account, are other people.
+    assert budget.spend(Actor(role=Role.DELEGATE, name="乙", delegate_id=8), None) == 0
+    assert budget.spend(Actor(role=Role.DEPARTMENT, name="部门", account_id=7), None) == 0
+
+
+def test_staff_go_ten_times_faster_and_uploads_cost_ten() -> None:
+    budget = RateBudget(20, clock=Clock())
+    assert sum(budget.spend(STAFF, None) == 0 for _ in range(500)) == 400
+    budget = RateBudget(20, clock=Clock())
+    assert sum(budget.spend(DELEGATE, None, UPLOAD_COST) == 0 for _ in range(10)) == 4
+
+
+def test_observers_share_a_budget_per_address() -> None:
+    budget = RateBudget(20, clock=Clock())
+    assert sum(budget.spend(OBSERVER, "10.1.1.1") == 0 for _ in range(500)) == 400
+    assert budget.spend(OBSERVER, "10.1.1.2") == 0
+
+
+def test_check_raises_with_whole_seconds_for_http() -> None:
+    budget = RateBudget(0.5, clock=Clock())
+    budget.check(DELEGATE, None)
+    try:
+        budget.check(DELEGATE, None)
+    except RateLimited as limited:
+        assert limited.code == "rate_limited" and limited.retry_after == 2.0
+        assert limited.retry_after_header == "2" and "2 秒" in limited.message
+    else:
+        raise AssertionError("not limited")
+
+
+def test_a_socket_spends_the_persons_budget_but_ping_is_free() -> None:
+    clock = Clock()
+    budget = RateBudget(20, clock=clock)
+    first, second = SocketAllowance(budget, DELEGATE, None), SocketAllowance(budget, DELEGATE, None)
+    assert sum(first.take("check_in") for _ in range(30)) == 30
+    assert sum(second.take("cast_ballot") for _ in range(30)) == 10  # the same 40
+    assert second.retry_after > 0
+    assert first.take("ping")  # a heartbeat is not a command
+    # ... but a socket's frames are still guarded: a flood of pings is refused too.
+    assert sum(first.take("ping") for _ in range(100)) < 100
+
+
+def test_idle_buckets_are_forgotten() -> None:
+    clock = Clock()
+    budget = RateBudget(20, clock=clock)
+    for n in range(100):
+        budget.spend(Actor(role=Role.DELEGATE, name="x", delegate_id=n), None)
+    assert len(budget) == 100
+    clock.now += 60
+    budget.spend(DELEGATE, None)
+    assert len(budget) == 1
