@@ -1,7 +1,11 @@
-"""Printable exports: the access-code sheet (XLSX)."""
+"""Printable exports: the access-code sheet (XLSX or CSV) and the 提案汇总表 (XLSX).
+
+Every row goes through congress.cells, so names, groups and titles stay text (never a formula).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,19 +13,25 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.page import PageMargins
 
+from congress.cells import append_row, csv_text
+
+CODES_HEADER = ["工号", "姓名", "代表团(组)", "代表类型", "访问码"]
+
+
+def _code_rows(codes: list[dict[str, Any]]) -> Iterator[list[Any]]:
+    for c in codes:
+        yield [c["employee_id"], c["name"], c["group"], c["delegate_type"], c["code"]]
+
 
 def write_codes_xlsx(codes: list[dict[str, Any]], path: Path) -> None:
     """One row per delegate, large code font, repeated header: printed and cut into slips."""
     book = Workbook()
     sheet = book.active
     sheet.title = "访问码"
-    header = ["工号", "姓名", "代表团(组)", "代表类型", "访问码"]
-    sheet.append(header)
-    for cell in sheet[1]:
+    for cell in append_row(sheet, CODES_HEADER):
         cell.font = Font(bold=True)
-    for c in codes:
-        sheet.append([c["employee_id"], c["name"], c["group"], c["delegate_type"], c["code"]])
-        sheet.cell(sheet.max_row, 5).font = Font(name="Consolas", size=14, bold=True)
+    for row in _code_rows(codes):
+        append_row(sheet, row)[4].font = Font(name="Consolas", size=14, bold=True)
     for column, width in zip("ABCDE", (12, 12, 14, 12, 22), strict=True):
         sheet.column_dimensions[column].width = width
     for row in sheet.iter_rows(min_row=2):
@@ -30,6 +40,11 @@ def write_codes_xlsx(codes: list[dict[str, Any]], path: Path) -> None:
     sheet.print_title_rows = "1:1"
     sheet.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     book.save(path)
+
+
+def codes_csv(codes: list[dict[str, Any]]) -> str:
+    """The same sheet as CSV (OWASP's quote before a name or group that begins like a formula)."""
+    return csv_text([CODES_HEADER, *_code_rows(codes)])
 
 
 REGISTER_HEADER = ["提案号", "案名", "提案人", "附议人", "代表团(组)", "类别", "重点", "立案情况", "主办部门", "协办部门",
@@ -41,17 +56,16 @@ def write_proposal_register(entries: list[dict[str, Any]], path: Path, title: st
     book = Workbook()
     sheet = book.active
     sheet.title = "提案汇总表"
-    sheet.append([title])
+    append_row(sheet, [title])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(REGISTER_HEADER))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append(REGISTER_HEADER)
-    for cell in sheet[2]:
+    for cell in append_row(sheet, REGISTER_HEADER):
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for e in entries:
         reply = e.get("reply") or {}
-        sheet.append([
+        append_row(sheet, [
             e.get("number"), e["title"], e["proposer"], "、".join(e.get("cosigners", [])), e["group"],
             e.get("category") or "", "是" if e.get("is_key") else "", e["status_label"],
             e.get("lead_department") or "", "、".join(e.get("helper_departments") or []), (e.get("due_at") or "")[:10],

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.page import PageMargins
+
+from congress.cells import append_row
 
 COLUMNS = ("代表团(组)", "议程", "赞同意见", "建议", "不同意见", "引用发言", "提交时间", "处理情况")
 WIDTHS = (14, 24, 40, 40, 40, 40, 18, 20)
@@ -53,13 +54,10 @@ def opinions_xlsx(table: dict[str, Any]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "审议意见"
-    sheet.append(list(COLUMNS))
-    for cell in sheet[1]:
+    for cell in append_row(sheet, COLUMNS):
         cell.font = Font(bold=True)
     for row in opinion_rows(table):
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) for value in row])
-        for cell in sheet[sheet.max_row]:
-            cell.data_type = "s"  # "=..." typed by a delegate stays text, never a formula
+        for cell in append_row(sheet, row):  # "=..." typed by a delegate stays text, never a formula
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     for index, width in enumerate(WIDTHS):
         sheet.column_dimensions[chr(ord("A") + index)].width = width

@@ -27,9 +27,9 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
+from congress.cells import append_row
 from congress.domain.errors import DomainError
 from congress.domain.time import BEIJING  # noqa: E402 - shared with the actions
 
@@ -290,15 +290,12 @@ def check_in_xlsx(congress: dict[str, Any], rows: list[list[str]], path: Path) -
     book = Workbook()
     sheet = book.active
     sheet.title = "签到表"
-    sheet.append([f"{congress['name']}签到表（北京时间）"])
+    append_row(sheet, [f"{congress['name']}签到表（北京时间）"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(CHECK_IN_HEADER)
-    for cell in sheet[2]:
+    for cell in append_row(sheet, CHECK_IN_HEADER):
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) for value in row])
-        for cell in sheet[sheet.max_row]:
-            cell.data_type = "s"  # a name or reason that starts with "=" stays text, never a formula
+        append_row(sheet, row)  # a name or reason that starts with "=" stays text, never a formula
     for index, width in enumerate((14, 12, 10, 10, 18, 10, 30, 18, 30), start=1):
         sheet.column_dimensions[sheet.cell(2, index).column_letter].width = width
     for row in sheet.iter_rows(min_row=3):

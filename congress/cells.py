@@ -1,0 +1,82 @@
+"""Cells of the spreadsheets and CSV files the program writes: people's text stays text.
+
+A delegate's proposal title ``=HYPERLINK("http://evil.example","点此")`` or a roster name
+``@SUM(A1)`` must never run as a formula when staff open an export in Excel or WPS (CSV and formula
+injection, OWASP; issue 18). Every XLSX and CSV writer puts its rows through this module; a test
+(tests/unit/test_cells.py) fails when a module writes cells another way.
+
+- XLSX, :func:`append_row`: a string is always a string cell. openpyxl on its own turns any str that
+  begins with "=" into a formula; here the cell is typed "s" (written as an inline string) and, when
+  the text begins like a formula, also gets ``quotePrefix`` — what Excel records when someone types
+  ``'=1+1`` — so the cell shows the text as typed and stays text when staff edit it. Numbers (and
+  None) stay what they are. Characters XML cannot hold are dropped, as openpyxl would refuse them.
+- CSV, :func:`csv_cell` / :func:`csv_text`: a CSV carries no types, so the spreadsheet decides from
+  the first character. OWASP's rule: a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
+  carriage return gets a single quote in front. Excel and WPS in Chinese also start a formula from
+  the full-width ``＝＋－＠`` that a Chinese input method types, so those are prefixed too. The quote
+  is visible in a text editor; that is the price of the rule (a name never begins with one of these).
+  Numbers are written as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.worksheet.worksheet import Worksheet
+
+# What makes Excel, WPS or LibreOffice read a cell as a formula (or a DDE call): OWASP's list and the
+# full-width forms of = + - @ that Chinese input methods produce.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+Number = int | float
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_START)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# -- XLSX -----------------------------------------------------------------------------------------
+def text_cell(sheet: Worksheet, value: Any) -> Cell:
+    """A cell for `sheet` holding `value`: numbers, booleans and None as they are, anything else as text."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return Cell(sheet, value=value)
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    cell = Cell(sheet, value=text)
+    cell.data_type = "s"  # openpyxl made "=…" a formula just now; a string it is
+    if looks_like_formula(text):
+        cell.quotePrefix = True  # Excel / WPS keep it text when the cell is edited
+    return cell
+
+
+def append_row(sheet: Worksheet, values: Iterable[Any]) -> list[Cell]:
+    """Append one row of `values` to `sheet` (see the module's docstring); returns its cells, to style."""
+    cells = [text_cell(sheet, value) for value in values]
+    sheet.append(cells)
+    return cells
+
+
+# -- CSV ------------------------------------------------------------------------------------------
+def csv_cell(value: Any) -> str | Number:
+    """`value` as a CSV field: numbers as numbers, text with OWASP's quote when it begins like a formula."""
+    if value is None:
+        return ""
+    if _is_number(value):
+        return value
+    text = str(value)
+    return "'" + text if looks_like_formula(text) else text
+
+
+def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    """The CSV file (comma separated, CRLF, quoted as needed) of `rows`, every field through csv_cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+    return buffer.getvalue()
