@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
+
+from congress.domain.errors import DomainError
 
 
 def normalise_url(url: str) -> str:
@@ -49,6 +52,48 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> sa.
 
         return engine
     return sa.create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+
+
+RETRY_AFTER_SECONDS = 5  # what a client is told to wait while the database is unreachable
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached (stopped, restarting, the network): nothing was done, and the
+    same command may be sent again (with the same id) once it is back. HTTP 503 with Retry-After,
+    a websocket `error` with code `unavailable`, a new socket closed with 1013."""
+
+    def __init__(self) -> None:
+        super().__init__("unavailable", "数据库暂时无法连接，操作未执行；请稍后用同一命令编号重试")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DatabaseUnavailable, ())
+
+
+# SQLSTATEs of a server that is going away or not there yet (class 08: connection exceptions;
+# 57P01-57P03: admin shutdown, crash shutdown, cannot connect now).
+_GOING_AWAY = ("57P01", "57P02", "57P03")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an exception means the database is unreachable, as opposed to a query it refused.
+
+    A PostgreSQL serialization failure or deadlock is an OperationalError too, and is retried; so is
+    SQLite's "database is locked". Only a lost or refused connection counts as an outage."""
+    if isinstance(exc, DatabaseUnavailable):
+        return True
+    if isinstance(exc, sa.exc.TimeoutError):  # no pooled connection came free: every one is stuck
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return False
+    orig = exc.orig
+    if type(orig).__module__.split(".")[0] != "psycopg":
+        return False
+    sqlstate = getattr(orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in _GOING_AWAY
 
 
 def _hold_loaded_objects(factory: sessionmaker[Session]) -> None:

@@ -506,6 +506,10 @@ class CommandResult(Base):
     command_id: Mapped[str] = mapped_column(sa.String(64))
     reply: Mapped[JSONDict] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the id was first used for: a resend must be the same op with the same arguments
+    # (service.args_digest), anything else is refused as `id_reused`. NULL in rows from before 0004.
+    op: Mapped[str | None] = mapped_column(sa.String(40))
+    args_digest: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class ProposalAttachment(Base):

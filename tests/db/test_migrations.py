@@ -3,13 +3,15 @@ migrations agree, a downgrade removes everything, and `congress db upgrade` buil
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from congress.cli import main
-from congress.db.base import Base
+from congress.db.base import Base, UTCDateTime
 from congress.db.engine import normalise_url
 from congress.db.migrate import alembic_config, current_revision, downgrade, upgrade
 from congress.db.models import Congress  # noqa: F401  (registers every table on Base.metadata)
@@ -64,3 +66,29 @@ def test_cli_db_upgrade_builds_a_fresh_database_to_head(empty_database_url, caps
     # Running it again on an up-to-date database is harmless
     assert main(["--database-url", empty_database_url, "db", "upgrade"]) == 0
     assert current_revision(empty_database_url) == _head(empty_database_url)
+
+
+def test_0004_binds_command_ids_to_their_op_and_keeps_the_replies_stored_before(database_url):
+    """0004 adds command_result.op and args_digest (issue 18: an id reused for another op got the
+    first op's reply). Rows stored before it keep their reply, with neither (a resend of those is
+    answered as before); the downgrade removes the two columns again."""
+    downgrade(database_url, "0003")
+    table = sa.table("command_result", sa.column("principal"), sa.column("command_id"),
+                     sa.column("reply", sa.JSON), sa.column("created_at", UTCDateTime))
+    engine = sa.create_engine(normalise_url(database_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.insert().values(principal="delegate:7", command_id="c1", reply={"recorded": True},
+                                               created_at=datetime(2026, 12, 1, tzinfo=UTC)))
+        upgrade(database_url, "0004")
+        with engine.connect() as conn:
+            rows = list(conn.execute(sa.text("SELECT command_id, op, args_digest FROM command_result")))
+        assert rows == [("c1", None, None)]
+        columns = {c["name"]: c for c in sa.inspect(engine).get_columns("command_result")}
+        assert columns["op"]["nullable"] and columns["args_digest"]["nullable"]
+
+        downgrade(database_url, "0003")
+        assert {"op", "args_digest"}.isdisjoint(c["name"] for c in sa.inspect(engine).get_columns("command_result"))
+    finally:
+        engine.dispose()
+    upgrade(database_url)
