@@ -28,6 +28,7 @@ from congress.domain.sign_in import (
 
 PAIR, ACCOUNT = "pair:", "acct:"
 KEEP = timedelta(days=1)  # rows older than this are deleted as new failures come
+CLEAN_AT_ONCE = 500
 
 
 def staff_account(login: str) -> str:
@@ -81,9 +82,13 @@ def record_failure(session: Session, accounts: list[str], address: str, now: dat
     for account in accounts:
         session.add(SignInFailure(key=pair_key(address, account), at=now))
         session.add(SignInFailure(key=f"{ACCOUNT}{account}", at=now))
-    session.execute(sa.delete(SignInFailure).where(
-        SignInFailure.at < now - KEEP,
-        sa.or_(SignInFailure.key.startswith(PAIR), SignInFailure.key.startswith(ACCOUNT))))
+    # A few hundred old rows at a time, skipping rows another sign-in is deleting (PostgreSQL;
+    # SQLite has one writer): a burst of failures at the venue never waits on, or deadlocks over, this.
+    old = (sa.select(SignInFailure.id)
+           .where(SignInFailure.at < now - KEEP,
+                  sa.or_(SignInFailure.key.startswith(PAIR), SignInFailure.key.startswith(ACCOUNT)))
+           .limit(CLEAN_AT_ONCE).with_for_update(skip_locked=True))
+    session.execute(sa.delete(SignInFailure).where(SignInFailure.id.in_(old.scalar_subquery())))
 
 
 def record_success(session: Session, account: str, address: str) -> None:
