@@ -12,9 +12,9 @@ injection, OWASP; issue 18). Every XLSX and CSV writer puts its rows through thi
   None) stay what they are. Characters XML cannot hold are dropped, as openpyxl would refuse them.
 - CSV, :func:`csv_cell` / :func:`csv_text`: a CSV carries no types, so the spreadsheet decides from
   the first character. OWASP's rule: a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
-  carriage return gets a single quote in front. Excel and WPS in Chinese also start a formula from
+  carriage return (or NUL) gets a single quote in front. Excel and WPS in Chinese also start a formula from
   the full-width ``＝＋－＠`` that a Chinese input method types, so those are prefixed too. The quote
-  is visible in a text editor; that is the price of the rule (a name never begins with one of these).
+  is visible in a text editor; the price of the rule (no real name or title begins like this).
   Numbers are written as numbers.
 """
 
@@ -28,9 +28,9 @@ from typing import Any
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
-# What makes Excel, WPS or LibreOffice read a cell as a formula (or a DDE call): OWASP's list and the
-# full-width forms of = + - @ that Chinese input methods produce.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# What makes Excel, WPS or LibreOffice read a cell as a formula (or a DDE call): OWASP's list, NUL
+# (ASVS 5.0 1.2.10 names it too) and the full-width forms of = + - @ that Chinese input methods produce.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00", "＝", "＋", "－", "＠")
 Number = int | float
 
 

@@ -45,7 +45,7 @@ def test_xlsx_text_is_a_string_cell_and_numbers_stay_numbers() -> None:
 
 
 def test_csv_prefixes_what_begins_like_a_formula_and_leaves_the_rest() -> None:
-    for payload in PAYLOADS:
+    for payload in [*PAYLOADS, "\x00=1+1"]:
         assert csv_cell(payload) == "'" + payload
     assert [csv_cell(v) for v in ("张三", "E001", "a=b", "", None, 3, -4, 1.5)] == ["张三", "E001", "a=b", "", "", 3,
                                                                                     -4, 1.5]
