@@ -10,7 +10,8 @@ fresh Python process, which reports the wall time, its peak RSS and its RSS once
 
 Kinds: ``cell`` (1 row whose name is 400 MB of one letter: 0.4 MB packed), ``rows`` (400 MB of empty
 ``<row/>``: 0.6 MB packed), ``numbered`` (960,000 empty numbered rows, 48 MB at 20:1: 2.4 MB),
-``far`` (20,000 rows of one cell in column XFD: 0.1 MB), ``legit`` (20,000 delegates, as openpyxl
+``far`` (20,000 rows of one cell in column XFD: 0.1 MB), ``within`` (20,000 rows of 12 different
+numbers, no <dimension>: the worst inside every limit), ``legit`` (20,000 delegates, as openpyxl
 writes them: 0.7 MB).
 """
 
@@ -91,6 +92,15 @@ def far() -> Iterator[bytes]:
     yield END
 
 
+def within() -> Iterator[bytes]:
+    """The worst file inside every limit: 240,000 different cells and no <dimension> (openpyxl then
+    parses the sheet once to size it, and again to read it)."""
+    yield START + row(1, HEADER)
+    for start in range(2, 20_002, 1_000):
+        yield b"".join(row(n, [str(n * 37 + k) for k in range(12)]) for n in range(start, start + 1_000))
+    yield END
+
+
 def legit() -> Iterator[bytes]:
     yield START + row(1, HEADER)
     yield b"".join(row(i + 1, delegate(i)) for i in range(1, 20_001))
@@ -98,7 +108,7 @@ def legit() -> Iterator[bytes]:
 
 
 KINDS: dict[str, Callable[[], Iterator[bytes]]] = {"cell": cell, "rows": rows, "numbered": numbered, "far": far,
-                                                   "legit": legit}
+                                                   "within": within, "legit": legit}
 
 CHILD = r"""
 import gc, json, resource, sys, time
