@@ -47,16 +47,13 @@ def test_observers_share_a_budget_per_address() -> None:
     assert budget.spend(OBSERVER, "10.1.1.2") == 0
 
 
-def test_check_raises_with_whole_seconds_for_http() -> None:
+def test_the_refusal_says_when_to_come_back_in_whole_seconds_for_http() -> None:
     budget = RateBudget(0.5, clock=Clock())
-    budget.check(DELEGATE, None)
-    try:
-        budget.check(DELEGATE, None)
-    except RateLimited as limited:
-        assert limited.code == "rate_limited" and limited.retry_after == 2.0
-        assert limited.retry_after_header == "2" and "2 秒" in limited.message
-    else:
-        raise AssertionError("not limited")
+    assert budget.spend(DELEGATE, None) == 0
+    limited = RateLimited(budget.spend(DELEGATE, None))
+    assert limited.code == "rate_limited" and limited.retry_after == 2.0
+    assert limited.retry_after_header == "2" and "2 秒" in limited.message
+    assert RateLimited(0.0).retry_after_header == "1"  # never "now" in the header
 
 
 def test_a_socket_spends_the_persons_budget_but_ping_is_free() -> None:
@@ -80,3 +77,18 @@ def test_idle_buckets_are_forgotten() -> None:
     clock.now += 60
     budget.spend(DELEGATE, None)
     assert len(budget) == 1
+
+
+def test_a_known_cookie_over_budget_is_refused_before_any_read() -> None:
+    clock = Clock()
+    budget = RateBudget(20, clock=clock)
+    assert budget.wait_before_reading("cookie-a") == 0  # unknown: let through to be looked up
+    budget.remember("cookie-a", DELEGATE)
+    budget.remember("cookie-o", OBSERVER)  # observers have no sign-in to remember
+    while budget.spend(DELEGATE, None) == 0:
+        pass
+    assert budget.wait_before_reading("cookie-a") > 0 and budget.wait_before_reading("cookie-o") == 0
+    before = budget.wait_before_reading("cookie-a")
+    assert budget.wait_before_reading("cookie-a") <= before  # asking takes nothing
+    clock.now += before
+    assert budget.wait_before_reading("cookie-a") == 0
