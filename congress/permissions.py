@@ -95,6 +95,9 @@ class Actor:
     department_id: int | None = None
     is_group_leader: bool = False
     is_voting: bool = False
+    # The sign-in session it acts under: every command re-checks that it still grants this actor
+    # (congress.access). None for actors without one: the system, the CLI, the demo, tests.
+    session_id: int | None = None
 
     @property
     def principal(self) -> str:
@@ -116,6 +119,13 @@ class Actor:
             return False
         # A delegate acts only for their own group
         return group_id is None or group_id == self.group_id
+
+    def require_congress(self, congress_id: int | None) -> None:
+        """A delegate (a group leader too) acts and reads only in the congress whose roster they are
+        on; staff and departments serve every congress, an observer watches the one they opened.
+        Checked before anything is looked up, so it says nothing about the other congress."""
+        if self.role is Role.DELEGATE and congress_id != self.congress_id:
+            raise DomainError("other_congress", "您不是本次职代会的代表")
 
     def require(self, permission: Permission, *, group_id: int | None = None) -> None:
         if self.may(permission, group_id=group_id):

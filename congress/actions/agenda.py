@@ -62,9 +62,7 @@ def set_current_item(ctx: Context, congress_id: int, item_id: int | None = None)
     ctx.actor.require(Permission.MANAGE_AGENDA)
     congress = ctx.get(Congress, congress_id, "职代会")
     if item_id is not None:
-        item = ctx.get(AgendaItem, item_id, "议程")
-        if item.congress_id != congress_id:
-            raise DomainError("not_found", f"本次职代会没有这项议程（编号 {item_id}）")
+        item = ctx.find(AgendaItem, item_id, congress_id, f"本次职代会没有这项议程（编号 {item_id}）")
     if congress.current_agenda_item_id and congress.current_agenda_item_id != item_id:
         previous = ctx.session.get(AgendaItem, congress.current_agenda_item_id)
         if previous is not None:

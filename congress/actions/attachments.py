@@ -9,14 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.db.models import Assignment, Cosignature, Proposal, ProposalAttachment
+from congress.db.models import Assignment, Delegate, Proposal, ProposalAttachment
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
-from congress.domain.proposals import ProposalStatus
+from congress.domain.limits import MAX_ATTACHMENT_BYTES as MAX_ATTACHMENT_BYTES  # the route's body limit
+from congress.domain.limits import check_attachment
+from congress.domain.proposals import ProposalStatus, may_read_attachments
 from congress.permissions import Permission
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-MAX_ATTACHMENTS = 5
 # Recognised by their first bytes, not by the name the browser sends
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -41,20 +41,22 @@ def content_type_of(data: bytes, filename: str) -> str:
 
 
 def attach_file(ctx: Context, congress_id: int, proposal_id: int, filename: str, data: bytes) -> dict[str, Any]:
+    from congress.actions.proposals import own_proposal  # (it lists attachments: imported here, not above)
+
     ctx.actor.require(Permission.FILE_PROPOSAL)
-    proposal = ctx.get(Proposal, proposal_id, "提案")
-    if proposal.congress_id != congress_id or proposal.proposer_id != ctx.actor.delegate_id:
-        raise DomainError("not_yours", "只有提案人本人可以添加附件")
+    proposal = own_proposal(ctx, congress_id, proposal_id)  # anyone else's: not_found, as if none
     if proposal.status != ProposalStatus.DRAFT:
         raise DomainError("bad_proposal_state", "提案已提交，不能再添加附件")
-    if not data:
-        raise DomainError("bad_file", "附件是空文件")
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise DomainError("bad_file", "附件不能超过 10 MB")
+    # The proposer's row locked (PostgreSQL): two uploads at once both counted the files before
+    # either was added. Uploads have their own transaction, outside the writer's queue. (SQLite:
+    # BEGIN IMMEDIATE already runs them one after another.)
+    ctx.session.execute(sa.select(Delegate.id).where(Delegate.id == proposal.proposer_id).with_for_update())
     count = ctx.session.scalar(sa.select(sa.func.count()).select_from(ProposalAttachment)
                                .where(ProposalAttachment.proposal_id == proposal.id)) or 0
-    if count >= MAX_ATTACHMENTS:
-        raise DomainError("bad_file", f"每件提案最多 {MAX_ATTACHMENTS} 个附件")
+    used = ctx.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(sa.func.length(ProposalAttachment.content)), 0))
+                              .join(Proposal, ProposalAttachment.proposal_id == Proposal.id)
+                              .where(Proposal.proposer_id == proposal.proposer_id)) or 0
+    check_attachment(len(data), count, int(used))
     row = ProposalAttachment(proposal_id=proposal.id, filename=filename[-200:] or "附件",
                              content_type=content_type_of(data, filename), content=data,
                              sha256=hashlib.sha256(data).hexdigest(), uploaded_at=ctx.now)
@@ -95,19 +97,19 @@ _LISTING = sa.select(ProposalAttachment.proposal_id, ProposalAttachment.id, Prop
 
 
 def readable_attachment(ctx: Context, congress_id: int, proposal_id: int, attachment_id: int) -> ProposalAttachment:
-    """Staff, the proposer, its co-signers and the departments it is assigned to may read it."""
-    proposal = ctx.get(Proposal, proposal_id, "提案")
+    """The proposer, co-signers who have not declined, staff once it is submitted, and the
+    departments it was handed to may read it (congress.domain.proposals.may_read_attachments).
+    Every refusal — no such file, another congress, not theirs to read — is the same `not_found`."""
+    from congress.actions.proposals import reading_of
+
+    proposal = ctx.session.get(Proposal, proposal_id)
     row = ctx.session.get(ProposalAttachment, attachment_id)
-    if proposal.congress_id != congress_id or row is None or row.proposal_id != proposal.id:
+    if proposal is None or proposal.congress_id != congress_id or row is None or row.proposal_id != proposal.id:
         raise DomainError("not_found", "找不到这个附件")
     actor = ctx.actor
-    allowed = actor.role is Role.STAFF
-    if actor.role is Role.DELEGATE:
-        allowed = proposal.proposer_id == actor.delegate_id or ctx.session.scalar(sa.select(Cosignature.id).where(
-            Cosignature.proposal_id == proposal.id, Cosignature.delegate_id == actor.delegate_id)) is not None
-    if actor.role is Role.DEPARTMENT:
-        allowed = ctx.session.scalar(sa.select(Assignment.id).where(
-            Assignment.proposal_id == proposal.id, Assignment.department_id == actor.department_id)) is not None
-    if not allowed:
-        raise DomainError("forbidden", "无权查看这个附件")
+    assigned = actor.role is Role.DEPARTMENT and ctx.session.scalar(sa.select(Assignment.id).where(
+        Assignment.proposal_id == proposal.id, Assignment.department_id == actor.department_id)) is not None
+    if not may_read_attachments(reading_of(ctx.session, actor, proposal), status=proposal.status,
+                                is_assigned_department=assigned):
+        raise DomainError("not_found", "找不到这个附件")
     return row

@@ -439,6 +439,9 @@ def enter_group_count(ctx: Context, congress_id: int, vote_id: int, group_id: in
     vote = ctx.session.get(Vote, vote_id)
     if vote is None or vote.congress_id != congress_id:
         raise DomainError("not_found", f"找不到表决（编号 {vote_id}）")
+    group = ctx.session.get(Group, group_id)
+    if group is None or group.congress_id != congress_id:  # staff name any group: it must be this congress's
+        raise DomainError("not_found", f"本次职代会没有这个代表团(组)（编号 {group_id}）")
     if vote.status != VoteStatus.OPEN:
         raise DomainError("vote_not_open", "只能在表决进行中报送现场计票")
     if vote.group_modes.get(str(group_id)) != GroupMode.HAND_COUNT:
@@ -507,9 +510,7 @@ def vote_progress(session: Session, congress_id: int) -> list[dict[str, Any]]:
 
 def named_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     """Who voted what in a named (记名) vote: staff, or everyone when the vote says so once published."""
-    vote = ctx.get(Vote, vote_id, "表决")
-    if vote.congress_id != congress_id:
-        raise DomainError("not_found", f"找不到表决（编号 {vote_id}）")
+    vote = ctx.find(Vote, vote_id, congress_id, f"找不到表决（编号 {vote_id}）")
     if vote.is_secret:
         raise DomainError("secret_vote", "无记名投票不记录投票人与选择的对应关系")
     public = vote.shows_voters_publicly and vote.status == VoteStatus.PUBLISHED

@@ -109,6 +109,14 @@ class Context:
             raise DomainError("not_found", f"找不到{what}（编号 {id}）")
         return row
 
+    def find(self, model: type, id: int | None, congress_id: int | None, words: str) -> Any:
+        """A row of this congress by its id. Never used or another congress's: the same `not_found`
+        in the same words, so trying ids tells nobody what another congress holds."""
+        row = self.session.get(model, id) if id is not None else None
+        if row is None or row.congress_id != congress_id:
+            raise DomainError("not_found", words)
+        return row
+
 
 def event_message(event: Event) -> dict[str, Any]:
     """The wire form of an event (docs/protocol.md, message `event`)."""

@@ -11,7 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.actions.proposals import _tell_people, case_people, proposal_json, public_event
+from congress.actions.proposals import (
+    _tell_people,
+    case_people,
+    proposal_json,
+    public_event,
+    published_proposal,
+)
 from congress.commands import Command, Param, register
 from congress.db.models import Assignment, Decision, Department, Proposal, Rating, Reply
 from congress.domain.errors import DomainError
@@ -30,11 +36,9 @@ from congress.permissions import Permission
 from congress.tally.categorise import DEFAULT_CATEGORIES
 
 
-def _case(ctx: Context, congress_id: int, proposal_id: int) -> Proposal:
-    proposal = ctx.get(Proposal, proposal_id, "提案")
-    if proposal.congress_id != congress_id:
-        raise DomainError("not_found", f"本次职代会没有这份提案（编号 {proposal_id}）")
-    return proposal
+def _case(ctx: Context, congress_id: int, proposal_id: int | None) -> Proposal:
+    """A submitted proposal of this congress; another congress's, or a draft, is `not_found`."""
+    return published_proposal(ctx, congress_id, proposal_id)
 
 
 def _public(ctx: Context, congress_id: int, type: str, proposal: Proposal, **extra: Any) -> dict[str, Any]:

@@ -10,15 +10,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from congress.actions.attachments import attachments_of
 from congress.actions.base import Context
 from congress.actions.casework import assignments_json, reply_json
-from congress.actions.proposals import proposal_json, proposals_json
+from congress.actions.proposals import (
+    invitation_of,
+    proposal_json,
+    proposals_json,
+    published_proposal,
+    readable_proposal,
+)
 from congress.commands import Command, Param, register
 from congress.db.models import (
     Assignment,
     Congress,
     Cosignature,
     Decision,
+    Delegate,
     Department,
     Event,
     Group,
@@ -28,7 +36,15 @@ from congress.db.models import (
 )
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
-from congress.domain.proposals import CASE_STATUSES, ProposalStatus
+from congress.domain.proposals import (
+    CASE_STATUSES,
+    PUBLIC_STATUSES,
+    ProposalStatus,
+    Reading,
+    is_open_invitation,
+    is_published,
+    may_answer_cosign,
+)
 from congress.live.snapshot import snapshot_section
 from congress.permissions import Actor, Permission
 from congress.tally.categorise import proposal_text
@@ -39,8 +55,6 @@ from congress.tally.similar import (
     similarity_level,
     similarity_share,
 )
-
-PUBLIC_STATUSES = tuple(s.value for s in ProposalStatus if s not in (ProposalStatus.DRAFT, ProposalStatus.PRE_REVIEW))
 
 
 def board_entries(session: Session, proposals: list[Proposal], *, private: bool = False) -> list[dict[str, Any]]:
@@ -103,6 +117,10 @@ def proposal_board(ctx: Context, congress_id: int, query: str | None = None, cat
 
 def _read_board(session: Session, congress_id: int, query: str | None, category: str | None, status: str | None,
                 group_id: int | None, limit: int) -> dict[str, Any]:
+    if group_id:
+        group = session.get(Group, group_id)
+        if group is None or group.congress_id != congress_id:
+            raise DomainError("not_found", f"本次职代会没有这个代表团(组)（编号 {group_id}）")
     stmt = sa.select(Proposal).where(Proposal.congress_id == congress_id, Proposal.status.in_(PUBLIC_STATUSES))
     if category:
         stmt = stmt.where(Proposal.category == category)
@@ -118,17 +136,12 @@ def _read_board(session: Session, congress_id: int, query: str | None, category:
 
 
 def proposal_detail(ctx: Context, congress_id: int, proposal_id: int) -> dict[str, Any]:
-    """The whole case: decisions, every round's assignments and replies, ratings."""
-    proposal = ctx.get(Proposal, proposal_id, "提案")
-    if proposal.congress_id != congress_id:
-        raise DomainError("not_found", f"找不到提案（编号 {proposal_id}）")
-    mine = ctx.actor.delegate_id is not None and (
-        proposal.proposer_id == ctx.actor.delegate_id or ctx.session.scalar(sa.select(Cosignature.id).where(
-            Cosignature.proposal_id == proposal.id, Cosignature.delegate_id == ctx.actor.delegate_id)) is not None)
-    private = ctx.actor.role is Role.STAFF or mine
-    if proposal.status not in PUBLIC_STATUSES and not private:
-        raise DomainError("not_found", f"找不到提案（编号 {proposal_id}）")
-    data = board_entries(ctx.session, [proposal], private=private)[0]
+    """The whole case: decisions, every round's assignments and replies, ratings. A draft only for
+    its proposer and the delegates invited to co-sign it (congress.domain.proposals.reading)."""
+    proposal, level = readable_proposal(ctx, congress_id, proposal_id)
+    data = board_entries(ctx.session, [proposal], private=level is Reading.OWNER)[0]
+    if level is Reading.SIGNER:  # a co-signer reads all they sign, not whom else the proposer asked
+        data["attachments"] = attachments_of(ctx.session, proposal.id)
     data["decisions"] = [{"kind": d.kind, "reason": d.reason, "decided_by": d.decided_by, "at": d.decided_at.isoformat()}
                          for d in ctx.session.scalars(sa.select(Decision).where(Decision.proposal_id == proposal.id)
                                                       .order_by(Decision.id))]
@@ -144,13 +157,12 @@ def proposal_detail(ctx: Context, congress_id: int, proposal_id: int) -> dict[st
 
 def cosign_invitation(ctx: Context, congress_id: int, proposal_id: int) -> dict[str, Any]:
     """What a delegate invited to co-sign reads before answering: the proposal as it stands now,
-    its 案由 and 建议 included. Only for the invitee (a draft is no one else's business)."""
+    its 案由 and 建议 included. Only for the invitee, until they decline (a draft is no one else's
+    business); every refusal is the same `not_found`."""
     proposal = ctx.session.get(Proposal, proposal_id)
-    answer = None
-    if ctx.actor.role is Role.DELEGATE and ctx.actor.delegate_id is not None:
-        answer = ctx.session.scalar(sa.select(Cosignature.status).where(
-            Cosignature.proposal_id == proposal_id, Cosignature.delegate_id == ctx.actor.delegate_id))
-    if proposal is None or proposal.congress_id != congress_id or answer is None:
+    answer = invitation_of(ctx.session, ctx.actor, proposal_id)
+    if proposal is None or proposal.congress_id != congress_id or not may_answer_cosign(
+            answer, is_proposer=proposal.proposer_id == ctx.actor.delegate_id):
         raise DomainError("not_found", f"没有给您的附议邀请（提案 {proposal_id}）")
     data = proposal_json(ctx.session, proposal)
     keep = ("id", "number", "title", "reason", "suggestion", "status", "status_label", "group", "proposer", "cosigners")
@@ -160,9 +172,11 @@ def cosign_invitation(ctx: Context, congress_id: int, proposal_id: int) -> dict[
 def my_proposals(session: Session, actor: Actor) -> dict[str, Any]:
     own = list(session.scalars(sa.select(Proposal).where(Proposal.proposer_id == actor.delegate_id)
                                .order_by(Proposal.id)))
-    invited = session.execute(sa.select(Proposal, Cosignature.status).join(
+    # A draft whose invitation they declined is gone from their list (until asked again); once
+    # submitted it is public and listed with their answer.
+    invited = [(p, status) for p, status in session.execute(sa.select(Proposal, Cosignature.status).join(
         Cosignature, Cosignature.proposal_id == Proposal.id).where(Cosignature.delegate_id == actor.delegate_id)
-        .order_by(Proposal.id)).all()
+        .order_by(Proposal.id)).all() if is_published(p.status) or is_open_invitation(status)]
     requests = proposals_json(session, [p for p, _status in invited])
     return {"mine": board_entries(session, own, private=True),
             "cosign_requests": [{**data, "my_answer": status} for data, (_p, status) in zip(requests, invited, strict=True)]}
@@ -184,6 +198,8 @@ def proposals_snapshot(session: Session, congress_id: int, actor: Actor) -> dict
 def triage(ctx: Context, congress_id: int, status: str = "submitted") -> dict[str, Any]:
     """Staff's review queue: each proposal with its suggested category and the most similar ones."""
     ctx.actor.require(Permission.READ_STAFF_VIEWS)
+    if status not in PUBLIC_STATUSES:  # drafts are their proposers' until submitted
+        raise DomainError("bad_field", f"status 应为已提交提案的状态之一：{'、'.join(PUBLIC_STATUSES)}")
     queue = list(ctx.session.scalars(sa.select(Proposal).where(Proposal.congress_id == congress_id,
                                                                Proposal.status == status).order_by(Proposal.number)))
     similar = _similar(ctx.session, _similarity_index(ctx.session), queue)
@@ -222,7 +238,7 @@ def _similar(session: Session, index: tuple[SimilarityIndex, list[int]], proposa
 
 def similar_proposals(ctx: Context, congress_id: int, proposal_id: int) -> dict[str, Any]:
     ctx.actor.require(Permission.READ_STAFF_VIEWS)
-    proposal = ctx.get(Proposal, proposal_id, "提案")
+    proposal = published_proposal(ctx, congress_id, proposal_id)
     return {"proposal_id": proposal.id, "similar": _similar(ctx.session, _similarity_index(ctx.session), [proposal])[0]}
 
 
@@ -350,11 +366,11 @@ def proposal_stats(ctx: Context, congress_id: int) -> dict[str, Any]:
 
 
 def delegate_directory(ctx: Context, congress_id: int, query: str) -> dict[str, Any]:
-    """For inviting co-signers: voting delegates by 工号 or name (names and groups only)."""
-    from congress.db.models import Delegate
-
+    """For inviting co-signers: voting delegates by 工号 or name (names and groups only), of the
+    delegate's own congress only."""
     if ctx.actor.role not in (Role.DELEGATE, Role.STAFF):
         raise DomainError("forbidden", "只有代表和工作人员可以查找代表")
+    ctx.actor.require_congress(congress_id)
     like = f"%{query.strip()}%"
     rows = ctx.session.execute(sa.select(Delegate.employee_id, Delegate.name, Group.name)
                                .join(Group, Group.id == Delegate.group_id)

@@ -14,10 +14,20 @@ from congress.actions.suggestions import prepare_suggestion, suggest_category
 from congress.commands import Command, Param, register
 from congress.db.models import Congress, Cosignature, Delegate, Group, Proposal
 from congress.domain.errors import DomainError
-from congress.domain.kinds import Audience
-from congress.domain.proposals import ProposalStatus, Verb, check_filing_text, next_status
+from congress.domain.kinds import Audience, Role
+from congress.domain.limits import check_new_draft
+from congress.domain.proposals import (
+    ProposalStatus,
+    Reading,
+    Verb,
+    check_filing_text,
+    is_published,
+    may_answer_cosign,
+    next_status,
+    reading,
+)
 from congress.domain.rules import CongressRules
-from congress.permissions import Permission
+from congress.permissions import Actor, Permission
 
 PRIVATE_FIELDS = ("attachments", "invitations", "suggested_category", "category_confidence")
 # Not in public events: the text is read on demand (proposal_board, proposal_detail). A filing burst
@@ -86,10 +96,64 @@ def public_event(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key not in PRIVATE_FIELDS and key not in TEXT_FIELDS}
 
 
+def proposal_not_found(proposal_id: int) -> DomainError:
+    """The one answer for a proposal someone may not reach: never used, of another congress, a draft
+    that is not theirs, an invitation declined. Each gets these very words, so none can be told apart."""
+    return DomainError("not_found", f"找不到提案（编号 {proposal_id}）")
+
+
+def invitation_of(session: Session, actor: Actor, proposal_id: int) -> str | None:
+    """The actor's co-signature on the proposal (invited / accepted / declined), None if never asked."""
+    if actor.role is not Role.DELEGATE or actor.delegate_id is None:
+        return None
+    return session.scalar(sa.select(Cosignature.status).where(Cosignature.proposal_id == proposal_id,
+                                                              Cosignature.delegate_id == actor.delegate_id))
+
+
+def reading_of(session: Session, actor: Actor, proposal: Proposal) -> Reading:
+    """What this actor may read of this proposal (congress.domain.proposals.reading)."""
+    is_delegate = actor.role is Role.DELEGATE and actor.delegate_id is not None
+    return reading(proposal.status, is_proposer=is_delegate and proposal.proposer_id == actor.delegate_id,
+                   invitation=invitation_of(session, actor, proposal.id), is_staff=actor.role is Role.STAFF,
+                   leads_its_group=is_delegate and actor.is_group_leader and actor.group_id == proposal.group_id)
+
+
+def find_proposal(ctx: Context, congress_id: int, proposal_id: int | None) -> Proposal:
+    """A proposal of this congress, whatever its status (the caller decides who may reach it)."""
+    proposal = ctx.session.get(Proposal, proposal_id) if proposal_id is not None else None
+    if proposal is None or proposal.congress_id != congress_id:
+        raise proposal_not_found(proposal_id or 0)
+    return proposal
+
+
+def readable_proposal(ctx: Context, congress_id: int, proposal_id: int) -> tuple[Proposal, Reading]:
+    """A proposal of this congress that the actor may read, and how much of it."""
+    proposal = find_proposal(ctx, congress_id, proposal_id)
+    level = reading_of(ctx.session, ctx.actor, proposal)
+    if level is Reading.NONE:
+        raise proposal_not_found(proposal_id)
+    return proposal, level
+
+
+def published_proposal(ctx: Context, congress_id: int, proposal_id: int | None) -> Proposal:
+    """A submitted proposal of this congress: what review, casework and similarity work on. A draft
+    is nobody's case yet (and a step on it would put its title in a public event)."""
+    proposal = find_proposal(ctx, congress_id, proposal_id)
+    if not is_published(proposal.status):
+        raise proposal_not_found(proposal.id)
+    return proposal
+
+
+def own_proposal(ctx: Context, congress_id: int, proposal_id: int) -> Proposal:
+    """The actor's own proposal: anyone else's is `not_found` to them, as if it did not exist."""
+    proposal = find_proposal(ctx, congress_id, proposal_id)
+    if ctx.actor.delegate_id is None or proposal.proposer_id != ctx.actor.delegate_id:
+        raise proposal_not_found(proposal_id)
+    return proposal
+
+
 def _own_draft(ctx: Context, congress_id: int, proposal_id: int) -> Proposal:
-    proposal = ctx.get(Proposal, proposal_id, "提案")
-    if proposal.congress_id != congress_id or proposal.proposer_id != ctx.actor.delegate_id:
-        raise DomainError("not_yours", "只有提案人本人可以修改或提交这份提案")
+    proposal = own_proposal(ctx, congress_id, proposal_id)
     if proposal.status != ProposalStatus.DRAFT:
         raise DomainError("bad_proposal_state", f"提案当前为“{ProposalStatus(proposal.status).label}”，不能再修改")
     return proposal
@@ -121,6 +185,9 @@ def draft_proposal(ctx: Context, congress_id: int, title: str, reason: str, sugg
     delegate = ctx.get(Delegate, ctx.actor.delegate_id, "代表")
     if delegate.congress_id != congress_id:
         raise DomainError("other_congress", "您不是本次职代会的代表")
+    # Drafts run in the writer, batches of a congress one after another: the count is current.
+    check_new_draft(ctx.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(
+        Proposal.proposer_id == delegate.id, Proposal.status == ProposalStatus.DRAFT)) or 0)
     proposal = Proposal(congress_id=congress_id, proposer_id=delegate.id, group_id=delegate.group_id,
                         title=title.strip(), reason=reason.strip(), suggestion=suggestion.strip(),
                         suggested_department=(suggested_department or "").strip() or None, created_at=ctx.now)
@@ -173,22 +240,18 @@ def invite_cosigners(ctx: Context, congress_id: int, proposal_id: int, employee_
 
 
 def answer_cosign(ctx: Context, congress_id: int, proposal_id: int, accept: bool) -> dict[str, Any]:
-    """Accept or decline an invitation — or co-sign a draft one found (accept without invitation)."""
+    """Accept or decline the proposer's invitation (an accepted one can still be taken back before
+    submission). Without an open invitation the proposal is `not_found`, draft or submitted alike."""
     ctx.actor.require(Permission.COSIGN_PROPOSAL)
-    proposal = ctx.get(Proposal, proposal_id, "提案")
-    if proposal.congress_id != congress_id:
-        raise DomainError("not_found", f"找不到提案（编号 {proposal_id}）")
+    proposal = find_proposal(ctx, congress_id, proposal_id)
     if proposal.proposer_id == ctx.actor.delegate_id:
         raise DomainError("bad_field", "提案人不能附议自己的提案")
-    if proposal.status != ProposalStatus.DRAFT:
-        raise DomainError("bad_proposal_state", "提案已提交，附议已截止")
     row = ctx.session.scalar(sa.select(Cosignature).where(Cosignature.proposal_id == proposal.id,
                                                           Cosignature.delegate_id == ctx.actor.delegate_id))
-    if row is None:
-        if not accept:
-            raise DomainError("not_invited", "您没有收到这份提案的附议邀请")
-        row = Cosignature(proposal_id=proposal.id, delegate_id=ctx.actor.delegate_id, created_at=ctx.now)
-        ctx.session.add(row)
+    if row is None or not may_answer_cosign(row.status, is_proposer=False):
+        raise proposal_not_found(proposal_id)
+    if proposal.status != ProposalStatus.DRAFT:  # they were asked: they may know it went ahead
+        raise DomainError("bad_proposal_state", "提案已提交，附议已截止")
     row.status, row.answered_at = ("accepted" if accept else "declined"), ctx.now
     ctx.session.flush()
     data = proposal_json(ctx.session, proposal, private=True)
@@ -223,10 +286,16 @@ def submit_proposal(ctx: Context, congress_id: int, proposal_id: int) -> dict[st
     else:
         data = proposal_json(ctx.session, proposal, private=True)
     ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
-    if proposal.status == ProposalStatus.PRE_REVIEW:
-        ctx.emit(congress_id, "proposal.pre_review_requested", {"proposal_id": proposal.id, "title": proposal.title},
-                 Audience.GROUP, proposal.group_id)
+    if proposal.status == ProposalStatus.PRE_REVIEW:  # to the group's leader(s) only: still not public
+        for leader_id in _group_leaders(ctx.session, proposal.group_id):
+            ctx.emit(congress_id, "proposal.pre_review_requested", {"proposal_id": proposal.id,
+                     "title": proposal.title}, Audience.DELEGATE, leader_id)
     return data
+
+
+def _group_leaders(session: Session, group_id: int) -> list[int]:
+    return list(session.scalars(sa.select(Delegate.id).where(Delegate.group_id == group_id, Delegate.is_active,
+                                                             Delegate.is_group_leader).order_by(Delegate.id)))
 
 
 def _enter_review(ctx: Context, congress_id: int, proposal: Proposal) -> dict[str, Any]:
@@ -246,16 +315,16 @@ def pre_review(ctx: Context, congress_id: int, proposal_id: int, approve: bool, 
                ) -> dict[str, Any]:
     """团长初审: the group's leader passes the proposal to the committee or returns it to the proposer."""
     ctx.actor.require(Permission.PRE_REVIEW_PROPOSAL)  # permission first, before anything is looked up
-    proposal = ctx.get(Proposal, proposal_id, "提案")
+    proposal, _level = readable_proposal(ctx, congress_id, proposal_id)  # another group's draft: not_found
     ctx.actor.require(Permission.PRE_REVIEW_PROPOSAL, group_id=proposal.group_id)
-    if proposal.congress_id != congress_id:
-        raise DomainError("not_found", f"找不到提案（编号 {proposal_id}）")
     if not approve and not (note or "").strip():
         raise DomainError("reason_required", "退回修改须写明意见")
     proposal.status = next_status(proposal.status, Verb.APPROVE if approve else Verb.RETURN).value
     data = _enter_review(ctx, congress_id, proposal) if approve else proposal_json(ctx.session, proposal, private=True)
     payload = {"proposal_id": proposal.id, "approved": approve, "note": (note or "").strip() or None}
-    ctx.emit(congress_id, "proposal.pre_reviewed", payload, Audience.GROUP, proposal.group_id)
+    # The leaders and the proposer: a draft sent back, with the leader's note, is nobody else's business
+    for delegate_id in dict.fromkeys([*_group_leaders(ctx.session, proposal.group_id), proposal.proposer_id]):
+        ctx.emit(congress_id, "proposal.pre_reviewed", payload, Audience.DELEGATE, delegate_id)
     ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
     return payload
 
@@ -268,7 +337,7 @@ register(
     Command("invite_cosigners", invite_cosigners, (Param("proposal_id", int), Param("employee_ids", list)),
             "邀请代表附议"),
     Command("answer_cosign", answer_cosign, (Param("proposal_id", int), Param("accept", bool)),
-            "同意或谢绝附议（未受邀也可主动附议）"),
+            "同意或谢绝提案人的附议邀请（同意后提交前可撤回）"),
     Command("submit_proposal", submit_proposal, (Param("proposal_id", int),), "提交提案", prepare=prepare_suggestion),
     Command("pre_review", pre_review, (Param("proposal_id", int), Param("approve", bool), Param("note", str, False)),
             "团长初审", prepare=prepare_suggestion),

@@ -51,8 +51,7 @@ def message_json(message: Message, *, for_staff: bool = False) -> dict[str, Any]
 
 def same_congress(ctx: Context, congress_id: int) -> None:
     """A delegate acts only in their own congress (the HTTP API takes the congress from the URL)."""
-    if ctx.actor.role is Role.DELEGATE and ctx.actor.congress_id != congress_id:
-        raise DomainError("other_congress", "您不是本次职代会的代表")
+    ctx.actor.require_congress(congress_id)
 
 
 def room_message(ctx: Context, congress_id: int, message_id: int, group_id: int | None = None) -> Message:

@@ -91,8 +91,8 @@ def post_decryption(ctx: Context, congress_id: int, vote_id: int, message: dict[
     from congress.actions.trustees import ceremony_of  # trustees imports votes' neighbours; keep it late
 
     ctx.actor.require(Permission.ACT_AS_TRUSTEE)
-    vote = ctx.get(Vote, vote_id, "表决")
-    if vote.congress_id != congress_id or not vote.is_secret or vote.ceremony is None:
+    vote = ctx.session.get(Vote, vote_id)
+    if vote is None or vote.congress_id != congress_id or not vote.is_secret or vote.ceremony is None:
         raise DomainError("not_found", f"本次职代会没有这项无记名表决（编号 {vote_id}）")
     ctx.session.refresh(vote, with_for_update=True)
     if vote.status != VoteStatus.CLOSED or vote.sealed_tally is None:
@@ -144,8 +144,8 @@ def sealed_tallies(session: Session, vote: Vote, sums: list[PoolSums],
 def sealed_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     """The public list of ballots received in a secret vote: their hashes only, sorted (not in the
     order they came). A delegate finds their receipt here; anyone can count them."""
-    vote = ctx.get(Vote, vote_id, "表决")
-    if vote.congress_id != congress_id or not vote.is_secret:
+    vote = ctx.session.get(Vote, vote_id)
+    if vote is None or vote.congress_id != congress_id or not vote.is_secret:
         raise DomainError("not_found", f"本次职代会没有这项无记名表决（编号 {vote_id}）")
     hashes = sorted(ctx.session.scalars(sa.select(SealedBallot.hash).where(SealedBallot.vote_id == vote.id)))
     posted = sorted(ctx.session.scalars(sa.select(DecryptionShare.trustee_index)

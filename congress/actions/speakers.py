@@ -141,9 +141,14 @@ def order_speakers(ctx: Context, congress_id: int, order: list[Any]) -> dict[str
     congress = ctx.get(Congress, congress_id, "职代会")
     waiting = _waiting(ctx.session, congress_id, congress.current_agenda_item_id)
     by_id = {r.id: r for r in waiting}
-    if any(not isinstance(i, int) or isinstance(i, bool) or i not in by_id for i in order) or \
-            len(set(order)) != len(order):
+    if any(not isinstance(i, int) or isinstance(i, bool) for i in order) or len(set(order)) != len(order):
         raise DomainError("bad_field", "order 应为当前议程等候发言的申请编号，且不重复")
+    for request_id in order:
+        if request_id not in by_id:  # this congress's request, not in the queue; or none of this congress
+            if ctx.session.scalar(sa.select(SpeechRequest.id).where(SpeechRequest.id == request_id,
+                                                                   SpeechRequest.congress_id == congress_id)):
+                raise DomainError("bad_field", "order 应为当前议程等候发言的申请编号，且不重复")
+            raise DomainError("not_found", f"找不到发言申请（编号 {request_id}）")
     ordered = [by_id[i] for i in order] + [r for r in waiting if r.id not in set(order)]
     for position, request in enumerate(ordered, start=1):
         request.position = position

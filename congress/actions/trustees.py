@@ -100,9 +100,7 @@ def post_trustee_message(ctx: Context, congress_id: int, ceremony_id: int, round
                          message: dict[str, Any]) -> dict[str, Any]:
     """One trustee's message for one round, checked; the last confirmation publishes the joint key."""
     ctx.actor.require(Permission.ACT_AS_TRUSTEE)
-    row = ctx.get(KeyCeremony, ceremony_id, "密钥生成")
-    if row.congress_id != congress_id:
-        raise DomainError("not_found", f"本次职代会没有这次密钥生成（编号 {ceremony_id}）")
+    row = ctx.find(KeyCeremony, ceremony_id, congress_id, f"本次职代会没有这次密钥生成（编号 {ceremony_id}）")
     index = _my_index(ctx, row)
     ctx.lock_congress(congress_id)  # rounds complete in one order on every worker
     ctx.session.refresh(row)
@@ -164,9 +162,13 @@ def _check_round3(ceremony: Ceremony, index: int, message: Any, round2: dict[int
 
 def ceremony_state(ctx: Context, congress_id: int, ceremony_id: int | None = None) -> dict[str, Any]:
     """The ceremony as anyone may see it: trustees, threshold, status, every message posted."""
-    row = (ctx.get(KeyCeremony, ceremony_id, "密钥生成") if ceremony_id is not None
-           else latest_ceremony(ctx.session, congress_id))
-    if row is None or row.congress_id != congress_id:
+    if ceremony_id is not None:
+        row = ctx.session.get(KeyCeremony, ceremony_id)
+        if row is None or row.congress_id != congress_id:
+            raise DomainError("not_found", f"本次职代会没有这次密钥生成（编号 {ceremony_id}）")
+    else:
+        row = latest_ceremony(ctx.session, congress_id)
+    if row is None:
         return {"ceremony": None}
     messages = _messages(ctx.session, row.id)
     mine = next((t.index for t in row.trustees if ctx.actor.delegate_id is not None

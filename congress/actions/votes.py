@@ -103,9 +103,7 @@ def create_vote(ctx: Context, congress_id: int, agenda_item_id: int, title: str,
                 hand_count_groups: list[Any] | None = None) -> dict[str, Any]:
     """A draft vote that states its rules before it opens."""
     ctx.actor.require(Permission.RUN_VOTE)
-    item = ctx.get(AgendaItem, agenda_item_id, "议程")
-    if item.congress_id != congress_id:
-        raise DomainError("not_found", f"本次职代会没有这项议程（编号 {agenda_item_id}）")
+    item = ctx.find(AgendaItem, agenda_item_id, congress_id, f"本次职代会没有这项议程（编号 {agenda_item_id}）")
     if not questions:
         raise DomainError("bad_field", "表决至少要有一个事项")
     if is_secret and is_changeable:
@@ -121,8 +119,10 @@ def create_vote(ctx: Context, congress_id: int, agenda_item_id: int, title: str,
     group_ids = set(ctx.session.scalars(sa.select(Group.id).where(Group.congress_id == congress_id)))
     modes = {}
     for group_id in hand_count_groups or []:
-        if not isinstance(group_id, int) or group_id not in group_ids:
-            raise DomainError("bad_field", f"现场计票的代表团(组)编号 {group_id} 不存在")
+        if not isinstance(group_id, int) or isinstance(group_id, bool):
+            raise DomainError("bad_field", "字段 hand_count_groups 应为代表团(组)编号的列表")
+        if group_id not in group_ids:
+            raise DomainError("not_found", f"本次职代会没有这个代表团(组)（编号 {group_id}）")
         modes[str(group_id)] = GroupMode.HAND_COUNT.value
     round_ = ctx.next_number(congress_id, Vote.round, Vote.agenda_item_id == agenda_item_id)
     vote = Vote(congress_id=congress_id, agenda_item_id=agenda_item_id, round=round_,
@@ -137,10 +137,7 @@ def create_vote(ctx: Context, congress_id: int, agenda_item_id: int, title: str,
 
 
 def _vote(ctx: Context, congress_id: int, vote_id: int) -> Vote:
-    vote = ctx.get(Vote, vote_id, "表决")
-    if vote.congress_id != congress_id:
-        raise DomainError("not_found", f"本次职代会没有这项表决（编号 {vote_id}）")
-    return vote
+    return ctx.find(Vote, vote_id, congress_id, f"本次职代会没有这项表决（编号 {vote_id}）")
 
 
 def _require_status(vote: Vote, *allowed: VoteStatus) -> None:

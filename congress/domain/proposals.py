@@ -143,6 +143,74 @@ def next_status(status: str, verb: Verb) -> ProposalStatus:
     return after
 
 
+# -- who may read a proposal, and who may co-sign it -------------------------------------------------
+class Invitation(StrEnum):
+    """A co-signature's state (附议): the proposer invited the delegate, who accepted or declined."""
+
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+# Before it reaches the committee a proposal is its proposer's working copy: off the board, and not
+# staff's business either (团长初审 is the group leader's step, not the committee's).
+UNPUBLISHED = frozenset({S.DRAFT, S.PRE_REVIEW})
+PUBLIC_STATUSES = tuple(s.value for s in ProposalStatus if s not in UNPUBLISHED)
+
+
+class Reading(StrEnum):
+    """How much of a proposal a viewer gets. Each level holds the ones before it."""
+
+    NONE = "none"  # it does not exist for them: `not_found`, exactly as for an id that was never used
+    PUBLIC = "public"  # the board's entry: names, 案由 and 建议, decisions, the departments' replies
+    SIGNER = "signer"  # and its attachments: a co-signer reads everything they put their name to
+    OWNER = "owner"  # and who was invited and how they answered, the suggested category
+
+
+def is_published(status: str) -> bool:
+    return status not in UNPUBLISHED
+
+
+def is_open_invitation(invitation: str | None) -> bool:
+    """The proposer asked this delegate and they have not declined (not answered yet, or accepted).
+    Only the proposer opens one (invite_cosigners; asking again after a decline opens it again)."""
+    return invitation in (Invitation.INVITED, Invitation.ACCEPTED)
+
+
+def may_answer_cosign(invitation: str | None, *, is_proposer: bool) -> bool:
+    """Co-signing (or taking it back) needs an open invitation from the proposer: nobody co-signs a
+    draft they were not asked to, so a draft cannot be reached by trying proposal ids."""
+    return not is_proposer and is_open_invitation(invitation)
+
+
+def reading(status: str, *, is_proposer: bool = False, invitation: str | None = None, is_staff: bool = False,
+            leads_its_group: bool = False) -> Reading:
+    """What a viewer may read of a proposal in `status`.
+
+    Before submission (草稿, 团长初审中) only three people read it: its proposer; a delegate the
+    proposer invited to co-sign who has not declined (they must read what they sign, attachments
+    included — a decline ends it, until the proposer invites them again); and, while it waits for
+    团长初审, the leader of its group, who passes it or returns it. Nobody else — other delegates,
+    staff, departments, observers — learns that it exists. From submission it is on the public
+    board; staff see what the proposer sees, accepted co-signers keep the attachments.
+    """
+    if is_proposer:
+        return Reading.OWNER
+    if not is_published(status):
+        if is_open_invitation(invitation) or (status == S.PRE_REVIEW and leads_its_group):
+            return Reading.SIGNER
+        return Reading.NONE
+    if is_staff:
+        return Reading.OWNER
+    return Reading.SIGNER if invitation == Invitation.ACCEPTED else Reading.PUBLIC
+
+
+def may_read_attachments(level: Reading, *, status: str, is_assigned_department: bool = False) -> bool:
+    """Attachments are not on the board: co-signers, the proposer, staff (once submitted) and the
+    departments the case was handed to (交办) read them."""
+    return level in (Reading.SIGNER, Reading.OWNER) or (is_assigned_department and is_published(status))
+
+
 def check_filing_text(title: str, reason: str, suggestion: str) -> None:
     """一事一案: a title and both parts, within sensible lengths."""
     for value, name, limit in ((title, "案名", 100), (reason, "案由", 3000), (suggestion, "建议和措施", 3000)):

@@ -28,7 +28,7 @@ from congress.actions.proposals import (
 from congress.actions.setup import set_rules
 from congress.actions.suggestions import PreparedSuggestion, prepare_suggestion
 from congress.auth import actor_for_session, delegate_actor, observer_actor
-from congress.db.models import Account, Assignment, Congress, Proposal, Reply, SignInSession
+from congress.db.models import Account, Assignment, Congress, Event, Proposal, Reply, SignInSession
 from congress.domain.errors import DomainError
 from congress.permissions import Actor
 from congress.service import system_clock
@@ -71,7 +71,11 @@ def test_submission_needs_the_congress_number_of_cosigners(db, story):
     with pytest.raises(DomainError) as refused:
         act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
     assert refused.value.code == "too_few_cosigners" and "至少 2 名" in refused.value.message
-    act(db, as_delegate(others[1]), answer_cosign, story.congress_id, p["id"], True)  # co-signs unasked
+    with pytest.raises(DomainError) as unasked:  # nobody co-signs a draft they were not asked to
+        act(db, as_delegate(others[1]), answer_cosign, story.congress_id, p["id"], True)
+    assert unasked.value.code == "not_found"
+    act(db, as_delegate(proposer), invite_cosigners, story.congress_id, p["id"], [others[1].employee_id])
+    act(db, as_delegate(others[1]), answer_cosign, story.congress_id, p["id"], True)
     submitted = act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
     assert submitted["status"] == "submitted" and submitted["number"] == 1
     assert submitted["suggested_category"] == "生活福利" and 0 < submitted["category_confidence"] <= 1
@@ -168,24 +172,33 @@ def test_leader_pre_review_comes_before_the_committee(db, story):
     held = act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
     assert held["status"] == "pre_review" and held["number"] is None
     leader = story.leader(proposer.group_id)
-    with pytest.raises(DomainError) as refused:  # someone else's leader cannot pass it
+    with pytest.raises(DomainError) as refused:  # someone else's leader cannot pass it, nor see it is there
         other_leader = next(d for d in story.delegates if d.is_group_leader and d.group_id != proposer.group_id)
         act(db, as_delegate(other_leader), pre_review, story.congress_id, p["id"], True)
-    assert refused.value.code == "other_group"
+    assert refused.value.code == "not_found"
     with pytest.raises(DomainError, match="须写明意见"):
         act(db, as_delegate(leader), pre_review, story.congress_id, p["id"], False)
     act(db, as_delegate(leader), pre_review, story.congress_id, p["id"], True)
     with db.read() as session:
         assert session.get(Proposal, p["id"]).status == "submitted"
+        # Before submission only the group's leader hears of it (and the proposer of the outcome),
+        # not the whole group: a draft is nobody else's business
+        told = {(e.type, e.audience, e.audience_id) for e in session.scalars(sa.select(Event).where(
+            Event.type.in_(("proposal.pre_review_requested", "proposal.pre_reviewed"))))}
+    assert told == {("proposal.pre_review_requested", "delegate", leader.id),
+                    ("proposal.pre_reviewed", "delegate", leader.id), ("proposal.pre_reviewed", "delegate", proposer.id)}
 
 
 def test_invalid_transitions_are_refused_with_the_current_state_in_words(db, story):
     proposer, *others = story.voting()[:3]
     p = file(db, story, proposer, others)
-    with pytest.raises(DomainError) as refused:  # a draft cannot be assigned
+    with pytest.raises(DomainError) as refused:  # a draft is not the committee's yet: staff do not reach it
         act(db, SETUP, assign_proposal, story.congress_id, p["id"], "人力资源部")
-    assert refused.value.code == "bad_proposal_state" and "草稿" in refused.value.message
+    assert refused.value.code == "not_found"
     act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    with pytest.raises(DomainError) as refused:  # nor can a proposal be assigned before 立案
+        act(db, SETUP, assign_proposal, story.congress_id, p["id"], "人力资源部")
+    assert refused.value.code == "bad_proposal_state" and "待审查" in refused.value.message
     with pytest.raises(DomainError, match="必须写明理由"):
         act(db, SETUP, decide_proposal, story.congress_id, p["id"], "不予立案")
     with db.write() as session:

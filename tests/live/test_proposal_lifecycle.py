@@ -137,13 +137,28 @@ async def test_attachments_are_checked_by_content_and_readable_only_by_those_inv
             "id": uploaded.json()["result"]["id"], "filename": "地坪照片.pdf", "content_type": "application/pdf",
             "size": len(pdf), "sha256": hashlib.sha256(pdf).hexdigest()}]
 
+        # Nobody else reads it, and nobody else learns it is there: the answer of an id never used
         staff_cookie, _ = sign_in(server.url, {"login": "staff", "password": story.staff_password})
+        outsider_cookie, _ = sign_in(server.url, {"employee_id": outsider.employee_id,
+                                                  "code": story.codes[outsider.employee_id], "congress_id": cid})
+        for who in (staff_cookie, outsider_cookie, None):  # staff too while it is a draft; observers never
+            refused = httpx.get(download, cookies={"congress_session": who} if who else None, timeout=30)
+            assert (refused.status_code, refused.json()["error"]["message"]) == (404, "找不到这个附件")
+        # Once submitted, staff read it (co-signers invited and accepting first)
+        cosigners = story.voting()[1:3]
+        http_command(server, cookie, csrf, cid, "invite_cosigners", proposal_id=pid,
+                     employee_ids=[c.employee_id for c in cosigners])
+        for c in cosigners:
+            c_cookie, c_csrf = sign_in(server.url, {"employee_id": c.employee_id, "code": story.codes[c.employee_id],
+                                                    "congress_id": cid})
+            assert http_command(server, c_cookie, c_csrf, cid, "answer_cosign", proposal_id=pid, accept=True)[0] == 200
+            as_cosigner = httpx.get(download, cookies={"congress_session": c_cookie}, timeout=30)
+            assert as_cosigner.status_code == 200 and as_cosigner.content == pdf  # they read what they sign
+        assert http_command(server, cookie, csrf, cid, "submit_proposal", proposal_id=pid)[0] == 200
         as_staff = httpx.get(download, cookies={"congress_session": staff_cookie}, timeout=30)
         assert as_staff.status_code == 200 and as_staff.content == pdf
         assert as_staff.headers["content-type"] == "application/pdf"
-        outsider_cookie, _ = sign_in(server.url, {"employee_id": outsider.employee_id,
-                                                  "code": story.codes[outsider.employee_id], "congress_id": cid})
-        assert httpx.get(download, cookies={"congress_session": outsider_cookie}, timeout=30).status_code == 403
-        assert httpx.get(download, timeout=30).status_code == 403  # observers do not see attachments
+        assert httpx.get(download, cookies={"congress_session": outsider_cookie}, timeout=30).status_code == 404
+        assert httpx.get(download, timeout=30).status_code == 404  # observers do not see attachments
     finally:
         server.stop()
