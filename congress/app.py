@@ -19,12 +19,13 @@ from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from congress.commands import load_all
-from congress.db.engine import Database
+from congress.db.engine import Database, is_outage
 from congress.db.models import Congress, Vote
 from congress.domain.kinds import Role, VoteStatus
 from congress.live.backplane import make_backplane
 from congress.live.frames import ExposeWebsocketProtocol
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
+from congress.origin import RefuseCrossSite
 from congress.permissions import Actor
 from congress.routes import admin, api, attachments, documents, pages, replay
 from congress.routes.ws import forget_watch_mode, live_endpoint
@@ -104,8 +105,8 @@ class LiveState:
             await asyncio.sleep(self.interval)
             try:
                 await self._tick()
-            except Exception:
-                log.exception("live state tick failed")
+            except Exception as exc:
+                _log_failure(exc, "live state tick failed")
 
     async def _tick(self) -> None:
         hub = self.service.hub
@@ -173,8 +174,16 @@ class LiveState:
                 for congress_id, vote_id in await anyio.to_thread.run_sync(due):
                     with contextlib.suppress(Exception):
                         await self.service.run(SYSTEM, "close_vote", congress_id, {"vote_id": vote_id})
-            except Exception:
-                log.exception("closing due votes failed")
+            except Exception as exc:
+                _log_failure(exc, "closing due votes failed")
+
+
+def _log_failure(exc: Exception, what: str) -> None:
+    """A background loop's failure: while the database is unreachable one line, not a traceback a second."""
+    if is_outage(exc):
+        log.warning("%s: the database is unreachable (%s)", what, exc.__class__.__name__)
+    else:
+        log.exception(what)
 
 
 # Young-generation collections every 50,000 allocations instead of 700, and a full one rarely: with
@@ -245,4 +254,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     ]
     # Starlette's ServerErrorMiddleware passes a websocket's send through unwrapped: this layer sees
     # uvicorn's own (congress.live.frames).
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(ExposeWebsocketProtocol)])
+    # RefuseCrossSite: every state-changing request from another site is refused in one place
+    # (congress.origin). The database unreachable: 503 `unavailable` from any route (api.database_outage).
+    return Starlette(routes=routes, lifespan=lifespan,
+                     middleware=[Middleware(RefuseCrossSite, is_https=settings.is_https),
+                                 Middleware(ExposeWebsocketProtocol)],
+                     exception_handlers={sa.exc.DBAPIError: api.database_outage,
+                                         sa.exc.TimeoutError: api.database_outage})

@@ -17,6 +17,8 @@ batch waited for a loop busy writing to thousands of observers, and filing 273 p
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import multiprocessing as mp
 import os
@@ -27,7 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import sqlalchemy as sa
@@ -36,7 +38,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from congress.actions.ballots import BallotRequest, cast_ballot, cast_ballots
 from congress.actions.base import Context, event_message
 from congress.commands import COMMANDS, Command, parse_args
-from congress.db.engine import Database
+from congress.db.engine import Database, DatabaseUnavailable, is_outage
 from congress.db.models import CommandResult, Congress, Event
 from congress.domain.errors import DomainError
 from congress.live.backplane import Backplane
@@ -73,9 +75,38 @@ class _Job:
     command_id: str | None
     future: asyncio.Future[dict[str, Any]]
     prepared: Any = None
+    digest: str | None = None  # args_digest, when the command has an id
     events: list[Event] = field(default_factory=list)
     reply: dict[str, Any] | None = None
     error: Exception | None = None
+
+
+class _Earlier(NamedTuple):
+    """A command id's stored first reply, and what the id was used for (None: stored before 0004)."""
+
+    reply: dict[str, Any]
+    op: str | None
+    digest: str | None
+
+
+def args_digest(congress_id: int | None, args: dict[str, Any]) -> str:
+    """SHA-256 of the command's congress and parsed arguments as canonical JSON (sorted keys, no
+    spaces): the same arguments, however the client spelled or ordered them, give the same digest."""
+    text = json.dumps({"congress_id": congress_id, "args": args}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _answer_resend(job: _Job, earlier: _Earlier) -> None:
+    """A command id seen before: the same op with the same arguments gets the first reply and applies
+    nothing; anything else is refused. Fix: an id reused for another op answered with the first op's
+    result (a `cast_ballot` acknowledged with a speech request's reply, the ballot never cast)."""
+    if earlier.op is not None and (earlier.op != job.command.op or earlier.digest != job.digest):
+        what = earlier.op if earlier.op != job.command.op else f"{earlier.op}（参数不同）"
+        job.error = DomainError("id_reused", f"命令编号 {job.command_id} 已用于另一条命令 {what}，本条未执行；"
+                                             "新命令请用新的编号")
+    else:
+        job.reply = earlier.reply
 
 
 @dataclass
@@ -83,7 +114,7 @@ class _Batch:
     """What the commands of one group commit share."""
 
     now: datetime
-    replies: dict[tuple[str, str], dict[str, Any]]  # (principal, command id) -> the first reply
+    replies: dict[tuple[str, str], _Earlier]  # (principal, command id) -> the first reply
     heads: dict[int, tuple[int, str]] = field(default_factory=dict)  # congress -> last (seq, hash)
     locked: set[int] = field(default_factory=set)  # congresses whose rows the batch holds (_lock_congresses)
 
@@ -103,14 +134,15 @@ def _lock_congresses(session: sa.orm.Session, jobs: list[_Job]) -> set[int]:
     return set(ids)
 
 
-def _earlier_replies(session: sa.orm.Session, jobs: list[_Job]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The stored first replies for the batch's command ids: one query, not one per command."""
+def _earlier_replies(session: sa.orm.Session, jobs: list[_Job]) -> dict[tuple[str, str], _Earlier]:
+    """The stored first replies for the batch's command ids, with their op and digest: one query."""
     keys = {(job.actor.principal, job.command_id) for job in jobs if job.command_id}
     if not keys:
         return {}
-    rows = session.execute(sa.select(CommandResult.principal, CommandResult.command_id, CommandResult.reply).where(
+    rows = session.execute(sa.select(CommandResult.principal, CommandResult.command_id, CommandResult.reply,
+                                     CommandResult.op, CommandResult.args_digest).where(
         CommandResult.principal.in_({p for p, _c in keys}), CommandResult.command_id.in_({c for _p, c in keys})))
-    return {(p, c): reply for p, c, reply in rows if (p, c) in keys}
+    return {(p, c): _Earlier(reply, op, digest) for p, c, reply, op, digest in rows if (p, c) in keys}
 
 
 class Service:
@@ -166,9 +198,16 @@ class Service:
         command = COMMANDS.get(op)
         if command is None:
             raise DomainError("unknown_op", f"未知的操作：{op}")
+        if command_id is not None and not (isinstance(command_id, str) and 0 < len(command_id) <= 64):
+            raise DomainError("bad_request", "命令编号（id 或 Idempotency-Key）应为 1–64 个字符的文本")
         args = parse_args(command, body)
         if not command.writes:
-            return await anyio.to_thread.run_sync(self._read, actor, command, congress_id, args)
+            try:
+                return await anyio.to_thread.run_sync(self._read, actor, command, congress_id, args)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise DatabaseUnavailable() from None
+                raise
         prepared = None
         if command.prepare_from_cache is not None:
             prepared = command.prepare_from_cache(self._prepare_cache, args)
@@ -177,7 +216,8 @@ class Service:
         if command.check is not None and prepared is not None:
             prepared = await self._check(command.check, prepared)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._queue.put(_Job(actor, command, congress_id, args, command_id, future, prepared))
+        digest = args_digest(congress_id, args) if command_id else None
+        self._queue.put(_Job(actor, command, congress_id, args, command_id, future, prepared, digest))
         reply = await future
         if op == "open_vote" and reply.get("sealing"):
             self._start_pool()  # the secret vote's first ballots need not wait for the workers to start
@@ -241,8 +281,9 @@ class Service:
             with self.db.read() as session:
                 session.info["prepare_cache"] = self._prepare_cache
                 return command.prepare(session, actor, congress_id, args)
-        except Exception:
-            log.exception("preparing %s failed; it is done in the write instead", command.op)
+        except Exception as exc:
+            if not is_outage(exc):  # an outage is answered by the write, without a traceback each
+                log.exception("preparing %s failed; it is done in the write instead", command.op)
             return None
 
     def _read(self, actor: Actor, command: Command, congress_id: int | None, args: dict[str, Any]) -> dict[str, Any]:
@@ -270,13 +311,20 @@ class Service:
             try:
                 self._commit_batch(jobs)
             except Exception as exc:  # the batch as a whole failed to commit: nothing was written
-                log.warning("group commit of %d failed (%s); retrying one by one", len(jobs), exc)
-                for job in jobs:
+                if is_outage(exc):  # one by one would only fail again: `unavailable`, retryable
+                    log.warning("group commit of %d failed: the database is unreachable (%s)", len(jobs),
+                                exc.__class__.__name__)
+                    for job in jobs:
+                        job.events, job.reply, job.error = [], None, DatabaseUnavailable()
+                else:
+                    log.warning("group commit of %d failed (%s); retrying one by one", len(jobs), exc)
+                for job in jobs if not is_outage(exc) else []:
                     job.events, job.reply, job.error = [], None, None
                     try:
                         self._commit_batch([job])
                     except Exception as single:
-                        job.error = single if isinstance(single, DomainError) else _internal(single)
+                        job.error = (single if isinstance(single, DomainError)
+                                     else DatabaseUnavailable() if is_outage(single) else _internal(single))
             try:
                 loop.call_soon_threadsafe(self._committed.put_nowait, jobs)
             except RuntimeError:  # the loop is closed: nobody is waiting for these replies any more
@@ -320,7 +368,7 @@ class Service:
                         start = end
                 return
             except OperationalError as exc:  # e.g. a PostgreSQL serialization failure or deadlock
-                if attempt == 4:
+                if attempt == 4 or is_outage(exc):
                     raise
                 log.warning("retrying a write batch after %s", exc.__class__.__name__)
                 time.sleep(0.05 * (attempt + 1))
@@ -354,11 +402,13 @@ class Service:
                 for job, outcome in zip(todo, outcomes, strict=True):
                     if job.command_id and not isinstance(outcome, DomainError):
                         keep = job.command.stored_reply
-                        stored[(job.actor.principal, job.command_id)] = keep(outcome) if keep else outcome
+                        stored[(job.actor.principal, job.command_id)] = _Earlier(
+                            keep(outcome) if keep else outcome, job.command.op, job.digest)
                 if stored:
                     session.connection().execute(sa.insert(CommandResult.__table__), [
-                        {"principal": p, "command_id": c, "reply": reply, "created_at": batch.now}
-                        for (p, c), reply in stored.items()])
+                        {"principal": p, "command_id": c, "reply": e.reply, "op": e.op, "args_digest": e.digest,
+                         "created_at": batch.now}
+                        for (p, c), e in stored.items()])
             session.flush()
             savepoint.commit()
         except OperationalError:
@@ -383,7 +433,7 @@ class Service:
         principal = job.actor.principal
         key = (principal, job.command_id or "")
         if job.command_id and key in batch.replies:
-            job.reply = batch.replies[key]  # a resend: answer with the first result, apply nothing
+            _answer_resend(job, batch.replies[key])  # the first result, or id_reused; nothing applied
             return
         savepoint = session.begin_nested()
         # One chain head for the whole batch: each event's predecessor is in memory, not re-read.
@@ -399,12 +449,13 @@ class Service:
                 # A plain INSERT inside the savepoint: the unique (principal, command_id) still
                 # refuses the same command committed meanwhile by another worker.
                 session.connection().execute(sa.insert(CommandResult.__table__).values(
-                    principal=principal, command_id=job.command_id, reply=stored, created_at=batch.now))
+                    principal=principal, command_id=job.command_id, reply=stored, op=job.command.op,
+                    args_digest=job.digest, created_at=batch.now))
             session.flush()
             savepoint.commit()
             job.reply, job.events = reply, ctx.events
             if stored is not None:
-                batch.replies[key] = stored
+                batch.replies[key] = _Earlier(stored, job.command.op, job.digest)
         except DomainError as exc:
             savepoint.rollback()
             job.error = exc
@@ -416,15 +467,18 @@ class Service:
         except IntegrityError as exc:
             savepoint.rollback()
             if job.command_id:  # the same command committed meanwhile by another connection
-                earlier = session.scalar(sa.select(CommandResult.reply).where(
-                    CommandResult.principal == principal, CommandResult.command_id == job.command_id))
+                earlier = session.execute(sa.select(CommandResult.reply, CommandResult.op, CommandResult.args_digest)
+                                          .where(CommandResult.principal == principal,
+                                                 CommandResult.command_id == job.command_id)).first()
                 if earlier is not None:
-                    job.reply = earlier
+                    _answer_resend(job, _Earlier(*earlier))
                     return
             job.error = DomainError("conflict", "操作与其他人的同时操作冲突，请重试") if job.command.op != "cast_ballot" \
                 else DomainError("already_voted", "您已在本次表决中投票，不能重复投票")
             log.info("integrity error in %s: %s", job.command.op, exc.orig)
         except Exception as exc:
+            if is_outage(exc):  # the whole batch fails, and is answered `unavailable`
+                raise
             savepoint.rollback()
             log.exception("command %s failed", job.command.op)
             job.error = _internal(exc)

@@ -63,7 +63,7 @@ class DatabaseUnavailable(DomainError):
     a websocket `error` with code `unavailable`, a new socket closed with 1013."""
 
     def __init__(self) -> None:
-        super().__init__("unavailable", "数据库暂时无法连接，操作未执行；请稍后用同一命令编号重试")
+        super().__init__("unavailable", "数据库暂时无法连接，操作未执行，请稍等几秒再试")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (DatabaseUnavailable, ())

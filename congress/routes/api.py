@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 from functools import partial
@@ -27,24 +28,40 @@ from congress.auth import (
     sign_in_delegate,
 )
 from congress.commands import COMMANDS
+from congress.db.engine import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_outage
 from congress.db.models import Congress, SignInSession
 from congress.domain.errors import DomainError
 from congress.live.snapshot import build_snapshot, head_seq
 from congress.permissions import Actor
 from congress.routes.openapi import openapi_document
 from congress.service import Service
+from congress.wire import read_json
 
+log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 STATUS = {"bad_credentials": 401, "too_many_attempts": 429, "not_signed_in": 401, "csrf": 403,
           "forbidden": 403, "read_only": 403, "other_group": 403, "not_group_leader": 403,
           "not_voting_delegate": 403, "not_found": 404, "unknown_op": 404, "no_such_congress": 404,
-          "choose_congress": 409}
+          "choose_congress": 409, "id_reused": 422, "unavailable": 503}
 
 
 def error_response(error: DomainError, **extra: Any) -> JSONResponse:
+    headers = None
+    if error.code == "unavailable":  # the database is unreachable: try again shortly
+        extra["retry_after"] = RETRY_AFTER_SECONDS
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse({"error": {"code": error.code, "message": error.message, **extra}},
-                        status_code=STATUS.get(error.code, 409 if error.code.endswith("state") else 400))
+                        status_code=STATUS.get(error.code, 409 if error.code.endswith("state") else 400), headers=headers)
+
+
+async def database_outage(request: Request, exc: Exception) -> Response:
+    """Every HTTP route: the database unreachable is 503 `unavailable` with Retry-After, not a 500
+    (issue 18); any other database error goes on to the server-error handler as before."""
+    if not is_outage(exc):
+        raise exc
+    log.warning("%s %s: the database is unreachable (%s)", request.method, request.url.path, exc.__class__.__name__)
+    return error_response(DatabaseUnavailable())
 
 
 def _service(request: Request) -> Service:
@@ -73,9 +90,11 @@ async def _actor(request: Request, *, writing: bool) -> Actor:
 
 async def _json(request: Request) -> dict[str, Any]:
     try:
-        body = await request.json()
-    except ValueError as exc:
-        raise DomainError("bad_json", "请求内容不是有效的 JSON") from exc
+        body = read_json(await request.body())  # nesting bounded: 30,000 brackets were a 500
+    except DomainError as refused:
+        if refused.code == "bad_json":
+            raise DomainError("bad_json", "请求内容不是有效的 JSON") from None
+        raise
     if not isinstance(body, dict):
         raise DomainError("bad_request", "请求内容必须是 JSON 对象")
     return body

@@ -32,7 +32,9 @@ def openapi_document() -> dict[str, Any]:
             "summary": command.summary,
             "parameters": [{"name": "congress_id", "in": "path", "required": True, "schema": {"type": "integer"}},
                            {"name": "Idempotency-Key", "in": "header", "required": False,
-                            "schema": {"type": "string"}},
+                            "description": "a retry with the same key, op and arguments gets the first result; "
+                                           "another op or other arguments: 422 id_reused",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 64}},
                            {"name": "X-CSRF-Token", "in": "header", "required": command.writes,
                             "schema": {"type": "string"}}],
             "requestBody": {"content": {"application/json": {"schema": {

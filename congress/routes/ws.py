@@ -7,7 +7,6 @@ queue, so a reply and the events it caused arrive in the order they happened.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -17,6 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from congress.auth import SESSION_COOKIE, actor_for_session, find_session, observer_actor, verify_secret
 from congress.commands import COMMANDS
+from congress.db.engine import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_outage
 from congress.db.models import Congress
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
@@ -24,12 +24,15 @@ from congress.live.connection import Connection
 from congress.live.frames import RawSocket
 from congress.live.hub import CLOSE_POLICY, encode, may_see
 from congress.live.snapshot import build_snapshot, head_seq
+from congress.origin import cross_site_reason
 from congress.permissions import Actor
 from congress.service import Service, to_published
+from congress.wire import read_json
 
 log = logging.getLogger(__name__)
 PROTOCOL_VERSION = 3
 MAX_STRIKES = 20  # refusals for flooding or bad frames before the connection is closed
+CLOSE_TRY_AGAIN_LATER = 1013  # the database is unreachable (RFC 6455 7.4.1: 1013 Try Again Later)
 FLUSH_SECONDS = 2.0  # how long a policy close waits for the replies queued before it
 
 
@@ -93,12 +96,10 @@ def _authenticate(service: Service, websocket: WebSocket) -> tuple[Actor, int, i
 
 
 def _check_origin(websocket: WebSocket) -> None:
-    """Cookies ride along cross-site; a signed-in socket must come from our own pages."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return  # not a browser (the rehearsal, tests): no cookie theft possible
-    host = websocket.headers.get("host", "")
-    if origin.split("://", 1)[-1] != host:
+    """Cookies ride along cross-site; a signed-in socket must come from our own pages: the Origin's
+    scheme (http for ws, https for wss), host and port (congress.origin). Fix: the scheme was not
+    compared. No Origin: not a browser (the rehearsal, tests), no cookie theft possible."""
+    if cross_site_reason(websocket.scope, is_https=websocket.app.state.settings.is_https) is not None:
         raise Refused(4403, "cross-site connection refused")
 
 
@@ -171,6 +172,11 @@ async def live_endpoint(websocket: WebSocket) -> None:
         await websocket.send_text(encode({"msg": "error", "id": None, "code": "refused", "message": refused.reason}))
         await websocket.close(refused.code, refused.reason)
         return
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        await _close_unavailable(websocket)
+        return
 
     conn = Connection(actor=actor, congress_id=congress_id, queue_size=settings.send_queue_size,
                       close=lambda code, reason: _close(websocket, conn, code, reason),
@@ -207,10 +213,27 @@ async def live_endpoint(websocket: WebSocket) -> None:
         await _receive_loop(websocket, service, conn, settings)
     except WebSocketDisconnect:
         pass
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        await _close_unavailable(websocket)
     finally:
         conn.stop()
         service.hub.unregister(conn)
         state.presence_changed(congress_id)
+
+
+async def _close_unavailable(websocket: WebSocket) -> None:
+    """The database is unreachable: an `unavailable` error, then close 1013 (Try Again Later) with a
+    reason. Fix: the socket was dropped without a close frame and a traceback was logged."""
+    log.warning("websocket refused: the database is unreachable")
+    error = DatabaseUnavailable()
+    try:
+        await websocket.send_text(encode({"msg": "error", "id": None, "code": error.code, "message": error.message,
+                                          "retry_after": RETRY_AFTER_SECONDS}))
+        await websocket.close(CLOSE_TRY_AGAIN_LATER, "database unavailable, try again later")
+    except Exception:  # the client has gone meanwhile
+        pass
 
 
 async def _close(websocket: WebSocket, conn: Connection, code: int, reason: str) -> None:
@@ -275,14 +298,16 @@ def _error(code: str, message: str) -> dict[str, Any]:
 def _parse(text: str, bucket: _TokenBucket) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The command to run, or the error message for a frame we will not run."""
     try:
-        command = json.loads(text)
-    except ValueError:
-        return None, _error("bad_json", "消息不是有效的 JSON")
+        command = read_json(text)  # nesting bounded: 30,000 brackets were a traceback per frame
+    except DomainError as refused:
+        return None, _error(refused.code, "消息不是有效的 JSON" if refused.code == "bad_json" else refused.message)
     if not isinstance(command, dict) or not isinstance(command.get("op"), str):
         return None, _error("bad_request", "命令必须是带 op 字段的 JSON 对象")
     command_id = command.get("id")
-    if command_id is not None and (not isinstance(command_id, str) or not 0 < len(command_id) <= 64):
-        return None, _error("bad_request", "id 必须是 1–64 个字符的文本")
+    # Required (docs/protocol.md): a command without one was applied, and could not be told from
+    # its resend after a lost ack.
+    if not isinstance(command_id, str) or not 0 < len(command_id) <= 64:
+        return None, _error("bad_request", "每条命令都要有 id：1–64 个字符的文本")
     if not bucket.take():
         return None, {**_error("rate_limited", "操作过于频繁，请稍后再试"), "id": command_id}
     return command, None
@@ -300,8 +325,9 @@ async def _run_command(service: Service, conn: Connection, command: dict[str, An
         result = await service.run(conn.actor, op, conn.congress_id, command, command_id)
         conn.offer(0, encode({"msg": "ack", "id": command_id, "op": op, "result": result}))
     except DomainError as error:
+        retry = {"retry_after": RETRY_AFTER_SECONDS} if error.code == "unavailable" else {}
         conn.offer(0, encode({"msg": "error", "id": command_id, "op": op, "code": error.code,
-                                   "message": error.message}))
+                                   "message": error.message, **retry}))
     except Exception:
         log.exception("command %s", op)
         conn.offer(0, encode({"msg": "error", "id": command_id, "op": op, "code": "internal_error",

@@ -367,8 +367,11 @@ def test_resent_cast_with_the_same_command_id_is_answered_with_the_first_result_
 
         replies: dict[str, Any] = {}
         replies["named"] = await send(named_id, {"answers": {named_q: "yes"}}, "named-1")
-        # The resend (the ack was lost) may even carry different answers: it is the same command.
-        replies["named_again"] = await send(named_id, {"answers": {named_q: "no"}}, "named-1")
+        # The resend (the ack was lost) carries the same command: the first reply.
+        replies["named_again"] = await send(named_id, {"answers": {named_q: "yes"}}, "named-1")
+        # The same id with other answers is another command under a used id: refused, nothing
+        # applied (issue 18; it used to be answered with the first reply as if it were a resend).
+        replies["named_changed"] = await outcome(send(named_id, {"answers": {named_q: "no"}}, "named-1"))
         replies["secret"] = await send(secret_vote["id"], {"sealed": first}, "secret-1")
         replies["secret_again"] = await send(secret_vote["id"], {"sealed": first}, "secret-1")
         # Resent while the first is still waiting for its group commit; a newly sealed ballot each time.
@@ -379,6 +382,7 @@ def test_resent_cast_with_the_same_command_id_is_answered_with_the_first_result_
     replies = run_with_service(hall.db, work)
     assert replies["named"]["recorded"] is True and replies["named"]["receipt"]
     assert replies["named_again"] == replies["named"]
+    assert isinstance(replies["named_changed"], DomainError) and replies["named_changed"].code == "id_reused"
     assert replies["secret"]["recorded"] is True and replies["secret"]["receipt"]
     # The resend is answered with the first reply: the same receipt, which the delegate can look up.
     assert replies["secret_again"] == replies["secret"]
