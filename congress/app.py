@@ -98,7 +98,7 @@ class LiveState:
         if '"type":"stream.set"' in item.data:
             self._delays.pop(item.congress_id, None)
         if '"type":"watch.set"' in item.data:
-            forget_watch_mode(item.congress_id)
+            forget_watch_mode(self.service, item.congress_id)
 
     async def run(self) -> None:
         while True:

@@ -8,12 +8,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
-from congress.auth import hash_secret
+from congress.auth import secret_key
 from congress.commands import Command, Param, register
 from congress.db.models import Congress, Group
 from congress.domain.errors import DomainError
+from congress.domain.origins import origin_of
 from congress.domain.rules import CongressRules
+from congress.domain.watching import WatchMode, check_chosen_watch_token
 from congress.permissions import Permission
+from congress.watching import HMAC_PREFIX, new_watch_token, watch_path, watch_token_digest
 
 
 def create_congress(ctx: Context, name: str, group_names: list[str], *, is_rehearsal: bool = False) -> Congress:
@@ -112,8 +115,13 @@ def set_stream(ctx: Context, congress_id: int, kind: str, url: str | None = None
 def _check_stream_url(url: str | None, *, is_https: bool) -> str | None:
     """A page served over HTTPS may not load an http:// picture (browsers block mixed content), so
     behind HTTPS the address must be https:// or a path on this server; on a plain-HTTP site an
-    http:// address plays, and staff are warned that it stops when the site moves to HTTPS."""
+    http:// address plays, and staff are warned that it stops when the site moves to HTTPS.
+    The pages' Content-Security-Policy names the stream's host by its origin (routes/headers.py), so
+    the host must be a clean one, and `//host/…` (another host, not a path here) is refused."""
     url = url or ""
+    if url.startswith("//") or (url.lower().startswith(("https://", "http://")) and origin_of(url) is None):
+        raise DomainError("bad_field", "直播地址应为完整的 https://主机名/路径（主机名只含字母、数字、点和横线，"
+                                       "可带 :端口，不含用户名、空格或分号），或本站的 /… 地址")
     if is_https:
         if not url.startswith(("https://", "/")):
             raise DomainError("bad_field", "本站使用 HTTPS，直播地址应以 https:// 开头（或为本站的 /… 地址）："
@@ -126,19 +134,45 @@ def _check_stream_url(url: str | None, *, is_https: bool) -> str | None:
     return None
 
 
-def set_watch(ctx: Context, congress_id: int, mode: str, token: str | None = None) -> dict[str, Any]:
-    """The observers' watch link: open to anyone with the link, needing a token, or switched off."""
+def set_watch(ctx: Context, congress_id: int, mode: str, token: str | None = None,
+              renew: bool = False) -> dict[str, Any]:
+    """The observers' watch link: open to anyone with the address, needing the link's secret (the
+    watch token), or switched off.
+
+    Switching to `token` makes a new token (secrets, 24 URL-safe characters) unless staff give one
+    of at least 16 characters; staying in `token` keeps the link already given out unless `renew`.
+    The token is in this reply only (`token`, `watch_path`): stored as an HMAC under the instance
+    secret, never in clear, and withheld from a resend's stored reply (_without_token)."""
     ctx.actor.require(Permission.MANAGE_CONGRESS)
     congress = ctx.get(Congress, congress_id, "职代会")
-    if mode not in ("open", "token", "off"):
-        raise DomainError("bad_field", "观看方式应为 open / token / off")
-    if mode == "token":
-        if not token or len(token) < 8:
-            raise DomainError("bad_field", "观看口令至少 8 位")
-        congress.watch_token_hash = hash_secret(token)
-    congress.watch_mode = mode
-    ctx.emit(congress_id, "watch.set", {"mode": mode})
-    return {"mode": mode}
+    try:
+        chosen = WatchMode(mode)
+    except ValueError:
+        raise DomainError("bad_field", "观看方式应为 open / token / off") from None
+    reply: dict[str, Any] = {"mode": chosen.value}
+    if chosen is WatchMode.TOKEN:
+        if token is not None and token.strip():
+            token = check_chosen_watch_token(token)
+        elif renew or congress.watch_mode != WatchMode.TOKEN.value or not (
+                congress.watch_token_hash or "").startswith(HMAC_PREFIX):
+            token = new_watch_token()  # also replaces an argon2 hash of an older version
+        else:
+            token = None  # the link given out before keeps working
+        if token is not None:
+            congress.watch_token_hash = watch_token_digest(secret_key(ctx.session), token)
+            reply.update(token=token, watch_path=watch_path(congress_id, token))
+        else:
+            reply["token_kept"] = True
+    congress.watch_mode = chosen.value
+    ctx.emit(congress_id, "watch.set", {"mode": chosen.value})
+    return reply
+
+
+def _without_token(reply: dict[str, Any]) -> dict[str, Any]:
+    """What a resend of set_watch gets: the link's secret is shown once and never stored."""
+    if "token" not in reply:
+        return reply
+    return {**reply, "token": None, "watch_path": None, "token_withheld": True}
 
 
 register(
@@ -147,5 +181,8 @@ register(
             (Param("opens_at", str, False), Param("closes_at", str, False)), "设置签到开始和截止时间"),
     Command("set_stream", set_stream, (Param("kind", str), Param("url", str, False),
                                        Param("delay_seconds", int, False)), "设置直播地址和延迟"),
-    Command("set_watch", set_watch, (Param("mode", str), Param("token", str, False)), "设置观看链接"),
+    Command("set_watch", set_watch,
+            (Param("mode", str), Param("token", str, False, "观看口令，至少 16 个字符；不填则由系统生成"),
+             Param("renew", bool, False, "重新生成观看链接（旧链接失效）")),
+            "设置观看链接（口令方式的链接只显示一次）", stored_reply=_without_token),
 )

@@ -17,6 +17,7 @@ from congress.db.models import Attendance, Congress, Delegate, Group, GroupCount
 from congress.domain.errors import DomainError
 from congress.domain.kinds import VOTING_TYPE, GroupMode
 from congress.permissions import Permission
+from congress.watching import HMAC_PREFIX
 
 MAX_ROWS = 2000
 
@@ -93,7 +94,8 @@ def congress_setup(ctx: Context, congress_id: int) -> dict[str, Any]:
               for g in ctx.session.scalars(sa.select(Group).where(Group.congress_id == congress_id)
                                            .order_by(Group.position))]
     return {"congress_id": congress.id, "name": congress.name, "watch_mode": congress.watch_mode,
-            "has_watch_token": congress.watch_token_hash is not None, "groups": groups,
+            # an argon2 hash from an older version is no link this server checks: staff issue a new one
+            "has_watch_token": (congress.watch_token_hash or "").startswith(HMAC_PREFIX), "groups": groups,
             "stream": {"kind": congress.stream_kind, "url": congress.stream_url,
                        "delay_seconds": congress.stream_delay_seconds},
             "check_in": {"opens_at": _iso(congress.check_in_opens_at), "closes_at": _iso(congress.check_in_closes_at)},

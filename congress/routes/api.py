@@ -35,6 +35,7 @@ from congress.live.snapshot import build_snapshot, head_seq
 from congress.permissions import Actor
 from congress.routes.openapi import openapi_document
 from congress.service import Service
+from congress.watching import WATCH_HEADER, admit_anonymous
 from congress.wire import read_json
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 STATUS = {"bad_credentials": 401, "too_many_attempts": 429, "not_signed_in": 401, "csrf": 403,
           "forbidden": 403, "read_only": 403, "other_group": 403, "not_group_leader": 403,
           "not_voting_delegate": 403, "not_found": 404, "unknown_op": 404, "no_such_congress": 404,
-          "choose_congress": 409, "id_reused": 422, "unavailable": 503}
+          "choose_congress": 409, "id_reused": 422, "unavailable": 503, "watching_off": 403,
+          "watch_token_required": 401, "watch_link_not_issued": 403}
 
 
 def error_response(error: DomainError, **extra: Any) -> JSONResponse:
@@ -81,8 +83,15 @@ async def _actor(request: Request, *, writing: bool) -> Actor:
     actor, row = await anyio.to_thread.run_sync(_signed_in, request)
     if actor is None or row is None:
         if writing:
-            raise DomainError("not_signed_in", "请先登录")
-        return observer_actor(int(request.path_params.get("congress_id", 0)))
+            if request.cookies.get(SESSION_COOKIE):  # signed out, expired or revoked: sign in again
+                raise DomainError("not_signed_in", "请先登录（登录已失效）")
+            raise DomainError("read_only", "未登录的观众（云听会）只能观看，不能进行任何操作；请先登录")
+        # An anonymous reader is an observer: the same rule as the websocket (congress.watching)
+        congress_id = int(request.path_params.get("congress_id", 0))
+        await admit_anonymous(_service(request), congress_id,
+                              request.query_params.get("watch") or request.headers.get(WATCH_HEADER),
+                              request.client.host if request.client else None)
+        return observer_actor(congress_id)
     if writing and not secrets.compare_digest(request.headers.get(CSRF_HEADER, ""), row.csrf_token):
         raise DomainError("csrf", "请求缺少有效的 CSRF 令牌，请刷新页面后重试")
     return actor
@@ -192,15 +201,16 @@ async def state(request: Request) -> Response:
     """The same snapshot the websocket sends first, for pages and scripts that only read."""
     service = _service(request)
     congress_id = int(request.path_params["congress_id"])
-    actor = await _actor(request, writing=False)
+    try:
+        actor = await _actor(request, writing=False)  # an anonymous reader: the observers' rule
+    except DomainError as error:
+        return error_response(error)
 
     def work() -> dict[str, Any]:
         with service.db.read() as session:
             congress = session.get(Congress, congress_id)
             if congress is None:
                 raise DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会")
-            if actor.role.value == "observer" and congress.watch_mode != "open":
-                raise DomainError("forbidden", "观看本次职代会需要观看口令")
             return {"seq": head_seq(session, congress_id), "role": actor.role.value,
                     "snapshot": build_snapshot(session, congress_id, actor)}
 

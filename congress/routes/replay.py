@@ -20,10 +20,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from congress.auth import SESSION_COOKIE, find_session, verify_secret
+from congress.auth import SESSION_COOKIE, actor_for_session, find_session
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
+from congress.routes.api import STATUS
+from congress.watching import WATCH_HEADER, gate_for
 
 CHAPTER_TYPES = ("agenda.item_added", "agenda.current_changed", "vote.opened", "vote.published")
 MIN_LAST_CHAPTER = timedelta(minutes=1)
@@ -113,13 +115,19 @@ async def chapters(request: Request) -> Response:
     def work() -> str:
         start, end = _parse_time(params.get("start"), "start"), _parse_time(params.get("end"), "end")
         with service.db.read() as session:
+            gate = gate_for(service)
+            ticket = gate.ticket(congress_id)
             congress = session.get(Congress, congress_id)
             if congress is None:
                 raise DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会")
-            signed_in = find_session(session, request.cookies.get(SESSION_COOKIE), service.clock()) is not None
-            if not signed_in and congress.watch_mode != "open" and not (
-                    congress.watch_mode == "token" and verify_secret(congress.watch_token_hash, params.get("watch", ""))):
-                raise DomainError("forbidden", "观看本次职代会需要观看口令")
+            row = find_session(session, request.cookies.get(SESSION_COOKIE), service.clock())
+            signed_in = row is not None
+            if row is not None and (actor := actor_for_session(session, row)) is not None:
+                actor.require_congress(congress_id)  # a delegate reads only their own congress (docs/api.md)
+            if not signed_in:  # the observers' rule, as for the websocket and the API (congress.watching)
+                gate.admit(gate.learn(session, congress, ticket),
+                           params.get("watch") or request.headers.get(WATCH_HEADER),
+                           request.client.host if request.client else None)
             first, last = session.execute(sa.select(sa.func.min(Event.created_at), sa.func.max(Event.created_at))
                                           .where(Event.congress_id == congress_id)).one()
             events = list(session.scalars(sa.select(Event).where(
@@ -133,7 +141,7 @@ async def chapters(request: Request) -> Response:
     try:
         body = await anyio.to_thread.run_sync(work)
     except DomainError as error:
-        status = {"no_such_congress": 404, "forbidden": 403}.get(error.code, 400)
+        status = STATUS.get(error.code, 400)
         return JSONResponse({"error": {"code": error.code, "message": error.message}}, status_code=status)
     return Response(body, media_type="text/vtt; charset=utf-8", headers={"Cache-Control": "no-cache"})
 

@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from congress.auth import SESSION_COOKIE, actor_for_session, find_session, observer_actor, verify_secret
+from congress.auth import SESSION_COOKIE, actor_for_session, find_session, observer_actor
 from congress.commands import COMMANDS
 from congress.db.engine import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_outage
 from congress.db.models import Congress
@@ -27,6 +27,7 @@ from congress.live.snapshot import build_snapshot, head_seq
 from congress.origin import cross_site_reason
 from congress.permissions import Actor
 from congress.service import Service, to_published
+from congress.watching import WATCH_HEADER, NotAdmitted, WatchSetting, gate_for
 from congress.wire import read_json
 
 log = logging.getLogger(__name__)
@@ -42,27 +43,40 @@ class Refused(Exception):
         self.code, self.reason = code, reason
 
 
-# Congresses open to watching without a token, and until when (monotonic) that reading holds. A
-# reconnect storm is 4,000 observers asking the same question of the same row at once; each answer
-# was a thread hop and an ORM session, most of the storm's server time. A `watch.set` event forgets
-# the entry at once (forget_watch_mode), on every worker; the short life is a second guard.
-_open_watch: dict[int, float] = {}
-OPEN_WATCH_SECONDS = 2.0
+def forget_watch_mode(service: Service, congress_id: int) -> None:
+    """A watch.set event (app.py, on every worker): the next observer's setting is read again."""
+    gate_for(service).forget(congress_id)
 
 
-def forget_watch_mode(congress_id: int) -> None:
-    _open_watch.pop(congress_id, None)
+def _watch_token(websocket: WebSocket) -> str:
+    return websocket.query_params.get("watch") or websocket.headers.get(WATCH_HEADER) or ""
 
 
 def _known_observer(service: Service, websocket: WebSocket) -> tuple[Actor, int, int] | None:
-    """An observer of a congress known to be open to watching, answered without a read; else None."""
+    """An observer of a congress whose watch setting this process knows, admitted (or refused:
+    Refused) on the event loop without a read or a thread hop; None when it must be read.
+
+    A join storm is thousands of observers asking the same question of the same row; each answer
+    was a thread hop and an ORM session, and in token mode an argon2 hash (issue 18). Now it is at
+    most one HMAC (congress.watching)."""
     if websocket.cookies.get(SESSION_COOKIE):
         return None
     congress_id = _int(websocket.query_params.get("congress"))
-    if congress_id is None or _open_watch.get(congress_id, 0.0) < time.monotonic():
+    setting = gate_for(service).known(congress_id) if congress_id is not None else None
+    if setting is None:
         return None
-    head = service.hub.delivered_seq(congress_id)  # the hub follows it: no stale head to start from
-    return None if head is None else (observer_actor(congress_id), congress_id, head)
+    head = service.hub.delivered_seq(setting.congress_id)  # the hub follows it (else nothing is known)
+    if head is None:
+        return None
+    _admit(service, websocket, setting)
+    return observer_actor(setting.congress_id), setting.congress_id, head
+
+
+def _admit(service: Service, websocket: WebSocket, setting: WatchSetting) -> None:
+    try:
+        gate_for(service).admit(setting, _watch_token(websocket), websocket.client.host if websocket.client else None)
+    except NotAdmitted as refusal:
+        raise Refused(refusal.close_code, refusal.reason) from None
 
 
 def _authenticate(service: Service, websocket: WebSocket) -> tuple[Actor, int, int]:
@@ -83,15 +97,15 @@ def _authenticate(service: Service, websocket: WebSocket) -> tuple[Actor, int, i
                 raise Refused(4404, "no such congress")
             return actor, congress.id, congress.last_seq
         congress_id = _int(params.get("congress"))
-        congress = session.get(Congress, congress_id) if congress_id is not None else None
+        if congress_id is None:
+            raise Refused(4404, "no such congress")
+        gate = gate_for(service)
+        ticket = gate.ticket(congress_id)  # before the read: what it finds may be kept
+        congress = session.get(Congress, congress_id)
         if congress is None:
             raise Refused(4404, "no such congress")
-        if congress.watch_mode == "off":
-            raise Refused(4403, "watching is switched off")
-        if congress.watch_mode == "token" and not verify_secret(congress.watch_token_hash, params.get("watch", "")):
-            raise Refused(4401, "watch token required")
-        if congress.watch_mode == "open":
-            _open_watch[congress.id] = time.monotonic() + OPEN_WATCH_SECONDS
+        # The one rule for observers (congress.domain.watching.may_watch), as for HTTP reads
+        _admit(service, websocket, gate.learn(session, congress, ticket))
         return observer_actor(congress.id), congress.id, congress.last_seq
 
 

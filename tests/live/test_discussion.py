@@ -221,7 +221,8 @@ async def test_documents_are_read_by_who_may_and_frozen_once_tabled(hall: Hall) 
         assert (fake.status_code, fake.json()["error"]["code"]) == (400, "bad_file")
     with hall.http() as http:
         anonymous = http.post("/documents", data={"title": "x"}, files={"file": ("x.md", b"# x", "text/markdown")})
-        assert anonymous.status_code == 401
+        # without a session: an observer's write, 403 read_only as docs/api.md says (issue 18)
+        assert (anonymous.status_code, anonymous.json()["error"]["code"]) == (403, "read_only")
 
     # Delegates hear of both documents; observers only of the public one
     await delegate.wait_for(lambda: len(events_of(delegate, "document.added")) == 2)

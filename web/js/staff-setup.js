@@ -120,27 +120,92 @@ export function mountSetup(root, { store, live, congressId }) {
     return form;
   }
 
+  // The watch link with its secret comes once, in set_watch's reply (the server keeps only an
+  // HMAC of it): held in this page's memory so the form, rebuilt by the watch.set event, still
+  // shows it, and gone on reload. Lost? Tick 重新生成 and save: the old link stops working.
+  let issued = null; // {token, path}
+  let issuedCount = 0;
+
+  function watchLinks(secret) {
+    const base = location.origin;
+    const q = secret ? `&watch=${encodeURIComponent(secret)}` : '';
+    return [
+      [t('setup.watch_link'), `${base}/watch?congress=${congressId}${q}`],
+      [t('setup.screen_link'), `${base}/screen?congress=${congressId}${q}`],
+      [t('setup.chapters_link'), `${base}/api/congresses/${congressId}/chapters.vtt${secret ? `?watch=${encodeURIComponent(secret)}` : ''}`],
+    ];
+  }
+
+  function issuedNotice() {
+    const full = `${location.origin}${issued.path}`;
+    const copy = h('button', { type: 'button', class: 'small', id: 'watch-link-copy' }, t('setup.watch_link_copy'));
+    copy.addEventListener('click', () => {
+      navigator.clipboard?.writeText(full).then(() => { copy.textContent = t('setup.watch_link_copied'); }, () => {});
+    });
+    return h('div', { class: 'notice ok', id: 'watch-link-once', role: 'status' },
+      h('p', {}, t('setup.watch_link_once')),
+      // in a .links dd: a long link wraps on a phone
+      h('dl', { class: 'links' }, h('div', {}, h('dt', {}, t('setup.watch_link')),
+        h('dd', {}, h('code', { class: 'data-text', id: 'watch-link-full' }, full)))), copy);
+  }
+
   function watchForm() {
     const mode = store.state.congress.watch_mode || setup?.watch_mode || 'open';
-    const token = h('input', { type: 'text', id: 'watch-token-value', minlength: 8, autocomplete: 'off' });
+    const token = h('input', { type: 'text', id: 'watch-token-value', autocomplete: 'off', spellcheck: 'false' }); // the server's rule, refused in words
+    const renew = h('input', { type: 'checkbox', id: 'watch-renew' });
     const status = statusFor('set_watch');
-    const base = `${location.origin}`;
-    const links = [
-      [t('setup.watch_link'), `${base}/watch?congress=${congressId}`],
-      [t('setup.screen_link'), `${base}/screen?congress=${congressId}`],
-      [t('setup.chapters_link'), `${base}/api/congresses/${congressId}/chapters.vtt`],
-    ];
+    const secret = mode === 'token' && issued ? issued.token : null;
+    let notice = null;
+    if (secret) notice = issuedNotice();
+    else if (mode === 'token' && setup && !setup.has_watch_token) notice = h('p', { class: 'notice warn', id: 'watch-link-outdated' }, t('setup.watch_link_outdated'));
+    else if (mode === 'token') notice = h('p', { class: 'hint', id: 'watch-link-hidden' }, t('setup.watch_link_hidden'));
     const form = h('form', { class: 'card', 'aria-labelledby': 'watch-h' },
       h('h3', { id: 'watch-h' }, t('setup.watch')),
       h('fieldset', { class: 'choices' }, h('legend', {}, t('setup.watch_mode')),
         ['open', 'token', 'off'].map((m) => choice('radio', 'watch-mode', m, t(`setup.watch_${m}`), { checked: mode === m, id: `watch-mode-${m}` }))),
-      field(t('setup.watch_token_value'), token),
-      h('button', { type: 'submit', class: 'primary' }, t('common.save')), status,
-      h('dl', { class: 'links' }, links.map(([label, href]) => h('div', {}, h('dt', {}, label), h('dd', {}, h('a', { href, target: '_blank', rel: 'noopener' }, href))))));
-    form.addEventListener('submit', (e) => {
+      field(t('setup.watch_token_value'), token, t('setup.watch_token_hint')),
+      mode === 'token' ? h('label', { class: 'choice', for: renew.id }, renew, h('span', {}, t('setup.watch_renew'))) : null,
+      h('button', { type: 'submit', class: 'primary' }, t('common.save')), status, notice,
+      h('dl', { class: 'links' }, watchLinks(secret).map(([label, href]) => h('div', {}, h('dt', {}, label), h('dd', {}, h('a', { href, target: '_blank', rel: 'noopener' }, href))))));
+    form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const chosen = form.querySelector('input[name=watch-mode]:checked')?.value || 'open';
-      save(live, 'set_watch', { mode: chosen, token: chosen === 'token' ? token.value : null });
+      const args = { mode: chosen };
+      if (chosen === 'token') {
+        if (token.value.trim()) args.token = token.value.trim();
+        if (renew.checked) args.renew = true;
+      }
+      show('set_watch', '', t('common.sending'));
+      try {
+        const result = await live.command('set_watch', args);
+        if (result?.token) issued = { token: result.token, path: result.watch_path };
+        else if (chosen !== 'token') issued = null;
+        issuedCount += 1;
+        show('set_watch', 'ok', t('common.saved'));
+        if (setup) setup = { ...setup, watch_mode: chosen, has_watch_token: setup.has_watch_token || Boolean(result?.token) };
+        update(false);
+      } catch (error) {
+        show('set_watch', 'bad', t('common.error', { message: error.message }));
+      }
+    });
+    return form;
+  }
+
+  // Which other sites may show the watch page and the big screen inside their own page
+  // (set_embedding): none by default; a site named here goes into those two pages' frame-ancestors.
+  function embedForm() {
+    const origins = setup?.embed_origins || [];
+    const input = h('textarea', { id: 'embed-origins', rows: 3, spellcheck: 'false', placeholder: 'https://portal.example.cn' }, origins.join('\n'));
+    const status = statusFor('set_embedding');
+    const code = `<iframe src="${location.origin}/watch?congress=${congressId}" width="960" height="720" allow="autoplay; fullscreen"></iframe>`;
+    const form = h('form', { class: 'card', 'aria-labelledby': 'embed-h' },
+      h('h3', { id: 'embed-h' }, t('setup.embed')),
+      field(t('setup.embed_origins'), input, t('setup.embed_hint')),
+      h('button', { type: 'submit', class: 'primary' }, t('common.save')), status,
+      origins.length ? h('p', { class: 'hint' }, t('setup.embed_code'), ' ', h('code', { id: 'embed-code' }, code)) : null);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      save(live, 'set_embedding', { origins: input.value.split(/[\s,，]+/).filter(Boolean) });
     });
     return form;
   }
@@ -158,14 +223,15 @@ export function mountSetup(root, { store, live, congressId }) {
 
   function build() {
     clear(root, h('h2', {}, t('staff.nav.setup')), container);
-    const slots = [h('div'), h('div'), h('div'), h('div'), h('div')];
+    const slots = [h('div'), h('div'), h('div'), h('div'), h('div'), h('div')];
     clear(container, slots);
     parts = [
       region(slots[0], () => store.state.congress.rules, rulesForm),
       region(slots[1], () => store.state.congress.check_in, checkInForm),
       region(slots[2], () => store.state.congress.stream, streamForm),
-      region(slots[3], () => [store.state.congress.watch_mode, setup?.watch_mode], watchForm),
+      region(slots[3], () => [store.state.congress.watch_mode, setup?.watch_mode, setup?.has_watch_token, issuedCount], watchForm),
       region(slots[4], () => setup, groupsCard),
+      region(slots[5], () => setup?.embed_origins, embedForm),
     ];
   }
 
@@ -183,7 +249,7 @@ export function mountSetup(root, { store, live, congressId }) {
   }
 
   store.subscribe((change) => {
-    if (change.kind === 'event' && ['roster.imported', 'groups.added', 'watch.set'].includes(change.event.type)) {
+    if (change.kind === 'event' && ['roster.imported', 'groups.added', 'watch.set', 'embedding.set'].includes(change.event.type)) {
       load().catch(() => {});
     }
   });
