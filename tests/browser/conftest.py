@@ -2,10 +2,10 @@
 
 Chromium is `/usr/bin/chromium` (apt-get install chromium fonts-noto-cjk); Playwright's own browser
 download is never used. In CI (CI=true) a missing Chromium fails the tests; locally they skip.
-Every page is watched: a JavaScript error, a failed same-origin request or any request to another
-host fails the test. Screenshots go to artifacts/screenshots/ only: a test run never rewrites the
-tracked docs/screenshots/. To refresh those (the README's tour), run the tests that make them with
-CONGRESS_REFRESH_DOCS=1 (README, "Screenshots").
+Every page is watched: a JavaScript error, a failed same-origin request, any request to another
+host or a Content-Security-Policy violation fails the test. Screenshots go to artifacts/screenshots/
+only: a test run never rewrites the tracked docs/screenshots/. To refresh those (the README's tour),
+run the tests that make them with CONGRESS_REFRESH_DOCS=1 (README, "Screenshots").
 """
 
 from __future__ import annotations
@@ -153,6 +153,7 @@ class Watched:
     errors: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    csp: list[str] = field(default_factory=list)  # Content-Security-Policy violations
 
 
 @pytest.fixture
@@ -200,6 +201,22 @@ class FrameLog:
             print(f"(no screenshot: {error})")
 
 
+# Every page opened by open_page reports each Content-Security-Policy violation (an inline script or
+# style, a handler attribute, a host the policy does not name) to the console, and the test fails:
+# the pages must work under the policy the server sends, not beside it.
+CSP_WATCH = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'}`
+                + ` in ${e.documentURI} (${e.sourceFile || ''}:${e.lineNumber || ''})`);
+});
+"""
+
+
+def _is_csp_report(text: str) -> bool:
+    """Our watcher's line, or Chromium's own ("Refused to … violates the following Content Security Policy …")."""
+    return text.startswith("CSP violation:") or "Content Security Policy" in text
+
+
 @pytest.fixture
 def open_page(browser: Any, site: Site, watched: Watched, request: pytest.FixtureRequest) -> Iterator[Any]:
     """open_page(path, viewport=PHONE) -> a Page in a fresh context (its own cookies)."""
@@ -211,6 +228,7 @@ def open_page(browser: Any, site: Site, watched: Watched, request: pytest.Fixtur
             context = browser.new_context(viewport=viewport or LAPTOP, locale="zh-CN", timezone_id="Asia/Shanghai",
                                           service_workers="block")
             contexts.append(context)
+            context.add_init_script(CSP_WATCH)
             if init_script:
                 context.add_init_script(init_script)
             origin = site.url
@@ -226,7 +244,8 @@ def open_page(browser: Any, site: Site, watched: Watched, request: pytest.Fixtur
         page = context.new_page()
         logs.append(FrameLog(page))
         page.on("pageerror", lambda exc: watched.errors.append(f"{page.url}: {exc}"))
-        page.on("console", lambda msg: watched.errors.append(f"{page.url}: console {msg.text}")
+        page.on("console", lambda msg: watched.csp.append(f"{page.url}: {msg.text}") if _is_csp_report(msg.text)
+                else watched.errors.append(f"{page.url}: console {msg.text}")
                 if msg.type == "error" and "WebSocket" not in msg.text and "ERR_CONNECTION_REFUSED" not in msg.text
                 and "Failed to load resource" not in msg.text else None)
         page.on("response", lambda response: watched.errors.append(f"{response.status} {response.url}")
@@ -246,6 +265,7 @@ def open_page(browser: Any, site: Site, watched: Watched, request: pytest.Fixtur
         context.close()
     assert not watched.dialogs, f"a page opened a dialog: {watched.dialogs}"
     assert not watched.foreign, f"a page made requests to another host: {watched.foreign}"
+    assert not watched.csp, "a page broke its Content-Security-Policy:\n" + "\n".join(watched.csp)
     assert not watched.errors, "JavaScript errors:\n" + "\n".join(watched.errors)
 
 

@@ -197,10 +197,31 @@ function embed(url) {
     h('p', { class: 'hint' }, h('a', { href: streamUrl(url), target: '_blank', rel: 'noopener noreferrer' }, t('stream.open_link'))));
 }
 
-/** The player for the congress's stream setting, or null when there is none. */
-export function streamPlayer(stream) {
+// The page's Content-Security-Policy, a response header, names the stream hosts the server knew
+// when it sent the page (HLS for media and connect, an embedded player for frames). A stream staff
+// move to another host while the page is open is outside it: rather than a player the browser
+// blocks, the page says so and reloads (the watch page by itself), which brings a policy naming it.
+let namedByPolicy = null; // `${kind} ${origin}` of the stream the page was first shown
+
+function streamSource(stream) {
+  return stream && stream.url && stream.kind !== 'none' ? `${stream.kind} ${new URL(stream.url, location.origin).origin}` : null;
+}
+
+function reloadNotice(reloadBySelf) {
+  const button = h('button', { type: 'button', class: 'small stream-reload' }, t('stream.reload'));
+  button.addEventListener('click', () => location.reload());
+  if (reloadBySelf) setTimeout(() => location.reload(), 3000);
+  return h('div', { class: 'stream' }, h('p', { class: 'notice', role: 'status' }, t('stream.moved'), ' ', button));
+}
+
+/** The player for the congress's stream setting, or null when there is none. `reloadBySelf`: a page
+ * with nothing typed into it reloads by itself when the stream moved to a host its policy lacks. */
+export function streamPlayer(stream, { reloadBySelf = false } = {}) {
   queueMicrotask(stopDropped); // a setting changed to none or embed drops the old player too
+  const source = streamSource(stream);
+  if (namedByPolicy === null) namedByPolicy = new Set([source].filter(Boolean));
   if (!stream || !stream.url || stream.kind === 'none') return null;
+  if (!source.endsWith(` ${location.origin}`) && !namedByPolicy.has(source)) return reloadNotice(reloadBySelf);
   if (stream.kind === 'hls') return hlsVideo(stream.url);
   if (stream.kind === 'embed') return embed(stream.url);
   return null;

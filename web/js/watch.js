@@ -70,7 +70,7 @@ async function main() {
   const parts = [
     region($('stream'), () => store.state.congress.stream, () => {
       const stream = store.state.congress.stream;
-      const player = streamPlayer(stream);
+      const player = streamPlayer(stream, { reloadBySelf: true });
       $('stream').hidden = false;
       if (!player) return noStream();
       // The server holds agenda, attendance and results back by the same delay as the picture.
