@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
+from congress.actions.embedding import embed_origins
 from congress.commands import Command, Param, register
 from congress.db.models import Attendance, Congress, Delegate, Group, GroupCount, Vote
 from congress.domain.errors import DomainError
@@ -39,6 +40,9 @@ def list_delegates(ctx: Context, congress_id: int, query: str | None = None, gro
         pattern = f"%{text.replace('%', '').replace('_', '')}%"
         select = select.where(sa.or_(Delegate.employee_id.ilike(pattern), Delegate.name.like(pattern)))
     if group_id is not None:
+        group = ctx.session.get(Group, group_id)
+        if group is None or group.congress_id != congress_id:
+            raise DomainError("not_found", f"本次职代会没有这个代表团(组)（编号 {group_id}）")
         select = select.where(Delegate.group_id == group_id)
     rows = list(ctx.session.execute(select.limit(max(1, min(limit or MAX_ROWS, MAX_ROWS)))))
     stays: dict[int, Attendance] = {}
@@ -66,9 +70,7 @@ def list_delegates(ctx: Context, congress_id: int, query: str | None = None, gro
 def list_group_counts(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     """The hand counts entered for a vote, and which hand-counted groups have not reported yet."""
     ctx.actor.require(Permission.READ_STAFF_VIEWS)
-    vote = ctx.get(Vote, vote_id, "表决")
-    if vote.congress_id != congress_id:
-        raise DomainError("not_found", f"本次职代会没有这项表决（编号 {vote_id}）")
+    vote = ctx.find(Vote, vote_id, congress_id, f"本次职代会没有这项表决（编号 {vote_id}）")
     names = dict(ctx.session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == congress_id)).all())
     counts = [{"group_id": c.group_id, "group": names.get(c.group_id, ""), "method": c.method, "figures": c.figures,
                "scrutineer": c.scrutineer, "entered_by": c.entered_by, "entered_at": _iso(c.entered_at)}
@@ -99,7 +101,7 @@ def congress_setup(ctx: Context, congress_id: int) -> dict[str, Any]:
             "stream": {"kind": congress.stream_kind, "url": congress.stream_url,
                        "delay_seconds": congress.stream_delay_seconds},
             "check_in": {"opens_at": _iso(congress.check_in_opens_at), "closes_at": _iso(congress.check_in_closes_at)},
-            "rules": congress.rules}
+            "rules": congress.rules, "embed_origins": list(embed_origins(ctx.session, congress_id))}
 
 
 register(
