@@ -6,6 +6,11 @@ or HTTP request it comes by: ten sockets, or HTTP next to a socket, no longer mu
 Found in issue 18: one delegate created 2,408 drafts in 10 s over HTTP, unlimited, while the
 websocket's limit was per connection.
 
+Over budget, a websocket command is refused (`rate_limited`) and the socket's next frame is read
+no sooner than it could be allowed; an HTTP request up to QUEUE_SECONDS ahead waits its turn, one
+further ahead is refused with 429 after a hold. A sign-in known to be over budget is refused before
+its session is read.
+
 The budget lives in one object per server process (app.state.budget, made in the app's lifespan).
 With several workers (`--workers N`) each keeps its own: a person whose connections are spread
 over N workers gets up to N budgets (docs/api.md says so).
@@ -38,6 +43,7 @@ COMMAND_COST = 1.0
 UPLOAD_COST = 10.0
 SWEEP_SECONDS = 10.0  # how often idle buckets are forgotten
 MAX_PAUSE_SECONDS = 1.0  # a refusal for the rate waits up to this long (HTTP answer, the socket's next read)
+QUEUE_SECONDS = 1.0  # an HTTP request this far ahead of its person's budget waits its turn instead of a 429
 KNOWN_SESSIONS = 20_000  # sign-ins whose person is known without a read (the oldest are forgotten)
 
 
@@ -54,22 +60,17 @@ class RateLimited(DomainError):
         return str(max(1, math.ceil(self.retry_after)))  # HTTP wants whole seconds
 
 
-async def held_refusal(wait: float) -> RateLimited:
-    """The refusal of a request `wait` seconds too early, given when it could have been retried (at
-    most MAX_PAUSE_SECONDS later). A client that ignores Retry-After then cannot go faster than one
-    request per connection per pause, and a waiting request costs the server a timer. Found in
-    bench/flood.py: answered at once, ten connections sent 250 refused requests a second."""
-    held = min(wait, MAX_PAUSE_SECONDS)
-    await asyncio.sleep(held)
-    return RateLimited(wait - held)
-
-
 @dataclass(slots=True)
 class _Bucket:
     rate: float
     burst: float
-    tokens: float
+    tokens: float  # below 0 while HTTP requests wait their turn (RateBudget.reserve)
     at: float
+
+    def refill(self, now: float) -> float:
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        return self.tokens
 
 
 class RateBudget:
@@ -93,8 +94,7 @@ class RateBudget:
     def rate_for(self, actor: Actor) -> float:
         return self.rate * (FAST_FACTOR if actor.role in (Role.STAFF, Role.OBSERVER) else 1)
 
-    def spend(self, actor: Actor, address: str | None, cost: float = COMMAND_COST) -> float:
-        """Take `cost` from this person's bucket: 0.0 if allowed, else the seconds to wait (nothing taken)."""
+    def _bucket(self, actor: Actor, address: str | None) -> _Bucket:
         now = self.clock()
         if now - self._swept >= SWEEP_SECONDS:
             self._sweep(now)
@@ -103,12 +103,26 @@ class RateBudget:
         if bucket is None:
             rate = self.rate_for(actor)
             bucket = self._buckets[key] = _Bucket(rate, rate * BURST_SECONDS, rate * BURST_SECONDS, now)
-        bucket.tokens = min(bucket.burst, bucket.tokens + (now - bucket.at) * bucket.rate)
-        bucket.at = now
+        bucket.refill(now)
+        return bucket
+
+    def spend(self, actor: Actor, address: str | None, cost: float = COMMAND_COST) -> float:
+        """Take `cost` from this person's bucket now: 0.0 if allowed, else the seconds to wait (nothing taken)."""
+        bucket = self._bucket(actor, address)
         if bucket.tokens < cost - 1e-9:  # (a client that waited exactly the advised time is not refused by rounding)
             return (cost - bucket.tokens) / bucket.rate
         bucket.tokens -= cost
         return 0.0
+
+    def reserve(self, actor: Actor, address: str | None, cost: float = COMMAND_COST) -> tuple[float, float]:
+        """For an HTTP request: (delay, 0.0) if it is taken, to be served after `delay` seconds (its
+        turn, at most QUEUE_SECONDS away), or (0.0, wait) if it is refused, nothing taken: `wait`
+        seconds until it would be served at once."""
+        bucket = self._bucket(actor, address)
+        if bucket.tokens - cost < -bucket.rate * QUEUE_SECONDS - 1e-9:
+            return 0.0, (cost - bucket.tokens) / bucket.rate
+        bucket.tokens -= cost
+        return (-bucket.tokens / bucket.rate if bucket.tokens < -1e-9 else 0.0), 0.0
 
     def remember(self, cookie: str | None, actor: Actor) -> None:
         """This session cookie is this signed-in person's (observers have no cookie to remember)."""
@@ -119,26 +133,55 @@ class RateBudget:
             del self._sessions[next(iter(self._sessions))]
         self._sessions[digest] = actor.principal
 
-    def wait_before_reading(self, cookie: str | None, cost: float = COMMAND_COST) -> float:
-        """Seconds the person behind this cookie must wait before `cost` is allowed, known without a
-        read (0.0 if unknown or allowed). Takes nothing: the request, if let through, is charged
-        once its sender is known."""
+    def wait_before_reading(self, cookie: str | None, cost: float = COMMAND_COST, queue: float = 0.0) -> float:
+        """Seconds the person behind this cookie must wait before `cost` is allowed (with `queue`
+        seconds of waiting allowed), known without a read: 0.0 if unknown or allowed. Takes
+        nothing: the request, if let through, is charged once its sender is known."""
         key = self._sessions.get(_digest(cookie)) if cookie else None
         bucket = self._buckets.get(key) if key else None
         if bucket is None:
             return 0.0
-        tokens = min(bucket.burst, bucket.tokens + (self.clock() - bucket.at) * bucket.rate)
-        return 0.0 if tokens >= cost - 1e-9 else (cost - tokens) / bucket.rate
+        tokens = bucket.refill(self.clock())
+        return 0.0 if tokens - cost >= -bucket.rate * queue - 1e-9 else (cost - tokens) / bucket.rate
+
+    async def charge(self, actor: Actor, address: str | None, cookie: str | None, cost: float = COMMAND_COST) -> None:
+        """An HTTP request of this person's. Within budget it goes on at once; up to QUEUE_SECONDS
+        ahead of it, it waits its turn (a timer) and goes on; beyond that RateLimited, after a hold.
+
+        Found in bench/flood.py: refusing at once let ten connections ignoring Retry-After send
+        150–250 requests a second, each parsed and answered while other delegates waited. Served in
+        turn instead, such a client gets what its budget allows and no more, at the cost of timers."""
+        self.remember(cookie, actor)
+        delay, wait = self.reserve(actor, address, cost)
+        if wait:
+            raise await _held(wait)
+        if delay:
+            await asyncio.sleep(delay)
+
+    async def refuse_early(self, cookie: str | None, cost: float = COMMAND_COST, queue: float = QUEUE_SECONDS) -> None:
+        """RateLimited (after a hold), before any read, if this cookie's person is known to be over
+        budget by more than `queue` seconds."""
+        wait = self.wait_before_reading(cookie, cost, queue)
+        if wait:
+            raise await _held(wait)
 
     def _sweep(self, now: float) -> None:
         # A bucket idle long enough to be full again is the same as no bucket: forget it.
         self._swept = now
-        idle = [key for key, b in self._buckets.items() if now - b.at >= b.burst / b.rate]
+        idle = [key for key, b in self._buckets.items() if b.tokens + (now - b.at) * b.rate >= b.burst]
         for key in idle:
             del self._buckets[key]
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+async def _held(wait: float) -> RateLimited:
+    """A refusal, answered no sooner than a retry could succeed (at most MAX_PAUSE_SECONDS on): a
+    client that ignores Retry-After gets about one answer a second per connection."""
+    held = min(wait, MAX_PAUSE_SECONDS)
+    await asyncio.sleep(held)
+    return RateLimited(max(0.0, wait - held))
 
 
 def _digest(cookie: str) -> bytes:
@@ -162,9 +205,7 @@ class SocketAllowance:
     def take(self, op: str) -> bool:
         now = self.budget.clock()
         frames = self._frames
-        frames.tokens = min(frames.burst, frames.tokens + (now - frames.at) * frames.rate)
-        frames.at = now
-        if frames.tokens < 1:
+        if frames.refill(now) < 1:
             self.retry_after = (1 - frames.tokens) / frames.rate
             return False
         frames.tokens -= 1

@@ -92,3 +92,16 @@ def test_a_known_cookie_over_budget_is_refused_before_any_read() -> None:
     assert budget.wait_before_reading("cookie-a") <= before  # asking takes nothing
     clock.now += before
     assert budget.wait_before_reading("cookie-a") == 0
+
+
+def test_an_http_request_up_to_a_second_ahead_waits_its_turn_beyond_that_it_is_refused() -> None:
+    clock = Clock()
+    budget = RateBudget(20, clock=clock)
+    assert [budget.reserve(DELEGATE, None) for _ in range(40)] == [(0.0, 0.0)] * 40  # the full bucket
+    turns = [budget.reserve(DELEGATE, None)[0] for _ in range(20)]  # one more second's worth: queued
+    assert turns == sorted(turns) and abs(turns[0] - 0.05) < 1e-9 and abs(turns[-1] - 1.0) < 1e-9
+    delay, wait = budget.reserve(DELEGATE, None)
+    assert delay == 0 and abs(wait - 1.05) < 1e-9  # refused: served at once only in 1.05 s
+    assert budget.spend(DELEGATE, None) > 1  # the websocket sees the queued requests too
+    clock.now += 1.05
+    assert budget.reserve(DELEGATE, None) == (0.0, 0.0)
