@@ -22,12 +22,15 @@ from congress.commands import load_all
 from congress.db.engine import Database, is_outage
 from congress.db.models import Congress, Vote
 from congress.domain.kinds import Role, VoteStatus
+from congress.live.access import AccessWatch
 from congress.live.backplane import make_backplane
 from congress.live.frames import ExposeWebsocketProtocol
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
 from congress.origin import RefuseCrossSite
 from congress.permissions import Actor
+from congress.ratelimit import RateBudget
 from congress.routes import admin, api, attachments, documents, pages, replay
+from congress.routes.headers import HeaderSources, SecurityHeaders
 from congress.routes.ws import forget_watch_mode, live_endpoint
 from congress.service import Clock, Service, system_clock
 from congress.settings import Settings
@@ -225,13 +228,20 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         gc.set_threshold(*GC_THRESHOLDS)
         await backplane.start(hub)
         await service.start()
+        # Open connections of sign-ins that ended or whose roster rows changed are closed (congress.live.access)
+        access = AccessWatch(service)
         tasks = [asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes()),
+                 asyncio.create_task(access.run()),
                  asyncio.create_task(_warm_up(service))]
         app.state.settings = settings
         app.state.service = service
+        app.state.budget = RateBudget(settings.commands_per_second)  # one per person, HTTP and websocket alike
         app.state.presence_changed = live.presence_changed
         app.state.progress_wanted = live.progress_wanted
         app.state.stream_delay = live.stream_delay
+        # The pages' CSP names the stream and embedding origins; stale after their events (routes/headers.py)
+        app.state.header_sources = HeaderSources(db)
+        hub.on_received.append(app.state.header_sources.on_event)
         try:
             yield
         finally:
@@ -257,7 +267,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     # RefuseCrossSite: every state-changing request from another site is refused in one place
     # (congress.origin). The database unreachable: 503 `unavailable` from any route (api.database_outage).
     return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(RefuseCrossSite, is_https=settings.is_https),
+                     middleware=[Middleware(SecurityHeaders, is_https=settings.is_https),
+                                 Middleware(RefuseCrossSite, is_https=settings.is_https),
                                  Middleware(ExposeWebsocketProtocol)],
                      exception_handlers={sa.exc.DBAPIError: api.database_outage,
                                          sa.exc.TimeoutError: api.database_outage})

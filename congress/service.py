@@ -35,13 +35,14 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from congress.access import ENDS_ACCESS, refusals, require_access
 from congress.actions.ballots import BallotRequest, cast_ballot, cast_ballots
 from congress.actions.base import Context, event_message
 from congress.commands import COMMANDS, Command, parse_args
 from congress.db.engine import Database, DatabaseUnavailable, is_outage
 from congress.db.models import CommandResult, Congress, Event
 from congress.domain.errors import DomainError
-from congress.live.backplane import Backplane
+from congress.live.backplane import ACCESS_NOTICE, Backplane
 from congress.live.hub import Hub, Published, encode
 from congress.permissions import Actor
 
@@ -198,6 +199,7 @@ class Service:
         command = COMMANDS.get(op)
         if command is None:
             raise DomainError("unknown_op", f"未知的操作：{op}")
+        actor.require_congress(congress_id)  # a delegate acts only in their own congress
         if command_id is not None and not (isinstance(command_id, str) and 0 < len(command_id) <= 64):
             raise DomainError("bad_request", "命令编号（id 或 Idempotency-Key）应为 1–64 个字符的文本")
         args = parse_args(command, body)
@@ -288,7 +290,9 @@ class Service:
 
     def _read(self, actor: Actor, command: Command, congress_id: int | None, args: dict[str, Any]) -> dict[str, Any]:
         with self.db.read() as session:
-            return command.action(Context(session, actor, self.clock(), is_https=self.is_https), congress_id, **args)
+            now = self.clock()
+            require_access(session, actor, now)  # a read too: nothing for a sign-in that has ended
+            return command.action(Context(session, actor, now, is_https=self.is_https), congress_id, **args)
 
     # -- the writer --------------------------------------------------------------------------
     def _write_loop(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -340,6 +344,8 @@ class Service:
                     await self.backplane.publish(published)
             except Exception:  # committed all the same: clients catch up by seq; the replies must go out
                 log.exception("publishing %d events failed", len(published))
+            if any(e.type in ENDS_ACCESS for job in jobs if job.error is None for e in job.events):
+                await self.access_changed()
             for job in jobs:
                 if job.future.done():
                     continue
@@ -354,17 +360,18 @@ class Service:
                 with self.db.write() as session:
                     locked = _lock_congresses(session, jobs)
                     batch = _Batch(self.clock(), _earlier_replies(session, jobs), locked=locked)
+                    runnable = _refuse_ended_access(session, jobs, batch.now)
                     start = 0
-                    while start < len(jobs):
+                    while start < len(runnable):
                         # A run of consecutive ballots goes set-wise; anything else one by one, in order.
                         end = start
-                        while end < len(jobs) and jobs[end].command.action is cast_ballot:
+                        while end < len(runnable) and runnable[end].command.action is cast_ballot:
                             end += 1
                         if end - start > 1:
-                            self._run_ballots(session, jobs[start:end], batch)
+                            self._run_ballots(session, runnable[start:end], batch)
                         else:
                             end = start + 1
-                            self._run_job(session, jobs[start], batch)
+                            self._run_job(session, runnable[start], batch)
                         start = end
                 return
             except OperationalError as exc:  # e.g. a PostgreSQL serialization failure or deadlock
@@ -499,13 +506,40 @@ class Service:
         """An action outside the command table (sign-in, imports): its own transaction, then publish."""
         def work() -> tuple[dict[str, Any], list[Event]]:
             with self.db.write() as session:
-                ctx = Context(session, actor, self.clock(), is_https=self.is_https)
+                now = self.clock()
+                require_access(session, actor, now)
+                ctx = Context(session, actor, now, is_https=self.is_https)
                 return fn(ctx, *args), ctx.events
 
         reply, events = await anyio.to_thread.run_sync(work)
         if events:
             await self.backplane.publish([to_published(e) for e in events])
+        if any(e.type in ENDS_ACCESS for e in events):
+            await self.access_changed()
         return reply
+
+    async def access_changed(self) -> None:
+        """Sign-ins may have ended or roster rows changed: every worker re-checks its open connections
+        now (congress.live.access) and closes those whose access ended, with the reason."""
+        try:
+            await self.backplane.notice(ACCESS_NOTICE)
+        except Exception:  # each worker's periodic check closes them a little later
+            log.exception("telling the workers to re-check access failed")
+
+
+def _refuse_ended_access(session: sa.orm.Session, jobs: list[_Job], now: datetime) -> list[_Job]:
+    """The jobs whose sign-in still grants their actor; the others get session_ended / access_changed.
+
+    In the batch's own transaction, for all its jobs with one query: a connection's actor is fixed
+    when it connects, and after a sign-out, a re-issued code or a roster change its socket kept
+    acting (a thief's ballot acknowledged, a demoted leader's hand count stored)."""
+    runnable = []
+    for job, error in zip(jobs, refusals(session, [job.actor for job in jobs], now), strict=True):
+        if error is None:
+            runnable.append(job)
+        else:
+            job.error = error
+    return runnable
 
 
 def _internal(exc: Exception) -> DomainError:

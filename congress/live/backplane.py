@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import secrets
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CHANNEL = "congress:events"
+# A notice (not an event: no congress, no seq) that every worker acts on: sign-ins may have ended or
+# roster rows changed, so each re-checks its open connections now (congress.live.access).
+ACCESS_NOTICE = "access"
 
 
 def deployment_channel(db: Database) -> str:
@@ -48,6 +52,7 @@ def deployment_channel(db: Database) -> str:
 class Backplane(Protocol):
     async def start(self, hub: Hub) -> None: ...
     async def publish(self, items: list[Published]) -> None: ...
+    async def notice(self, kind: str) -> None: ...
     async def stop(self) -> None: ...
 
 
@@ -64,6 +69,10 @@ class MemoryBackplane:
         if self._hub is not None:
             self._hub.receive(items)
 
+    async def notice(self, kind: str) -> None:
+        if self._hub is not None:
+            self._hub.notice(kind)
+
     async def stop(self) -> None:
         self._hub = None
 
@@ -77,6 +86,15 @@ def _load(raw: str | bytes) -> list[Published]:
     return [Published(*row) for row in json.loads(raw)]
 
 
+def _notice_of(raw: str | bytes) -> dict[str, str] | None:
+    """A notice is a JSON object {"notice", "from"}; events travel as a JSON list."""
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    if not text.startswith("{"):
+        return None
+    message = json.loads(text)
+    return message if isinstance(message, dict) and isinstance(message.get("notice"), str) else None
+
+
 class RedisBackplane:
     """Several workers: every worker publishes to its deployment's channel and delivers what it hears."""
 
@@ -87,6 +105,7 @@ class RedisBackplane:
         self.channel = channel
         self._task: asyncio.Task[None] | None = None
         self._hub: Hub | None = None
+        self._me = secrets.token_hex(8)  # this worker: its own notices are acted on before they are sent
 
     async def start(self, hub: Hub) -> None:
         self._hub = hub
@@ -99,7 +118,11 @@ class RedisBackplane:
             try:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if message is not None and self._hub is not None:
-                    self._hub.receive(_load(message["data"]))
+                    notice = _notice_of(message["data"])
+                    if notice is None:
+                        self._hub.receive(_load(message["data"]))
+                    elif notice.get("from") != self._me:
+                        self._hub.notice(notice["notice"])
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise
@@ -116,6 +139,14 @@ class RedisBackplane:
         except Exception:
             # Committed already; other workers find the events by gap filling or on resume.
             log.exception("redis backplane: publishing failed")
+
+    async def notice(self, kind: str) -> None:
+        if self._hub is not None:
+            self._hub.notice(kind)
+        try:
+            await self._redis.publish(self.channel, json.dumps({"notice": kind, "from": self._me}))
+        except Exception:  # every worker's periodic sweep still finds what changed
+            log.exception("redis backplane: publishing a notice failed")
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -93,6 +93,10 @@ class Hub:
         self._pending: dict[int, dict[int, Published]] = {}
         self._gap_tasks: dict[int, asyncio.Task[None]] = {}
         self.on_delivered: list[Callable[[Published], None]] = []
+        # Every committed event as it arrives, watched here or not, out of order: for caches of
+        # settings (the pages' security headers), not for anything that needs the order
+        self.on_received: list[Callable[[Published], None]] = []
+        self.on_notice: list[Callable[[str], None]] = []  # backplane notices (backplane.ACCESS_NOTICE)
 
     # -- connections ---------------------------------------------------------------------------
     def register(self, conn: Connection, head_seq: int) -> None:
@@ -174,10 +178,17 @@ class Hub:
             return None
         return delivered, [item.data for item in self._recent.get(congress_id, ()) if item.seq > since]
 
+    def notice(self, kind: str) -> None:
+        """A notice from this worker or another (through the backplane), for whoever acts on it."""
+        for callback in self.on_notice:
+            callback(kind)
+
     # -- events ----------------------------------------------------------------------------------
     def receive(self, items: list[Published]) -> None:
         """Take committed events (any order, duplicates allowed) and deliver what is now in order."""
         for item in items:
+            for callback in self.on_received:
+                callback(item)
             cid = item.congress_id
             delivered = self._delivered.get(cid)
             if delivered is None:

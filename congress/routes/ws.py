@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 import anyio
@@ -21,11 +20,13 @@ from congress.db.models import Congress
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.live.connection import Connection
+from congress.live.access import after_refusal
 from congress.live.frames import RawSocket
 from congress.live.hub import CLOSE_POLICY, encode, may_see
 from congress.live.snapshot import build_snapshot, head_seq
 from congress.origin import cross_site_reason
 from congress.permissions import Actor
+from congress.ratelimit import MAX_PAUSE_SECONDS, RateLimited, SocketAllowance
 from congress.service import Service, to_published
 from congress.watching import WATCH_HEADER, NotAdmitted, WatchSetting, gate_for
 from congress.wire import read_json
@@ -33,7 +34,7 @@ from congress.wire import read_json
 log = logging.getLogger(__name__)
 PROTOCOL_VERSION = 3
 MAX_STRIKES = 20  # refusals for flooding or bad frames before the connection is closed
-CLOSE_TRY_AGAIN_LATER = 1013  # the database is unreachable (RFC 6455 7.4.1: 1013 Try Again Later)
+CLOSE_TRY_AGAIN_LATER = 1013  # the database is unreachable, or the person is over their rate budget (RFC 6455 7.4.1: 1013 Try Again Later)
 FLUSH_SECONDS = 2.0  # how long a policy close waits for the replies queued before it
 
 
@@ -179,6 +180,16 @@ async def live_endpoint(websocket: WebSocket) -> None:
     service: Service = state.service
     settings = state.settings
     await websocket.accept()
+    # A person already over their rate budget (known by their cookie: congress.ratelimit) opens no
+    # new socket until it refills, refused before any read: a flood that reconnects after every
+    # policy close costs no session read, snapshot or presence broadcast.
+    try:
+        await state.budget.refuse_early(websocket.cookies.get(SESSION_COOKIE), queue=0.0)  # held up to a second
+    except RateLimited as refusal:
+        await websocket.send_text(encode({**_error("rate_limited", "操作过于频繁，请稍后再连接"),
+                                          "retry_after": round(refusal.retry_after, 3)}))
+        await websocket.close(CLOSE_TRY_AGAIN_LATER, "rate limited")
+        return
     try:
         known = _known_observer(service, websocket)
         actor, congress_id, head = known or await anyio.to_thread.run_sync(_authenticate, service, websocket)
@@ -274,9 +285,10 @@ async def _close_after_replies(conn: Connection, code: int, reason: str) -> None
 
 
 async def _receive_loop(websocket: WebSocket, service: Service, conn: Connection, settings: Any) -> None:
-    # Staff at the check-in desk or a script of theirs may go fast; everyone else at human pace.
-    rate = settings.commands_per_second * (10 if conn.actor.role is Role.STAFF else 1)
-    bucket = _TokenBucket(rate=rate, burst=rate * 2)
+    # One rate budget per person, shared with their other sockets and their HTTP requests
+    # (congress.ratelimit); staff (the check-in desk) go faster. `ping` spends none of it.
+    bucket = SocketAllowance(websocket.app.state.budget, conn.actor, websocket.client.host if websocket.client else None)
+    websocket.app.state.budget.remember(websocket.cookies.get(SESSION_COOKIE), conn.actor)
     strikes = 0
     pending: set[asyncio.Task[None]] = set()
     while True:
@@ -296,6 +308,11 @@ async def _receive_loop(websocket: WebSocket, service: Service, conn: Connection
             if strikes >= MAX_STRIKES:
                 await _close_after_replies(conn, CLOSE_POLICY, "too many bad or excessive messages")
                 return
+            if refusal is not None and refusal.get("code") == "rate_limited":
+                # The next frame is read no sooner than it may be allowed, later with each strike (up
+                # to a second): ten sockets of one flooder woke together and were refused together
+                # (bench/flood.py). Not reading is TCP backpressure: a timer, not a refusal per frame.
+                await asyncio.sleep(min(bucket.retry_after * strikes, MAX_PAUSE_SECONDS))
             continue
         if command.get("op") == "ping":
             conn.offer(0, encode({"msg": "pong", "id": command.get("id")}))
@@ -309,7 +326,7 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"msg": "error", "id": None, "code": code, "message": message}
 
 
-def _parse(text: str, bucket: _TokenBucket) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def _parse(text: str, bucket: SocketAllowance) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The command to run, or the error message for a frame we will not run."""
     try:
         command = read_json(text)  # nesting bounded: 30,000 brackets were a traceback per frame
@@ -322,8 +339,9 @@ def _parse(text: str, bucket: _TokenBucket) -> tuple[dict[str, Any] | None, dict
     # its resend after a lost ack.
     if not isinstance(command_id, str) or not 0 < len(command_id) <= 64:
         return None, _error("bad_request", "每条命令都要有 id：1–64 个字符的文本")
-    if not bucket.take():
-        return None, {**_error("rate_limited", "操作过于频繁，请稍后再试"), "id": command_id}
+    if not bucket.take(command["op"]):
+        return None, {**_error("rate_limited", "操作过于频繁，请稍后再试"), "id": command_id,
+                      "retry_after": round(bucket.retry_after, 3)}
     return command, None
 
 
@@ -342,22 +360,8 @@ async def _run_command(service: Service, conn: Connection, command: dict[str, An
         retry = {"retry_after": RETRY_AFTER_SECONDS} if error.code == "unavailable" else {}
         conn.offer(0, encode({"msg": "error", "id": command_id, "op": op, "code": error.code,
                                    "message": error.message, **retry}))
+        after_refusal(conn, error.code)  # session_ended / access_changed: the socket is closed too
     except Exception:
         log.exception("command %s", op)
         conn.offer(0, encode({"msg": "error", "id": command_id, "op": op, "code": "internal_error",
                                    "message": "服务器内部错误，操作未执行"}))
-
-
-class _TokenBucket:
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.at = burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
