@@ -33,10 +33,7 @@ class Settings:
     coalesce_seconds: float = 0.25
     observer_coalesce_seconds: float = 1.0  # presence / progress to observers: at most this often
     ping_interval: float = 20.0
-    # Sign-in throttling: failures allowed per window before refusing
-    sign_in_failures_per_account: int = 5
-    sign_in_failures_per_address: int = 30
-    sign_in_window_seconds: int = 300
+    # Sign-in throttling is a rule, not a setting: congress.domain.sign_in (growing waits, no lock-out)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -18,8 +17,9 @@ from congress.actions.roster import RosterRejected, import_roster
 from congress.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
+    BadCredentials,
     ChooseCongress,
-    Throttle,
+    TooManyAttempts,
     actor_for_session,
     find_session,
     observer_actor,
@@ -33,6 +33,7 @@ from congress.db.models import Congress, SignInSession
 from congress.domain.errors import DomainError
 from congress.live.snapshot import build_snapshot, head_seq
 from congress.permissions import Actor
+from congress.ratelimit import COMMAND_COST, UPLOAD_COST, RateLimited
 from congress.routes.openapi import openapi_document
 from congress.service import Service
 from congress.watching import WATCH_HEADER, admit_anonymous
@@ -43,13 +44,16 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 STATUS = {"bad_credentials": 401, "too_many_attempts": 429, "not_signed_in": 401, "csrf": 403,
           "forbidden": 403, "read_only": 403, "other_group": 403, "not_group_leader": 403,
-          "not_voting_delegate": 403, "not_found": 404, "unknown_op": 404, "no_such_congress": 404,
-          "choose_congress": 409, "id_reused": 422, "unavailable": 503, "watching_off": 403,
-          "watch_token_required": 401, "watch_link_not_issued": 403}
+          "not_voting_delegate": 403, "other_congress": 403, "session_ended": 401, "access_changed": 409, "not_found": 404, "unknown_op": 404, "no_such_congress": 404,
+          "choose_congress": 409, "watching_off": 403, "watch_token_required": 401, "watch_link_not_issued": 403, "rate_limited": 429,
+          "id_reused": 422, "unavailable": 503, "too_large": 413}
 
 
 def error_response(error: DomainError, **extra: Any) -> JSONResponse:
     headers = None
+    if isinstance(error, RateLimited):
+        extra["retry_after"] = round(error.retry_after, 3)
+        headers = {"Retry-After": error.retry_after_header}
     if error.code == "unavailable":  # the database is unreachable: try again shortly
         extra["retry_after"] = RETRY_AFTER_SECONDS
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -64,6 +68,17 @@ async def database_outage(request: Request, exc: Exception) -> Response:
         raise exc
     log.warning("%s %s: the database is unreachable (%s)", request.method, request.url.path, exc.__class__.__name__)
     return error_response(DatabaseUnavailable())
+
+
+async def spend(request: Request, actor: Actor, cost: float = COMMAND_COST) -> None:
+    """From this person's rate budget, shared with their websockets (congress.ratelimit); 429 when spent."""
+    await request.app.state.budget.charge(actor, request.client.host if request.client else None,
+                                          request.cookies.get(SESSION_COOKIE), cost)
+
+
+async def refuse_early(request: Request, cost: float = COMMAND_COST) -> None:
+    """429 before the session is read, for a sign-in already known to be over its budget."""
+    await request.app.state.budget.refuse_early(request.cookies.get(SESSION_COOKIE), cost)
 
 
 def _service(request: Request) -> Service:
@@ -94,6 +109,8 @@ async def _actor(request: Request, *, writing: bool) -> Actor:
         return observer_actor(congress_id)
     if writing and not secrets.compare_digest(request.headers.get(CSRF_HEADER, ""), row.csrf_token):
         raise DomainError("csrf", "请求缺少有效的 CSRF 令牌，请刷新页面后重试")
+    if "congress_id" in request.path_params:  # a delegate only under their own congress (docs/api.md)
+        actor.require_congress(int(request.path_params["congress_id"]))
     return actor
 
 
@@ -109,10 +126,26 @@ async def _json(request: Request) -> dict[str, Any]:
     return body
 
 
-def _throttle(request: Request) -> Throttle:
-    s = request.app.state.settings
-    return Throttle(s.sign_in_failures_per_account, s.sign_in_failures_per_address,
-                    timedelta(seconds=s.sign_in_window_seconds))
+def _sign_in_field(body: dict[str, Any], name: str, max_length: int, *, number: bool = False) -> Any:
+    """One field of the sign-in body, of the right type, or 400 bad_request naming it."""
+    value = body.get(name)
+    if number:  # congress_id: absent, null or 0 for none; a whole number (or its digits) otherwise
+        if value in (None, "", 0):
+            return None
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise DomainError("bad_request", f"字段 {name} 应为职代会编号（正整数）")
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool) and name == "employee_id":
+        value = str(value)  # a 工号 of digits sent as a number
+    if not isinstance(value, str):
+        raise DomainError("bad_request", f"字段 {name} 应为文本")
+    if len(value) > max_length:
+        raise DomainError("bad_request", f"字段 {name} 太长（最多 {max_length} 个字符）")
+    return value
 
 
 async def sign_in(request: Request) -> Response:
@@ -120,21 +153,25 @@ async def sign_in(request: Request) -> Response:
     try:
         body = await _json(request)
         address = request.client.host if request.client else None
+        is_delegate = "employee_id" in body
+        # Bad types are refused before anything is looked up: 400 naming the field, never a 500.
+        fields = ({"congress_id": _sign_in_field(body, "congress_id", 0, number=True),
+                   "employee_id": _sign_in_field(body, "employee_id", 32), "code": _sign_in_field(body, "code", 64)}
+                  if is_delegate else
+                  {"login": _sign_in_field(body, "login", 100), "password": _sign_in_field(body, "password", 1024)})
 
         def work() -> dict[str, Any]:
             with service.db.write() as session:
                 now = service.clock()
                 try:
-                    if "employee_id" in body:
+                    if is_delegate:
                         # Without congress_id: the congress in session that this 工号 and code open.
-                        congress_id = int(body["congress_id"]) if body.get("congress_id") else None
-                        new = sign_in_delegate(session, congress_id, str(body["employee_id"]).strip(),
-                                               str(body.get("code", "")), now=now, hours=settings.session_hours,
-                                               address=address, throttle=_throttle(request))
+                        new = sign_in_delegate(session, fields["congress_id"], fields["employee_id"].strip(),
+                                               fields["code"], now=now, hours=settings.session_hours,
+                                               address=address)
                     else:
-                        new = sign_in_account(session, str(body.get("login", "")).strip(),
-                                              str(body.get("password", "")), now=now, hours=settings.session_hours,
-                                              address=address, throttle=_throttle(request))
+                        new = sign_in_account(session, fields["login"].strip(), fields["password"], now=now,
+                                              hours=settings.session_hours, address=address)
                 except DomainError as error:
                     if error.code != "bad_credentials":
                         raise
@@ -149,6 +186,12 @@ async def sign_in(request: Request) -> Response:
         result = await anyio.to_thread.run_sync(work, limiter=request.app.state.service.sign_in_limiter)
     except ChooseCongress as choice:
         return error_response(choice, congresses=choice.congresses)
+    except TooManyAttempts as wait:  # how long, in the body, the header and the message
+        response = error_response(wait, retry_after=wait.retry_after)
+        response.headers["Retry-After"] = str(wait.retry_after)
+        return response
+    except BadCredentials as refused:  # and when the next attempt may come, if not at once
+        return error_response(refused, **({"retry_after": refused.retry_after} if refused.retry_after else {}))
     except DomainError as error:
         return error_response(error)
     response = JSONResponse({k: v for k, v in result.items() if k != "token"})
@@ -170,6 +213,7 @@ async def sign_out(request: Request) -> Response:
             revoke_session(session, token or "", service.clock())
 
     await anyio.to_thread.run_sync(work)
+    await service.access_changed()  # this session's open sockets close too, on every worker
     response = JSONResponse({"signed_out": True})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -228,7 +272,9 @@ async def command(request: Request) -> Response:
         if op not in COMMANDS:
             raise DomainError("unknown_op", f"未知的操作：{op}")
         writes = COMMANDS[op].writes
+        await refuse_early(request)
         actor = await _actor(request, writing=writes)
+        await spend(request, actor)
         body = await _json(request)
         key = request.headers.get("idempotency-key")
         result = await _service(request).run(actor, op, congress_id, body, key)
@@ -241,18 +287,31 @@ async def roster(request: Request) -> Response:
     """POST the roster file as the body (or multipart field `file`); ?dry_run=1 only checks."""
     congress_id = int(request.path_params["congress_id"])
     try:
+        await refuse_early(request, UPLOAD_COST)
         actor = await _actor(request, writing=True)
+        await spend(request, actor, UPLOAD_COST)  # before the file is read
         content_type = request.headers.get("content-type", "")
+        too_large = DomainError("too_large", f"名册文件超过 {MAX_UPLOAD_BYTES // 2**20} MB 的上限，未导入任何数据")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 2**16:  # + multipart framing
+            raise too_large  # refused before a byte of it is read
         if content_type.startswith("multipart/form-data"):
             form = await request.form(max_part_size=MAX_UPLOAD_BYTES)
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise DomainError("missing_field", "缺少名册文件（字段 file）")
+            if (upload.size or 0) > MAX_UPLOAD_BYTES:
+                raise too_large
             data, filename = await upload.read(), upload.filename or "roster.csv"
         else:
-            data, filename = await request.body(), request.query_params.get("filename", "roster.csv")
+            body, filename = bytearray(), request.query_params.get("filename", "roster.csv")
+            async for chunk in request.stream():  # a body without Content-Length stops at the limit too
+                body += chunk
+                if len(body) > MAX_UPLOAD_BYTES:
+                    raise too_large
+            data = bytes(body)
         if len(data) > MAX_UPLOAD_BYTES:
-            raise DomainError("too_large", "名册文件超过 20 MB")
+            raise too_large
         flags = request.query_params
         result = await _service(request).run_direct(
             actor, partial(import_roster, dry_run=flags.get("dry_run") in ("1", "true"),

@@ -15,7 +15,12 @@ def openapi_document() -> dict[str, Any]:
     load_all()
     paths: dict[str, Any] = {
         "/api/sign-in": {"post": {"summary": "登录：工作人员/部门用 login+password，代表用 employee_id+code",
-                                  "responses": {"200": {"description": "已登录，设置会话 Cookie"}}}},
+                                  "responses": {
+                                      "200": {"description": "已登录，设置会话 Cookie"},
+                                      "400": {"description": "bad_request：字段类型或长度不对，message 指明字段"},
+                                      "401": {"description": "bad_credentials；开始等待时带 retry_after（秒）"},
+                                      "409": {"description": "choose_congress：congresses 列出可进入的职代会"},
+                                      "429": {"description": "too_many_attempts：retry_after 秒后再试（及 Retry-After 头）"}}}},
         "/api/sign-out": {"post": {"summary": "退出登录", "responses": {"200": {"description": "ok"}}}},
         "/api/me": {"get": {"summary": "当前身份与 CSRF 令牌", "responses": {"200": {"description": "ok"}}}},
         "/api/congresses": {"get": {"summary": "职代会列表", "responses": {"200": {"description": "ok"}}}},
@@ -23,7 +28,9 @@ def openapi_document() -> dict[str, Any]:
                                                         "responses": {"200": {"description": "ok"}}}},
         "/api/congresses/{congress_id}/roster": {"post": {
             "summary": "导入名册（CSV/GB18030/XLSX）；?dry_run=1 只检查；有错误时整份不导入",
-            "responses": {"200": {"description": "导入摘要"}, "400": {"description": "逐行错误"}}}},
+            "responses": {"200": {"description": "导入摘要"}, "400": {"description": "逐行错误"},
+                          "413": {"description": "too_large：超过上限（20 MB、20000 行、XLSX 解压 50 MB 或压缩比 "
+                                                 "100:1 等，见 docs/api.md），message 指明哪一项；整份不导入"}}}},
     }
     for op, command in sorted(COMMANDS.items()):
         properties = {p.name: {"type": _SCHEMA_TYPES[p.type], "description": p.doc} for p in command.params}
