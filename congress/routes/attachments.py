@@ -12,13 +12,17 @@ from starlette.routing import Route
 from congress.actions.attachments import MAX_ATTACHMENT_BYTES, attach_file, readable_attachment
 from congress.actions.base import Context
 from congress.domain.errors import DomainError
-from congress.routes.api import _actor, _service, error_response
+from congress.ratelimit import UPLOAD_COST
+from congress.routes.api import _actor, _service, error_response, refuse_early, spend
+from congress.routes.headers import DOCUMENT_CSP
 
 
 async def upload(request: Request) -> Response:
     congress_id, proposal_id = int(request.path_params["congress_id"]), int(request.path_params["proposal_id"])
     try:
+        await refuse_early(request, UPLOAD_COST)
         actor = await _actor(request, writing=True)
+        await spend(request, actor, UPLOAD_COST)  # before the file is read
         form = await request.form(max_part_size=MAX_ATTACHMENT_BYTES + 1024)
         file = form.get("file")
         if file is None or isinstance(file, str):
@@ -50,7 +54,8 @@ async def download(request: Request) -> Response:
     disposition = "inline" if content_type in ("application/pdf", "image/png", "image/jpeg") else "attachment"
     return Response(content, media_type=content_type, headers={
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+        "Content-Security-Policy": DOCUMENT_CSP})  # a sandbox: an uploaded file runs and fetches nothing
 
 
 routes = [

@@ -30,11 +30,10 @@ from congress.db.models import Congress
 from congress.domain.errors import DomainError
 from congress.opinions_export import opinions_print_html, opinions_xlsx
 from congress.permissions import Actor, Permission
-from congress.routes.api import _actor, _service, error_response
+from congress.ratelimit import UPLOAD_COST
+from congress.routes.api import _actor, _service, error_response, spend
+from congress.routes.headers import DOCUMENT_CSP  # a sandbox: documents and printouts run and fetch nothing
 
-# Rendered documents and printouts run no script, load nothing but their own inline style and images
-PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; "
-            "form-action 'none'; frame-ancestors 'self'")
 STATUS = {"too_large": 413, "document_tabled": 409, "unsupported_type": 415}
 MULTIPART_SLACK = 64 * 1024  # the form fields and boundaries around the file
 
@@ -81,6 +80,7 @@ async def add_document(request: Request) -> Response:
     congress_id = int(request.path_params["congress_id"])
     try:
         actor = await _actor(request, writing=True)
+        await spend(request, actor, UPLOAD_COST)
         fields, filename, data = await _upload(request)
         item = (fields.get("agenda_item_id") or "").strip()
         if item and not item.isdigit():
@@ -98,6 +98,7 @@ async def add_version(request: Request) -> Response:
     congress_id, document_id = int(request.path_params["congress_id"]), int(request.path_params["document_id"])
     try:
         actor = await _actor(request, writing=True)
+        await spend(request, actor, UPLOAD_COST)
         _fields, filename, data = await _upload(request)
         result = await _service(request).run_direct(actor, upload_version, congress_id, document_id, filename, data)
         return JSONResponse({"result": result})
@@ -110,6 +111,7 @@ async def change_version(request: Request) -> Response:
     params = request.path_params
     try:
         actor = await _actor(request, writing=True)
+        await spend(request, actor, UPLOAD_COST)
         _fields, filename, data = await _upload(request)
         result = await _service(request).run_direct(
             actor, replace_version, int(params["congress_id"]), int(params["document_id"]),
@@ -147,7 +149,8 @@ async def read_version(request: Request) -> Response:
         title, filename, content_type, content = await anyio.to_thread.run_sync(work)
     except DomainError as error:
         return _error(error)
-    headers = {**_safe_headers(), "Content-Disposition": _disposition(filename)}
+    headers = {**_safe_headers(), "Content-Disposition": _disposition(filename),
+               "Content-Security-Policy": DOCUMENT_CSP}
     if content_type == PDF:
         return Response(content, media_type=PDF, headers=headers)
     text = content.decode("utf-8-sig")
@@ -158,7 +161,7 @@ async def read_version(request: Request) -> Response:
     if fmt == "json":
         return JSONResponse({"title": title, "filename": filename, "content_type": content_type,
                              "html": rendered, "text": text}, headers=_safe_headers())
-    return HTMLResponse(markdown_page(title, rendered), headers={**headers, "Content-Security-Policy": PAGE_CSP})
+    return HTMLResponse(markdown_page(title, rendered), headers=headers)
 
 
 async def _staff_table(request: Request) -> tuple[dict[str, Any], str]:
@@ -182,7 +185,7 @@ async def print_opinions(request: Request) -> Response:
     except DomainError as error:
         return _error(error)
     return HTMLResponse(opinions_print_html(table, congress_name),
-                        headers={**_safe_headers(), "Content-Security-Policy": PAGE_CSP})
+                        headers={**_safe_headers(), "Content-Security-Policy": DOCUMENT_CSP})
 
 
 async def export_opinions(request: Request) -> Response:
