@@ -1,10 +1,8 @@
-"""The `congress` command: serve, demo, db upgrade, new, roster import, staff add, codes export."""
+"""The `congress` command: serve, demo, db upgrade, new, roster import, staff add, account, codes export."""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import socket
@@ -167,9 +165,53 @@ def cmd_department_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_account(args: argparse.Namespace) -> int:
+    """Staff and department accounts: list, reset a password, deactivate, activate, end their sign-ins.
+    A server notices ended sign-ins within seconds and closes their open pages (congress.live.access)."""
+    from congress.actions import accounts
+
+    url = _database_url(args)
+    _require_schema(url)
+    action = args.account_command
+    if action == "list":
+        from congress.actions.account_admin import list_accounts
+
+        db = Database(url)
+        try:
+            with db.read() as session:
+                listed = list_accounts(Context(session, CLI_ACTOR, system_clock()), 0)["accounts"]
+        finally:
+            db.dispose()
+        for a in listed:
+            kind = "工作人员" if a["kind"] == "staff" else f"承办部门（{a['department'] or ''}）"
+            state = "启用" if a["is_active"] else "已停用"
+            print(f"{a['login']}\t{a['display_name']}\t{kind}\t{state}\t在线登录 {a['live_sessions']}")
+        return 0
+    if action == "reset":
+        password = run_action(url, accounts.reset_password, args.login)
+        print(f"已重置账号 {args.login.strip()} 的密码，其全部登录已结束")
+        print(f"新密码（只显示这一次，请妥善交给本人）：{password}")
+        return 0
+    if action == "deactivate":
+        run_action(url, accounts.deactivate_account, args.login)
+        print(f"已停用账号 {args.login.strip()}，其全部登录已结束")
+        return 0
+    if action == "activate":
+        run_action(url, accounts.activate_account, args.login)
+        print(f"已重新启用账号 {args.login.strip()}")
+        return 0
+
+    def revoke(ctx: Context, login: str) -> int:
+        return accounts.revoke_account_sessions(ctx, accounts.find_account(ctx, login))
+
+    ended = run_action(url, revoke, args.login)
+    print(f"已结束账号 {args.login.strip()} 的 {ended} 个登录（打开的页面将在几秒内断开）")
+    return 0
+
+
 def cmd_codes_export(args: argparse.Namespace) -> int:
     from congress.actions.accounts import issue_codes
-    from congress.exports import write_codes_xlsx
+    from congress.exports import codes_csv, write_codes_xlsx
 
     url = _database_url(args)
     congress_id = _one_congress(url, args.congress)
@@ -181,16 +223,12 @@ def cmd_codes_export(args: argparse.Namespace) -> int:
         write_codes_xlsx(codes, Path(args.output))
         print(f"已生成 {len(codes)} 位代表的访问码，写入 {args.output}（旧访问码已失效）", file=sys.stderr)
         return 0
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["工号", "姓名", "代表团(组)", "代表类型", "访问码"])
-    for c in codes:
-        writer.writerow([c["employee_id"], c["name"], c["group"], c["delegate_type"], c["code"]])
+    text = codes_csv(codes)  # names and groups stay text in Excel (congress.cells)
     if args.output:
-        Path(args.output).write_text(buffer.getvalue(), encoding="utf-8-sig")
+        Path(args.output).write_text(text, encoding="utf-8-sig")
         print(f"已生成 {len(codes)} 位代表的访问码，写入 {args.output}（旧访问码已失效）", file=sys.stderr)
     else:
-        sys.stdout.write(buffer.getvalue())
+        sys.stdout.write(text)
     return 0
 
 
@@ -434,6 +472,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--login")
     p.set_defaults(func=cmd_department_add)
+
+    account = sub.add_parser("account", help="工作人员与承办部门账号：重置密码、停用、启用、结束登录").add_subparsers(
+        dest="account_command", required=True)
+    p = account.add_parser("list", help="列出账号（是否启用、在线登录数）")
+    p.set_defaults(func=cmd_account)
+    for name, text in (("reset", "重置密码（新密码只显示一次），并结束该账号的全部登录"),
+                       ("deactivate", "停用账号并结束其全部登录（不能停用最后一个启用的工作人员账号）"),
+                       ("activate", "重新启用已停用的账号"),
+                       ("revoke", "结束账号的全部登录（打开的页面随即断开）")):
+        p = account.add_parser(name, help=text)
+        p.add_argument("login", help="登录名")
+        p.set_defaults(func=cmd_account)
 
     codes = sub.add_parser("codes", help="代表访问码").add_subparsers(dest="codes_command", required=True)
     p = codes.add_parser("export", help="生成（重新生成）代表访问码并导出为可打印的表")

@@ -82,8 +82,6 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
-
-
 def parse_args(command: Command, body: dict[str, Any]) -> dict[str, Any]:
     """Check the arguments against the table: a clear error naming the field, nothing half-done."""
     if not isinstance(body, dict):
@@ -118,12 +116,14 @@ def register(*commands: Command) -> None:
 def load_all() -> dict[str, Command]:
     """Import every action module so that each registers its commands."""
     from congress.actions import (  # noqa: F401
+        account_admin,
         agenda,
         attendance,
         ballots,
         casework,
         departments,
         documents,
+        embedding,
         opinions,
         proposal_views,
         proposals,
@@ -131,6 +131,7 @@ def load_all() -> dict[str, Command]:
         rooms,
         sealed_tally,
         setup,
+        sign_in_waits,
         speakers,
         trustees,
         views,

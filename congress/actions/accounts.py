@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.auth import generate_access_code, generate_password, hash_code, hash_secret
 from congress.db.models import Account, Delegate, Department, Group, SignInSession
+from congress.domain.access import deactivation_refusal
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.permissions import Permission
@@ -45,14 +46,51 @@ def _add_account(ctx: Context, kind: str, login: str, display_name: str,
     return account, password
 
 
-def reset_password(ctx: Context, login: str) -> str:
+def find_account(ctx: Context, login: str) -> Account:
+    """A staff or department account by its login (staff only)."""
     ctx.actor.require(Permission.MANAGE_ACCOUNTS)
-    account = ctx.session.scalar(sa.select(Account).where(Account.login == login))
+    account = ctx.session.scalar(sa.select(Account).where(Account.login == login.strip()))
     if account is None:
-        raise DomainError("not_found", f"没有登录名为“{login}”的账号")
+        raise DomainError("not_found", f"没有登录名为“{login.strip()}”的账号")
+    return account
+
+
+def revoke_account_sessions(ctx: Context, account: Account) -> int:
+    """End every live sign-in of the account (their open sockets close: congress.live.access)."""
+    result = ctx.session.execute(sa.update(SignInSession).where(
+        SignInSession.account_id == account.id, SignInSession.revoked_at.is_(None),
+        SignInSession.expires_at > ctx.now).values(revoked_at=ctx.now))
+    return int(result.rowcount or 0)
+
+
+def reset_password(ctx: Context, login: str) -> str:
+    """A new generated password, returned once; the old one may be known to someone, so the
+    account's sign-ins end with it."""
+    account = find_account(ctx, login)
     password = generate_password()
     account.password_hash = hash_secret(password)
+    revoke_account_sessions(ctx, account)
     return password
+
+
+def deactivate_account(ctx: Context, login: str) -> Account:
+    """The account can no longer sign in and its sign-ins end. Never the last active staff account."""
+    account = find_account(ctx, login)
+    # Locked so that two staff deactivating each other at once cannot both pass the check.
+    active_staff = set(ctx.session.scalars(sa.select(Account.id).where(
+        Account.kind == "staff", Account.is_active).with_for_update()))
+    refusal = deactivation_refusal(account.kind, account.is_active, len(active_staff - {account.id}))
+    if refusal is not None:
+        raise refusal
+    account.is_active = False
+    revoke_account_sessions(ctx, account)
+    return account
+
+
+def activate_account(ctx: Context, login: str) -> Account:
+    account = find_account(ctx, login)
+    account.is_active = True
+    return account
 
 
 def issue_codes(ctx: Context, congress_id: int, employee_ids: list[str] | None = None,

@@ -4,6 +4,7 @@
 // reconnect with the SAME id: the server answers a resend with the first result and applies
 // nothing twice, so a ballot is never counted twice and never lost.
 
+import { go } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
@@ -19,6 +20,15 @@ const PROBE_TIMEOUT_MS = 4000;
 const MAX_FRAME_BYTES = 64 * 1024;
 const REFUSED = new Set([4401, 4403, 4404, 4429]); // 4429: too many wrong watch tokens (retrying adds more)
 const CLOSE_RESYNC = 4001;
+// The sign-in no longer holds (signed out, code re-issued, account deactivated, expired): sign in again.
+const CLOSE_SESSION_ENDED = 4010;
+// Still signed in, but the roster changed what this person is (group, leader, type): reload the page,
+// which connects with the new identity. Never twice within ACCESS_RELOAD_GUARD_MS by itself: no loop.
+const CLOSE_ACCESS_CHANGED = 4011;
+const ENDED_REDIRECT_MS = 5000;
+const ACCESS_RELOAD_MS = 2500;
+const ACCESS_RELOAD_GUARD_MS = 60000;
+const ACCESS_RELOAD_KEY = 'congress.accessChangedReloadAt';
 const CLOSE_RESTART = 1012;
 const CLOSE_TOO_BIG = 1009;
 
@@ -47,7 +57,8 @@ export function backoffDelay(attempt, random = Math.random) {
 export class LiveClient {
   /**
    * handlers: onHello(hello), onEvent(event), onPresence(msg), onProgress(msg), onStatus(isConnected),
-   * onRefused(code, reason), onNotice(errorMessage) — each optional.
+   * onRefused(code, reason), onNotice(errorMessage), onEnded(kind) — each optional. onEnded:
+   * 'session_ended' or 'access_changed' (close 4010 / 4011); the client shows why and moves on itself.
    */
   constructor({ congressId = null, watch = null, ...handlers } = {}) {
     this.congressId = congressId;
@@ -63,6 +74,9 @@ export class LiveClient {
     this.hasConnected = false;
     this.isStopped = false;
     this.refusal = null;
+    this.ended = null; // {kind: 'session_ended' | 'access_changed', automatic}: the server ended our access
+    this.endedBanner = null;
+    this.endTimer = null;
     this.retryTimer = null;
     this.heartbeatTimer = null;
     this.heartbeatDeadline = null;
@@ -78,6 +92,7 @@ export class LiveClient {
     window.addEventListener('offline', () => this.drop('offline'));
     window.addEventListener('langchange', () => {
       if (!this.badge.hidden) this.showBadge(t(this.hasConnected ? 'live.reconnecting' : 'live.connecting'));
+      if (this.ended) this.showEnded(this.ended);
     });
     this.connect();
     return this;
@@ -178,6 +193,10 @@ export class LiveClient {
     clearTimeout(this.heartbeatDeadline);
     clearTimeout(this.ackWatch);
     this.ackWatch = null;
+    if (code === CLOSE_SESSION_ENDED || code === CLOSE_ACCESS_CHANGED) {
+      this.endAccess(code === CLOSE_SESSION_ENDED ? 'session_ended' : 'access_changed');
+      return;
+    }
     if (REFUSED.has(code)) {
       this.isStopped = true;
       this.hideBadge();
@@ -202,6 +221,60 @@ export class LiveClient {
     else delay = backoffDelay(this.attempt);
     this.attempt += 1;
     this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** The server ended this connection's access: say why, then sign in again or reload as the new self. */
+  endAccess(kind) {
+    this.isStopped = true;
+    this.hideBadge();
+    for (const command of this.pending.values()) command.reject(new CommandError(kind, t(`live.${kind}`), command.op));
+    this.pending.clear();
+    this.handlers.onStatus?.(false);
+    let reloadAt = 0;
+    try {
+      reloadAt = Number(sessionStorage.getItem(ACCESS_RELOAD_KEY) || 0);
+    } catch {
+      // storage refused (private mode): the guard below then never reloads by itself
+      reloadAt = Date.now();
+    }
+    const automatic = kind === 'session_ended' || Date.now() - reloadAt > ACCESS_RELOAD_GUARD_MS;
+    this.ended = { kind, automatic };
+    this.showEnded(this.ended);
+    this.handlers.onEnded?.(kind);
+    if (!automatic) return;
+    if (kind === 'session_ended') {
+      this.endTimer = setTimeout(() => this.signInAgain(), ENDED_REDIRECT_MS);
+    } else {
+      this.endTimer = setTimeout(() => this.reloadAsNewSelf(), ACCESS_RELOAD_MS);
+    }
+  }
+
+  signInAgain() {
+    const params = new URLSearchParams({ ended: 'session' });
+    if (this.congressId !== null && this.congressId !== undefined) params.set('congress', String(this.congressId));
+    go(`/sign-in?${params}`);
+  }
+
+  reloadAsNewSelf() {
+    try {
+      sessionStorage.setItem(ACCESS_RELOAD_KEY, String(Date.now()));
+    } catch {
+      // without storage the page still reloads once; a second change waits for the button
+    }
+    location.reload();
+  }
+
+  showEnded({ kind, automatic }) {
+    const words = kind === 'session_ended' ? t('live.session_ended')
+      : t(automatic ? 'live.access_changed' : 'live.access_changed_again');
+    const button = kind === 'session_ended'
+      ? h('button', { type: 'button', class: 'primary', id: 'live-sign-in-again', on: { click: () => this.signInAgain() } }, t('live.sign_in_again'))
+      : h('button', { type: 'button', class: 'primary', id: 'live-reconnect', on: { click: () => this.reloadAsNewSelf() } }, t('live.reconnect_as_new'));
+    const banner = h('div', { class: 'notice bad live-ended', role: 'alert', id: 'live-ended', dataset: { kind } },
+      h('p', {}, words), button);
+    if (this.endedBanner) this.endedBanner.replaceWith(banner);
+    else document.body.prepend(banner);
+    this.endedBanner = banner;
   }
 
   reconnectNow() {

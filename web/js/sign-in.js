@@ -10,6 +10,10 @@ const HOME = { delegate: '/delegate', staff: '/staff', department: '/department'
 const app = document.getElementById('app');
 let tab = 'delegate';
 let signedIn = null;
+// When each form may be sent again (ms since epoch): the server said how long to wait. Kept out
+// of the form, which is rebuilt on a tab or language switch, so the wait survives that.
+const waitUntil = { delegate: 0, staff: 0 };
+const ticking = {};
 
 function destination(role) {
   const congress = param('congress');
@@ -30,12 +34,39 @@ function form(kind) {
     : h('input', { type: 'password', id: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const submit = h('button', { type: 'submit', class: 'primary big' }, t('signin.submit'));
   const choose = h('div', { class: 'choose-congress', id: `${kind}-choose` });
+  // The countdown is not a live region (a screen reader would read it every second): the status
+  // line above says once that there is a wait, and the button comes back when it is over.
+  const countdown = h('p', { class: 'form-status wait', id: `${kind}-wait` });
   const el = h('form', { class: 'sign-in-form', id: `${kind}-form` },
     field(t(isDelegate ? 'signin.employee_id' : 'signin.login'), first),
     field(t(isDelegate ? 'signin.code' : 'signin.password'), secret, isDelegate ? t('signin.code_hint') : null),
-    submit, status, choose);
+    submit, status, countdown, choose);
+
+  function tick() {
+    const left = Math.ceil((waitUntil[kind] - Date.now()) / 1000);
+    if (!el.isConnected || left <= 0) {
+      clearInterval(ticking[kind]);
+      ticking[kind] = null;
+      if (!el.isConnected) return;
+      countdown.textContent = '';
+      if (submit.disabled && waitUntil[kind]) status.textContent = t('signin.try_again');
+      waitUntil[kind] = 0;
+      submit.disabled = false;
+      return;
+    }
+    submit.disabled = true;
+    countdown.textContent = t('signin.wait', { n: left });
+  }
+
+  function wait(seconds) {
+    waitUntil[kind] = Date.now() + seconds * 1000;
+    clearInterval(ticking[kind]);
+    ticking[kind] = setInterval(tick, 250);
+    tick();
+  }
 
   async function send(body) {
+    if (waitUntil[kind] > Date.now()) return;
     submit.disabled = true;
     submit.textContent = t('signin.signing_in');
     status.textContent = '';
@@ -44,15 +75,20 @@ function form(kind) {
       const result = await signIn(body);
       go(destination(result.role));
     } catch (error) {
-      status.textContent = error.message;
+      const retryAfter = error.body?.error?.retry_after;
+      status.textContent = error.code === 'too_many_attempts' ? t('signin.too_many') : error.message;
       submit.disabled = false;
       submit.textContent = t('signin.submit');
+      if (retryAfter > 0) wait(retryAfter); // too many attempts, or a wrong one that starts a wait
       // The 工号 and code open more than one congress in session: the delegate picks one.
       if (error.code === 'choose_congress') clear(choose, congressChoice(error.body.error.congresses, body, send));
       else secret.select();
     }
   }
 
+  // A wait still running when the form is rebuilt (tab or language): go on counting in this one,
+  // once it is on the page.
+  if (waitUntil[kind] > Date.now()) queueMicrotask(() => wait((waitUntil[kind] - Date.now()) / 1000));
   el.addEventListener('submit', (e) => {
     e.preventDefault();
     const congress = param('congress');
@@ -95,6 +131,9 @@ function render() {
       },
     }, label)));
   clear(app,
+    // Sent here by a page whose sign-in ended (live.js): say why before asking again.
+    param('ended') === 'session' && !signedIn
+      ? h('p', { class: 'notice warn', role: 'status', id: 'signin-ended' }, t('signin.ended')) : null,
     signedIn && HOME[signedIn.role]
       ? h('p', { class: 'notice' }, t('signin.already', { name: signedIn.name }), ' ',
         h('a', { href: HOME[signedIn.role] }, t('signin.continue')))

@@ -9,6 +9,7 @@ import { clear, data, h } from './dom.js';
 import { t } from './i18n.js';
 import { connect, quorum } from './state.js';
 import { mountProposals } from './proposals-staff.js';
+import { mountAccounts } from './staff-accounts.js';
 import { mountAgenda } from './staff-agenda.js';
 import { mountDesk } from './staff-desk.js';
 import { mountRoster } from './staff-roster.js';
@@ -31,6 +32,7 @@ const VIEWS = [
   ['speakers', mountStaffSpeakers], // speakers.js: 发言
   ['roster', mountRoster],
   ['setup', mountSetup],
+  ['accounts', mountAccounts], // staff-accounts.js: reset, deactivate, end sign-ins
 ];
 
 function currentView() {
