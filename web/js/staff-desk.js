@@ -8,6 +8,104 @@ import { checkInWindow } from './state.js';
 
 const SHOWN_MAX = 200;
 
+// Sign-in waits (congress.domain.sign_in): who has to wait before signing in again, from where,
+// and a button to clear it once staff have seen the person. Polled: failures are not events.
+const WAITS_REFRESH_MS = 15000;
+
+function mountWaits(live) {
+  let fetched = null; // {waits, addresses, at: Date.now() when fetched}
+  let timer = null;
+  const list = h('div', { class: 'table-wrap', id: 'sign-in-waits-list' });
+  const status = h('p', { class: 'form-status', role: 'status', 'aria-live': 'polite' });
+
+  function left(seconds) {
+    return Math.max(0, seconds - Math.floor((Date.now() - fetched.at) / 1000));
+  }
+
+  let loading = false;
+  async function load() {
+    loading = true;
+    try {
+      const result = await live.command('sign_in_waits');
+      fetched = { ...result, at: Date.now() };
+      render();
+    } finally {
+      loading = false;
+    }
+  }
+
+  async function clearWait(args, who) {
+    status.className = 'form-status';
+    status.textContent = t('common.sending');
+    try {
+      await live.command('clear_sign_in_wait', args);
+      status.className = 'form-status ok';
+      status.textContent = t('desk.waits_cleared', { who });
+      await load();
+    } catch (error) {
+      status.className = 'form-status bad';
+      status.textContent = t('common.error', { message: error.message });
+    }
+  }
+
+  function waitText(seconds) {
+    const n = left(seconds);
+    return n > 0 ? t('desk.waits_seconds', { n }) : t('desk.waits_ready');
+  }
+
+  function render() {
+    if (!fetched) {
+      clear(list, h('p', { class: 'muted' }, t('common.loading')));
+      return;
+    }
+    const { waits, addresses } = fetched;
+    clear(list,
+      addresses.map((a) => h('p', { class: 'notice warn', dataset: { address: a.address } },
+        t('desk.waits_address', { address: a.address, accounts: a.accounts, failures: a.failures, n: left(a.wait_seconds) }), ' ',
+        h('button', { type: 'button', class: 'small', on: { click: () => clearWait({ address: a.address }, a.address) } },
+          t('desk.waits_clear_address')))),
+      waits.length === 0 ? h('p', { class: 'muted', id: 'sign-in-waits-none' }, t('desk.waits_none'))
+        : h('table', { class: 'desk-table', id: 'sign-in-waits-table' },
+          h('thead', {}, h('tr', {}, ['who', 'name', 'address', 'failures', 'wait', 'actions']
+            .map((k) => h('th', { scope: 'col' }, t(k === 'actions' ? 'desk.col_actions' : `desk.waits_col_${k}`))))),
+          h('tbody', {}, waits.map((w) => {
+            const who = w.employee_id || w.login;
+            const args = { ...(w.employee_id ? { employee_id: w.employee_id } : { login: w.login }), address: w.address };
+            return h('tr', { dataset: { who, address: w.address } },
+              h('td', {}, who),
+              h('th', { scope: 'row' }, w.name ? data(w.name) : h('span', { class: 'muted' }, t('desk.waits_unknown'))),
+              h('td', {}, w.address),
+              h('td', {}, String(w.failures)),
+              h('td', { class: 'wait-left', dataset: { seconds: w.wait_seconds } }, waitText(w.wait_seconds)),
+              h('td', {}, h('button', { type: 'button', class: 'small primary', on: { click: () => clearWait(args, who) } },
+                t('desk.waits_clear'))));
+          }))));
+  }
+
+  // Count the waits down between fetches; fetch again now and then; stop once the view is gone.
+  function tick() {
+    if (!section.isConnected) {
+      clearInterval(timer);
+      timer = null;
+      return;
+    }
+    if (!loading && (!fetched || Date.now() - fetched.at > WAITS_REFRESH_MS)) load().catch(() => {});
+    for (const cell of list.querySelectorAll('td.wait-left')) cell.textContent = waitText(Number(cell.dataset.seconds));
+  }
+
+  const section = h('section', { class: 'card', id: 'sign-in-waits', 'aria-labelledby': 'sign-in-waits-title' },
+    h('div', { class: 'row' },
+      h('h3', { id: 'sign-in-waits-title', class: 'grow' }, t('desk.waits_title')),
+      h('button', { type: 'button', class: 'small', id: 'sign-in-waits-refresh', on: { click: () => load().catch(() => {}) } },
+        t('desk.refresh'))),
+    h('p', { class: 'hint' }, t('desk.waits_intro')),
+    status, list);
+  render();
+  load().catch(() => {});
+  timer = setInterval(tick, 1000);
+  return section;
+}
+
 export function mountDesk(root, { store, live }) {
   let delegates = null;
   let built = false;
@@ -136,7 +234,8 @@ export function mountDesk(root, { store, live }) {
         h('div', { class: 'row' }, h('div', { class: 'field grow' }, h('label', { for: search.id }, t('desk.search')), search),
           h('div', { class: 'field' }, h('label', { for: group.id }, t('desk.filter_group')), group),
           h('div', { class: 'field end' }, h('button', { type: 'button', class: 'small', on: { click: () => load().catch(() => {}) } }, t('desk.refresh')))),
-        note, statusLine, countLine, tableWrap));
+        note, statusLine, countLine, tableWrap),
+      mountWaits(live));
     renderTable();
   }
 
