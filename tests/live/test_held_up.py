@@ -347,8 +347,6 @@ async def test_results_are_hidden_from_delegates_and_observers_until_published(v
 
 # -- many sockets from one address -----------------------------------------------------------------
 async def test_two_thousand_sockets_from_one_address_are_all_let_in(venue: Venue) -> None:
-    if not venue.url.startswith("sqlite"):
-        pytest.skip("one database is enough: this is about the server's admission, not storage")
     url = f"{venue.server.ws_url}?congress={venue.story.congress_id}"
     sockets: list[Any] = []
 
