@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 import anyio
@@ -19,8 +20,8 @@ from congress.db.engine import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_outa
 from congress.db.models import Congress
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
-from congress.live.connection import Connection
 from congress.live.access import after_refusal
+from congress.live.connection import Connection
 from congress.live.frames import RawSocket
 from congress.live.hub import CLOSE_POLICY, encode, may_see
 from congress.live.snapshot import build_snapshot, head_seq
@@ -187,7 +188,7 @@ async def live_endpoint(websocket: WebSocket) -> None:
         await state.budget.refuse_early(websocket.cookies.get(SESSION_COOKIE), queue=0.0)  # held up to a second
     except RateLimited as refusal:
         await websocket.send_text(encode({**_error("rate_limited", "操作过于频繁，请稍后再连接"),
-                                          "retry_after": round(refusal.retry_after, 3)}))
+                                          "retry_after": _wait_hint(refusal.retry_after)}))
         await websocket.close(CLOSE_TRY_AGAIN_LATER, "rate limited")
         return
     try:
@@ -322,6 +323,12 @@ async def _receive_loop(websocket: WebSocket, service: Service, conn: Connection
         task.add_done_callback(pending.discard)
 
 
+def _wait_hint(seconds: float) -> float:
+    """A refusal's wait in milliseconds, rounded up: never 0 for a command that was refused
+    (rounding 0.0003 s down told the client it could resend at once)."""
+    return math.ceil(seconds * 1000) / 1000
+
+
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"msg": "error", "id": None, "code": code, "message": message}
 
@@ -341,7 +348,7 @@ def _parse(text: str, bucket: SocketAllowance) -> tuple[dict[str, Any] | None, d
         return None, _error("bad_request", "每条命令都要有 id：1–64 个字符的文本")
     if not bucket.take(command["op"]):
         return None, {**_error("rate_limited", "操作过于频繁，请稍后再试"), "id": command_id,
-                      "retry_after": round(bucket.retry_after, 3)}
+                      "retry_after": _wait_hint(bucket.retry_after)}
     return command, None
 
 
