@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 import json
 import multiprocessing as mp
 import os
@@ -47,55 +45,15 @@ if not os.environ.get("PYTHONPATH") and str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+from scratch_congress import GROUPS, drop_database, new_database, progress, roster_csv  # noqa: E402
 
 import congress  # noqa: E402
 from congress.server_process import ServerProcess  # noqa: E402
 
-GROUPS = ["主会场", "长沙", "岳阳", "怀化", "益阳", "永州", "宁波"]
-PG_ADMIN_URL = os.environ.get("CONGRESS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DELEGATES = 40
 PERIOD = 0.25  # seconds between one of the others' commands
 FLOOD_CONNECTIONS = 10
 IN_FLIGHT = 4  # per flooding websocket
-
-
-def progress(msg: str) -> None:
-    print(f"  … {msg}", file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------- setup (not measured)
-
-
-def roster_csv(delegates: int) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["employee_id", "name", "gender", "group", "unit", "role", "is_group_leader", "delegate_type"])
-    for i in range(delegates):
-        group = GROUPS[i % len(GROUPS)]
-        writer.writerow([f"E{10000 + i:05d}", f"代表{i:05d}", "男" if i % 3 else "女", group, f"{group}一车间",
-                         "一线职工", 1 if i < len(GROUPS) else 0, "正式代表"])
-    return out.getvalue().encode("utf-8")
-
-
-def new_database(kind: str, folder: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{folder / f'flood-{uuid.uuid4().hex[:8]}.db'}"
-    name = f"congress_bench_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("sqlite"):
-        return
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    engine.dispose()
 
 
 def build(url: str) -> tuple[int, list[tuple[str, str]]]:
@@ -267,7 +225,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run(kind: str, seconds: float, n_others: int, folder: Path) -> list[dict[str, Any]]:
     progress(f"{kind}: building the congress")
-    url = new_database(kind, folder)
+    url = new_database(kind, folder, "flood")
     try:
         congress_id, codes = build(url)
         server = ServerProcess(url, folder / f"server-{kind}.log")

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 import json
 import multiprocessing as mp
 import os
@@ -39,7 +37,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,56 +48,17 @@ if not os.environ.get("PYTHONPATH") and str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+from scratch_congress import drop_database, new_database, progress, roster_csv  # noqa: E402
 
 import congress  # noqa: E402
 from congress.server_process import ServerProcess  # noqa: E402
 
 GROUPS = ["主会场", "长沙", "岳阳"]
-PG_ADMIN_URL = os.environ.get("CONGRESS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DELEGATES = 20
 TOKEN = "bench-watch-link-0123456789"[:24]  # 24 characters, as the server makes them
 IN_FLIGHT = 64  # honest observers' handshakes in flight
 PROBE_EVERY = 0.25
 HONEST_ADDRESS = "127.0.9.1"
-
-
-def progress(msg: str) -> None:
-    print(f"  … {msg}", file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------- setup (not measured)
-
-
-def roster_csv(delegates: int) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["employee_id", "name", "gender", "group", "unit", "role", "is_group_leader", "delegate_type"])
-    for i in range(delegates):
-        group = GROUPS[i % len(GROUPS)]
-        writer.writerow([f"E{10000 + i:05d}", f"代表{i:05d}", "男" if i % 3 else "女", group, f"{group}一车间",
-                         "一线职工", 1 if i < len(GROUPS) else 0, "正式代表"])
-    return out.getvalue().encode("utf-8")
-
-
-def new_database(kind: str, folder: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{folder / f'watch-{uuid.uuid4().hex[:8]}.db'}"
-    name = f"congress_bench_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("sqlite"):
-        return
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    engine.dispose()
 
 
 def build(url: str) -> tuple[int, str, str]:
@@ -120,7 +78,7 @@ def build(url: str) -> tuple[int, str, str]:
         with db.write() as session:
             ctx = Context(session, Actor(role=Role.STAFF, name="基准测试"), datetime.now(UTC))
             congress_id = create_congress(ctx, "基准测试：观看口令", GROUPS).id
-            import_roster(ctx, congress_id, roster_csv(DELEGATES), "roster.csv")
+            import_roster(ctx, congress_id, roster_csv(DELEGATES, GROUPS), "roster.csv")
             employee_id, code = next((c["employee_id"], c["code"]) for c in issue_codes(ctx, congress_id))
             set_watch(ctx, congress_id, "token", token=TOKEN)
     finally:
@@ -223,7 +181,7 @@ def flood(server: ServerProcess, ws_url: str, cookie: str, wrong: int, spread: b
 
 
 def run(kind: str, folder: Path, wrong: int, observers: list[int]) -> None:
-    url = new_database(kind, folder)
+    url = new_database(kind, folder, "watch")
     server = None
     try:
         progress(f"{kind}: building the congress")
