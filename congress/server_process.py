@@ -3,6 +3,7 @@ on one machine. Started on a free port; the constructor returns once the server 
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -22,14 +23,17 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, database_url: str, log_path: Path, *, redis_url: str | None = None) -> None:
-        self.port = free_port()
+    def __init__(self, database_url: str, log_path: Path, *, redis_url: str | None = None,
+                 port: int | None = None, env: dict[str, str] | None = None) -> None:
+        # A fixed port lets a test restart "the same worker" behind nginx, as systemd's congress@8001 does
+        self.port = port or free_port()
         self.log_path = log_path
         self.log = log_path.open("ab")
         command = [sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve", "--port", str(self.port)]
         if redis_url:
             command += ["--redis-url", redis_url]
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                        env={**os.environ, **(env or {})})
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -52,6 +56,13 @@ class ServerProcess:
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(30)
+
+    def terminate(self, timeout: float = 30) -> int:
+        """SIGTERM, as systemd stops a unit, and wait for the process to exit; returns its exit code."""
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout)
+        self.log.close()
+        return code
 
     def stop(self) -> None:
         """SIGINT (a graceful shutdown), then SIGKILL if it does not end within 20 s."""
