@@ -6,10 +6,18 @@ recording began); chapters before that moment are left out. A chapter lasts unti
 the last lasts until `?end=ISO`, or until the last event of the log, and at least a minute.
 `?lang=en` gives English chapter titles. Only public events are read, so the file says nothing an
 observer could not have seen; it is served to whoever may watch the congress.
+
+Beside it, `GET /api/congresses/{id}/timeline.json` (congress.streaming.timeline): the state after
+each public event, for the replay page to show the agenda and results as they were at the moment
+the picture shows. Both read the log through `_read_log`: the same access rule (the observers' watch
+rule; a signed-in delegate only their own congress) and, for anonymous readers, the stream's hold —
+nothing younger than `congress.stream_delay_seconds` — so neither file tells an observer a result
+before their picture reaches it (docs/streaming.md, "The replay").
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +33,7 @@ from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.routes.api import STATUS
+from congress.streaming.timeline import TIMELINE_TYPES, timeline_from_events
 from congress.watching import WATCH_HEADER, gate_for
 
 CHAPTER_TYPES = ("agenda.item_added", "agenda.current_changed", "vote.opened", "vote.published")
@@ -106,44 +115,74 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     return parsed
 
 
-async def chapters(request: Request) -> Response:
+@dataclass(frozen=True, slots=True)
+class _Log:
+    first: datetime | None  # the first and last event of the congress (any audience), as the reader may see
+    last: datetime | None
+    events: list[Event]  # the public events of the types asked for, in seq order
+
+
+def _read_log(request: Request, types: tuple[str, ...]) -> _Log:
+    """The congress's public events of `types`, for whoever may watch it. Raises DomainError."""
     service = request.app.state.service
     congress_id = int(request.path_params["congress_id"])
     params = request.query_params
-    lang = "en" if params.get("lang", "").lower().startswith("en") else "zh-CN"
+    with service.db.read() as session:
+        gate = gate_for(service)
+        ticket = gate.ticket(congress_id)
+        congress = session.get(Congress, congress_id)
+        if congress is None:
+            raise DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会")
+        row = find_session(session, request.cookies.get(SESSION_COOKIE), service.clock())
+        signed_in = row is not None
+        if row is not None and (actor := actor_for_session(session, row)) is not None:
+            actor.require_congress(congress_id)  # a delegate reads only their own congress (docs/api.md)
+        if not signed_in:  # the observers' rule, as for the websocket and the API (congress.watching)
+            gate.admit(gate.learn(session, congress, ticket),
+                       params.get("watch") or request.headers.get(WATCH_HEADER),
+                       request.client.host if request.client else None)
+        # Observers' picture is late by the stream's delay: what they read here must not run ahead of it.
+        held = [] if signed_in or not congress.stream_delay_seconds else [
+            Event.created_at <= service.clock() - timedelta(seconds=congress.stream_delay_seconds)]
+        first, last = session.execute(sa.select(sa.func.min(Event.created_at), sa.func.max(Event.created_at))
+                                      .where(Event.congress_id == congress_id, *held)).one()
+        events = list(session.scalars(sa.select(Event).where(
+            Event.congress_id == congress_id, Event.audience == Audience.PUBLIC.value,
+            Event.type.in_(types), *held).order_by(Event.seq)))
+    return _Log(first, last, events)
 
-    def work() -> str:
-        start, end = _parse_time(params.get("start"), "start"), _parse_time(params.get("end"), "end")
-        with service.db.read() as session:
-            gate = gate_for(service)
-            ticket = gate.ticket(congress_id)
-            congress = session.get(Congress, congress_id)
-            if congress is None:
-                raise DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会")
-            row = find_session(session, request.cookies.get(SESSION_COOKIE), service.clock())
-            signed_in = row is not None
-            if row is not None and (actor := actor_for_session(session, row)) is not None:
-                actor.require_congress(congress_id)  # a delegate reads only their own congress (docs/api.md)
-            if not signed_in:  # the observers' rule, as for the websocket and the API (congress.watching)
-                gate.admit(gate.learn(session, congress, ticket),
-                           params.get("watch") or request.headers.get(WATCH_HEADER),
-                           request.client.host if request.client else None)
-            first, last = session.execute(sa.select(sa.func.min(Event.created_at), sa.func.max(Event.created_at))
-                                          .where(Event.congress_id == congress_id)).one()
-            events = list(session.scalars(sa.select(Event).where(
-                Event.congress_id == congress_id, Event.audience == Audience.PUBLIC.value,
-                Event.type.in_(CHAPTER_TYPES)).order_by(Event.seq)))
-        if first is None:
-            return "WEBVTT\nKind: chapters\n"
-        origin = start or first
-        return render_vtt(chapters_from_events(events, lang), origin, end or last)
 
+async def _answer(work: Callable[[], Response]) -> Response:
     try:
-        body = await anyio.to_thread.run_sync(work)
+        return await anyio.to_thread.run_sync(work)
     except DomainError as error:
         status = STATUS.get(error.code, 400)
         return JSONResponse({"error": {"code": error.code, "message": error.message}}, status_code=status)
-    return Response(body, media_type="text/vtt; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
 
-routes = [Route("/api/congresses/{congress_id:int}/chapters.vtt", chapters)]
+async def chapters(request: Request) -> Response:
+    params = request.query_params
+    lang = "en" if params.get("lang", "").lower().startswith("en") else "zh-CN"
+
+    def work() -> Response:
+        start, end = _parse_time(params.get("start"), "start"), _parse_time(params.get("end"), "end")
+        log = _read_log(request, CHAPTER_TYPES)
+        if log.first is None or log.last is None:
+            body = "WEBVTT\nKind: chapters\n"
+        else:
+            body = render_vtt(chapters_from_events(log.events, lang), start or log.first, end or log.last)
+        return Response(body, media_type="text/vtt; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+    return await _answer(work)
+
+
+async def timeline(request: Request) -> Response:
+    def work() -> Response:
+        body = timeline_from_events(_read_log(request, TIMELINE_TYPES).events)
+        return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+
+    return await _answer(work)
+
+
+routes = [Route("/api/congresses/{congress_id:int}/chapters.vtt", chapters),
+          Route("/api/congresses/{congress_id:int}/timeline.json", timeline)]

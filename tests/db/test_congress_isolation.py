@@ -318,6 +318,7 @@ def test_a_delegate_is_refused_every_route_under_another_congress_over_http(db, 
             ("POST", f"/api/congresses/{cid}/proposals/{ids['draft']}/attachments", {"files": {"file": ("p.png", b"\x89PNG\r\n\x1a\n")}}),
             ("GET", f"/api/congresses/{cid}/proposals/{ids['draft']}/attachments/{ids['attachment']}", {}),
             ("GET", f"/api/congresses/{cid}/chapters.vtt", {}),
+            ("GET", f"/api/congresses/{cid}/timeline.json", {}),
         ]
         before = fingerprint(db)
         wrong = {}

@@ -111,6 +111,7 @@ class Hall:
             "state": ("GET", f"{self.base}/state", None),
             "document": ("GET", f"{self.server.url}{self.document_url}", None),
             "chapters": ("GET", f"{self.base}/chapters.vtt", None),
+            "timeline": ("GET", f"{self.base}/timeline.json", None),
         }
 
     def read(self, name: str, *, token: str | None = None, header: bool = False,
@@ -261,7 +262,7 @@ async def test_wrong_tokens_from_one_address_are_refused_after_the_limit_while_o
 
 # -- one rule for observers, over HTTP too ----------------------------------------------------------
 READS = ["proposal_board", "proposal_detail", "proposal_stats", "check_receipt", "receipts", "state", "document",
-         "chapters"]
+         "chapters", "timeline"]
 
 
 def test_in_token_mode_every_anonymous_read_needs_the_token(hall: Hall) -> None:
