@@ -26,6 +26,8 @@ from congress.live.access import AccessWatch
 from congress.live.backplane import make_backplane
 from congress.live.frames import ExposeWebsocketProtocol
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
+from congress.live.observer_history import ObserverHistory
+from congress.live.observer_start import iso, read_snapshot
 from congress.origin import RefuseCrossSite
 from congress.permissions import Actor
 from congress.ratelimit import RateBudget
@@ -34,6 +36,7 @@ from congress.routes.headers import HeaderSources, SecurityHeaders
 from congress.routes.ws import forget_watch_mode, live_endpoint
 from congress.service import Clock, Service, system_clock
 from congress.settings import Settings
+from congress.streaming.live_files import LiveFiles
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
@@ -133,11 +136,13 @@ class LiveState:
             tell_observers = congress_id in observer_presence and self._observers_told.get(congress_id) != observers
             if tell_observers:
                 self._observers_told[congress_id] = observers
-            public = encode({"msg": "presence", "observers": observers})
+            read_at = time.time()  # observers get it H later, each page at this moment of its picture
+            public = encode({"msg": "presence", "observers": observers, "at": iso(read_at)})
             staff = encode({"msg": "presence", "observers": observers,
                             "delegates_connected": {str(g): n for g, n in by_group.items()},
                             "staff_connected": hub.count(congress_id, Role.STAFF)})
-            hub.broadcast_ephemeral(congress_id, _by_viewer(staff, public, congress_id in presence, tell_observers))
+            hub.broadcast_ephemeral(congress_id, _by_viewer(staff, public, congress_id in presence, tell_observers),
+                                    created_at=read_at)
         progress, self._progress_dirty = self._progress_dirty, set()
         for congress_id in progress | observer_progress:
             if not hub.connections.get(congress_id):
@@ -148,9 +153,11 @@ class LiveState:
                 with self.service.db.read() as session:
                     return vote_progress(session, cid)
 
-            data = encode({"msg": "progress", "votes": await anyio.to_thread.run_sync(read)})
+            votes = await anyio.to_thread.run_sync(read)
+            read_at = time.time()
+            data = encode({"msg": "progress", "votes": votes, "at": iso(read_at)})
             hub.broadcast_ephemeral(congress_id, _by_viewer(data, data, congress_id in progress,
-                                                             congress_id in observer_progress))
+                                                             congress_id in observer_progress), created_at=read_at)
         for congress_id in observer_attendance:
             if not hub.count(congress_id, Role.OBSERVER):
                 continue
@@ -160,9 +167,11 @@ class LiveState:
                 with self.service.db.read() as session:
                     return attendance_json(attendance_by_group(session, cid))
 
-            data = encode({"msg": "attendance", **await anyio.to_thread.run_sync(counts)})
+            counted = await anyio.to_thread.run_sync(counts)
+            read_at = time.time()
+            data = encode({"msg": "attendance", **counted, "at": iso(read_at)})
             hub.broadcast_ephemeral(congress_id, lambda a, d=data: d if a.role is Role.OBSERVER else None,
-                                    created_at=time.time())
+                                    created_at=read_at)
 
     async def close_due_votes(self) -> None:
         """Votes set to close after a duration are closed here (any worker may; the first wins)."""
@@ -230,7 +239,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         await service.start()
         # Open connections of sign-ins that ended or whose roster rows changed are closed (congress.live.access)
         access = AccessWatch(service)
-        tasks = [asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes()),
+        # Observers' snapshots as they were, for the stream's hold (congress.live.observer_history)
+        history = ObserverHistory(lambda cid: anyio.to_thread.run_sync(read_snapshot, service, cid))
+        hub.on_received.append(lambda item: history.changed(item.congress_id))
+        tasks = [asyncio.create_task(history.run()), asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes()),
                  asyncio.create_task(access.run()),
                  asyncio.create_task(_warm_up(service))]
         app.state.settings = settings
@@ -239,6 +251,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         app.state.presence_changed = live.presence_changed
         app.state.progress_wanted = live.progress_wanted
         app.state.stream_delay = live.stream_delay
+        app.state.observer_history = history
         # The pages' CSP names the stream and embedding origins; stale after their events (routes/headers.py)
         app.state.header_sources = HeaderSources(db)
         hub.on_received.append(app.state.header_sources.on_event)
@@ -262,6 +275,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         *pages.routes,
         Mount("/static", StaticFiles(directory=WEB_DIR, check_dir=False), name="static"),
     ]
+    if settings.stream_dir is not None:  # live HLS on this machine (the demo's picture; docs/streaming.md)
+        routes.append(Mount("/live", LiveFiles(directory=settings.stream_dir, check_dir=False), name="live"))
     # Starlette's ServerErrorMiddleware passes a websocket's send through unwrapped: this layer sees
     # uvicorn's own (congress.live.frames).
     # RefuseCrossSite: every state-changing request from another site is refused in one place

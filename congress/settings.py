@@ -33,6 +33,9 @@ class Settings:
     coalesce_seconds: float = 0.25
     observer_coalesce_seconds: float = 1.0  # presence / progress to observers: at most this often
     ping_interval: float = 20.0
+    # A folder of live HLS (playlists + segments) served at /live/: the demo's test picture, or a
+    # stream server writing on this machine (docs/streaming.md). None: /live/ is not served.
+    stream_dir: Path | None = None
     # Sign-in throttling is a rule, not a setting: congress.domain.sign_in (growing waits, no lock-out)
 
     @classmethod
@@ -42,6 +45,7 @@ class Settings:
             database_url=env.get("CONGRESS_DATABASE_URL") or default_database_url(),
             redis_url=env.get("CONGRESS_REDIS_URL") or None,
             is_https=env.get("CONGRESS_HTTPS", "") in ("1", "true", "yes"),
+            stream_dir=Path(env["CONGRESS_STREAM_DIR"]) if env.get("CONGRESS_STREAM_DIR") else None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings

@@ -1,0 +1,54 @@
+"""/live/ serves a live HLS folder (CONGRESS_STREAM_DIR) as a stream server would: the playlist with
+program-date-time near now, never cached, growing by itself; segments as MPEG-TS; nothing else from
+the folder (the encoder's log, the slate's text); and no /live/ at all when the setting is unset.
+The picture is a real ffmpeg encoding in real time; the server is `congress serve` in its own process."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+
+import httpx
+
+from congress.server_process import ServerProcess
+
+PDT = re.compile(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)")
+
+
+def program_date_times(playlist: str) -> list[datetime]:
+    return [datetime.fromisoformat(m.replace("+0000", "+00:00")) for m in PDT.findall(playlist)]
+
+
+def test_the_live_folder_is_served_as_hls_with_program_date_time(stream_site, tmp_path):
+    with httpx.Client(base_url=stream_site.url, timeout=10) as http:
+        first = http.get(stream_site.stream_url)
+        assert first.status_code == 200
+        assert first.headers["content-type"] == "application/vnd.apple.mpegurl"
+        assert first.headers["cache-control"] == "no-cache"
+        newest = program_date_times(first.text)[-1]
+        # The newest segment began at most a few seconds ago by this machine's clock.
+        assert abs((datetime.now(UTC) - newest).total_seconds()) < 8, first.text
+
+        segment = [line for line in first.text.splitlines() if line.endswith(".ts")][-1]
+        media = http.get(f"/live/{segment}")
+        assert media.status_code == 200 and media.headers["content-type"] == "video/mp2t"
+        assert media.content[:1] == b"\x47" and len(media.content) % 188 == 0  # MPEG-TS packets
+        assert "max-age" in media.headers["cache-control"]
+
+        deadline = time.monotonic() + 15
+        while (later := http.get(stream_site.stream_url).text) == first.text:  # a live stream grows
+            assert time.monotonic() < deadline, "the playlist did not change in 15 s"
+            time.sleep(0.5)
+        assert program_date_times(later)[-1] > newest
+
+        for hidden in ("/live/.title.txt", "/live/demo.ffmpeg.log", "/live/../pyproject.toml", "/live/%2e%2e/README.md"):
+            assert http.get(hidden).status_code == 404, hidden
+    (stream_site.picture.folder / "notes.txt").write_text("not a stream file")
+    assert httpx.get(f"{stream_site.url}/live/notes.txt").status_code == 404
+
+    unset = ServerProcess(stream_site.database_url, tmp_path / "server-unset.log", env={"CONGRESS_STREAM_DIR": ""})
+    try:
+        assert httpx.get(f"{unset.url}{stream_site.stream_url}").status_code == 404
+    finally:
+        unset.stop()
