@@ -178,6 +178,21 @@ class Hub:
             return None
         return delivered, [item.data for item in self._recent.get(congress_id, ()) if item.seq > since]
 
+    def recent_public(self, congress_id: int, after: int) -> list[Published] | None:
+        """The public events after `after` from memory (with their times, for the observers' hold),
+        or None when memory does not reach back that far: read the log."""
+        delivered = self._delivered.get(congress_id)
+        if delivered is None or after < self._recent_floor.get(congress_id, delivered):
+            return None
+        return [item for item in self._recent.get(congress_id, ()) if item.seq > after]
+
+    def hold_for(self, conn: Connection, items: list[Published]) -> None:
+        """Public events an observer's start left for later: its line holds them until they are due
+        (a line made for this observer never saw them; one that did keeps each once)."""
+        line = self._lines.get(conn.congress_id, {}).get(conn.delay_seconds)
+        if line is not None and items:
+            line.merge([(item.seq, item.created_at, item.data, text_frame(item.data)) for item in items])
+
     def notice(self, kind: str) -> None:
         """A notice from this worker or another (through the backplane), for whoever acts on it."""
         for callback in self.on_notice:

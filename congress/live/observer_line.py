@@ -98,6 +98,20 @@ class ObserverLine:
         if self.delay_seconds and self._timer is None:
             self._arm()
 
+    def merge(self, items: list[tuple[int, float, str, bytes]]) -> None:
+        """Events (seq, created_at, data, frame) an observer's start found not yet due: held in their
+        place unless held already (events arriving meanwhile reached the line by themselves)."""
+        have = {held.seq for held in self._held if held.seq}
+        added = [_Held(at + self.delay_seconds, seq, data, frame) for seq, at, data, frame in items if seq not in have]
+        if not added:
+            return
+        self._held = deque(sorted([*self._held, *added], key=lambda held: held.due))  # stable: order kept
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.delay_seconds:
+            self._arm()
+
     def _arm(self) -> None:
         wait = self._held[0].due - time.time()
         self._timer = asyncio.get_running_loop().call_later(max(0.0, wait), self._on_timer)

@@ -24,6 +24,7 @@ from congress.live.access import after_refusal
 from congress.live.connection import Connection
 from congress.live.frames import RawSocket
 from congress.live.hub import CLOSE_POLICY, encode, may_see
+from congress.live.observer_start import hello_text, observer_start, parse_as_of
 from congress.live.snapshot import build_snapshot, head_seq
 from congress.origin import cross_site_reason
 from congress.permissions import Actor
@@ -126,11 +127,6 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-# Observers all see the same snapshot: per congress, the last observer hello and the seq it holds.
-# 4,000 observers joining at the same seq cost one snapshot, not 4,000 (it was most of a join storm).
-_observer_hellos: dict[int, tuple[int, str]] = {}
-
-
 def _start(service: Service, actor: Actor, congress_id: int, since: int | None, window: int) -> tuple[str, list[str], int]:
     """The first message (encoded) and any events to resume with, read in one transaction."""
     with service.db.read() as session:
@@ -144,16 +140,8 @@ def _start(service: Service, actor: Actor, congress_id: int, since: int | None, 
             hello["since"] = since
             return encode(hello), [to_published(e).data for e in events if may_see(actor, e.audience, e.audience_id)], head
         hello["resumed"] = False
-        is_observer = actor.role is Role.OBSERVER
-        if is_observer:
-            cached = _observer_hellos.get(congress_id)
-            if cached is not None and cached[0] == head:
-                return cached[1], [], head
         hello["snapshot"] = build_snapshot(session, congress_id, actor)
-        data = encode(hello)
-        if is_observer:
-            _observer_hellos[congress_id] = (head, data)
-        return data, [], head
+        return encode(hello), [], head
 
 
 def service_events(session: Any, congress_id: int, after: int, upto: int) -> list[Any]:
@@ -207,19 +195,36 @@ async def live_endpoint(websocket: WebSocket) -> None:
     conn = Connection(actor=actor, congress_id=congress_id, queue_size=settings.send_queue_size,
                       close=lambda code, reason: _close(websocket, conn, code, reason),
                       send_text=websocket.send_text, raw=RawSocket.of(websocket.scope))
+    since = _int(websocket.query_params.get("since"))
+    as_of = None
     if actor.role is Role.OBSERVER:
         conn.delay_seconds = state.stream_delay(congress_id)
-    since = _int(websocket.query_params.get("since"))
+        try:
+            as_of = parse_as_of(websocket.query_params.get("as_of"))
+        except ValueError:
+            await websocket.send_text(encode(_error("bad_request", "as_of 不是有效的时间（ISO 8601 含时区，或 Unix 秒数）")))
+            await websocket.close(CLOSE_POLICY, "bad as_of")
+            return
     # A client that has missed nothing it may see, or an observer that missed only recent public
     # events (a reconnect storm after a network blip), is answered by the hub without a read. From
     # its registration on, every later event reaches it through the hub, with no await in between.
     # Only if the hub already follows this congress: a first connection's head may be older than
     # an event published before anyone here listened.
-    from_hub = None if since is None else service.hub.resume(congress_id, since, actor.role is Role.OBSERVER)
+    # Observers start from the held history instead (congress.live.observer_start): never younger than the hold.
+    from_hub = None if since is None or actor.role is Role.OBSERVER else service.hub.resume(congress_id, since, False)
     # Register before reading, so an event committed while we read is queued, not lost.
     service.hub.register(conn, head)
     try:
-        if from_hub is not None:
+        if actor.role is Role.OBSERVER:
+            # 4,000 observers joining together share one snapshot string from the history, no read each
+            start = await observer_start(service, state.observer_history, congress_id, hold=conn.delay_seconds,
+                                         since=since, as_of=as_of, window=settings.resume_window)
+            resumed = {"resumed": True, "since": since} if start.snapshot is None else {"resumed": False}
+            hello = hello_text(start, _hello(actor, congress_id, start.seq, **resumed), conn.delay_seconds)
+            backlog, head = [e.data for e in start.events], start.last
+            conn.after_seq = head
+            service.hub.hold_for(conn, start.later)
+        elif from_hub is not None:
             head, backlog = from_hub
             hello = encode(_hello(actor, congress_id, head, resumed=True, since=since))
         else:
