@@ -28,6 +28,7 @@ from congress.live.frames import ExposeWebsocketProtocol
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
 from congress.live.observer_history import ObserverHistory
 from congress.live.observer_start import iso, read_snapshot
+from congress.ops import exposition, health
 from congress.origin import RefuseCrossSite
 from congress.permissions import Actor
 from congress.ratelimit import RateBudget
@@ -264,8 +265,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             await service.stop()
             await backplane.stop()
             db.dispose()
+            exposition.forget_this_worker()  # its connections ended with it (several workers' metrics)
 
     routes = [
+        *health.routes,  # /healthz, /readyz (congress.ops.health)
+        *exposition.routes,  # /metrics, restricted (congress.ops.exposition)
         *admin.routes,
         *attachments.routes,
         *api.routes,

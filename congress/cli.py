@@ -334,13 +334,25 @@ def _require_free_port(host: str, port: int) -> None:
                                          "请先停止它，或用 --port 换一个端口")
 
 
+MIN_METRICS_TOKEN = 16  # characters: a bearer token guessed by no one
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    import atexit
+
     import uvicorn
+
+    from congress.ops import multiprocess
 
     settings = Settings.from_env()
     url = args.database_url or settings.database_url
     _require_free_port(args.host, args.port)
     redis_url = args.redis_url or settings.redis_url
+    token = os.environ.get("CONGRESS_METRICS_TOKEN")
+    if token and len(token) < MIN_METRICS_TOKEN:
+        print(f"CONGRESS_METRICS_TOKEN 太短（{len(token)} 个字符）：至少 {MIN_METRICS_TOKEN} 个字符，"
+              "例如 python -c 'import secrets; print(secrets.token_urlsafe(32))' 生成的", file=sys.stderr)
+        return 2
     if args.workers > 1 and not redis_url:
         print("多个工作进程需要 Redis 来共享事件：请设置 CONGRESS_REDIS_URL 或 --redis-url，"
               "或使用 --workers 1", file=sys.stderr)
@@ -349,6 +361,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["CONGRESS_DATABASE_URL"] = url
     if redis_url:
         os.environ["CONGRESS_REDIS_URL"] = redis_url
+    # Several workers: each keeps its metrics in files of one fresh folder, and /metrics adds them up
+    # (congress.ops.multiprocess); set before uvicorn spawns them, removed when the server ends.
+    metrics_dir, made_here = multiprocess.prepare(args.workers)
+    atexit.register(multiprocess.remove, metrics_dir, made_here)
     print(f"congress 服务：http://{args.host}:{args.port}/  （{args.workers} 个工作进程，数据库 {_safe(url)}）")
     uvicorn.run("congress.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level=args.log_level, timeout_graceful_shutdown=5, backlog=4096, **websocket_options(settings))

@@ -44,6 +44,7 @@ from congress.db.models import CommandResult, Congress, Event
 from congress.domain.errors import DomainError
 from congress.live.backplane import ACCESS_NOTICE, Backplane
 from congress.live.hub import Hub, Published, encode
+from congress.ops import metrics
 from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,27 @@ class Service:
     # -- the way in --------------------------------------------------------------------------
     async def run(self, actor: Actor, op: str, congress_id: int | None, body: dict[str, Any],
                   command_id: str | None = None) -> dict[str, Any]:
-        """Parse, run in the next group commit, publish; raises DomainError for a refusal."""
+        """Parse, run in the next group commit, publish; raises DomainError for a refusal.
+
+        Every command, from the websocket or HTTP, is counted and timed here by op and outcome
+        (congress.ops.metrics): from its arrival to its answer, the wait for the group commit included."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            reply = await self._run(actor, op, congress_id, body, command_id)
+            outcome = "ok"
+            return reply
+        except DomainError as refusal:
+            outcome = "unavailable" if refusal.code == "unavailable" else "refused"
+            raise
+        except asyncio.CancelledError:  # the client went away before the answer
+            outcome = "cancelled"
+            raise
+        finally:
+            metrics.command(op, outcome, time.perf_counter() - started)
+
+    async def _run(self, actor: Actor, op: str, congress_id: int | None, body: dict[str, Any],
+                   command_id: str | None) -> dict[str, Any]:
         command = COMMANDS.get(op)
         if command is None:
             raise DomainError("unknown_op", f"未知的操作：{op}")
@@ -313,7 +334,9 @@ class Service:
                     break
                 jobs.append(job)
             try:
+                started = time.perf_counter()
                 self._commit_batch(jobs)
+                metrics.commit_batch(len(jobs), time.perf_counter() - started)
             except Exception as exc:  # the batch as a whole failed to commit: nothing was written
                 if is_outage(exc):  # one by one would only fail again: `unavailable`, retryable
                     log.warning("group commit of %d failed: the database is unreachable (%s)", len(jobs),
@@ -341,6 +364,7 @@ class Service:
             published = [to_published(e) for job in jobs if job.error is None for e in job.events]
             try:
                 if published:
+                    metrics.events_published(len(published))
                     await self.backplane.publish(published)
             except Exception:  # committed all the same: clients catch up by seq; the replies must go out
                 log.exception("publishing %d events failed", len(published))
@@ -513,6 +537,7 @@ class Service:
 
         reply, events = await anyio.to_thread.run_sync(work)
         if events:
+            metrics.events_published(len(events))
             await self.backplane.publish([to_published(e) for e in events])
         if any(e.type in ENDS_ACCESS for e in events):
             await self.access_changed()

@@ -37,6 +37,9 @@ class Settings:
     # stream server writing on this machine (docs/streaming.md). None: /live/ is not served.
     stream_dir: Path | None = None
     # Sign-in throttling is a rule, not a setting: congress.domain.sign_in (growing waits, no lock-out)
+    # A Prometheus elsewhere reads /metrics with `Authorization: Bearer <this>` (congress.ops.scrape_access);
+    # without it only requests straight from this host are served. Never printed (repr=False).
+    metrics_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -45,6 +48,7 @@ class Settings:
             database_url=env.get("CONGRESS_DATABASE_URL") or default_database_url(),
             redis_url=env.get("CONGRESS_REDIS_URL") or None,
             is_https=env.get("CONGRESS_HTTPS", "") in ("1", "true", "yes"),
+            metrics_token=env.get("CONGRESS_METRICS_TOKEN") or None,
             stream_dir=Path(env["CONGRESS_STREAM_DIR"]) if env.get("CONGRESS_STREAM_DIR") else None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}

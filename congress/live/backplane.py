@@ -11,11 +11,13 @@ import hashlib
 import json
 import logging
 import secrets
+import time
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
 from congress.live.hub import Hub, Published
+from congress.ops import metrics
 
 if TYPE_CHECKING:
     from congress.db.engine import Database
@@ -106,6 +108,7 @@ class RedisBackplane:
         self._task: asyncio.Task[None] | None = None
         self._hub: Hub | None = None
         self._me = secrets.token_hex(8)  # this worker: its own notices are acted on before they are sent
+        self._sent: dict[tuple[int, int, int], float] = {}  # our messages on their way (backplane lag)
 
     async def start(self, hub: Hub) -> None:
         self._hub = hub
@@ -120,7 +123,9 @@ class RedisBackplane:
                 if message is not None and self._hub is not None:
                     notice = _notice_of(message["data"])
                     if notice is None:
-                        self._hub.receive(_load(message["data"]))
+                        items = _load(message["data"])
+                        self._heard(items)
+                        self._hub.receive(items)
                     elif notice.get("from") != self._me:
                         self._hub.notice(notice["notice"])
             except asyncio.CancelledError:
@@ -135,6 +140,7 @@ class RedisBackplane:
         if self._hub is not None:
             self._hub.receive(items)
         try:
+            self._sending(items)
             await self._redis.publish(self.channel, _dump(items))
         except Exception:
             # Committed already; other workers find the events by gap filling or on resume.
@@ -147,6 +153,24 @@ class RedisBackplane:
             await self._redis.publish(self.channel, json.dumps({"notice": kind, "from": self._me}))
         except Exception:  # every worker's periodic sweep still finds what changed
             log.exception("redis backplane: publishing a notice failed")
+
+    def _sending(self, items: list[Published]) -> None:
+        """Backplane lag (congress.ops.metrics): each worker hears its own messages back from Redis, and
+        times them from here to there. The same path as the others' messages, and no clock shared between
+        hosts needed (an event's created_at is when its batch began, before the commit)."""
+        if items:
+            if len(self._sent) >= 1000:  # Redis away: nothing comes back; forget the oldest
+                del self._sent[next(iter(self._sent))]
+            self._sent[(items[0].congress_id, items[0].seq, len(items))] = time.monotonic()
+
+    def _heard(self, items: list[Published]) -> None:
+        sent = self._sent.pop((items[0].congress_id, items[0].seq, len(items)), None) if items else None
+        if sent is not None:
+            metrics.backplane_lag(time.monotonic() - sent)
+
+    async def ping(self) -> None:
+        """Whether Redis answers (/readyz, congress.ops.health): PING on the publishing connection."""
+        await self._redis.ping()
 
     async def stop(self) -> None:
         if self._task is not None:

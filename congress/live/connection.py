@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from congress.live.frames import RawSocket, text_frame
+from congress.ops import metrics
 from congress.permissions import Actor
 
 CLOSE_RESYNC = 4001  # fell behind: reconnect with your last seq
@@ -121,6 +122,7 @@ class Connection:
         waiting = len(self.pending)
         if waiting >= self.queue_size and (self.is_writing or waiting >= self.queue_size * BURST_FACTOR):
             self.is_overflowed = True
+            metrics.slow_client_disconnect()
             _spawn(self.close(CLOSE_RESYNC, "resync: too far behind"))
             return
         self.pending.append((seq, data))

@@ -24,6 +24,7 @@ from congress.live.connection import CLOSE_RESYNC as CLOSE_RESYNC  # re-exported
 from congress.live.connection import Connection
 from congress.live.frames import text_frame
 from congress.live.observer_line import ObserverLine
+from congress.ops import metrics
 from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
@@ -219,10 +220,12 @@ class Hub:
         if not pending:
             return
         delivered = self._delivered[cid]
+        offered = 0
         while delivered + 1 in pending:
             delivered += 1
-            self._deliver(pending.pop(delivered))
+            offered += self._deliver(pending.pop(delivered))
         self._delivered[cid] = delivered
+        metrics.events_delivered(offered)  # one count for the round, not one per connection
         self._release_lines(cid)
         for seq in [s for s in pending if s <= delivered]:
             del pending[seq]
@@ -248,23 +251,29 @@ class Hub:
             self._gap_tasks.pop(cid, None)
         self._drain(cid)
 
-    def _deliver(self, item: Published) -> None:
+    def _deliver(self, item: Published) -> int:
+        """Offer the event to every connection that may see it; how many (observers: when their line releases)."""
         frame = text_frame(item.data)  # built once, written to each connection that takes it now
+        offered = 0
         if item.audience == Audience.PUBLIC:
             recent = self._recent[item.congress_id]
             recent.append(item)
             if len(recent) > RECENT_PUBLIC:
                 self._recent_floor[item.congress_id] = recent.popleft().seq
-            for conn in self._direct.get(item.congress_id, ()):
+            direct = self._direct.get(item.congress_id, ())
+            for conn in direct:
                 conn.offer(item.seq, item.data, frame)
+            offered = len(direct)
             for line in self._lines.get(item.congress_id, {}).values():
                 line.hold(item.seq, item.created_at, item.data, frame)
         else:
             for conn in self._candidates(item):
                 if may_see(conn.actor, item.audience, item.audience_id):
                     conn.offer(item.seq, item.data, frame)
+                    offered += 1
         for callback in self.on_delivered:
             callback(item)
+        return offered
 
     def broadcast_ephemeral(self, congress_id: int, data_for: Callable[[Actor], str | None],
                             created_at: float = 0.0) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from congress.live.connection import Connection
 from congress.live.frames import text_frame
+from congress.ops import metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,7 @@ class ObserverLine:
             else:  # still reading its snapshot, or it holds part of this round already
                 for item in due:
                     conn.offer(item.seq, item.data, item.frame)
+        metrics.events_delivered(sum(1 for item in due if item.seq) * len(self.conns))  # once per round
 
     def cancel(self) -> None:
         if self._timer is not None:

@@ -26,6 +26,7 @@ from congress.live.frames import RawSocket
 from congress.live.hub import CLOSE_POLICY, encode, may_see
 from congress.live.observer_start import hello_text, observer_start, parse_as_of
 from congress.live.snapshot import build_snapshot, head_seq
+from congress.ops import metrics
 from congress.origin import cross_site_reason
 from congress.permissions import Actor
 from congress.ratelimit import MAX_PAUSE_SECONDS, RateLimited, SocketAllowance
@@ -138,9 +139,11 @@ def _start(service: Service, actor: Actor, congress_id: int, since: int | None, 
             events = service_events(session, congress_id, since, head)
             hello["resumed"] = True
             hello["since"] = since
+            metrics.resume("resume")
             return encode(hello), [to_published(e).data for e in events if may_see(actor, e.audience, e.audience_id)], head
         hello["resumed"] = False
         hello["snapshot"] = build_snapshot(session, congress_id, actor)
+        metrics.resume("snapshot")
         return encode(hello), [], head
 
 
@@ -214,18 +217,21 @@ async def live_endpoint(websocket: WebSocket) -> None:
     from_hub = None if since is None or actor.role is Role.OBSERVER else service.hub.resume(congress_id, since, False)
     # Register before reading, so an event committed while we read is queued, not lost.
     service.hub.register(conn, head)
+    metrics.connection_opened(actor.role.value)  # closed in the `finally` below, whatever happens
     try:
         if actor.role is Role.OBSERVER:
             # 4,000 observers joining together share one snapshot string from the history, no read each
             start = await observer_start(service, state.observer_history, congress_id, hold=conn.delay_seconds,
                                          since=since, as_of=as_of, window=settings.resume_window)
             resumed = {"resumed": True, "since": since} if start.snapshot is None else {"resumed": False}
+            metrics.resume("resume" if start.snapshot is None else "snapshot")
             hello = hello_text(start, _hello(actor, congress_id, start.seq, **resumed), conn.delay_seconds)
             backlog, head = [e.data for e in start.events], start.last
             conn.after_seq = head
             service.hub.hold_for(conn, start.later)
         elif from_hub is not None:
             head, backlog = from_hub
+            metrics.resume("resume_memory")
             hello = encode(_hello(actor, congress_id, head, resumed=True, since=since))
         else:
             hello, backlog, head = await anyio.to_thread.run_sync(
@@ -252,6 +258,7 @@ async def live_endpoint(websocket: WebSocket) -> None:
         conn.stop()
         service.hub.unregister(conn)
         state.presence_changed(congress_id)
+        metrics.connection_closed(actor.role.value)
 
 
 async def _close_unavailable(websocket: WebSocket) -> None:
