@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
+from congress.live.catch_up import CatchUp, Heads, database_heads
 from congress.live.hub import Hub, Published
 from congress.ops import metrics
 
@@ -98,9 +99,13 @@ def _notice_of(raw: str | bytes) -> dict[str, str] | None:
 
 
 class RedisBackplane:
-    """Several workers: every worker publishes to its deployment's channel and delivers what it hears."""
+    """Several workers: every worker publishes to its deployment's channel and delivers what it hears.
 
-    def __init__(self, url: str, channel: str = CHANNEL) -> None:
+    While Redis is unreachable (`catch_up`), the worker reads the other workers' events from the
+    database instead, and starts (and keeps serving) without it; redis-py reconnects and resubscribes.
+    """
+
+    def __init__(self, url: str, channel: str = CHANNEL, heads: Heads | None = None) -> None:
         import redis.asyncio as aioredis
 
         self._redis = aioredis.from_url(url)
@@ -109,17 +114,26 @@ class RedisBackplane:
         self._hub: Hub | None = None
         self._me = secrets.token_hex(8)  # this worker: its own notices are acted on before they are sent
         self._sent: dict[tuple[int, int, int], float] = {}  # our messages on their way (backplane lag)
+        self.catch_up = CatchUp(heads or (lambda _ids: {}))
 
     async def start(self, hub: Hub) -> None:
         self._hub = hub
+        self.catch_up.attach(hub)
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(self.channel)
+        try:
+            await pubsub.subscribe(self.channel)
+        except Exception as exc:  # Redis away at start: serve from the database, subscribe when it is back
+            self.catch_up.went_down(exc)
         self._task = asyncio.get_running_loop().create_task(self._listen(pubsub))
 
     async def _listen(self, pubsub) -> None:  # type: ignore[no-untyped-def]
         while True:
             try:
+                if not pubsub.subscribed:
+                    await pubsub.subscribe(self.channel)
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                # An answer (a message or none within the timeout) means connected and subscribed again
+                self.catch_up.came_back()
                 if message is not None and self._hub is not None:
                     notice = _notice_of(message["data"])
                     if notice is None:
@@ -131,8 +145,8 @@ class RedisBackplane:
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise
-            except Exception:  # a lost message is refetched by the hub's gap filling
-                log.exception("redis backplane: receiving failed; retrying")
+            except Exception as exc:  # Redis away: the database carries the events meanwhile
+                self.catch_up.went_down(exc)
                 await asyncio.sleep(0.5)
 
     async def publish(self, items: list[Published]) -> None:
@@ -142,17 +156,17 @@ class RedisBackplane:
         try:
             self._sending(items)
             await self._redis.publish(self.channel, _dump(items))
-        except Exception:
-            # Committed already; other workers find the events by gap filling or on resume.
-            log.exception("redis backplane: publishing failed")
+        except Exception as exc:
+            # Committed already; the other workers read them from the database while Redis is away.
+            self.catch_up.went_down(exc)
 
     async def notice(self, kind: str) -> None:
         if self._hub is not None:
             self._hub.notice(kind)
         try:
             await self._redis.publish(self.channel, json.dumps({"notice": kind, "from": self._me}))
-        except Exception:  # every worker's periodic sweep still finds what changed
-            log.exception("redis backplane: publishing a notice failed")
+        except Exception as exc:  # every worker's periodic sweep still finds what changed
+            self.catch_up.went_down(exc)
 
     def _sending(self, items: list[Published]) -> None:
         """Backplane lag (congress.ops.metrics): each worker hears its own messages back from Redis, and
@@ -179,10 +193,13 @@ class RedisBackplane:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        await self.catch_up.stop()
         await self._redis.aclose()
 
 
 def make_backplane(redis_url: str | None, db: Database | None = None) -> Backplane:
     if not redis_url:
         return MemoryBackplane()
-    return RedisBackplane(redis_url, deployment_channel(db) if db is not None else CHANNEL)
+    if db is None:
+        return RedisBackplane(redis_url)
+    return RedisBackplane(redis_url, deployment_channel(db), database_heads(db))

@@ -179,6 +179,20 @@ class Hub:
             return None
         return delivered, [item.data for item in self._recent.get(congress_id, ()) if item.seq > since]
 
+    def watched(self) -> list[int]:
+        """The congresses someone here follows: the ones a worker must keep up to date."""
+        return [cid for cid, conns in self.connections.items() if conns and cid in self._delivered]
+
+    async def catch_up(self, congress_id: int, head: int) -> int:
+        """Read from the log what was committed up to `head` and has not arrived (the backplane is down:
+        other workers' events come this way); the number of events read."""
+        delivered = self._delivered.get(congress_id)
+        if delivered is None or head <= delivered:
+            return 0
+        missing = await self._fetch_missing(congress_id, delivered, head)
+        self.receive(missing)  # duplicates of what arrived meanwhile are dropped by seq
+        return len(missing)
+
     def recent_public(self, congress_id: int, after: int) -> list[Published] | None:
         """The public events after `after` from memory (with their times, for the observers' hold),
         or None when memory does not reach back that far: read the log."""
