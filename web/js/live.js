@@ -147,13 +147,19 @@ export class LiveClient {
         const command = this.pending.get(message.id);
         if (command) {
           this.pending.delete(message.id);
+          this.retried(command);
           command.resolve(message.result);
         }
         break;
       }
       case 'error': {
         const command = message.id ? this.pending.get(message.id) : null;
-        if (command) {
+        if (command && message.code === 'unavailable') {
+          // The database is away for a moment and nothing was written: the same command, with the
+          // SAME id, after retry_after (a ballot is applied once however often it is sent).
+          this.retryLater(command, message.retry_after);
+        } else if (command) {
+          this.retried(command);
           this.pending.delete(message.id);
           command.reject(new CommandError(message.code, message.message, message.op));
         } else if (message.code === 'refused') {
@@ -339,7 +345,29 @@ export class LiveClient {
     });
   }
 
+  /** Send a command again after `seconds`, while it still waits for its answer; say so meanwhile. */
+  retryLater(command, seconds) {
+    clearTimeout(command.retry);
+    this.showBadge(t('live.retrying'));
+    command.retry = setTimeout(() => {
+      command.retry = null;
+      if (this.pending.get(command.id) === command && this.isConnected) this.transmit(command);
+    }, Math.max(0.5, Number(seconds) || 1) * 1000);
+  }
+
+  /** A command answered after a retry: the badge goes when nothing waits for a retry any more. */
+  retried(command) {
+    if (command.retry === undefined) return;
+    clearTimeout(command.retry);
+    command.retry = undefined;
+    if (![...this.pending.values()].some((c) => c.retry !== undefined)) this.hideBadge();
+  }
+
   transmit(command) {
+    if (command.retry) { // sent now (a reconnect): not once more when the retry's time comes
+      clearTimeout(command.retry);
+      command.retry = null;
+    }
     try {
       this.socket.send(command.frame);
       this.watchAck();
