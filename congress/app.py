@@ -37,6 +37,7 @@ from congress.routes.headers import HeaderSources, SecurityHeaders
 from congress.routes.ws import forget_watch_mode, live_endpoint
 from congress.service import Clock, Service, system_clock
 from congress.settings import Settings
+from congress.streaming.health import StreamHealth
 from congress.streaming.live_files import LiveFiles
 
 log = logging.getLogger(__name__)
@@ -243,8 +244,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         # Observers' snapshots as they were, for the stream's hold (congress.live.observer_history)
         history = ObserverHistory(lambda cid: anyio.to_thread.run_sync(read_snapshot, service, cid))
         hub.on_received.append(lambda item: history.changed(item.congress_id))
+        # Staff see the stream's health, observers hear when it stalls (congress.streaming.health)
+        stream_health = StreamHealth(service, settings.stream_dir, settings.stream_check_origin)
+        hub.on_received.append(stream_health.on_event)
         tasks = [asyncio.create_task(history.run()), asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes()),
-                 asyncio.create_task(access.run()),
+                 asyncio.create_task(access.run()), asyncio.create_task(stream_health.run()),
                  asyncio.create_task(_warm_up(service))]
         app.state.settings = settings
         app.state.service = service

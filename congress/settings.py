@@ -36,6 +36,9 @@ class Settings:
     # A folder of live HLS (playlists + segments) served at /live/: the demo's test picture, or a
     # stream server writing on this machine (docs/streaming.md). None: /live/ is not served.
     stream_dir: Path | None = None
+    # Where the stream health check reads a relative stream URL not under /live/ (e.g. the nginx in
+    # front, http://127.0.0.1:8080): CONGRESS_STREAM_CHECK_ORIGIN (congress.streaming.health)
+    stream_check_origin: str | None = None
     # Sign-in throttling is a rule, not a setting: congress.domain.sign_in (growing waits, no lock-out)
     # A Prometheus elsewhere reads /metrics with `Authorization: Bearer <this>` (congress.ops.scrape_access);
     # without it only requests straight from this host are served. Never printed (repr=False).
@@ -50,6 +53,7 @@ class Settings:
             is_https=env.get("CONGRESS_HTTPS", "") in ("1", "true", "yes"),
             metrics_token=env.get("CONGRESS_METRICS_TOKEN") or None,
             stream_dir=Path(env["CONGRESS_STREAM_DIR"]) if env.get("CONGRESS_STREAM_DIR") else None,
+            stream_check_origin=env.get("CONGRESS_STREAM_CHECK_ORIGIN") or None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings
