@@ -70,6 +70,16 @@ function hlsVideo(url) {
   let timer = null;
   let ticker = null;
   let stopped = false;
+  let ended = false; // told once: the playlist has an end (a recording), see replay.js
+
+  // The playlist has an end (#EXT-X-ENDLIST): the broadcast is over and this is its recording. The
+  // watch page's replay (replay.js) hears it from the box, with the first segment's program-date-time
+  // when hls.js read it (null natively: replay.js reads the playlist itself).
+  function tellEnded(firstProgramDate) {
+    if (ended || stopped) return;
+    ended = true;
+    box.dispatchEvent(new CustomEvent('stream-ended', { detail: { video, src, firstProgramDate } }));
+  }
 
   function showUnmute() {
     unmute.hidden = !(hasPlayed && video.muted);
@@ -138,6 +148,9 @@ function hlsVideo(url) {
           if (data.fatal) failed();
         });
         hls.on(Hls.Events.MANIFEST_PARSED, play);
+        hls.on(Hls.Events.LEVEL_LOADED, (_event, data) => {
+          if (data.details && data.details.live === false) tellEnded(data.details.fragments[0]?.programDateTime ?? null);
+        });
         hls.loadSource(src);
         hls.attachMedia(video);
       }).catch(unavailable);
@@ -158,6 +171,9 @@ function hlsVideo(url) {
     showUnmute();
   });
   video.addEventListener('volumechange', showUnmute);
+  video.addEventListener('durationchange', () => { // natively, a live stream's duration is Infinity
+    if (!hls && Number.isFinite(video.duration) && video.duration > 0) tellEnded(null);
+  });
   retryNow.addEventListener('click', () => {
     delay = RETRY_FIRST_MS;
     start();

@@ -8,6 +8,7 @@ import { t, term } from './i18n.js';
 import { observe } from './observer.js';
 import { attendanceCard, currentItemCard, progressBlock } from './parts.js';
 import { mountBoard } from './proposals-board.js';
+import { followReplay } from './replay.js';
 import { voteResult } from './results.js';
 import { streamPlayer } from './stream.js';
 import { isAwaitingTrustees } from './trustees.js';
@@ -71,6 +72,8 @@ async function main() {
     region($('stream'), () => store.state.congress.stream, () => {
       const stream = store.state.congress.stream;
       const player = streamPlayer(stream, { reloadBySelf: true });
+      // A playlist with an end is the recording: the page becomes the replay (replay.js).
+      followReplay(player, { congressId: store.state.congress.id, watch: new URLSearchParams(location.search).get('watch') });
       $('stream').hidden = false;
       if (!player) return noStream();
       // The server holds agenda, attendance and results back by the same delay as the picture.

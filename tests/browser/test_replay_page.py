@@ -1,0 +1,164 @@
+"""The replay (回放) on the watch page: after the session the recording plays with its chapters, and
+moving through the video shows the agenda, current item and results as they were at that moment.
+
+Everything is real: ffmpeg records a test picture in real time into an HLS EVENT playlist with
+program-date-time (congress.streaming.recording, as the packager's second output does at the venue)
+while the test runs the congress over HTTP — an item made current, then the next, a vote opened,
+ballots cast, the vote closed, certified and its result published a few seconds before the end; the
+recording ends (#EXT-X-ENDLIST), staff point the stream at it, served by the app at /live/
+(CONGRESS_STREAM_DIR), and Chromium opens /watch, natively and through hls.js."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from congress.db.engine import Database
+from congress.settings import Settings
+from congress.streaming.encoder import ffmpeg_path
+from congress.streaming.recording import recording_output
+from tests.browser.conftest import IN_CI, LAPTOP, PHONE, Site, accessibility_problems, shot
+from tests.story import LiveServer
+
+pytestmark = pytest.mark.browser
+
+RECORD_SECONDS = 24
+NO_NATIVE_HLS = "HTMLMediaElement.prototype.canPlayType = function () { return ''; };"
+VOTE_TITLE = "表决《职工薪酬福利调整方案》"
+
+
+@pytest.fixture
+def site(tmp_path: Path, story_template: tuple[Path, Any]) -> Iterator[Site]:
+    """The browser tests' site (tests/browser/conftest.py), serving tmp_path/live at /live/."""
+    template, story = story_template
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{template}{suffix}").exists():
+            shutil.copyfile(f"{template}{suffix}", tmp_path / f"congress.db{suffix}")
+    (tmp_path / "live").mkdir()
+    url = f"sqlite:///{tmp_path / 'congress.db'}"
+    db = Database(url)
+    server = LiveServer(Settings(database_url=url, port=0, coalesce_seconds=0.1, stream_dir=tmp_path / "live")).start()
+    running = Site(server, story, url, db)
+    try:
+        yield running
+    finally:
+        running.server.stop()
+        db.dispose()
+
+
+def record(folder: Path, seconds: int) -> subprocess.Popen[bytes]:
+    """A real-time test picture and tone, recorded as the replay is (congress.streaming.recording)."""
+    ffmpeg = ffmpeg_path()
+    if ffmpeg is None:
+        message = "ffmpeg is missing: apt-get install -y ffmpeg"
+        if IN_CI:
+            pytest.fail(f"{message} (CI requires the stream tests to run)")
+        pytest.skip(message)
+    argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error",
+            "-re", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=10",
+            "-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050", "-t", str(seconds),
+            "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
+            "-g", "20", "-keyint_min", "20", "-sc_threshold", "0", "-c:a", "aac", "-b:a", "32k",
+            *recording_output(folder / "replay.m3u8")]
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=(folder.parent / "ffmpeg.log").open("wb"))
+
+
+def wait_until(check: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def run_the_session(site: Site) -> dict[str, Any]:
+    """Over HTTP as staff and delegates, while the picture is recorded: ~17 s of a congress."""
+    story = site.story
+    checked_in = set(site.check_in_before_pages_open())
+    staff = site.staff()
+    first, second = story.agenda[0], story.agenda[1]
+    site.command(staff, "set_current_item", item_id=first["id"])
+    time.sleep(3)
+    site.command(staff, "set_current_item", item_id=second["id"])
+    vote = site.command(staff, "create_vote", agenda_item_id=second["id"], title=VOTE_TITLE,
+                        questions=[{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}])
+    time.sleep(3)
+    site.command(staff, "open_vote", vote_id=vote["id"])
+    question = str(vote["questions"][0]["id"])
+    for index, delegate in enumerate([d for d in story.voting() if d.employee_id in checked_in][:4]):
+        site.command(site.delegate(delegate.employee_id), "cast_ballot", vote_id=vote["id"],
+                     answers={question: "yes" if index < 3 else "no"})
+    time.sleep(3)
+    site.command(staff, "close_vote", vote_id=vote["id"])
+    site.command(staff, "certify_vote", vote_id=vote["id"], scrutineer="刘志强")
+    time.sleep(3)
+    site.command(staff, "publish_vote", vote_id=vote["id"])
+    return {"staff": staff, "first": first, "second": second, "vote": vote}
+
+
+def replay_page(open_page: Any, site: Site, viewport: dict[str, int], *, player: str, lang: str = "") -> Any:
+    page = open_page(f"/watch?congress={site.story.congress_id}{lang}", viewport,
+                     init_script=NO_NATIVE_HLS if player == "hls.js" else None)
+    expect(page.locator(".replay .replay-label")).to_be_visible(timeout=20_000)
+    expect(page.locator(".chapter-list .chapter").first).to_be_visible(timeout=20_000)
+    return page
+
+
+def test_the_recording_replays_with_its_chapters_and_the_state_of_each_moment(site, open_page, tmp_path):
+    folder = tmp_path / "live"
+    encoder = record(folder, RECORD_SECONDS)
+    try:
+        playlist = folder / "replay.m3u8"
+        wait_until(lambda: playlist.exists() and "#EXTINF" in playlist.read_text(), 20,
+                   f"no segment recorded: {(tmp_path / 'ffmpeg.log').read_text(errors='replace')}")
+        session = run_the_session(site)
+        assert encoder.wait(RECORD_SECONDS + 20) == 0, (tmp_path / "ffmpeg.log").read_text(errors="replace")
+    finally:
+        if encoder.poll() is None:
+            encoder.kill()
+            encoder.wait()
+    recorded = playlist.read_text()
+    assert "#EXT-X-ENDLIST" in recorded and "#EXT-X-PROGRAM-DATE-TIME" in recorded
+    site.command(session["staff"], "set_stream", kind="hls", url="/live/replay.m3u8", delay_seconds=0)
+    first, second = session["first"]["title"], session["second"]["title"]
+
+    for player in ("native", "hls.js"):
+        page = replay_page(open_page, site, PHONE, player=player)
+        titles = page.locator(".chapter-list .chapter-title")
+        expect(titles).to_have_text([f"议程：{first}", f"议程：{second}", f"表决开始：{VOTE_TITLE}",
+                                     f"结果公布：{VOTE_TITLE}"])
+        # The end of the session's live panels give way to the moment's.
+        expect(page.locator("#results")).to_be_hidden()
+        state = page.locator(".replay-state")
+
+        page.locator(".chapter", has_text="结果公布").click()
+        expect(state.locator(".result-card")).to_have_count(1)
+        expect(state.locator(".result-card")).to_contain_text(VOTE_TITLE)
+        expect(state.locator(".current-item .item-title")).to_have_text(second)
+        expect(page.locator(".chapter", has_text="结果公布")).to_have_attribute("aria-current", "true")
+        at = page.locator("#stream video").evaluate("v => v.currentTime")
+        page.locator("#stream video").evaluate("v => v.play()")
+        page.wait_for_function(f"() => document.querySelector('#stream video').currentTime > {at} + 0.5")
+        if player == "native":
+            shot(page, "watch-replay-phone", docs="watch-replay.png", full_page=True)
+
+        page.locator(".chapter", has_text=f"议程：{first}").click()
+        expect(state.locator(".current-item .item-title")).to_have_text(first)
+        expect(state.locator(".result-card")).to_have_count(0)
+        expect(state.locator(".replay-no-results")).to_be_visible()
+        page.locator(".chapter", has_text="表决开始").click()
+        expect(state.locator(".current-item .item-title")).to_have_text(second)
+        expect(state.locator(".result-card")).to_have_count(0)
+        assert accessibility_problems(page) == []
+
+    english = replay_page(open_page, site, LAPTOP, player="hls.js", lang="&lang=en")
+    expect(english.locator(".replay .replay-label")).to_have_text("Replay")
+    english.locator(".chapter", has_text="Result published").click()
+    expect(english.locator(".replay-state .result-card")).to_contain_text(VOTE_TITLE)
+    shot(english, "watch-replay-laptop-en")
