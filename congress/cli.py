@@ -372,17 +372,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from congress.demo import build_demo
+    from congress.demo import build_demo, demo_folder, set_demo_stream, start_demo_picture
 
     url = args.database_url or os.environ.get("CONGRESS_DATABASE_URL") or f"sqlite:///{Path.cwd() / DEMO_DATABASE_FILE}"
     if not args.no_serve:
         _require_free_port(args.host, args.port)  # before the new passwords are printed (and the old ones void)
-    info = build_demo(url, fresh=not args.keep, base_url=f"http://{args.host}:{args.port}")
-    print(info.text())
-    if args.no_serve:
-        return 0
-    args.database_url, args.workers, args.redis_url = url, 1, None
-    return cmd_serve(args)
+    # The test picture starts first, so its first segments are there when the server answers; it
+    # stops with the server, on Ctrl-C too (and by itself if this process is killed: encoder.py).
+    picture = None if args.no_serve else start_demo_picture(demo_folder(url))
+    try:
+        info = build_demo(url, fresh=not args.keep, base_url=f"http://{args.host}:{args.port}")
+        print(info.text())
+        if args.no_serve:
+            return 0
+        print(set_demo_stream(url, info.congress_id, picture), flush=True)
+        if picture is not None:
+            os.environ["CONGRESS_STREAM_DIR"] = str(picture.folder)
+        args.database_url, args.workers, args.redis_url = url, 1, None
+        return cmd_serve(args)
+    finally:
+        if picture is not None:
+            picture.stop()
 
 
 def cmd_rehearse(args: argparse.Namespace) -> int:

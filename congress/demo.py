@@ -1,4 +1,5 @@
-"""The story's congress, for `congress demo`: 295 voting delegates in 7 groups, an agenda, a vote."""
+"""The story's congress, for `congress demo`: 295 voting delegates in 7 groups, an agenda, a vote,
+and a live test picture when ffmpeg is on the machine."""
 
 from __future__ import annotations
 
@@ -16,24 +17,32 @@ from congress.actions.attendance import check_in_at_desk
 from congress.actions.base import Context
 from congress.actions.documents import table_document, upload_document
 from congress.actions.roster import import_roster
-from congress.actions.setup import create_congress
+from congress.actions.setup import create_congress, set_stream
 from congress.actions.trustees import ceremony_state, name_trustees, post_trustee_message
 from congress.actions.votes import create_vote
 from congress.auth import delegate_actor
 from congress.db.engine import Database, is_sqlite
 from congress.db.migrate import upgrade
-from congress.db.models import Delegate, Group
+from congress.db.models import Congress, Delegate, Group
 from congress.demo_proposals import file_demo_proposals, file_for_pre_review
 from congress.domain.kinds import Role
 from congress.permissions import Actor
 from congress.sealed.kit import key_file_text, next_message
 from congress.sealed.trustees import new_seed
 from congress.service import system_clock
+from congress.streaming.encoder import TestPicture, ffmpeg_path
 
 NAME = "纸业集团第十届职工代表大会第三次会议"
 GROUPS = ["主会场", "长沙", "岳阳", "怀化", "益阳", "永州", "宁波"]
 DEMO_ACTOR = Actor(role=Role.STAFF, name="示例数据")
 DEPARTMENTS = ["人力资源部", "安全环保部", "生产技术部", "后勤服务中心", "财务部", "工会办公室"]
+DEMO_STREAM_URL = "/live/demo.m3u8"  # the test picture's playlist, served by congress itself (CONGRESS_STREAM_DIR)
+# The HLS hold (delay_seconds for kind hls): the server gives observers nothing younger than this. It
+# is set to the stream's edge latency, here one 2-s segment of a playlist written on this machine
+# (docs/streaming.md); each viewer's page holds the rest by its own picture.
+DEMO_STREAM_HOLD_SECONDS = 2
+NO_FFMPEG_HINT = ("  直播画面       未找到 ffmpeg：观众页和大屏显示“直播尚未开始”。要看测试画面（会议名称和时钟），"
+                  "请安装 ffmpeg（apt-get install ffmpeg，macOS 用 brew install ffmpeg）后重新运行 congress demo")
 
 
 def story_roster() -> bytes:
@@ -69,8 +78,43 @@ class DemoInfo:
         ])
 
 
+def demo_folder(url: str) -> Path:
+    """Where the demo keeps its files: beside its SQLite database (else the current folder)."""
+    return Path(sa.engine.make_url(url).database or "").parent if is_sqlite(url) else Path.cwd()
+
+
+def start_demo_picture(folder: Path) -> TestPicture | None:
+    """The looping test picture (the congress's name and a clock) as live HLS in folder/congress-demo-live,
+    or None when ffmpeg is missing. Its log is beside it; the caller stops it with the server."""
+    if ffmpeg_path() is None:
+        return None
+    live = folder / "congress-demo-live"
+    if live.is_dir():  # the last run's segments: a player must not start on a stale picture
+        for old in [*live.glob("demo*.ts"), *live.glob("demo*.m3u8*")]:
+            old.unlink(missing_ok=True)
+    return TestPicture(live, title=NAME, name="demo", log_path=folder / "congress-demo-ffmpeg.log").start()
+
+
+def set_demo_stream(url: str, congress_id: int, picture: TestPicture | None) -> str:
+    """Point the congress's stream at the test picture, or (no ffmpeg) leave it unset; what to print."""
+    db = Database(url)
+    try:
+        with db.write() as session:
+            ctx = Context(session, DEMO_ACTOR, system_clock())
+            if picture is not None:
+                set_stream(ctx, congress_id, "hls", DEMO_STREAM_URL, DEMO_STREAM_HOLD_SECONDS)
+            elif session.get(Congress, congress_id).stream_url == DEMO_STREAM_URL:  # --keep after ffmpeg went
+                set_stream(ctx, congress_id, "none")
+    finally:
+        db.dispose()
+    if picture is None:
+        return NO_FFMPEG_HINT
+    return (f"  直播测试画面   ffmpeg 生成（会议名称和时钟），观众页和大屏播放 {DEMO_STREAM_URL}"
+            f"（日志 {picture.log_path}）")
+
+
 def build_demo(url: str, *, fresh: bool = True, base_url: str = "http://127.0.0.1:8000") -> DemoInfo:
-    folder = Path(sa.engine.make_url(url).database or "").parent if is_sqlite(url) else Path.cwd()
+    folder = demo_folder(url)
     if fresh and is_sqlite(url):
         path = Path(sa.engine.make_url(url).database or "")
         for suffix in ("", "-wal", "-shm"):

@@ -1,5 +1,6 @@
-// 大屏: the venue projector. The current item huge, 实到 against 应到 with the quorum, an open
-// vote's progress, and the latest published result as a large chart. Nothing to click.
+// 大屏: the venue projector. The current item huge, the live picture (when staff set one), 实到
+// against 应到 with the quorum, an open vote's progress, and the latest published result as a large
+// chart. Nothing to click.
 
 import { onLanguage } from './chrome.js';
 import { clear, h, region } from './dom.js';
@@ -7,6 +8,7 @@ import { t, term } from './i18n.js';
 import { observe } from './observer.js';
 import { progressBlock } from './parts.js';
 import { questionResult, rulesOf } from './results.js';
+import { streamPlayer } from './stream.js';
 import { currentItem, quorum } from './state.js';
 import { isAwaitingTrustees } from './trustees.js';
 
@@ -24,6 +26,12 @@ async function main() {
     region($('screen-head'), () => store.state.congress.name, () => {
       document.title = `${store.state.congress.name} · ${t('screen.title')}`;
       return h('h1', { class: 'screen-name data-text' }, store.state.congress.name);
+    }),
+    // No placeholder here: without a stream the projector simply shows the meeting's figures.
+    region($('stream'), () => store.state.congress.stream, () => {
+      const player = streamPlayer(store.state.congress.stream, { reloadBySelf: true });
+      $('stream').hidden = !player;
+      return player;
     }),
     region($('current'), () => [currentItem(store.state)], () => {
       const item = currentItem(store.state);

@@ -30,6 +30,7 @@ function noStream() {
   const link = (id, key) => h('a', { href: `#${id}` }, t(key));
   return h('div', { class: 'stream-none' },
     h('p', { class: 'stream-none-title' }, t('stream.not_started')),
+    h('p', { class: 'stream-none-why' }, t('stream.not_set')),
     h('p', {}, t('stream.starts_here')),
     h('p', {}, t('stream.meanwhile'), ' ', link('agenda', 'agenda.title'), ' · ',
       link('attendance', 'attendance.title'), ' · ', link('results', 'result.published')));
