@@ -24,7 +24,7 @@ def free_port() -> int:
 
 class ServerProcess:
     def __init__(self, database_url: str, log_path: Path, *, redis_url: str | None = None,
-                 port: int | None = None, env: dict[str, str] | None = None) -> None:
+                 port: int | None = None, env: dict[str, str] | None = None, workers: int = 1) -> None:
         # A fixed port lets a test restart "the same worker" behind nginx, as systemd's congress@8001 does
         self.port = port or free_port()
         self.log_path = log_path
@@ -32,6 +32,8 @@ class ServerProcess:
         command = [sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve", "--port", str(self.port)]
         if redis_url:
             command += ["--redis-url", redis_url]
+        if workers > 1:  # uvicorn's workers on one port (needs Redis)
+            command += ["--workers", str(workers)]
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
                                         env={**os.environ, **(env or {})})
         deadline = time.monotonic() + 60

@@ -120,12 +120,14 @@ def main_config(folder: Path, site: Path) -> str:
 class Nginx:
     """nginx started in the foreground on a free loopback port, proxying to `upstream_ports`."""
 
-    def __init__(self, folder: Path, upstream_ports: list[int], *, port: int | None = None) -> None:
+    def __init__(self, folder: Path, upstream_ports: list[int], *, port: int | None = None,
+                 shipped: str | None = None) -> None:
+        """`shipped`: deploy/nginx.conf's text with its instance ports replaced (see site_config)."""
         self.folder = Path(folder) / "nginx"
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         site = self.folder / "congress.conf"
-        site.write_text(site_config(upstream_ports, self.port))
+        site.write_text(site_config(upstream_ports, self.port, shipped))
         conf = self.folder / "nginx.conf"
         conf.write_text(main_config(self.folder, site))
         binary = nginx_binary()
