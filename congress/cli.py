@@ -420,6 +420,12 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
                       department=args.department, server_pids=args.server_pid or [],
                       reconnect_storm=args.reconnect_storm, processes=args.processes, seed=args.seed,
                       vote_spread=args.vote_spread, compression=not args.no_compression)
+    if args.fault:
+        try:
+            options.fault = _fault_plan(args, urls)
+        except ValueError as refused:  # FaultRefused: names the missing flag; nothing was started
+            print(f"演练未开始：{refused}", file=sys.stderr)
+            return 2
     ui = PlainUI() if args.json else RichUI()
     try:
         with ui:
@@ -434,6 +440,29 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     else:
         print_report(report)
     return exit_status(report)
+
+
+def _fault_plan(args: argparse.Namespace, urls: list[str]) -> Any:
+    """The --fault flags as a FaultPlan, checked (what it needs given, its target reachable)."""
+    from congress.rehearsal import faults
+    from congress.rehearsal.procstat import local_server_pids
+
+    kind, mode = faults.parse_fault(args.fault)
+    plan = faults.FaultPlan(kind, mode, at=args.fault_at, duration=args.fault_for, redis_url=args.redis_url,
+                              database_url=args.fault_database_url or args.database_url,
+                              restart_command=args.restart_command, fault_command=args.fault_command,
+                              recover_command=args.recover_command)
+    problem = faults.refusal(plan)
+    if problem:
+        raise faults.FaultRefused(problem)
+    if kind == "worker":
+        if args.server_pid:
+            plan.target_pid = args.server_pid[-1]
+        else:
+            pids = local_server_pids(urls[-1:])
+            plan.target_pid = faults.pick_worker(pids, {p: faults.parent_of(p) or 0 for p in pids})
+    faults.check_reachable(plan)
+    return plan
 
 
 def _safe(url: str) -> str:
@@ -565,6 +594,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2020)
     p.add_argument("--no-compression", action="store_true", help="不协商 permessage-deflate（浏览器默认协商）")
     p.add_argument("--json", action="store_true", help="报告以 JSON 输出到标准输出，进度为纯文本行")
+    p.add_argument("--fault", metavar="KIND[:MODE]",
+                   help="第一次表决中注入一个故障：worker（:term 默认 / :kill）、redis（:pause 默认 / :kill）、"
+                        "database（:terminate）；报告增加 faults 部分（见 docs/deploy.md 演练故障）")
+    p.add_argument("--fault-at", type=float, default=2.0, help="表决开始后第几秒注入故障（默认 2）")
+    p.add_argument("--fault-for", type=float, default=10.0,
+                   help="故障持续秒数（默认 10；worker：多少秒后运行 --restart-command）")
+    p.add_argument("--restart-command", help="worker 故障：停止进程后运行此命令重启它（默认由 systemd 等自动重启）")
+    p.add_argument("--redis-url", help="redis 故障：部署所用的 Redis 地址")
+    p.add_argument("--database-url", dest="fault_database_url",
+                   help="database 故障：部署所用的 PostgreSQL 地址（角色须能终止连接：超级用户或 pg_signal_backend）")
+    p.add_argument("--fault-command", help="代替内置方式注入故障的命令（如 systemctl stop redis-server），须与 --recover-command 同用")
+    p.add_argument("--recover-command", help="--fault-for 秒后运行的恢复命令（如 systemctl start redis-server）")
     p.set_defaults(func=cmd_rehearse)
     return parser
 

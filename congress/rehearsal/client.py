@@ -5,6 +5,12 @@ drop — one we cause (`drop()`, an abrupt TCP abort, like a phone losing its ne
 server causes (4001 resync, 1012 restart) — and resends every command still waiting for its reply
 with the *same* id, so the server answers with the first result and applies nothing twice.
 
+Faults (`congress rehearse --fault`, rehearsal/faults.py): a command answered `unavailable` (the
+database unreachable) is resent with the same id after `retry_after`, as the pages do; a socket
+refused with `unavailable`/`rate_limited` before its hello (close 1013) is retried, not given up; a
+worker that refuses connections is left for the next of the rehearsal's URLs at once, as a load
+balancer would; and every connection lost without our asking is kept as an outage (lost, back).
+
 For the lost/duplicate check it records every event seq it receives (in arrival order, resumes
 included) and the *intervals* of the log it was responsible for: an interval starts at the hello
 `seq` of a fresh snapshot and grows with every event; a resume (`resumed: true`) continues the
@@ -34,16 +40,20 @@ EVENT_PREFIX = '{"msg":"event","seq":'
 BATCH_PREFIX = '{"msg":"events","events":['
 TYPE_PREFIX = '"type":"'
 MAX_CONNECT_ATTEMPTS = 12
-CLOSE_RESYNC, CLOSE_RESTART = 4001, 1012
+CLOSE_RESYNC, CLOSE_RESTART, CLOSE_TRY_AGAIN_LATER = 4001, 1012, 1013
 REFUSED = (4401, 4403, 4404)
+RETRYABLE = ("unavailable", "rate_limited")  # error codes answered by sending the same command again
 
 
 class Peer:
     def __init__(self, kind: str, ws_url: str, congress_id: int, *, cookie: str | None = None,
                  label: str = "", parse_events: bool = False, compression: str | None = "deflate",
                  seq_types: dict[int, str] | None = None, on_event: Callable[[Peer, dict[str, Any]], None] | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, alternates: list[str] | None = None) -> None:
         self.kind, self.ws_url, self.congress_id, self.cookie = kind, ws_url, congress_id, cookie
+        # the URLs to try in turn when one refuses connections (its worker stopped): this one first
+        self.ws_urls = [ws_url] + [u for u in (alternates or []) if u != ws_url]
+        self._url_index = 0
         self.label = label
         self.parse_events = parse_events  # delegates and staff need payloads; observers only seqs
         self.compression = compression
@@ -66,6 +76,11 @@ class Peer:
         self.closes: Counter[str] = Counter()  # how connections ended (code or reason)
         self.connect_failures = 0
         self.resends = 0
+        self.retried = 0  # commands sent again after a retryable refusal (`unavailable`)
+        self.moved = 0  # reconnections made to another of the URLs
+        self.outages: list[tuple[float, float]] = []  # connections lost unasked: (lost, back at the next hello)
+        self._lost_at = 0.0
+        self._retry_after = 0.0
         self.stray_replies = 0
         self.failed: str | None = None  # gave up: the reason
         self.fatal: str | None = None  # refused, or not a rehearsal
@@ -97,8 +112,13 @@ class Peer:
             waiter.cancel()
         return self.connected.is_set()
 
+    @property
+    def away(self) -> bool:
+        """Lost its connection unasked and not back (yet)."""
+        return bool(self._lost_at)
+
     def _url(self) -> str:
-        url = f"{self.ws_url}?congress={self.congress_id}"
+        url = f"{self.ws_urls[self._url_index]}?congress={self.congress_id}"
         return url if self.seq is None else f"{url}&since={self.seq}"
 
     async def _run(self) -> None:
@@ -111,6 +131,14 @@ class Peer:
                                    max_queue=64)
             except Exception as exc:
                 self.connect_failures += 1
+                if not self._lost_at:
+                    self._lost_at = time.time()
+                if len(self.ws_urls) > 1 and not self.finished:
+                    # refused here: the next URL at once, as a load balancer moves on; back-off per round
+                    self._url_index = (self._url_index + 1) % len(self.ws_urls)
+                    self.moved += 1
+                    if self._url_index != 0:
+                        continue
                 attempt += 1
                 if attempt >= MAX_CONNECT_ATTEMPTS or self.finished:
                     self.failed = f"connect: {exc.__class__.__name__}: {exc}"[:300]
@@ -123,12 +151,16 @@ class Peer:
             self.ws = None
             if self.finished or self.fatal:
                 break
+            if not self._planned and not self._lost_at:
+                self._lost_at = time.time()
             # Reconnect as the pages do: at once after a resync, spread after a restart, after a
             # short back-off (0.5–1 s) after a network loss.
             if code == CLOSE_RESYNC:
                 delay = self.rng.random() * 0.5
-            elif code == CLOSE_RESTART:
-                delay = 0.5 + self.rng.random() * 2
+            elif code == CLOSE_RESTART:  # a worker drained (congress.ops.drain): another takes us at once
+                delay = self.rng.random() * 0.25
+            elif code == CLOSE_TRY_AGAIN_LATER:  # refused before the hello: wait as told, spread
+                delay = self._retry_after * (0.5 + self.rng.random())
             else:
                 delay = 0.5 + self.rng.random() * 0.5
             await asyncio.sleep(delay)
@@ -143,6 +175,11 @@ class Peer:
             await _quiet_close(ws)
             return None
         if hello.get("msg") != "hello":
+            if hello.get("code") in RETRYABLE:  # the database away, or too many at once: try again
+                self.closes[f"before hello: {hello.get('code')}"] += 1
+                self._retry_after = max(0.5, float(hello.get("retry_after") or 1))
+                await _quiet_close(ws)
+                return CLOSE_TRY_AGAIN_LATER
             self.fatal = f"refused: {hello.get('code')} {hello.get('message')}"
             await _quiet_close(ws)
             return None
@@ -171,6 +208,9 @@ class Peer:
             if not self.first_hello_at:
                 self.first_hello_at = now
         self.head_at_hello = int(hello["seq"])
+        if self._lost_at:
+            self.outages.append((self._lost_at, now))
+            self._lost_at = 0.0
         self.ws = ws
         self._planned = False
         self.synced_at = 0.0
@@ -234,7 +274,9 @@ class Peer:
     def _event(self, seq: int, etype: str, now: float) -> None:
         self.seqs.append(seq)
         self.times.append(now)
-        self.live.append(1 if seq > self.head_at_hello else 0)
+        # live: after the hello's head and after the pong that follows the backlog (an observer's
+        # resume hello carries `since`, not the head: congress.live.observer_start)
+        self.live.append(1 if seq > self.head_at_hello and self.synced_at else 0)
         known = self.seq_types.get(seq)
         if known is None:
             self.seq_types[seq] = etype
@@ -283,12 +325,27 @@ class Peer:
                 await self.ws.send(frame)
             except Exception:
                 pass  # the reconnect resends it
-        try:
-            reply = await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            self.pending.pop(command_id, None)
-            reply = {"msg": "error", "id": command_id, "op": op, "code": "rehearsal_timeout",
-                     "message": f"no reply within {timeout:.0f} s"}
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = await asyncio.wait_for(future, max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                self.pending.pop(command_id, None)
+                reply = {"msg": "error", "id": command_id, "op": op, "code": "rehearsal_timeout",
+                         "message": f"no reply within {timeout:.0f} s"}
+                break
+            if reply.get("code") != "unavailable" or time.monotonic() >= deadline:
+                break
+            # nothing was done: the same id again after retry_after (the first reply if it was applied)
+            self.retried += 1
+            await asyncio.sleep(float(reply.get("retry_after") or 1) * (0.5 + self.rng.random() / 2))
+            future = asyncio.get_running_loop().create_future()
+            self.pending[command_id] = (frame, future, sent_at)
+            if self.ws is not None and self.connected.is_set():
+                try:
+                    await self.ws.send(frame)
+                except Exception:
+                    pass  # the reconnect resends it
         return reply, sent_at
 
     def drop(self) -> bool:

@@ -105,6 +105,10 @@ class PublicLog:
         self.failures = 0
 
     async def page(self) -> int:
+        """One page: the backlog after the cursor, to the pong of a ping sent after the hello (the
+        backlog is queued before it). An observer's resume hello carries `since`, not the head (its
+        events are held back by the stream's hold, congress.live.observer_start): the events read
+        are the page, and the cursor moves to the last of them."""
         url = f"{self.ws_url}?congress={self.congress_id}&since={self.cursor}"
         async with connect(url, compression=self.compression, open_timeout=90, ping_interval=None,
                            max_size=2**26, close_timeout=5) as ws:
@@ -112,26 +116,27 @@ class PublicLog:
             if hello.get("msg") != "hello":
                 raise RuntimeError(f"log reader refused: {hello}")
             head = int(hello["seq"])
-            if not hello.get("resumed"):
+            if not hello.get("resumed"):  # answered with a snapshot: what lies before it is unknown
                 if head > self.cursor:
                     self.holes.append((self.cursor, head))
                 self.cursor = max(self.cursor, head)
-                return head
             await ws.send('{"op":"ping","id":"log-reader"}')
             last = self.cursor
             async for raw in ws:
                 message = json.loads(raw)
-                if message.get("msg") == "event" and int(message["seq"]) <= head:
-                    seq = int(message["seq"])
-                    if seq <= last:
-                        self.anomalies.append(f"backlog out of order at {seq}")
-                    last = seq
-                    self.public[seq] = str(message.get("type"))
-                elif message.get("msg") == "pong":
+                kind = message.get("msg")
+                if kind in ("event", "events"):
+                    for event in message["events"] if kind == "events" else [message]:
+                        seq = int(event["seq"])
+                        if seq <= last:
+                            self.anomalies.append(f"backlog out of order at {seq}")
+                        last = max(last, seq)
+                        self.public[seq] = str(event.get("type"))
+                elif kind == "pong":
                     break
             self.pages += 1
-            self.cursor = head
-            return head
+            self.cursor = last
+            return last
 
     async def follow(self, stop: asyncio.Event, every: float = 5.0) -> None:
         while not stop.is_set():

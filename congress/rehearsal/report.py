@@ -147,6 +147,14 @@ def print_report(report: dict[str, Any]) -> None:
         s = report["storm"]
         console.print(f"reconnect storm: {s['resynced']}/{s['observers']} observers resynchronised in "
                       f"{s['seconds']} s (p50 {s['p50_seconds']} s)")
+    for f in report.get("faults", []):
+        rec, late = f.get("recovery", {}), f.get("acks_delayed", {})
+        console.print(f"fault {f['fault']}: injected {f.get('injected_seconds_into_vote')} s into the vote for "
+                      f"{f.get('lasted_seconds')} s; commands again after {rec.get('commands_seconds')} s, every "
+                      f"client back after {rec.get('clients_seconds')} s ({rec.get('clients_lost_connection')} lost "
+                      f"their connection, {rec.get('clients_still_away')} still away); {late.get('count')} "
+                      f"acknowledgements delayed (slowest {late.get('slowest_ms')} ms), "
+                      f"{f.get('commands_resent_after_unavailable')} commands resent after `unavailable`")
     e = report.get("errors", {})
     console.print(f"errors: {e.get('unexpected')} unexpected {e.get('by_code') or ''}, "
                   f"{e.get('expected_refusals')} expected refusals")

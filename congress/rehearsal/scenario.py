@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from congress.rehearsal.client import Peer
+from congress.rehearsal.faults import FaultPlan, FaultRun, summarise
 from congress.rehearsal.http import StaffHttp, ws_url
 from congress.rehearsal.ledger import PublicLog, StaffLedger
 from congress.rehearsal.procstat import Sampler, local_server_pids
@@ -56,6 +57,7 @@ class Options:
     compression: bool = True  # offer permessage-deflate, as browsers do
     name: str | None = None
     connect_timeout: float = 600.0  # seconds the observers may take to connect
+    fault: FaultPlan | None = None  # injected during the first vote (rehearsal/faults.py)
 
 
 class UI(Protocol):
@@ -94,6 +96,9 @@ class Coordinator:
         self.congress_id = 0
         self.report: dict[str, Any] = {}
         self._n = 0
+        self.fault = FaultRun(options.fault) if options.fault is not None else None
+        self.fault_probe: dict[str, Any] | None = None
+        self.fault_acks: list[dict[str, Any]] = []
 
     # -- helpers ---------------------------------------------------------------------------------
     async def guard(self) -> None:
@@ -212,7 +217,7 @@ class Coordinator:
 
         self.staff = Peer("staff", ws_url(o.urls[0]), self.congress_id, cookie=self.http.session.cookie,
                           label="staff", parse_events=True, compression=self.compression,
-                          on_event=self.ledger.record)
+                          on_event=self.ledger.record, alternates=[ws_url(u) for u in o.urls])
         self.staff.start()
         if not await self.staff.wait_connected(120):
             raise RehearsalAborted(f"staff could not connect: {self.staff.fatal or self.staff.failed}")
@@ -293,7 +298,8 @@ class Coordinator:
             await self.staff_command("set_current_item", cause=("agenda.current_changed", int(review["id"])),
                                      item_id=int(review["id"]))
             marker = await self._ledger_seq("agenda.current_changed", int(review["id"]), after=before)
-            synced = await self.ask_all("sync", common={"seq": marker, "timeout": 120})
+            fault_since = self.fault.started_at if self.fault is not None else None
+            synced = await self.ask_all("sync", common={"seq": marker, "timeout": 120, "outages_since": fault_since})
             await self.staff.wait_seq(marker, 60)
             stop_reading.set()
             await reader
@@ -316,11 +322,16 @@ class Coordinator:
                 await self.staff.close()
         if aborted is None:
             self._merge(results, synced, truth, log, ledger_start, marker)
+            if self.fault is not None:
+                self._fault_report(synced)
         else:
             r["aborted"] = f"{aborted.__class__.__name__}: {aborted}"
             r["errors"] = {"unexpected": len(self.errors), "by_code": dict(Counter(e["code"] for e in self.errors)),
                            "expected_refusals": self.expected_errors, "examples": self.errors[:10]}
             r["problems"] = [f"aborted: {r['aborted']} (integrity and tallies not checked)"]
+            if self.fault is not None:
+                r["faults"] = [{"fault": f"{self.fault.plan.kind}:{self.fault.plan.mode}", **self.fault.details,
+                                "problems": self.fault.problems}]
             r["ok"] = False
         r["server"] = sampler.summary()
         r["machine"] = sampler.machine()
@@ -399,9 +410,12 @@ class Coordinator:
             hand_counts[plan.leader(group).employee_id] = {
                 "group_id": gid, "method": "paper" if spec.is_secret else "show_of_hands",
                 "present": len(members), "questions": figures, "scrutineer": f"{group}监票人"}
-        probes = self._probes(number, plan, group_ids, ballots, questions) if number == 0 else []
+        fault = self.fault if number == 0 else None
+        # With a fault, the ballots keep arriving until a few seconds after it ends
+        spread = max(o.vote_spread, fault.plan.at + fault.plan.duration + 3) if fault is not None else o.vote_spread
+        probes = self._probes(number, plan, group_ids, ballots, questions, spread) if number == 0 else []
         sealing_vote = {**vote, "sealing": {"public_key": self.sealing_key}} if spec.is_secret else None
-        per_worker = [{"vote_id": vote_id, "spread": o.vote_spread, "drop": o.drop_rate > 0, "sealing_vote": sealing_vote,
+        per_worker = [{"vote_id": vote_id, "spread": spread, "drop": o.drop_rate > 0, "sealing_vote": sealing_vote,
                        "ballots": {}, "hand_counts": {}, "probes": []} for _ in self.workers]
         for employee_id, answers in ballots.items():
             per_worker[self.owner(employee_id)]["ballots"][employee_id] = answers
@@ -416,9 +430,13 @@ class Coordinator:
         if opened is None:
             raise RehearsalAborted(f"open_vote failed: {self.errors[-1]}")
         opened_at = self.causes[("vote.opened", vote_id)]
+        injecting = asyncio.get_running_loop().create_task(self._inject(fault, opened_at)) if fault else None
         answers = await self.ask_all("vote", per_worker)
         acks = [a for ans in answers for a in ans["acks"]]
         hands = [h for ans in answers for h in ans["hand"]]
+        if injecting is not None:
+            await injecting
+            self.fault_acks = acks + hands
         last_ack = max([a["acked"] for a in acks] + [h["acked"] for h in hands], default=opened_at)
         await self.guard()
         await self.staff_command("close_vote", cause=("vote.closed", vote_id), vote_id=vote_id)
@@ -457,12 +475,34 @@ class Coordinator:
                                        f"tally {'matches' if summary['tally_matches'] else 'MISMATCH'}")
         return summary
 
+    async def _inject(self, fault: FaultRun, opened_at: float) -> None:
+        """The fault, then one staff command at its end: when it is acknowledged, commands work again
+        (sent with the same id until answered; `unavailable` is answered by resending)."""
+        self.ui.note(f"fault {fault.plan.kind}:{fault.plan.mode} in {fault.plan.at} s for {fault.plan.duration} s")
+        await fault.run(opened_at)
+        if fault.ended_at is None:
+            return
+        self.ui.note(f"fault ended after {fault.ended_at - (fault.started_at or fault.ended_at):.1f} s")
+        reply = await self.staff_reply("set_stream", kind="none", delay_seconds=0)
+        self.fault_probe = {"acked": time.time() if reply.get("msg") == "ack" else None, "reply": reply.get("code")}
+
+    def _fault_report(self, synced: list[dict[str, Any]]) -> None:
+        assert self.fault is not None
+        r = self.report
+        entry = summarise(self.fault, self.fault_acks, [o for s in synced for o in s.get("outages", [])],
+                          sum(s.get("away", 0) for s in synced), self.fault_probe,
+                          sum(s.get("retried", 0) for s in synced) + (self.staff.retried if self.staff else 0),
+                          sum(s.get("moved", 0) for s in synced))
+        r["faults"] = [entry]
+        r["problems"] += [f"fault: {p}" for p in entry["problems"]]
+        r["ok"] = not r["problems"]
+
     def _probes(self, number: int, plan: Plan, group_ids: dict[str, int], ballots: dict[str, Any],
-                questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                questions: list[dict[str, Any]], spread: float) -> list[dict[str, Any]]:
         """Steps the rules must refuse, played once under load: their refusals are expected."""
         answers = {str(q["id"]): (q["options"][0]["key"] if q["kind"] != "election" else [q["options"][0]["key"]])
                    for q in questions}
-        after = self.o.vote_spread + 1.0
+        after = spread + 1.0
         probes = [{"who": "observer", "expect": "read_only", "answers": answers, "after": after}]
         hand_members = [p for p in plan.people if p.is_voting and not p.is_leader and p.group in plan.hand_counted]
         if hand_members:

@@ -139,6 +139,9 @@ class Worker:
     def _ws(self, url_index: int) -> str:
         return ws_url(self.config.urls[url_index % len(self.config.urls)])
 
+    def _alternates(self) -> list[str]:
+        return [ws_url(u) for u in self.config.urls]
+
     def _peers(self) -> list[Peer]:
         return self.observers + [d.peer for d in self.delegates.values() if d.peer is not None]
 
@@ -151,7 +154,8 @@ class Worker:
         for number, url_index in self.config.observers:
             self.observers.append(Peer("observer", self._ws(url_index), self.config.congress_id,
                                        label=f"observer {number}", compression=self.config.compression,
-                                       seq_types=self.seq_types, rng=random.Random(self.rng.random())))
+                                       seq_types=self.seq_types, rng=random.Random(self.rng.random()),
+                                       alternates=self._alternates()))
         started_peers: list[Peer] = []
         reported = 0
         for peer in self.observers:
@@ -200,7 +204,7 @@ class Worker:
                 peer = Peer("delegate", self._ws(info["url"]), self.config.congress_id, cookie=session.cookie,
                             label=info["employee_id"], parse_events=True, compression=self.config.compression,
                             seq_types=self.seq_types, on_event=self._delegate_event,
-                            rng=random.Random(self.rng.random()))
+                            rng=random.Random(self.rng.random()), alternates=self._alternates())
                 peer.context = state
                 state.peer = peer
                 peer.start()
@@ -402,8 +406,12 @@ class Worker:
         target, timeout = int(payload["seq"]), float(payload.get("timeout", 120))
         peers = [p for p in self._peers() if not p.fatal]
         results = await asyncio.gather(*(p.wait_seq(target, timeout) for p in peers))
+        since = float(payload.get("outages_since") or 0)  # a fault's start: the connections it cost
         return {"behind": [f"{p.label} at {p.seq}" for p, ok in zip(peers, results, strict=True) if not ok][:10],
-                "count": sum(not ok for ok in results)}
+                "count": sum(not ok for ok in results),
+                "outages": [[lost, back] for p in peers for lost, back in p.outages if since and lost >= since],
+                "away": sum(p.away for p in peers),
+                "retried": sum(p.retried for p in peers), "moved": sum(p.moved for p in peers)}
 
     async def on_finish(self, truth: dict[str, Any]) -> dict[str, Any]:
         await asyncio.gather(*(p.close() for p in self._peers()), return_exceptions=True)
