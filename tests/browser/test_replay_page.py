@@ -135,6 +135,7 @@ def test_the_recording_replays_with_its_chapters_and_the_state_of_each_moment(si
                                      f"结果公布：{VOTE_TITLE}"])
         # The end of the session's live panels give way to the moment's.
         expect(page.locator("#results")).to_be_hidden()
+        expect(page.locator("#attendance")).to_be_hidden()
         state = page.locator(".replay-state")
 
         page.locator(".chapter", has_text="结果公布").click()
