@@ -216,8 +216,8 @@ async def _warm_up(service: Service) -> None:
 
     try:
         await anyio.to_thread.run_sync(warm)
-    except Exception:  # the first submission trains it instead
-        log.exception("warming the categoriser failed")
+    except Exception as exc:  # the first submission trains it instead (a database restart: one line)
+        _log_failure(exc, "warming the categoriser failed")
     # Everything loaded so far (the libraries, the categoriser) lives as long as the process: out of
     # the collector's way, so a full collection scans only what connections and commands made.
     gc.collect()
