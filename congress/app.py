@@ -29,6 +29,7 @@ from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
 from congress.live.observer_history import ObserverHistory
 from congress.live.observer_start import iso, read_snapshot
 from congress.ops import exposition, health
+from congress.ops.drain import Drain
 from congress.origin import RefuseCrossSite
 from congress.permissions import Actor
 from congress.ratelimit import RateBudget
@@ -252,6 +253,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                  asyncio.create_task(_warm_up(service))]
         app.state.settings = settings
         app.state.service = service
+        # SIGTERM: finish the commands in flight, close every websocket with 1012, exit (congress.ops.drain)
+        app.state.drain = Drain(app.state, hub)  # sets app.state.draining = False
+        app.state.drain.install()
         app.state.budget = RateBudget(settings.commands_per_second)  # one per person, HTTP and websocket alike
         app.state.presence_changed = live.presence_changed
         app.state.progress_wanted = live.progress_wanted
@@ -263,6 +267,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         try:
             yield
         finally:
+            app.state.drain.uninstall()
             await hub.close_all(CLOSE_SERVER_RESTART, "server restarting")
             for task in tasks:
                 task.cancel()

@@ -23,10 +23,11 @@ from congress.domain.kinds import Role
 from congress.live.access import after_refusal
 from congress.live.connection import Connection
 from congress.live.frames import RawSocket
-from congress.live.hub import CLOSE_POLICY, encode, may_see
+from congress.live.hub import CLOSE_POLICY, CLOSE_SERVER_RESTART, encode, may_see
 from congress.live.observer_start import hello_text, observer_start, parse_as_of
 from congress.live.snapshot import build_snapshot, head_seq
 from congress.ops import metrics
+from congress.ops.drain import CLOSE_REASON
 from congress.origin import cross_site_reason
 from congress.permissions import Actor
 from congress.ratelimit import MAX_PAUSE_SECONDS, RateLimited, SocketAllowance
@@ -172,6 +173,9 @@ async def live_endpoint(websocket: WebSocket) -> None:
     service: Service = state.service
     settings = state.settings
     await websocket.accept()
+    if state.draining:  # this worker is shutting down (congress.ops.drain): reconnect, to another one
+        await websocket.close(CLOSE_SERVER_RESTART, CLOSE_REASON)
+        return
     # A person already over their rate budget (known by their cookie: congress.ratelimit) opens no
     # new socket until it refills, refused before any read: a flood that reconnects after every
     # policy close costs no session read, snapshot or presence broadcast.
@@ -330,9 +334,13 @@ async def _receive_loop(websocket: WebSocket, service: Service, conn: Connection
         if command.get("op") == "ping":
             conn.offer(0, encode({"msg": "pong", "id": command.get("id")}))
             continue
+        drain = websocket.app.state.drain
+        if drain.draining:
+            continue  # not started: no reply, so the client resends it with the same id after reconnecting
         task = asyncio.get_running_loop().create_task(_run_command(service, conn, command))
         pending.add(task)
         task.add_done_callback(pending.discard)
+        drain.track(task)  # the drain waits for it: committed and acknowledged before the close
 
 
 def _wait_hint(seconds: float) -> float:

@@ -3,8 +3,8 @@
 The shipped file is turned into a test config by a small, explicit transformation, so the locations,
 headers, buffering and timeouts that tests go through are the ones operators deploy:
 
-- the `upstream congress` server lines are replaced by the test's workers (same parameters:
-  max_fails/fail_timeout as shipped);
+- the `upstream congress` server lines are replaced by the test's workers (with the parameters of
+  the shipped lines, e.g. max_fails);
 - the port-80 redirect server (ACME challenge + 301) is dropped;
 - in the HTTPS server, `listen … ssl …` becomes `listen 127.0.0.1:<port>;` and the `server_name`
   and `ssl_*` lines are dropped (plain HTTP on loopback).
@@ -70,11 +70,13 @@ def _server_blocks(text: str) -> list[tuple[int, int]]:
 def site_config(upstream_ports: list[int], listen_port: int, shipped: str | None = None) -> str:
     """The shipped site config with only upstreams, listen port and TLS/server_name changed (see above)."""
     text = SHIPPED.read_text() if shipped is None else shipped
-    servers = "".join(f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;\n" for p in upstream_ports)
-    text, n = re.subn(r"(upstream congress \{\n(?:[^\n]*\n)*?)((?:    server [^\n]*\n)+)",
-                      lambda m: m.group(1) + servers, text, count=1)
-    if n != 1:
+    match = re.search(r"(upstream congress \{\n(?:[^\n]*\n)*?)((?:    server [^\n]*\n)+)", text)
+    if match is None:
         raise ValueError("deploy/nginx.conf: no `upstream congress { server …; }` block found")
+    # the shipped lines' parameters (max_fails, …) are kept: only the address changes
+    parameters = re.match(r"    server \S+(.*);\n", match.group(2)).group(1)  # type: ignore[union-attr]
+    servers = "".join(f"    server 127.0.0.1:{p}{parameters};\n" for p in upstream_ports)
+    text = text[:match.start(2)] + servers + text[match.end(2):]
     blocks = _server_blocks(text)
     redirect = [b for b in blocks if "return 301 https://" in text[b[0]:b[1]]]
     tls = [b for b in blocks if re.search(r"listen\s+443 ssl", text[b[0]:b[1]])]

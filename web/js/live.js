@@ -223,7 +223,9 @@ export class LiveClient {
     this.handlers.onStatus?.(false);
     let delay;
     if (code === CLOSE_RESYNC) delay = Math.random() * 500; // we fell behind: resume at once
-    else if (code === CLOSE_RESTART) delay = 500 + Math.random() * 2000; // spread the reconnects
+    // Restarting (a worker drained on SIGTERM, congress.ops.drain): nginx sends us to another worker,
+    // so at once; the quarter second of jitter spreads thousands of pages over a few event-loop turns.
+    else if (code === CLOSE_RESTART) delay = Math.random() * 250;
     else delay = backoffDelay(this.attempt);
     this.attempt += 1;
     this.retryTimer = setTimeout(() => this.connect(), delay);
