@@ -130,6 +130,8 @@ def test_the_recording_replays_with_its_chapters_and_the_state_of_each_moment(si
 
     for player in ("native", "hls.js"):
         page = replay_page(open_page, site, PHONE, player=player)
+        source = page.locator("#stream video").evaluate("v => v.src")
+        assert source.endswith("/live/replay.m3u8") if player == "native" else source.startswith("blob:"), source
         titles = page.locator(".chapter-list .chapter-title")
         expect(titles).to_have_text([f"议程：{first}", f"议程：{second}", f"表决开始：{VOTE_TITLE}",
                                      f"结果公布：{VOTE_TITLE}"])
