@@ -9,6 +9,7 @@
 import { formatTime, h, clear, data } from './dom.js';
 import { lang, t, term } from './i18n.js';
 import { voteResult } from './results.js';
+import { isAwaitingTrustees } from './trustees.js';
 
 // Cue times are whole milliseconds: a chapter's moment shows when the video is put at its start.
 const CUE_ROUNDING_MS = 1;
@@ -82,6 +83,17 @@ function agendaAt(state) {
       }, h('span', { class: 'agenda-kind' }, term('agenda_kind', item.kind)), ' ', data(item.title),
       item.status === 'current' ? h('span', { class: 'tag' }, t('agenda.is_current')) : null)))
       : h('p', { class: 'muted' }, t('agenda.none')));
+}
+
+// Votes open at the moment (no counts: the replay has the log, not the progress), and sealed votes
+// closed but not yet decrypted, as the live page showed them.
+function votesAt(state) {
+  const open = state.votes.filter((v) => v.status === 'open');
+  const waiting = state.votes.filter(isAwaitingTrustees);
+  return [open.map((vote) => h('section', { class: 'card vote-progress', dataset: { voteId: vote.id } },
+    h('p', { class: 'card-label' }, t('vote.open')), h('h2', { class: 'data-text' }, vote.title))),
+  waiting.map((vote) => h('section', { class: 'card vote-waiting', dataset: { voteId: vote.id } },
+    h('h2', { class: 'data-text' }, vote.title), h('p', { class: 'notice' }, t('vote.awaiting_trustees'))))];
 }
 
 function resultsAt(state) {
@@ -163,7 +175,7 @@ async function startReplay(box, { video, src, firstProgramDate }, { congressId, 
     if (!force && moment === last) return;
     last = moment;
     const state = stateAt(timeline, moment);
-    clear(shown, currentAt(state), resultsAt(state), agendaAt(state));
+    clear(shown, currentAt(state), votesAt(state), resultsAt(state), agendaAt(state));
   }
   for (const name of ['timeupdate', 'seeked', 'seeking', 'loadedmetadata']) video.addEventListener(name, () => show());
   show(true);
