@@ -62,12 +62,14 @@ class ObserverHistory:
         self._bytes: dict[int, int] = {}
         self._dirty: set[int] = set()
         self._last_read: dict[int, float] = {}
+        self._changed_at: dict[int, float] = {}  # when the newest change not yet taken arrived here
         self._locks: dict[int, asyncio.Lock] = {}
 
     def changed(self, congress_id: int) -> None:
         """An event of the congress was committed: take a snapshot soon (only of congresses followed)."""
         if congress_id in self._kept:
             self._dirty.add(congress_id)
+            self._changed_at[congress_id] = time.time()
 
     def kept(self, congress_id: int) -> list[Taken]:
         return list(self._kept.get(congress_id, ()))
@@ -111,7 +113,12 @@ class ObserverHistory:
         H (a server just started during a session), the reader waits until it is H old (at most H)."""
         lock = self._locks.setdefault(congress_id, asyncio.Lock())
         async with lock:
-            if congress_id not in self._kept:
+            # A change not yet taken that the reader may already see (a short hold: without one, the
+            # state as it is now): read it now rather than give the state before it.
+            may_see_change = (congress_id in self._dirty
+                              and min(moment, time.time() - hold) >= self._changed_at.get(congress_id, 0.0))
+            if congress_id not in self._kept or may_see_change:
+                self._dirty.discard(congress_id)
                 await self._take(congress_id)
         while True:
             limit = time.time() - hold

@@ -31,6 +31,8 @@ from congress.commands import COMMANDS
 from congress.db.engine import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_outage
 from congress.db.models import Congress, SignInSession
 from congress.domain.errors import DomainError
+from congress.domain.kinds import Role
+from congress.live.observer_start import observer_start, parse_as_of, state_text
 from congress.live.snapshot import build_snapshot, head_seq
 from congress.permissions import Actor
 from congress.ratelimit import COMMAND_COST, UPLOAD_COST, RateLimited
@@ -249,6 +251,8 @@ async def state(request: Request) -> Response:
         actor = await _actor(request, writing=False)  # an anonymous reader: the observers' rule
     except DomainError as error:
         return error_response(error)
+    if actor.role is Role.OBSERVER:  # held: nothing younger than the stream's hold (docs/streaming.md)
+        return await _held_state(request, congress_id)
 
     def work() -> dict[str, Any]:
         with service.db.read() as session:
@@ -262,6 +266,25 @@ async def state(request: Request) -> Response:
         return JSONResponse(await anyio.to_thread.run_sync(work))
     except DomainError as error:
         return error_response(error)
+
+
+async def _held_state(request: Request, congress_id: int) -> Response:
+    """An anonymous reader's state: as of min(as_of, now - H), the due public events after it."""
+    try:
+        as_of = parse_as_of(request.query_params.get("as_of"))
+    except ValueError:
+        return error_response(DomainError("bad_request", "as_of 不是有效的时间（ISO 8601 含时区，或 Unix 秒数）"))
+
+    def exists() -> bool:
+        with _service(request).db.read() as session:
+            return session.get(Congress, congress_id) is not None
+
+    if not await anyio.to_thread.run_sync(exists):
+        return error_response(DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会"))
+    hold = request.app.state.stream_delay(congress_id)
+    start = await observer_start(_service(request), request.app.state.observer_history, congress_id,
+                                 hold=hold, as_of=as_of)
+    return Response(state_text(start, hold), media_type="application/json")
 
 
 async def command(request: Request) -> Response:
