@@ -7,7 +7,7 @@ What each fault does to the deployment (docs/deploy.md, "Rehearsing faults"):
   The deployment's supervisor restarts it (systemd ``Restart=``), or the rehearsal runs
   ``--restart-command`` ``--fault-for`` seconds later. Its clients move to the next URL at once.
 - ``redis`` (``redis:pause``, the default): ``CLIENT PAUSE <ms> ALL`` on ``--redis-url`` for
-  ``--fault-for`` seconds, then ``CLIENT UNPAUSE``: Redis answers nobody — publishes wait, the
+  ``--fault-for`` seconds (Redis ends the pause itself): Redis answers nobody — publishes wait, the
   subscribers hear nothing — but no connection is lost: a *hung* Redis. ``redis:kill``: every 0.2 s
   ``CLIENT KILL`` of every pub/sub and normal connection but the rehearsal's own: a Redis that keeps
   dropping its connections (a reconnection between two rounds can still get a message through).
@@ -40,7 +40,6 @@ MODES = {"worker": ("term", "kill"), "redis": ("pause", "kill"), "database": ("t
 COMMAND_TIMEOUT = 120.0  # seconds a fault, recover or restart command may take
 KILL_EVERY = 0.2  # seconds between two rounds of CLIENT KILL
 TERMINATE_EVERY = 0.1  # seconds between two rounds of pg_terminate_backend
-PAUSE_MARGIN_MS = 5_000  # the pause outlives the window by this much if the rehearsal dies mid-fault
 
 
 class FaultRefused(ValueError):
@@ -225,12 +224,13 @@ class FaultRun:
         p = self.plan
         client = redis.Redis.from_url(p.redis_url or "", socket_timeout=10)
         try:
-            await asyncio.to_thread(client.execute_command, "CLIENT", "PAUSE",
-                                    int(p.duration * 1000) + PAUSE_MARGIN_MS, "ALL")
-            self.started_at = time.time()
-            await asyncio.sleep(p.duration)
-            await asyncio.to_thread(client.execute_command, "CLIENT", "UNPAUSE")  # its own client is not paused
-            self.ended_at = time.time()
+            # Redis ends the pause itself (no UNPAUSE: it would wait in the pause like every command),
+            # so it also ends if the rehearsal dies meanwhile
+            began = time.time()
+            await asyncio.to_thread(client.execute_command, "CLIENT", "PAUSE", int(p.duration * 1000), "ALL")
+            self.started_at = began
+            await asyncio.sleep(max(0.0, began + p.duration - time.time()))
+            self.ended_at = began + p.duration
         finally:
             client.close()
 

@@ -478,7 +478,8 @@ class Coordinator:
     async def _inject(self, fault: FaultRun, opened_at: float) -> None:
         """The fault, then one staff command at its end: when it is acknowledged, commands work again
         (sent with the same id until answered; `unavailable` is answered by resending)."""
-        self.ui.note(f"fault {fault.plan.kind}:{fault.plan.mode} in {fault.plan.at} s for {fault.plan.duration} s")
+        how = "command" if fault.plan.fault_command else fault.plan.mode
+        self.ui.note(f"fault {fault.plan.kind}:{how} in {fault.plan.at} s for {fault.plan.duration} s")
         await fault.run(opened_at)
         if fault.ended_at is None:
             return

@@ -45,6 +45,7 @@ def rehearse(urls: list[str], credentials: tuple[str, str], *flags: str) -> tupl
         report = json.loads(done.stdout)
     except ValueError:
         pytest.fail(f"no JSON report (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    print(done.stderr[-3000:])  # the rehearsal's progress lines: where the time went
     return done.returncode, report, done.stderr
 
 
