@@ -13,6 +13,9 @@ import { isAwaitingTrustees } from './trustees.js';
 
 // Cue times are whole milliseconds: a chapter's moment shows when the video is put at its start.
 const CUE_ROUNDING_MS = 1;
+// The page rebuilds its player on a language switch: the new one goes on where the old one was.
+const positions = new Map(); // recording's address -> video time (s)
+let replaying = null; // the player's box being replayed, if any
 
 function query(watch, extra = {}) {
   const params = new URLSearchParams(extra);
@@ -126,6 +129,7 @@ async function startReplay(box, { video, src, firstProgramDate }, { congressId, 
     note.textContent = t(start ? 'replay.no_timeline' : 'replay.no_time');
     return;
   }
+  replaying = box;
   document.body.classList.add('replaying');
   const moments = timeline.moments.map((m) => ({ ...m, time: Date.parse(m.at) }));
   const chapters = h('ol', { class: 'chapter-list', 'aria-label': t('replay.chapters') });
@@ -161,9 +165,13 @@ async function startReplay(box, { video, src, firstProgramDate }, { congressId, 
   let last;
   function show(force = false) {
     if (!box.isConnected) {
-      document.body.classList.remove('replaying');
+      if (replaying === box) {
+        replaying = null;
+        document.body.classList.remove('replaying');
+      }
       return;
     }
+    positions.set(src, video.currentTime);
     const time = start.getTime() + video.currentTime * 1000;
     for (const [index, cue] of cues.entries()) {
       const button = chapters.querySelector(`button[data-index="${index}"]`);
@@ -177,13 +185,27 @@ async function startReplay(box, { video, src, firstProgramDate }, { congressId, 
     const state = stateAt(timeline, moment);
     clear(shown, currentAt(state), votesAt(state), resultsAt(state), agendaAt(state));
   }
+  const resume = positions.get(src);
+  if (resume) goOnFrom(video, resume);
   for (const name of ['timeupdate', 'seeked', 'seeking', 'loadedmetadata']) video.addEventListener(name, () => show());
   show(true);
 }
 
+// Put a new player where the last one was: once it knows the video's length, and again when it can
+// play if the player (hls.js starts a recording at 0) moved it back meanwhile.
+function goOnFrom(video, time) {
+  const seek = () => {
+    if (Math.abs(video.currentTime - time) > 0.5) video.currentTime = time;
+  };
+  if (video.readyState >= 1) seek();
+  else video.addEventListener('loadedmetadata', seek, { once: true });
+  video.addEventListener('canplay', seek, { once: true });
+}
+
 /** Watch a player's box (stream.js) for the end of its playlist, and then play it as the replay. */
 export function followReplay(box, where) {
-  document.body.classList.remove('replaying'); // a new player: live until its playlist says otherwise
+  replaying = null; // a new player: live until its playlist says otherwise
+  document.body.classList.remove('replaying');
   if (!box) return;
   box.addEventListener('stream-ended', (event) => {
     startReplay(box, event.detail, where);
