@@ -24,6 +24,9 @@ from tests.browser.conftest import IN_CI, PHONE, accessibility_problems, shot
 pytestmark = pytest.mark.browser
 
 NO_NATIVE_HLS = "HTMLMediaElement.prototype.canPlayType = function () { return ''; };"
+# The page plays HLS natively only where the browser also gives the stream's start date (Safari's
+# getStartDate, for sync.js); Chromium has none, so "native" here adds one to stand in for Safari.
+NATIVE_HLS = "HTMLMediaElement.prototype.getStartDate = function () { return new Date(NaN); };"
 PLAYING = "() => { const v = document.querySelector('#stream video'); return !!v && v.readyState >= 2 && !v.paused; }"
 
 
@@ -75,7 +78,7 @@ class MediaServer:
 
 
 def open_stream_page(site: Any, open_page: Any, page: str, player: str) -> Any:
-    init_script = NO_NATIVE_HLS if player == "hls.js" else None
+    init_script = NO_NATIVE_HLS if player == "hls.js" else NATIVE_HLS
     if page == "watch":
         return open_page(f"/watch?congress={site.story.congress_id}", PHONE, init_script=init_script)
     delegate = site.story.voting()[0]

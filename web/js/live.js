@@ -102,9 +102,20 @@ export class LiveClient {
     const params = new URLSearchParams();
     if (this.congressId !== null && this.congressId !== undefined) params.set('congress', String(this.congressId));
     if (this.seq !== null) params.set('since', String(this.seq));
+    else if (this.asOf) params.set('as_of', this.asOf); // an observer's snapshot as of its picture (sync.js)
     if (this.watch) params.set('watch', this.watch);
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     return `${scheme}//${location.host}/ws?${params}`;
+  }
+
+  /** Observers: start again from the snapshot as of `date` (their picture's moment; docs/protocol.md `as_of`). */
+  restartAsOf(date) {
+    this.asOf = date.toISOString();
+    this.seq = null;
+    const old = this.socket;
+    this.socket = null; // its close is not a drop: nothing to resume
+    if (old) old.close(1000, 'as_of');
+    this.connect();
   }
 
   connect() {
@@ -129,6 +140,7 @@ export class LiveClient {
         this.attempt = 0;
         this.congressId = message.congress_id;
         if (!message.resumed) this.seq = message.seq;
+        this.asOf = null; // asked once: a later reconnect resumes by seq
         this.hideBadge();
         // What waited for the connection goes first (same ids: answered once). Before the handlers:
         // a command they send is sent at once, and was sent twice when this loop came after them.

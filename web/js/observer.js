@@ -27,7 +27,7 @@ function tokenForm() {
 }
 
 /** Connect as an observer; `where` shows the refusal (and the token form) if watching is refused. */
-export async function observe(where) {
+export async function observe(where, { feed = null } = {}) {
   const congressId = await resolveCongressId();
   if (congressId === null) {
     clear(where, h('p', { class: 'notice warn', role: 'alert' }, t('watch.no_congress')));
@@ -36,6 +36,7 @@ export async function observe(where) {
   return connect({
     congressId,
     watch: param('watch'),
+    feed,
     onRefused: (code) => {
       document.getElementById('loading')?.setAttribute('hidden', '');
       clear(where, h('div', { class: 'card' },

@@ -194,20 +194,24 @@ export class Store {
 }
 
 /** A store fed by a live connection: the usual start of a page. */
-export function connect({ congressId = null, watch = null, onRefused, onNotice } = {}) {
+export function connect({ congressId = null, watch = null, onRefused, onNotice, feed = null } = {}) {
   const store = new Store();
+  // `feed(store)`: something between the socket and the store with the same methods (the watch
+  // page's sync.js holds each message until the viewer's own picture reaches it)
+  const into = feed ? feed(store) : store;
   const live = new LiveClient({
     congressId,
     watch,
-    onHello: (m) => store.hello(m),
-    onEvent: (m) => store.event(m),
-    onPresence: (m) => store.setPresence(m),
-    onProgress: (m) => store.setProgress(m),
-    onAttendance: (m) => store.setAttendance(m),
+    onHello: (m) => into.hello(m),
+    onEvent: (m) => into.event(m),
+    onPresence: (m) => into.setPresence(m),
+    onProgress: (m) => into.setProgress(m),
+    onAttendance: (m) => into.setAttendance(m),
     onStatus: (isConnected) => store.setConnected(isConnected),
     onRefused,
     onNotice: onNotice || ((m) => console.warn('live:', m.code, m.message)),
   });
+  into.attach?.(live);
   live.start();
   return { store, live };
 }

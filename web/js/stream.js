@@ -133,7 +133,10 @@ function hlsVideo(url) {
   function start() {
     clearTimers();
     if (stopped) return;
-    if (video.canPlayType('application/vnd.apple.mpegurl')) {
+    // Native HLS only where it also tells the picture's moment (Safari's getStartDate): the watch page
+    // keeps in step with it (sync.js). Chromium plays HLS itself without it, so it gets hls.js (playingDate).
+    const knowsMoment = typeof video.getStartDate === 'function' || !(window.MediaSource || window.ManagedMediaSource);
+    if (video.canPlayType('application/vnd.apple.mpegurl') && knowsMoment) {
       video.src = src; // again: a new load of the playlist (a failed load does not try again)
       play();
     } else if (window.MediaSource || window.ManagedMediaSource) {
@@ -184,8 +187,20 @@ function hlsVideo(url) {
     play();
   });
 
+  // The picture's own moment (EXT-X-PROGRAM-DATE-TIME): what the watch page keeps in step with (sync.js)
+  function pictureDate() {
+    if (!hasPlayed) return null;
+    if (hls) return hls.playingDate || null;
+    const start = video.getStartDate ? video.getStartDate().getTime() : NaN; // Safari's native HLS
+    return Number.isFinite(start) ? new Date(start + video.currentTime * 1000) : null;
+  }
+
   const player = {
     box,
+    pictureDate,
+    recover() {
+      if (!stopped && !stallNote.hidden) reload();
+    },
     stop() {
       stopped = true;
       clearTimers();
@@ -200,6 +215,16 @@ function hlsVideo(url) {
   queueMicrotask(stopDropped); // after the rebuild that puts this one in place of the old one
   start();
   return box;
+}
+
+/** The moment (Date) the page's playing HLS picture shows, from the stream's program-date-time; null
+ * when no picture plays or the stream carries no times. */
+export function pictureTime() {
+  for (const player of players) {
+    const date = player.box.isConnected && player.pictureDate ? player.pictureDate() : null;
+    if (date) return date;
+  }
+  return null;
 }
 
 function embed(url) {

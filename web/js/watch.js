@@ -10,7 +10,8 @@ import { attendanceCard, currentItemCard, progressBlock } from './parts.js';
 import { mountBoard } from './proposals-board.js';
 import { followReplay } from './replay.js';
 import { voteResult } from './results.js';
-import { streamPlayer } from './stream.js';
+import { pictureTime, streamPlayer } from './stream.js';
+import { InStep } from './sync.js';
 import { isAwaitingTrustees } from './trustees.js';
 
 const $ = (id) => document.getElementById(id);
@@ -54,8 +55,24 @@ function fingerprint(record) {
       h('code', { class: 'hash verify-command' }, t('record.verify_command', { expect: expectArg }))));
 }
 
+// Until the page is in step with its picture, the state parts say so (sync.js): a result must not
+// show before the viewer's own video reaches it.
+function syncing() {
+  return h('p', { class: 'muted syncing' }, t('sync.syncing'));
+}
+
+function syncLine(sync, stream) {
+  if (sync.mode === 'in_step') return t('sync.in_step');
+  if (sync.mode === 'held') return t('sync.held', { n: stream?.delay_seconds ?? 0 });
+  return sync.mode === 'syncing' && stream?.kind === 'hls' ? t('sync.syncing') : '';
+}
+
 async function main() {
-  const connection = await observe($('refused'));
+  let sync = null; // each message waits for this viewer's own picture (sync.js)
+  const inReplay = () => document.body.classList.contains('replaying'); // the recording is not the live edge
+  const connection = await observe($('refused'), {
+    feed: (s) => (sync = new InStep(s, { pictureTime: () => (inReplay() ? null : pictureTime()) })),
+  });
   if (!connection) {
     $('loading').hidden = true;
     return;
@@ -68,6 +85,11 @@ async function main() {
   });
   const watching = h('p', { class: 'watching', id: 'watching', 'aria-live': 'off' });
   $('stream').before(watching);
+  const inStepLine = h('p', { class: 'hint sync-line', id: 'sync-line', role: 'status' });
+  $('stream').after(inStepLine);
+  const stateRegion = (container, deps, build) => region(container, () => [sync.mode === 'syncing', deps()],
+    () => (sync.mode === 'syncing' ? syncing() : build()));
+
 
   const parts = [
     region($('stream'), () => store.state.congress.stream, () => {
@@ -77,12 +99,13 @@ async function main() {
       followReplay(player, { congressId: store.state.congress.id, watch: new URLSearchParams(location.search).get('watch') });
       $('stream').hidden = false;
       if (!player) return noStream();
-      // The server holds agenda, attendance and results back by the same delay as the picture.
-      return [player, stream.delay_seconds ? h('p', { class: 'hint' }, t('stream.delay', { n: stream.delay_seconds })) : null];
+      // HLS: each page in step with its own picture (sync.js, the line below the player). An embed
+      // has no timing: the server holds agenda, attendance and results back by the delay staff set.
+      return [player, stream.kind === 'embed' && stream.delay_seconds ? h('p', { class: 'hint' }, t('stream.delay', { n: stream.delay_seconds })) : null];
     }),
-    region($('current'), () => [store.state.agenda, store.state.congress.current_agenda_item_id],
+    stateRegion($('current'), () => [store.state.agenda, store.state.congress.current_agenda_item_id],
       () => currentItemCard(store.state)),
-    region($('progress'), () => [[...store.progress.values()], store.state.votes.map((v) => [v.id, v.title, v.status, isAwaitingTrustees(v)])], () => {
+    stateRegion($('progress'), () => [[...store.progress.values()], store.state.votes.map((v) => [v.id, v.title, v.status, isAwaitingTrustees(v)])], () => {
       const open = store.state.votes.filter((v) => v.status === 'open');
       // A closed secret vote has no result for anyone until the trustees decrypt its totals.
       const waiting = store.state.votes.filter(isAwaitingTrustees);
@@ -94,7 +117,7 @@ async function main() {
         h('h2', { class: 'data-text' }, vote.title),
         h('p', { class: 'notice' }, t('vote.awaiting_trustees'))))];
     }),
-    region($('results'), () => store.state.votes.filter((v) => v.status === 'published').map((v) => [v.id, v.result, v.certified_by]), () => {
+    stateRegion($('results'), () => store.state.votes.filter((v) => v.status === 'published').map((v) => [v.id, v.result, v.certified_by]), () => {
       const published = store.state.votes.filter((v) => v.status === 'published' && v.result).reverse();
       return [h('h2', { class: 'section-title' }, t('result.published')),
         published.length
@@ -102,10 +125,11 @@ async function main() {
             h('h3', { class: 'data-text' }, v.title), voteResult(v, v.result)))
           : h('p', { class: 'muted', id: 'no-results' }, t('result.none'))];
     }),
-    region($('attendance'), () => [store.state.attendance, store.state.congress.rules],
+    stateRegion($('attendance'), () => [store.state.attendance, store.state.congress.rules],
       () => attendanceCard(store.state, { byGroup: true })),
-    region($('agenda'), () => store.state.agenda, () => agendaList(store.state)),
+    stateRegion($('agenda'), () => store.state.agenda, () => agendaList(store.state)),
     region($('fingerprint'), () => store.state.record, () => fingerprint(store.state.record)),
+    region(inStepLine, () => [sync.mode, store.state.congress.stream], () => syncLine(sync, store.state.congress.stream)),
     region(watching, () => store.presence?.observers ?? null,
       () => (store.presence ? t('watch.watching', { n: store.presence.observers }) : '')),
     mountBoard($('slot-proposals'), store, live),
