@@ -460,6 +460,9 @@ def _fault_plan(args: argparse.Namespace, urls: list[str]) -> Any:
             plan.target_pid = args.server_pid[-1]
         else:
             pids = local_server_pids(urls[-1:])
+            if pids and not all(faults.runs_congress(p) for p in pids):  # nginx in front: not ours to signal
+                raise faults.FaultRefused(f"--fault worker: what listens on {urls[-1]} is not a congress server "
+                                          f"(nginx in front?): give --server-pid of the worker to signal")
             plan.target_pid = faults.pick_worker(pids, {p: faults.parent_of(p) or 0 for p in pids})
     faults.check_reachable(plan)
     return plan

@@ -100,6 +100,16 @@ def pick_worker(pids: list[int], parents: dict[int, int]) -> int | None:
     return max(chosen) if chosen else None
 
 
+def runs_congress(pid: int) -> bool:
+    """Whether a process is a congress server (`congress serve`, or uvicorn on congress.app), so a
+    worker fault found by port never signals nginx or anything else listening on the URL's port."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(b"congress" in part for part in argv)
+
+
 def parent_of(pid: int) -> int | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -203,3 +204,30 @@ def test_a_fault_without_what_it_needs_is_refused_before_anything_starts(flags: 
     done = subprocess.run([sys.executable, "-m", "congress.cli", "rehearse", *urls, *flags], capture_output=True,
                           text=True, timeout=60, env=env, cwd=ROOT)
     assert done.returncode == 2 and named in done.stderr, done.stderr
+
+
+def test_a_worker_fault_never_signals_what_is_not_a_congress_server_listening_on_the_url():
+    """With nginx (here: any other program) on the URL's port, the process to stop must be named."""
+    port = free_port()
+    other = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        httpx_wait(f"http://127.0.0.1:{port}/")
+        env = {**os.environ, "CONGRESS_STAFF_LOGIN": "x", "CONGRESS_STAFF_PASSWORD": "y"}
+        done = subprocess.run([sys.executable, "-m", "congress.cli", "rehearse", "--url", f"http://127.0.0.1:{port}",
+                               "--fault", "worker:kill"], capture_output=True, text=True, timeout=60, env=env, cwd=ROOT)
+        assert done.returncode == 2 and "not a congress server" in done.stderr, done.stderr
+        assert other.poll() is None  # not signalled
+    finally:
+        other.terminate()
+        other.wait(10)
+
+
+def httpx_wait(url: str) -> None:
+    for _ in range(100):
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    pytest.fail(f"{url} did not answer")
