@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from congress.actions.attendance import check_in_at_desk
@@ -42,6 +43,7 @@ from tests.story import GROUPS, SETUP, LiveClient, build_story, sign_in
 
 pytestmark = pytest.mark.anyio
 DASHBOARD = ROOT / "deploy" / "grafana-congress.json"
+ALERTS = ROOT / "deploy" / "prometheus-alerts.yml"
 
 # PromQL words that are not series names
 PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool",
@@ -101,6 +103,12 @@ def dashboard_queries() -> dict[str, list[str]]:
 
     board = json.loads(DASHBOARD.read_text())
     return {p["title"]: [t["expr"] for t in p.get("targets", []) if t.get("expr")] for p in walk(board["panels"])}
+
+
+def alert_queries() -> dict[str, str]:
+    """Alert name -> its expression, from deploy/prometheus-alerts.yml."""
+    rules = yaml.safe_load(ALERTS.read_text())
+    return {rule["alert"]: rule["expr"] for group in rules["groups"] for rule in group["rules"]}
 
 
 def test_the_series_reader_finds_names_and_skips_functions_labels_and_keywords() -> None:
@@ -259,6 +267,10 @@ async def test_two_workers_add_up_after_a_vote_and_every_dashboard_query_names_a
         missing = {title: sorted(series_in(expr) - exported)
                    for title, exprs in dashboard_queries().items() for expr in exprs if series_in(expr) - exported}
         assert not missing, missing
+        # ... and so does every alert (`up` is Prometheus's own, for a worker that does not answer)
+        unknown = {alert: sorted(series_in(expr) - exported - {"up"}) for alert, expr in alert_queries().items()
+                   if series_in(expr) - exported - {"up"}}
+        assert not unknown, unknown
 
         # A worker killed outright: its connections end, and stop counting
         holding = pids_in(folder, "gauge_livesum_*.db")
