@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from congress.access import current_state, refusal_for
+from congress.db.engine import is_outage
 from congress.domain.access import ACCESS_CHANGED, SESSION_ENDED, access_error
 from congress.live.backplane import ACCESS_NOTICE
 from congress.live.hub import encode
@@ -88,8 +89,12 @@ class AccessWatch:
             self._wake.clear()
             try:
                 wait = await self.check()
-            except Exception:
-                log.exception("checking the open connections' access failed")
+            except Exception as exc:  # the database away (a restart): one line, not a traceback a sweep
+                if is_outage(exc):
+                    log.warning("checking the open connections' access failed: the database is unreachable (%s)",
+                                exc.__class__.__name__)
+                else:
+                    log.exception("checking the open connections' access failed")
                 wait = self.interval
 
     async def check(self) -> float:

@@ -37,7 +37,7 @@ from congress.db.models import Ballot, BallotCast
 from congress.server_process import ServerProcess
 from tests.conftest import IN_CI, REDIS_URL, require_redis
 from tests.live.test_database_outage import PrivatePostgres, _pg_bin
-from tests.story import SETUP, LiveClient, build_story, sign_in
+from tests.story import GROUPS, SETUP, LiveClient, build_story, sign_in, story_roster
 
 pytestmark = pytest.mark.anyio
 
@@ -115,7 +115,9 @@ async def test_postgres_restarted_mid_burst_loses_and_doubles_no_ballot_and_the_
     require_redis()  # two workers share events through the machine's Redis (their own channel)
     upgrade(postgres.url)
     db = Database(postgres.url)
-    story = build_story(db)
+    lines = story_roster().decode().splitlines()  # one group of 63: codes for 63, not 305 (argon2)
+    story = build_story(db, roster="\n".join([lines[0], *[r for r in lines[1:] if ",主会场," in r]]).encode(),
+                        groups=GROUPS[:1])
     voting = story.voting()[:DELEGATES]
     with db.write() as session:
         ctx = Context(session, SETUP, datetime.now(UTC))
@@ -125,7 +127,8 @@ async def test_postgres_restarted_mid_burst_loses_and_doubles_no_ballot_and_the_
                            [{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}])
         open_vote(ctx, story.congress_id, vote["id"])
     question = str(vote["questions"][0]["id"])
-    workers = [ServerProcess(postgres.url, tmp_path / f"worker{n}.log", redis_url=REDIS_URL) for n in (1, 2)]
+    workers = list(await asyncio.gather(*(asyncio.to_thread(
+        ServerProcess, postgres.url, tmp_path / f"worker{n}.log", redis_url=REDIS_URL) for n in (1, 2))))
     pids = [w.process.pid for w in workers]
     delegates: list[Delegate] = []
     try:
