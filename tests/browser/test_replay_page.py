@@ -25,6 +25,7 @@ from congress.settings import Settings
 from congress.streaming.encoder import ffmpeg_path
 from congress.streaming.recording import recording_output
 from tests.browser.conftest import IN_CI, LAPTOP, PHONE, Site, accessibility_problems, shot
+from tests.browser.test_english_pages import untranslated
 from tests.story import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -177,4 +178,8 @@ def test_the_recording_replays_with_its_chapters_and_the_state_of_each_moment(si
     expect(laptop.locator(".replay .replay-label")).to_have_text("Replay")
     laptop.locator(".chapter", has_text="Vote opened").click()
     expect(laptop.locator(".replay-state .vote-progress")).to_contain_text(VOTE_TITLE)
+    assert untranslated(laptop) == []
+    laptop.locator(".chapter", has_text="Result published").click()
+    expect(laptop.locator(".replay-state .result-card")).to_contain_text(VOTE_TITLE)
+    assert untranslated(laptop) == []
     shot(laptop, "watch-replay-laptop-en")
