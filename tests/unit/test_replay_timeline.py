@@ -1,12 +1,17 @@
 """The replay's timeline (congress.streaming.timeline): the state an observer saw after each public
-event — the agenda and current item, each vote's status, a result only once it is published."""
+event — the agenda and current item, each vote's status, a result only once it is published; and
+the recording's ffmpeg output (congress.streaming.recording)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from congress.streaming.recording import recording_output
 from congress.streaming.timeline import moment_at, timeline_from_events
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
@@ -108,3 +113,28 @@ def test_the_moment_at_a_time_is_the_last_one_at_or_before_it() -> None:
     same = timeline_from_events(log((5, "agenda.item_added", item(1, "一")),
                                     (5, "agenda.current_changed", {"item_id": 1})))
     assert moment_at(same, T0 + timedelta(seconds=5))["current_item_id"] == 1
+
+
+def test_a_sealed_vote_closes_without_totals_and_shows_them_only_when_published() -> None:
+    sealed = log((0, "vote.opened", vote(7, "秘密表决", secret=True)),
+                 (5, "vote.closed", {"vote_id": 7, "at": "t", "cast": 120}),
+                 (6, "tally.sealed", {"vote_id": 7, "sums": "密文"}),
+                 (9, "tally.share_posted", {"vote_id": 7, "trustee": 1}),
+                 (20, "vote.published", {"vote_id": 7, "result": RESULT, "certified_by": "王监票"}))
+    before = timeline_from_events(sealed[:4])
+    assert before["moments"][-1]["votes"] == [{"id": 7, "status": "closed"}]
+    assert "result" not in before["votes"]["7"]
+    assert "sums" not in str(before)  # the sealed board's sums are not part of what the replay shows
+    after = timeline_from_events(sealed)
+    assert after["votes"]["7"]["result"] == RESULT
+    assert [m["type"] for m in after["moments"]] == ["vote.opened", "vote.closed", "vote.published"]
+
+
+def test_the_recording_is_an_event_playlist_kept_whole_with_program_date_time() -> None:
+    out = recording_output(Path("/srv/hls/record/hall.m3u8"))
+    options = dict(zip(out[0:-1:2], out[1::2], strict=False))
+    assert options["-hls_playlist_type"] == "event" and options["-hls_list_size"] == "0"
+    assert "program_date_time" in options["-hls_flags"] and "delete_segments" not in options["-hls_flags"]
+    assert options["-hls_segment_filename"] == "/srv/hls/record/hall-%d.ts" and out[-1] == "/srv/hls/record/hall.m3u8"
+    with pytest.raises(ValueError, match="ends in .m3u8"):
+        recording_output(Path("/srv/hls/record/hall.mp4"))
