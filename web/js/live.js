@@ -190,6 +190,12 @@ export class LiveClient {
       case 'attendance':
         this.handlers.onAttendance?.(message);
         break;
+      case 'stream_health': // staff: the stream's figures (congress/streaming/health.py)
+        this.handlers.onStreamHealth?.(message);
+        break;
+      case 'stream_status': // observers: the stream stalled or moves again
+        this.handlers.onStreamStatus?.(message);
+        break;
       case 'pong':
         clearTimeout(this.heartbeatDeadline);
         break;

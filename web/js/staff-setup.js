@@ -3,6 +3,7 @@
 
 import { choice, clear, data, field, h, region } from './dom.js';
 import { t, tx } from './i18n.js';
+import { holdSuggestion, streamHealthCard } from './stream-health.js';
 
 function toLocalInput(iso) {
   if (!iso) return '';
@@ -101,6 +102,13 @@ export function mountSetup(root, { store, live, congressId }) {
     return form;
   }
 
+  // Updated in place from the stream's health (every ~2 s), so the form being typed in is not rebuilt
+  const suggestion = h('p', { class: 'hint stream-hold-suggestion', 'aria-live': 'off' });
+
+  function showSuggestion() {
+    suggestion.textContent = holdSuggestion(store.streamHealth, store.state.congress.stream);
+  }
+
   function streamForm() {
     const stream = store.state.congress.stream || { kind: 'none', url: null, delay_seconds: 0 };
     const kind = h('select', { id: 'stream-kind' }, ['none', 'hls', 'embed'].map((k) => h('option', { value: k, selected: stream.kind === k }, t(`setup.stream_${k}`))));
@@ -112,6 +120,7 @@ export function mountSetup(root, { store, live, congressId }) {
       field(t('setup.stream_kind'), kind),
       field(t('setup.stream_url'), url),
       field(t('setup.stream_delay'), delay, t('setup.stream_delay_hint', { n: stream.delay_seconds || 0 })),
+      suggestion,
       h('button', { type: 'submit', class: 'primary' }, t('common.save')), status);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -224,11 +233,14 @@ export function mountSetup(root, { store, live, congressId }) {
   function build() {
     clear(root, h('h2', {}, t('staff.nav.setup')), container);
     const slots = [h('div'), h('div'), h('div'), h('div'), h('div'), h('div')];
-    clear(container, slots);
+    const healthSlot = h('div'); // 直播状态, beside the stream's form
+    clear(container, slots.slice(0, 3), healthSlot, slots.slice(3));
     parts = [
       region(slots[0], () => store.state.congress.rules, rulesForm),
       region(slots[1], () => store.state.congress.check_in, checkInForm),
       region(slots[2], () => store.state.congress.stream, streamForm),
+      region(healthSlot, () => [store.state.congress.stream, store.streamHealth && { ...store.streamHealth, at: null }],
+        () => streamHealthCard(store.streamHealth, store.state.congress.stream)),
       region(slots[3], () => [store.state.congress.watch_mode, setup?.watch_mode, setup?.has_watch_token, issuedCount], watchForm),
       region(slots[4], () => setup, groupsCard),
       region(slots[5], () => setup?.embed_origins, embedForm),
@@ -242,6 +254,7 @@ export function mountSetup(root, { store, live, congressId }) {
       built = true;
     }
     for (const part of parts) part(force);
+    showSuggestion();
     if (!tried && store.isConnected) {
       tried = true;
       load().catch(() => {});

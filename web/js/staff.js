@@ -5,7 +5,7 @@
 
 import { congresses, go, me as fetchMe, param } from './api.js';
 import { mountHeader, onLanguage } from './chrome.js';
-import { clear, data, h } from './dom.js';
+import { clear, data, h, region } from './dom.js';
 import { t } from './i18n.js';
 import { connect, quorum } from './state.js';
 import { mountProposals } from './proposals-staff.js';
@@ -19,6 +19,7 @@ import { mountVotes } from './staff-votes.js';
 import { mountStaffDocuments } from './documents.js';
 import { mountStaffOpinions } from './opinions.js';
 import { mountStaffSpeakers } from './speakers.js';
+import { stallBanner, streamHealthPill } from './stream-health.js';
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = [
@@ -97,8 +98,15 @@ async function main() {
       h('span', { class: ['pill', q.met ? 'ok' : 'warn'] },
         `${t('attendance.present')} ${q.present} / ${t('attendance.eligible')} ${q.eligible} · `,
         t(q.met ? 'attendance.quorum_met' : 'attendance.quorum_not_met', { fraction: q.fraction, required: q.required })),
-      p ? h('span', { class: 'pill' }, t('staff.presence', { observers: p.observers, delegates, staff: p.staff_connected ?? 0 })) : null);
+      p ? h('span', { class: 'pill' }, t('staff.presence', { observers: p.observers, delegates, staff: p.staff_connected ?? 0 })) : null,
+      streamHealthPill(store.streamHealth));
   }
+
+  // 直播已中断 N 秒 above every view, whichever one staff are in (stream-health.js)
+  const streamAlert = h('div', { id: 'stream-alert' });
+  $('status-line').before(streamAlert);
+  const renderStreamAlert = region(streamAlert, () => [store.streamHealth?.stalled, Math.round(store.streamHealth?.segment_age ?? 0)],
+    () => stallBanner(store.streamHealth));
 
   function update(force = false) {
     if (!store.state) return;
@@ -109,6 +117,7 @@ async function main() {
     $('app').setAttribute('aria-busy', 'false');
     $('loading').hidden = true;
     statusLine();
+    renderStreamAlert(force);
     for (const fn of updates) fn(force);
   }
 

@@ -141,6 +141,8 @@ export class Store {
     this.identity = null;
     this.presence = null;
     this.progress = new Map(); // vote id -> progress entry
+    this.streamHealth = null; // staff: the latest stream_health message
+    this.streamStalled = false; // observers: the server says the stream stalled (stream_status)
     this.isConnected = false;
     this.listeners = new Set();
   }
@@ -191,6 +193,16 @@ export class Store {
     this.progress = new Map(message.votes.map((v) => [v.vote_id, v]));
     this.notify({ kind: 'progress' });
   }
+
+  setStreamHealth(message) {
+    this.streamHealth = message;
+    this.notify({ kind: 'stream_health' });
+  }
+
+  setStreamStatus(message) {
+    this.streamStalled = Boolean(message.stalled);
+    this.notify({ kind: 'stream_status' });
+  }
 }
 
 /** A store fed by a live connection: the usual start of a page. */
@@ -207,6 +219,8 @@ export function connect({ congressId = null, watch = null, onRefused, onNotice, 
     onPresence: (m) => into.setPresence(m),
     onProgress: (m) => into.setProgress(m),
     onAttendance: (m) => into.setAttendance(m),
+    onStreamHealth: (m) => store.setStreamHealth(m),
+    onStreamStatus: (m) => store.setStreamStatus(m),
     onStatus: (isConnected) => store.setConnected(isConnected),
     onRefused,
     onNotice: onNotice || ((m) => console.warn('live:', m.code, m.message)),

@@ -13,6 +13,26 @@ import { t } from './i18n.js';
 const HLS_SCRIPT = '/static/vendor/hls-1.7.4.min.js';
 const RETRY_FIRST_MS = 2000;
 const RETRY_MAX_MS = 30000;
+const STALL_MS = 5000; // a picture that should play and has not moved this long: the signal is lost
+const RELOAD_MS = 20000; // stuck this long with no word from the server: load the stream afresh
+let serverStalled = false; // the server says the stream stalled (observers' stream_status)
+
+/** The server's word on the stream (`stream_status`, congress/streaming/health.py): stalled or not. */
+export function setStreamStalled(stalled) {
+  const recovered = serverStalled && !stalled;
+  serverStalled = Boolean(stalled);
+  // A restarted encoder starts new numbering and timestamps, which a stuck player does not follow
+  // by itself (Chromium's own HLS player): the ones stuck load the stream afresh.
+  if (recovered) for (const player of players) player.recover?.();
+}
+
+function bufferedAhead(video) {
+  const now = video.currentTime;
+  for (let i = 0; i < video.buffered.length; i += 1) {
+    if (video.buffered.start(i) <= now + 0.1 && now <= video.buffered.end(i)) return video.buffered.end(i) - now;
+  }
+  return 0;
+}
 let hlsLoading = null;
 
 function loadHls() {
@@ -61,7 +81,8 @@ function hlsVideo(url) {
   const status = h('p', { class: 'hint stream-status', role: 'status', hidden: true }, state, ' ', countdown);
   const retryNow = h('button', { type: 'button', class: 'small stream-retry', hidden: true }, t('stream.retry_now'));
   const unmute = h('button', { type: 'button', class: 'small stream-unmute', hidden: true }, t('stream.unmute'));
-  const box = h('div', { class: 'stream' }, video, h('div', { class: 'stream-bar' }, status, retryNow, unmute));
+  const stallNote = h('p', { class: 'notice warn stream-stalled', role: 'status', hidden: true }, t('stream.stalled'));
+  const box = h('div', { class: 'stream' }, video, h('div', { class: 'stream-bar' }, status, retryNow, unmute), stallNote);
 
   let hls = null; // the hls.js player, when this browser needs it
   let hasPlayed = false;
@@ -186,6 +207,38 @@ function hlsVideo(url) {
     if (!video.volume) video.volume = 1;
     play();
   });
+
+  // An encoder that stops, or an edge that stops getting segments, raises no error: hls.js keeps
+  // reloading the playlist and the video just waits. Say so when the picture has not moved for
+  // STALL_MS, or at once when the server says the stream stalled and nothing is buffered ahead (a
+  // viewer further behind still plays what it has); gone as soon as the picture moves again.
+  let shownTime = -1;
+  let movedAt = Date.now();
+  let reloadedAt = 0;
+
+  function reload() {
+    reloadedAt = Date.now();
+    if (hls) {
+      hls.destroy();
+      hls = null;
+    }
+    start();
+  }
+  const watchdog = setInterval(() => {
+    if (stopped) {
+      clearInterval(watchdog);
+      return;
+    }
+    // Moving: forward, with data to go on (Chromium's own HLS player nudges a stuck position back
+    // and forth at the end of its buffer, with only HAVE_CURRENT_DATA)
+    if (video.currentTime > shownTime && video.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA) movedAt = Date.now();
+    shownTime = video.currentTime;
+    const still = Date.now() - movedAt;
+    const shouldPlay = hasPlayed && !video.paused && !video.ended && status.hidden;
+    stallNote.hidden = !(shouldPlay && (still >= STALL_MS || (serverStalled && still >= 1000 && bufferedAhead(video) < 0.5)));
+    // No word from the server (a stream it cannot check) and stuck long: try the stream afresh
+    if (!stallNote.hidden && !serverStalled && still >= RELOAD_MS && Date.now() - reloadedAt >= RELOAD_MS) reload();
+  }, 500);
 
   // The picture's own moment (EXT-X-PROGRAM-DATE-TIME): what the watch page keeps in step with (sync.js)
   function pictureDate() {

@@ -10,7 +10,7 @@ import { attendanceCard, currentItemCard, progressBlock } from './parts.js';
 import { mountBoard } from './proposals-board.js';
 import { followReplay } from './replay.js';
 import { voteResult } from './results.js';
-import { pictureTime, streamPlayer } from './stream.js';
+import { pictureTime, setStreamStalled, streamPlayer } from './stream.js';
 import { InStep } from './sync.js';
 import { isAwaitingTrustees } from './trustees.js';
 
@@ -146,6 +146,9 @@ async function main() {
     for (const part of parts) part(force);
   }
   store.subscribe(() => update());
+  store.subscribe((change) => { // the server says the stream stalled: stream.js weighs it against the picture
+    if (change.kind === 'stream_status') setStreamStalled(store.streamStalled);
+  });
   onLanguage(() => update(true));
 }
 
