@@ -18,13 +18,14 @@ can read one sealed ballot, so a receipt cannot prove to anyone how its holder v
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.commands import Command, Param, register
-from congress.db.models import Ballot, BallotCast, CommandResult, Group, SealedBallot, Vote
+from congress.db.models import Ballot, BallotCast, CommandResult, Congress, Group, SealedBallot, Vote
 from congress.domain.errors import DomainError
 from congress.domain.kinds import QuestionKind, Role, VoteStatus
 from congress.permissions import Permission
@@ -151,11 +152,22 @@ def _check_sealed_receipt(ctx: Context, vote: Vote, code: str) -> dict[str, Any]
             "words": words + "（选票已加密，任何人都看不到其中的选择）"}
 
 
+def _is_published_for(ctx: Context, vote: Vote) -> bool:
+    """Observers learn of a publication only once it is the stream's hold old (docs/streaming.md, "Each
+    viewer in step"): the receipt list must not tell them a result is out before the picture does."""
+    if vote.status != VoteStatus.PUBLISHED:
+        return False
+    if ctx.actor.role is not Role.OBSERVER or vote.published_at is None:
+        return True
+    hold = ctx.session.scalar(sa.select(Congress.stream_delay_seconds).where(Congress.id == vote.congress_id)) or 0
+    return vote.published_at + timedelta(seconds=hold) <= ctx.now
+
+
 def receipts(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     """The published receipt list: every counted receipt, with its answers for a secret vote."""
     vote = _vote(ctx, congress_id, vote_id)
     is_staff_early = vote.status == VoteStatus.CLOSED and ctx.actor.may(Permission.RUN_VOTE)
-    if vote.status != VoteStatus.PUBLISHED and not is_staff_early:
+    if not _is_published_for(ctx, vote) and not is_staff_early:
         raise DomainError("not_published", "表决结果公布后才能查看回执清单")
     if vote.is_secret:  # sealed: hashes only, there is nothing readable to list
         sealed = ctx.session.execute(sa.select(SealedBallot.hash, Group.name).join(Group, SealedBallot.group_id == Group.id)

@@ -144,11 +144,13 @@ async def test_a_published_result_reaches_no_observer_path_before_the_hold(hall:
         back = hall.observer()
         resumed = await back.connect(since=since)
         resumed_events = await backlog(back)
+        receipts_early = await live.command("receipts", vote_id=hall.vote_id)
         assert time.time() < at + HOLD, "the early reads took longer than the hold: the test proves nothing"
         early = {"GET state": shows_result(held_state["snapshot"], held_state.get("events", []), hall.vote_id),
                  "a new socket's hello": shows_result(hello["snapshot"], newcomer_events, hall.vote_id),
                  "a resumed socket": shows_result({"votes": [{"id": hall.vote_id}]}, resumed_events, hall.vote_id),
-                 "the live socket": "vote.published" in live.event_types()}
+                 "the live socket": "vote.published" in live.event_types(),
+                 "the receipt list": receipts_early["msg"] == "ack"}
         assert early == dict.fromkeys(early, False), "the result reached an observer before T + H"
         assert resumed["resumed"] is True
         assert not any(m.get("msg") == "attendance" and m["present"] == 4 for m in live.ephemeral)
@@ -163,6 +165,7 @@ async def test_a_published_result_reaches_no_observer_path_before_the_hold(hall:
         late = hall.observer()
         late_hello = await late.connect()
         assert shows_result(late_hello["snapshot"], await backlog(late), hall.vote_id)
+        assert (await live.command("receipts", vote_id=hall.vote_id))["msg"] == "ack"
         await newcomer.wait_for(lambda: "vote.published" in newcomer.event_types(), timeout=5)
         await back.wait_for(lambda: "vote.published" in back.event_types(), timeout=5)
         await live.wait_for(lambda: any(m.get("msg") == "attendance" and m["present"] == 4 for m in live.ephemeral),
