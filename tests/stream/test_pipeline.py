@@ -206,8 +206,9 @@ def test_obs_to_nginx_rtmp_to_hls_with_program_date_time_plays_on_the_watch_page
     finally:
         encoder.stop()
 
-    # The encoder stopped: nginx ends the packager, and the playlist stays as it was (no end tag).
-    deadline = time.monotonic() + 15
+    # The encoder stopped: the packager ends (nginx's SIGTERM, or its own read timeout), and the
+    # playlist stays as it was, with no end tag (a stall, not the end of the broadcast).
+    deadline = time.monotonic() + 30
     while stream_server.packagers():
         assert time.monotonic() < deadline, "the packager kept running after the encoder stopped"
         time.sleep(0.2)
