@@ -32,8 +32,10 @@ def prepare(workers: int, environ: MutableMapping[str, str] = os.environ) -> tup
     if given:
         path = Path(given)
         path.mkdir(parents=True, exist_ok=True)
+        mine = f"_{os.getpid()}.db"  # this process may have made its files already (it imported the metrics)
         for old in path.glob("*.db"):
-            old.unlink()
+            if not old.name.endswith(mine):
+                old.unlink()
         return path, False
     if workers <= 1:
         return None, False

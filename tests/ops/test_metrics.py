@@ -184,6 +184,28 @@ def test_serve_refuses_a_metrics_token_too_short_to_be_secret(tmp_path: Path) ->
     assert not (tmp_path / "c.db").exists()  # nothing was done
 
 
+def test_one_worker_in_the_operators_multiprocess_folder_drops_an_earlier_runs_figures(tmp_path: Path) -> None:
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+    folder = tmp_path / "metrics"  # PROMETHEUS_MULTIPROC_DIR set by the operator, left from an earlier run
+    folder.mkdir()
+    stale = MmapedDict(str(folder / "counter_4194301.db"))
+    stale.write_value(mmap_key("congress_ballots_acknowledged", "congress_ballots_acknowledged_total", (), (), "x"),
+                      295.0, 0.0)
+    stale.close()
+    server = ServerProcess(f"sqlite:///{tmp_path / 'c.db'}", tmp_path / "server.log",
+                           env={"PROMETHEUS_MULTIPROC_DIR": str(folder)})
+    try:
+        text = scrape(server.url)
+        assert not (folder / "counter_4194301.db").exists()
+        assert total(text, "congress_ballots_acknowledged_total") == 0  # not the earlier run's 295
+        # this worker's own figures are there (its files were made before the folder was emptied)
+        assert "congress_events_published_total" in {name for name, _labels, _value in samples(text)}
+        assert total(text, "congress_ready") == 1
+    finally:
+        server.stop()
+
+
 # -- two workers, a vote, the dashboard -------------------------------------------------------------
 def prepare_vote(url: str) -> tuple[Any, int, str]:
     db = Database(url)
