@@ -15,7 +15,7 @@ So the first SIGTERM (or SIGINT) of a worker, before uvicorn hears of it:
 5. writes what each connection still has queued (its acknowledgements) and closes every websocket
    with 1012 "service restart" at once; the pages and the rehearsal reconnect at once;
 6. hands the signal to uvicorn, which ends HTTP requests in flight, runs the lifespan's shutdown and
-   exits. A second SIGTERM or SIGINT exits at once, drain or not.
+   exits. A second SIGTERM or SIGINT (half a second or more after the first) exits at once.
 
 The handlers are installed from the lifespan, that is in each worker process, so this works the same
 for one `congress serve` process per port (systemd's congress@8001 …) and for `--workers N`, whose
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0  # at most this long for the commands in flight (systemd's TimeoutStopSec is 30)
 FLUSH_SECONDS = 2.0  # at most this long for a connection's queued replies (a peer that does not read)
 CLOSE_REASON = "service restart"
+ECHO_SECONDS = 0.5  # a second signal sooner than this is the first one's echo, not "exit now"
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -54,6 +55,7 @@ class Drain:
         self._previous: dict[int, Any] = {}
         self._signal: tuple[int, FrameType | None] | None = None
         self._forced = False
+        self._signalled_at = 0.0
         state.draining = False  # THE draining flag (congress.ops.health.is_draining reads it)
 
     @property
@@ -83,6 +85,11 @@ class Drain:
         self._previous.clear()
 
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
+        if self._signal is not None and time.monotonic() - self._signalled_at < ECHO_SECONDS:
+            # The same stop said twice: systemd's KillMode=control-group signals every process of the
+            # unit, and uvicorn's --workers supervisor forwards its own SIGTERM to each worker too.
+            log.info("%s again at once: still draining", signal.Signals(sig).name)
+            return
         if self._signal is not None or self._loop is None or self._loop.is_closed():
             # A second signal: exit now, whatever is still in flight.
             log.warning("second %s: exiting without waiting", signal.Signals(sig).name)
@@ -90,6 +97,7 @@ class Drain:
             self._pass_on(sig, frame, force=True)
             return
         self._signal = (sig, frame)
+        self._signalled_at = time.monotonic()
         self.state.draining = True
         log.warning("%s: draining (no new connections or commands; finishing those in flight)",
                     signal.Signals(sig).name)
