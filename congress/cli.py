@@ -268,6 +268,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from congress.ops.backup import BackupRefused, backup
+
+    try:
+        made = backup(_database_url(args), Path(args.output))
+    except BackupRefused as refused:
+        print(f"未备份：{refused}", file=sys.stderr)
+        return 2
+    heads = "，".join(f"职代会 {cid} 记录到 seq {seq}" for cid, seq in sorted(made.heads.items()))
+    print(f"备份完成：{made.path}（{made.size:,} 字节）" + (f"；{heads}" if heads else ""))
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from congress.records.archive import export_congress, read_archive
     from congress.records.verify import parse_expect, verify_archive
@@ -571,6 +584,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expect", action="append", metavar="SEQ:HASH",
                    help="您记下的记录头（观众页面或公布结果上的序号和哈希），可重复")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("backup", help="会议进行中备份数据库（不停服务）：PostgreSQL 用 pg_dump -Fc，SQLite 用在线备份")
+    p.add_argument("output", help="备份文件（不能已存在）")
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("minutes", help="生成会议记录：表决结果报告单、签到表、会议决议、提案汇总表")
     p.add_argument("--congress", type=int)
