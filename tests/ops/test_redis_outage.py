@@ -249,3 +249,44 @@ async def test_redis_stopped_for_30_s_mid_vote_loses_or_repeats_no_event_on_eith
               f"public events -> observers (both workers' events): {figures(seen)}")
     print(f"outage {up_at - down_at:.1f} s; {len(acked)} ballots acknowledged and stored once; "
           f"{len(consoles[0].events)} events on each console, {len(observers[0].events)} public on each observer")
+
+
+async def test_workers_start_while_redis_is_down_and_take_it_up_when_it_comes(tmp_path: Path) -> None:
+    redis = PrivateRedis(tmp_path)  # its port chosen, nothing listening on it yet
+    url = create_pg_database()
+    db = Database(url)
+    workers: list[ServerProcess] = []
+    clients: list[LiveClient] = []
+    try:
+        upgrade(url)
+        story = build_story(db, with_codes=False)
+        workers = list(await asyncio.gather(*(asyncio.to_thread(
+            ServerProcess, url, tmp_path / f"worker{n}.log", redis_url=redis.url) for n in (1, 2))))
+        cookie, _ = sign_in(workers[0].url, {"login": "staff", "password": story.staff_password})
+        one, two = (LiveClient(w.ws_url, story.congress_id, cookie) for w in workers)
+        clients = [one, two]
+        for client in clients:
+            await client.connect()
+
+        async def through_one_seen_on_two(item: int) -> None:
+            reply = await one.command("set_current_item", item_id=story.agenda[item]["id"])
+            assert reply["msg"] == "ack", reply
+            await two.wait_for(lambda: two.seq >= one.seq, timeout=10)
+
+        await through_one_seen_on_two(0)  # no Redis yet: through the database
+        redis.start()
+        for worker in workers:  # each worker subscribes by itself
+            deadline = time.monotonic() + 20
+            while "Redis is back" not in worker.log_path.read_text(errors="replace"):
+                assert time.monotonic() < deadline, worker.log_path.read_text(errors="replace")
+                await asyncio.sleep(0.2)
+        await through_one_seen_on_two(1)  # and through Redis
+        assert two.events == one.events
+    finally:
+        for client in clients:
+            await client.close()
+        for worker in workers:
+            worker.stop()
+        redis.stop()
+        db.dispose()
+        drop_pg_database(url)
