@@ -65,8 +65,11 @@ class Source:
 
 def source_for(url: str, stream_dir: Path | None, check_origin: str | None) -> Source:
     """Pure: where the server can read the stream's playlist from."""
-    if urlsplit(url).scheme in ("http", "https"):
+    scheme = urlsplit(url).scheme
+    if scheme in ("http", "https"):
         return Source(url=url)
+    if scheme or url.startswith("//"):  # file:, data:, a host without a scheme: nothing to read
+        return Source(reason="cannot_check")
     if url.startswith(LOCAL_PREFIX) and stream_dir is not None:
         relative = urlsplit(url).path[len(LOCAL_PREFIX):]
         return _local(stream_dir, relative)
@@ -171,7 +174,9 @@ class StreamHealth:
                 raise PlaylistError("a master playlist whose first variant is a master playlist again")
             return Look(time.time(), playlist)
         except PlaylistError as exc:
-            return Look(time.time(), error=str(exc))
+            # Not what another server answered (the URL is staff's to choose): only that it is no playlist
+            said = str(exc) if source.url is None else str(exc).split(", it starts with", 1)[0]
+            return Look(time.time(), error=said)
         except FileNotFoundError:
             return Look(time.time(), error="no playlist file")
         except httpx.HTTPError as exc:

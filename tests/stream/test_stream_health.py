@@ -5,7 +5,8 @@ real ffmpeg test picture writing live HLS, `congress serve` in its own process r
 While the picture runs staff get `stream_health` live with the newest segment a few seconds old, the
 edge latency and the observer count; stopping the encoder makes it `stalled` for staff and
 `stream_status stalled` for observers within 15 s; starting it again clears both. A URL the server
-cannot read is `unchecked` (said so, not an error), one that answers 404 is not live with the reason.
+cannot read is `unchecked` (said so, not an error), one that answers 404 or with something else than a
+playlist is not live with the reason (and nothing of what that server answered).
 """
 
 from __future__ import annotations
@@ -93,6 +94,10 @@ async def test_staff_see_live_then_the_stall_and_observers_hear_it_until_the_pic
         missing = await wait_health(staff, lambda m: m["error"] is not None, timeout=10)
         assert (missing["state"], missing["live"], missing["reachable"]) == ("not_live", False, False)
         assert missing["error"] == "the playlist answered HTTP 404"
+        # Something else than a playlist: said so, without repeating what that server answered
+        await staff.command("set_stream", kind="hls", url=f"{site.url}/api/congresses", delay_seconds=2)
+        other = await wait_health(staff, lambda m: m["error"] and "EXTM3U" in m["error"], timeout=10)
+        assert other["error"] == "not an HLS playlist: it must start with #EXTM3U" and other["state"] == "not_live"
     finally:
         await observer.close()
         await staff.close()

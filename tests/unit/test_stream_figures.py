@@ -110,6 +110,8 @@ def test_where_the_server_reads_the_playlist(tmp_path: Path) -> None:
     assert source_for("/live/../../etc/passwd", tmp_path, None).reason == "outside_stream_dir"
     assert source_for("/hls/demo.m3u8", None, "http://edge:8080/").url == "http://edge:8080/hls/demo.m3u8"
     assert source_for("/live/demo.m3u8", None, None).reason == "cannot_check"
+    for elsewhere in ("file:///etc/passwd", "//other.example/live.m3u8", "data:text/plain,x"):
+        assert source_for(elsewhere, tmp_path, "http://edge:8080").reason == "cannot_check", elsewhere
 
 
 def test_staff_get_every_figure_and_an_unchecked_stream_says_why() -> None:
