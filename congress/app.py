@@ -275,6 +275,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             await backplane.stop()
             db.dispose()
             exposition.forget_this_worker()  # its connections ended with it (several workers' metrics)
+            health.close_readiness(app)  # the readiness probe's own database connection
 
     routes = [
         *health.routes,  # /healthz, /readyz (congress.ops.health)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -70,9 +71,18 @@ class Readiness:
         db = service.db
         self.backplane = service.backplane
 
+        # PostgreSQL: a connection of its own, not one from the pool the requests use. A join storm
+        # may hold every pooled connection for a moment; the worker is busy then, not unready, and
+        # taking it out of the balancer would only load the others more. SQLite: the read engine (a
+        # deferred BEGIN, never the write lock the writer holds).
+        self.engine = db.read_engine if db.is_sqlite else sa.create_engine(
+            db.url, pool_size=1, max_overflow=0, pool_pre_ping=True, pool_timeout=CHECK_TIMEOUT,
+            connect_args={"connect_timeout": max(2, int(CHECK_TIMEOUT))})
+        self._own_engine = not db.is_sqlite
+        engine = self.engine
+
         def select_one() -> None:
-            # The read engine: on SQLite a deferred BEGIN, never the write lock the writer holds
-            with db.read_engine.connect() as conn:
+            with engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
 
         self._database = _OneAtATime(select_one)
@@ -96,6 +106,18 @@ class Readiness:
         draining = is_draining(self.app)
         results.append(Check("draining", "this worker is shutting down: connect to another one" if draining else None))
         return results
+
+
+    def close(self) -> None:
+        if self._own_engine:
+            self.engine.dispose()
+
+
+def close_readiness(app: Any) -> None:
+    """At shutdown: the probe's own database connection (app.py, lifespan)."""
+    readiness = getattr(app.state, "readiness", None)
+    if readiness is not None:
+        readiness.close()
 
 
 def readiness_of(app: Any) -> Readiness:
