@@ -8,6 +8,7 @@ to run unless the congress's own snapshot says ``is_rehearsal: true``.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,6 +17,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 SESSION_COOKIE = "congress_session"
+UNAVAILABLE_ATTEMPTS = 8  # a 503 `unavailable` is asked again, after its retry_after, this many times in all
 
 
 class NotARehearsal(RuntimeError):
@@ -92,8 +94,13 @@ class StaffHttp:
             raise HttpFailure(403, {"error": {"code": "forbidden", "message": f"{login} 不是工作人员账号"}}, "登录")
 
     def _call(self, method: str, path: str, what: str, ok: tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
-        status, parsed, _ = request(self.base_url, method, path, cookie=self.session.cookie,
-                                    csrf=self.session.csrf, **kwargs)
+        for _attempt in range(UNAVAILABLE_ATTEMPTS):
+            status, parsed, _ = request(self.base_url, method, path, cookie=self.session.cookie,
+                                        csrf=self.session.csrf, **kwargs)
+            if status != 503:
+                break
+            # the database away for a moment (a fault rehearsed, a restart): nothing was done, try again
+            time.sleep(_retry_after(parsed))
         if status not in ok:
             raise HttpFailure(status, parsed, what)
         return parsed
@@ -133,6 +140,14 @@ class StaffHttp:
     def command(self, congress_id: int, op: str, **args: Any) -> Any:
         self.guard(congress_id)
         return self._call("POST", f"/api/congresses/{congress_id}/commands/{op}", op, body=args)["result"]
+
+
+def _retry_after(parsed: Any) -> float:
+    error = parsed.get("error", {}) if isinstance(parsed, dict) else {}
+    try:
+        return min(10.0, max(0.5, float(error.get("retry_after") or 2)))
+    except (TypeError, ValueError):
+        return 2.0
 
 
 def check_rehearsal(snapshot: Any, congress_id: int) -> None:
