@@ -93,6 +93,21 @@ def set_check_in_window(ctx: Context, congress_id: int, opens_at: str | None = N
     return payload
 
 
+def set_filing_window(ctx: Context, congress_id: int, opens_at: str | None = None,
+                      closes_at: str | None = None) -> dict[str, Any]:
+    """提案征集: when delegates may submit proposals. Either end may be left open; after the close a
+    proposal becomes a 平时提案 or is refused, by the rule `late_proposals` (actions/proposals.py)."""
+    ctx.actor.require(Permission.MANAGE_CONGRESS)
+    congress = ctx.get(Congress, congress_id, "职代会")
+    opens, closes = _parse_time(opens_at, "opens_at"), _parse_time(closes_at, "closes_at")
+    if opens and closes and closes <= opens:
+        raise DomainError("bad_field", "closes_at（提案征集截止时间）必须晚于 opens_at（开始时间）")
+    congress.filing_opens_at, congress.filing_closes_at = opens, closes
+    payload = {"opens_at": opens.isoformat() if opens else None, "closes_at": closes.isoformat() if closes else None}
+    ctx.emit(congress_id, "proposals.filing_window_set", payload)
+    return payload
+
+
 STREAM_KINDS = ("none", "hls", "embed")
 
 
@@ -179,6 +194,9 @@ register(
     Command("set_rules", set_rules, (Param("rules", dict, doc="要修改的规则"),), "修改本次职代会的规则"),
     Command("set_check_in_window", set_check_in_window,
             (Param("opens_at", str, False), Param("closes_at", str, False)), "设置签到开始和截止时间"),
+    Command("set_filing_window", set_filing_window,
+            (Param("opens_at", str, False, "提案征集开始时间（ISO 8601，带时区）"),
+             Param("closes_at", str, False, "提案征集截止时间（ISO 8601，带时区）")), "设置提案征集的开始和截止时间"),
     Command("set_stream", set_stream, (Param("kind", str), Param("url", str, False),
                                        Param("delay_seconds", int, False)), "设置直播地址和延迟"),
     Command("set_watch", set_watch,

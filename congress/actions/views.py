@@ -101,6 +101,7 @@ def congress_setup(ctx: Context, congress_id: int) -> dict[str, Any]:
             "stream": {"kind": congress.stream_kind, "url": congress.stream_url,
                        "delay_seconds": congress.stream_delay_seconds},
             "check_in": {"opens_at": _iso(congress.check_in_opens_at), "closes_at": _iso(congress.check_in_closes_at)},
+            "filing": {"opens_at": _iso(congress.filing_opens_at), "closes_at": _iso(congress.filing_closes_at)},
             "rules": congress.rules, "embed_origins": list(embed_origins(ctx.session, congress_id))}
 
 

@@ -26,6 +26,9 @@ def congress_json(congress: Congress) -> dict[str, Any]:
         "current_agenda_item_id": congress.current_agenda_item_id,
         "check_in": {"opens_at": congress.check_in_opens_at.isoformat() if congress.check_in_opens_at else None,
                      "closes_at": congress.check_in_closes_at.isoformat() if congress.check_in_closes_at else None},
+        # 提案征集 (set_filing_window): the delegate's proposal page and the board show it
+        "filing": {"opens_at": congress.filing_opens_at.isoformat() if congress.filing_opens_at else None,
+                   "closes_at": congress.filing_closes_at.isoformat() if congress.filing_closes_at else None},
         "stream": {"kind": congress.stream_kind, "url": congress.stream_url,
                    "delay_seconds": congress.stream_delay_seconds},
     }

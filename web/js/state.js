@@ -46,6 +46,9 @@ export function applyEvent(state, event) {
     case 'check_in.window_set':
       congress.check_in = { opens_at: p.opens_at, closes_at: p.closes_at };
       break;
+    case 'proposals.filing_window_set':
+      congress.filing = { opens_at: p.opens_at, closes_at: p.closes_at };
+      break;
     case 'stream.set':
       congress.stream = { kind: p.kind, url: p.url, delay_seconds: p.delay_seconds };
       break;
@@ -270,6 +273,14 @@ export function ballotBlocker(state, vote) {
   if (vote.my_ballot_at && !vote.is_changeable) return 'already_voted';
   if (!me.is_checked_in) return 'not_checked_in';
   return null;
+}
+
+// 提案征集: 'not_open', 'open' or 'closed' now (congress.filing, set by set_filing_window)
+export function filingWindow(state, now = new Date()) {
+  const { opens_at: opens, closes_at: closes } = state.congress.filing || {};
+  if (opens && now < new Date(opens)) return 'not_open';
+  if (closes && now >= new Date(closes)) return 'closed';
+  return 'open';
 }
 
 export function checkInWindow(state, now = new Date()) {
