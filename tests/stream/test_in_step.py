@@ -247,3 +247,38 @@ def test_two_viewers_each_see_the_result_when_their_own_picture_reaches_it(hall:
             near_context.close()
             late_context.close()
     assert not errors, "JavaScript errors:\n" + "\n".join(errors)
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+def test_a_stalled_picture_falls_back_to_the_servers_hold_and_comes_back_in_step(hall: Hall, browser) -> None:  # noqa: F811
+    """The encoder stops: after 15 s without a moving picture the page stops waiting for it, applies
+    what the server gives (held by H) and says so in one line; the encoder starts again: in step."""
+    errors: list[str] = []
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{hall.server.url}/watch?congress={hall.congress_id}")
+        line = page.locator("#sync-line")
+        wait_until(page, PLAYING, 30)
+        expect(line).to_have_text("议程、出席和表决结果与您的直播画面同步显示。", timeout=10_000)
+
+        hall.picture.stop()
+        expect(line).to_have_text(f"直播画面未在播放：议程、出席和结果按 {HOLD} 秒延迟显示。", timeout=30_000)
+        # Held by the server alone now: a result published meanwhile shows H after it, with no picture
+        staff = httpx.Client(base_url=hall.server.url, timeout=30)
+        signed = staff.post("/api/sign-in", json={"login": hall.staff_login, "password": hall.staff_password})
+        signed.raise_for_status()
+        staff.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+        assert staff.post(f"/api/congresses/{hall.congress_id}/commands/publish_vote",
+                          json={"vote_id": hall.vote_id}).status_code == 200
+        staff.close()
+        expect(page.locator(f'#results .result-card[data-vote-id="{hall.vote_id}"]')).to_be_visible(timeout=HOLD * 1000 + 5_000)
+        shot(page, "watch-in-step-fallback-phone")
+
+        hall.picture.start()
+        wait_until(page, PLAYING, 40)
+        expect(line).to_have_text("议程、出席和表决结果与您的直播画面同步显示。", timeout=20_000)
+    finally:
+        context.close()
+    assert not errors, "JavaScript errors:\n" + "\n".join(errors)
