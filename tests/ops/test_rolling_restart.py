@@ -35,7 +35,7 @@ from congress.actions.votes import create_vote, open_vote
 from congress.auth import observer_actor as make_observer
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
-from congress.db.models import Ballot, BallotCast, Event
+from congress.db.models import Ballot, BallotCast, CommandResult, Event
 from congress.live.hub import may_see
 from congress.server_process import ServerProcess, free_port
 from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
@@ -76,6 +76,7 @@ class Resilient:
         self.sent_at: dict[str, float] = {}
         self.replies: dict[str, tuple[dict[str, Any], float]] = {}  # id -> (reply, when)
         self.closes: list[tuple[int | None, float]] = []  # close code, when
+        self.unanswered_at_close: list[tuple[float, set[str]]] = []  # wall clock, ids still waiting
         self.hellos: list[float] = []
         self.connected = asyncio.Event()
         self.finished = False
@@ -101,6 +102,7 @@ class Resilient:
             self.connected.clear()
             if not self.finished:
                 self.closes.append((self.ws.close_code, time.monotonic()))
+                self.unanswered_at_close.append((time.time(), set(self.pending)))
 
     def _receive(self, message: dict[str, Any]) -> None:
         kind = message.get("msg")
@@ -366,6 +368,16 @@ async def test_rolling_restart_of_both_workers_behind_nginx_during_a_vote(pg_url
         casts, ballots = stored(db, [vote_id])
         assert sorted(d for _v, d in casts) == sorted(d.id for d in voting.delegates)  # each exactly once
         assert ballots == DELEGATES
+
+        # Nothing the stopped worker stored was still unanswered when it closed the socket: every
+        # ballot waiting for its reply at a close was stored afterwards, by the other worker.
+        with db.read() as session:
+            stored_at = {cid: at.replace(tzinfo=at.tzinfo or UTC).timestamp() for cid, at in session.execute(
+                sa.select(CommandResult.command_id, CommandResult.created_at)
+                .where(CommandResult.command_id.like(f"ballot-{vote_id}-%")))}
+        early = [(cid, closed_at - stored_at[cid]) for c in delegates for closed_at, ids in c.unanswered_at_close
+                 for cid in ids if stored_at[cid] < closed_at]
+        assert early == [], f"stored by the stopped worker but not acknowledged before its close: {early}"
 
         codes = [code for c in clients for code, _t in c.closes]
         assert codes and set(codes) == {1012}, codes
