@@ -9,7 +9,7 @@ Faults (`congress rehearse --fault`, rehearsal/faults.py): a command answered `u
 database unreachable) is resent with the same id after `retry_after`, as the pages do; a socket
 refused with `unavailable`/`rate_limited` before its hello (close 1013) is retried, not given up; a
 worker that refuses connections is left for the next of the rehearsal's URLs at once, as a load
-balancer would; and every connection lost without our asking is kept as an outage (lost, back).
+balancer would, and so is one that closes with 1012 (it is draining); and every connection lost without our asking is kept as an outage (lost, back).
 
 For the lost/duplicate check it records every event seq it receives (in arrival order, resumes
 included) and the *intervals* of the log it was responsible for: an interval starts at the hello
@@ -159,6 +159,9 @@ class Peer:
                 delay = self.rng.random() * 0.5
             elif code == CLOSE_RESTART:  # a worker drained (congress.ops.drain): another takes us at once
                 delay = self.rng.random() * 0.25
+                if len(self.ws_urls) > 1:  # with several URLs (no balancer in front): the next one
+                    self._url_index = (self._url_index + 1) % len(self.ws_urls)
+                    self.moved += 1
             elif code == CLOSE_TRY_AGAIN_LATER:  # refused before the hello: wait as told, spread
                 delay = self._retry_after * (0.5 + self.rng.random())
             else:
@@ -173,7 +176,7 @@ class Peer:
         except Exception as exc:
             self.closes[f"before hello: {exc.__class__.__name__}"] += 1
             await _quiet_close(ws)
-            return None
+            return CLOSE_RESTART if ws.close_code == CLOSE_RESTART else None  # a draining worker's refusal
         if hello.get("msg") != "hello":
             if hello.get("code") in RETRYABLE:  # the database away, or too many at once: try again
                 self.closes[f"before hello: {hello.get('code')}"] += 1

@@ -128,7 +128,7 @@ def test_worker_stopped_mid_vote_its_clients_move_to_the_other_worker_and_the_re
             # half the clients were on the stopped worker: they lost it and reconnected to the other
             assert fault["recovery"]["clients_lost_connection"] > 20 and fault["reconnections_to_another_url"] > 0
             assert fault["restart_command"]["exit"] == 0
-            httpx.get(f"{second.url}/api/congresses", timeout=30).raise_for_status()  # the worker is back
+            httpx_wait(f"{second.url}/api/congresses", seconds=60)  # the worker is back (starting takes a moment)
         finally:
             first.stop()
             second.stop()
@@ -137,21 +137,45 @@ def test_worker_stopped_mid_vote_its_clients_move_to_the_other_worker_and_the_re
         drop_pg_database(database_url)
 
 
-def test_redis_paused_mid_vote_delays_acknowledgements_but_loses_nothing_on_either_worker(
-        tmp_path: Path, private_redis: PrivateRedis):
+def test_worker_killed_with_no_supervisor_its_clients_carry_on_at_the_other_worker(tmp_path: Path):
+    require_redis()
+    database_url = create_pg_database()
+    try:
+        credentials = bootstrap(database_url)
+        first = ServerProcess(database_url, tmp_path / "first.log", redis_url=REDIS_URL)
+        second = ServerProcess(database_url, tmp_path / "second.log", redis_url=REDIS_URL)
+        try:
+            status, report, _ = rehearse([first.url, second.url], credentials, "--fault", "worker:kill",
+                                         "--server-pid", str(second.process.pid), "--fault-at", "2", "--fault-for", "3")
+            fault = the_fault(status, report)
+            assert fault["fault"] == "worker:kill" and fault["signal"] == "SIGKILL"
+            assert fault["pid"] == second.process.pid and second.process.poll() == -signal.SIGKILL
+            assert fault["recovery"]["clients_lost_connection"] > 20 and fault["reconnections_to_another_url"] > 0
+        finally:
+            first.stop()
+            second.stop()
+    finally:
+        drop_pg_database(database_url)
+
+
+@pytest.mark.parametrize("mode", ["pause", "kill"])
+def test_redis_hung_or_dropping_connections_mid_vote_loses_nothing_on_either_worker(
+        tmp_path: Path, private_redis: PrivateRedis, mode: str):
     database_url = create_pg_database()
     try:
         credentials = bootstrap(database_url)
         first = ServerProcess(database_url, tmp_path / "first.log", redis_url=private_redis.url)
         second = ServerProcess(database_url, tmp_path / "second.log", redis_url=private_redis.url)
         try:
-            status, report, _ = rehearse([first.url, second.url], credentials, "--fault", "redis", "--fault-at", "2",
-                                         "--fault-for", "5", "--redis-url", private_redis.url)
+            status, report, _ = rehearse([first.url, second.url], credentials, "--fault", f"redis:{mode}",
+                                         "--fault-at", "2", "--fault-for", "5", "--redis-url", private_redis.url)
         finally:
             first.stop()
             second.stop()
         fault = the_fault(status, report)
-        assert fault["fault"] == "redis:pause" and 4.5 < fault["lasted_seconds"] < 8
+        assert fault["fault"] == f"redis:{mode}" and 4.5 < fault["lasted_seconds"] < 8
+        if mode == "kill":  # both workers' publishing and subscribing connections, again and again
+            assert fault["connections_killed"] >= 4 and fault["rounds"] > 10
     finally:
         drop_pg_database(database_url)
 
@@ -223,11 +247,12 @@ def test_a_worker_fault_never_signals_what_is_not_a_congress_server_listening_on
         other.wait(10)
 
 
-def httpx_wait(url: str) -> None:
-    for _ in range(100):
+def httpx_wait(url: str, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         try:
-            httpx.get(url, timeout=1)
+            httpx.get(url, timeout=2)
             return
         except httpx.HTTPError:
             time.sleep(0.1)
-    pytest.fail(f"{url} did not answer")
+    pytest.fail(f"{url} did not answer within {seconds:.0f} s")
