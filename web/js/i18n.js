@@ -310,7 +310,7 @@ const zh = {
   'setup.stream_embed': '嵌入播放页（iframe）',
   'setup.stream_url': '直播地址',
   'setup.stream_delay': '观众端延迟（秒）',
-  'setup.stream_delay_hint': '服务器按此延迟向云听会观众推送议程、出席和结果，与直播画面同步（0–120 秒）。当前：{n} 秒。',
+  'setup.stream_delay_hint': '直播（HLS）：服务器至少保留这么多秒才把议程、出席和结果给云听会观众，请设为边缘延迟，各观众页再按自己的画面同步；嵌入播放器：即直播延迟（0–120 秒）。当前：{n} 秒。',
   // The stream's health (web/js/stream-health.js) and a viewer's stalled picture (web/js/stream.js)
   'health.title': '直播状态',
   'health.state.live': '直播中',
@@ -1152,7 +1152,7 @@ const en = {
   'setup.stream_embed': 'Embedded player (iframe)',
   'setup.stream_url': 'Stream URL',
   'setup.stream_delay': 'Observer delay (seconds)',
-  'setup.stream_delay_hint': 'The server holds agenda, attendance and results back from observers by this delay, in step with the stream (0–120 s). Now: {n} s.',
+  'setup.stream_delay_hint': 'HLS: the server gives observers agenda, attendance and results no sooner than this many seconds — set it to the edge latency; each viewer\'s page then keeps in step with its own picture. Embedded player: the stream\'s delay (0–120 s). Now: {n} s.',
   // The stream's health (web/js/stream-health.js) and a viewer's stalled picture (web/js/stream.js)
   'health.title': 'Stream health',
   'health.state.live': 'Live',
