@@ -251,6 +251,42 @@ def cmd_proposals_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_proposals_window(args: argparse.Namespace) -> int:
+    from congress.actions.setup import set_filing_window
+
+    url = _database_url(args)
+    congress_id = _one_congress(url, args.congress)
+    result = run_action(url, set_filing_window, congress_id, args.opens or None, args.closes or None)
+    print(f"提案征集：开始 {result['opens_at'] or '不限'}，截止 {result['closes_at'] or '不限'}（职代会 {congress_id}）")
+    return 0
+
+
+def cmd_proposals_report(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from congress.domain.time import BEIJING
+    from congress.records.minutes import find_cjk_font
+    from congress.records.progress_report import parse_day, report_figures, report_pdf, report_xlsx
+
+    day = parse_day(args.date, "--date")
+    url = _database_url(args)
+    congress_id = _one_congress(url, args.congress)
+    font = find_cjk_font() if args.format == "pdf" else None  # before any work: a missing font is said first
+    db = Database(url)
+    try:
+        with db.read() as session:
+            name, figures = report_figures(session, congress_id, day)
+    finally:
+        db.dispose()
+    data = (report_pdf(font, name, figures, datetime.now(BEIJING)) if font is not None
+            else report_xlsx(name, figures))
+    output = Path(args.output or f"提案办理情况报告-{day.isoformat()}.{args.format}")
+    output.write_bytes(data)
+    print(f"截至 {day.isoformat()}：提案 {figures['total']} 件，立案 {figures['cases']} 件，"
+          f"已办结 {figures['closed']} 件，超期未答复 {len(figures['overdue'])} 件；已写入 {output}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from congress.records.archive import export_congress, write_archive
 
@@ -571,6 +607,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("xlsx",), default="xlsx")
     p.add_argument("--output", "-o", default="提案汇总表.xlsx")
     p.set_defaults(func=cmd_proposals_export)
+    p = proposals.add_parser("window", help="设置提案征集的开始和截止时间（ISO 8601，带时区；空字符串表示不限）")
+    p.add_argument("--congress", type=int)
+    p.add_argument("--opens", help="开始时间，例如 2027-03-01T08:00+08:00")
+    p.add_argument("--closes", help="截止时间，例如 2027-03-15T18:00+08:00")
+    p.set_defaults(func=cmd_proposals_window)
+    p = proposals.add_parser("report", help="提案办理情况报告（截至某日）：PDF 或 XLSX")
+    p.add_argument("--congress", type=int)
+    p.add_argument("--date", required=True, help="统计截至的日期（北京时间当日 24 时），例如 2027-06-30")
+    p.add_argument("--format", choices=("pdf", "xlsx"), default="pdf")
+    p.add_argument("--output", "-o")
+    p.set_defaults(func=cmd_proposals_report)
 
     p = sub.add_parser("export", help="导出职代会档案（事件记录、选票、计票、结果、名册、签到、文件），供任何人核对")
     p.add_argument("--congress", type=int)
