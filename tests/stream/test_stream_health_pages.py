@@ -132,6 +132,7 @@ def test_staff_see_the_stream_live_then_stalled_and_the_viewer_is_told_until_it_
         expect(english.locator("h3")).to_have_text("Stream health")
         expect(english.locator(".health-state")).to_have_text("Live", timeout=20_000)
         expect(english.locator(".health-observers")).to_have_text("2 watching")
+        expect(phone.locator("#status-line .stream-health-pill")).to_contain_text("Stream: Live")
         expect(phone.locator(".stream-hold-suggestion")).to_contain_text("Suggested server hold")
         assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         shot(phone, "stream-health-phone-en")

@@ -313,6 +313,7 @@ const zh = {
   'setup.stream_delay_hint': '直播（HLS）：服务器至少保留这么多秒才把议程、出席和结果给云听会观众，请设为边缘延迟，各观众页再按自己的画面同步；嵌入播放器：即直播延迟（0–120 秒）。当前：{n} 秒。',
   // The stream's health (web/js/stream-health.js) and a viewer's stalled picture (web/js/stream.js)
   'health.title': '直播状态',
+  'health.label': '直播状态：',
   'health.state.live': '直播中',
   'health.state.not_live': '未直播',
   'health.state.stalled': '中断',
@@ -1155,6 +1156,7 @@ const en = {
   'setup.stream_delay_hint': 'HLS: the server gives observers agenda, attendance and results no sooner than this many seconds — set it to the edge latency; each viewer\'s page then keeps in step with its own picture. Embedded player: the stream\'s delay (0–120 s). Now: {n} s.',
   // The stream's health (web/js/stream-health.js) and a viewer's stalled picture (web/js/stream.js)
   'health.title': 'Stream health',
+  'health.label': 'Stream: ',
   'health.state.live': 'Live',
   'health.state.not_live': 'Not live',
   'health.state.stalled': 'Stalled',

@@ -33,7 +33,7 @@ function stateLabel(health) {
 export function streamHealthPill(health) {
   if (!health) return null;
   return h('span', { class: ['pill', 'stream-health-pill', STATE_CLASS[health.state]], dataset: { state: health.state } },
-    t('health.title'), '：', stateLabel(health), health.state === 'live'
+    t('health.label'), stateLabel(health), health.state === 'live'
       ? ` · ${t('health.segment_age', { n: seconds(health.segment_age) })}` : '',
     ` · ${t('health.observers', { n: health.observers })}`);
 }
