@@ -92,8 +92,45 @@ async def proposal_register(request: Request) -> Response:
                              "Cache-Control": "no-store"})
 
 
+async def progress_report(request: Request) -> Response:
+    """GET /api/congresses/{id}/proposals/report.pdf|xlsx?date=YYYY-MM-DD: 提案办理情况报告 as of the
+    end of that day (today, Beijing time, when no date is given), for staff."""
+    from urllib.parse import quote
+
+    import anyio
+
+    from congress.domain.time import BEIJING
+    from congress.permissions import Permission
+    from congress.records.minutes import find_cjk_font
+    from congress.records.progress_report import MEDIA_TYPES, parse_day, report_figures, report_pdf, report_xlsx
+
+    congress_id, kind = int(request.path_params["congress_id"]), request.path_params["kind"]
+    try:
+        actor = await _actor(request, writing=False)
+        actor.require(Permission.READ_STAFF_VIEWS)
+        if kind not in MEDIA_TYPES:
+            raise DomainError("bad_field", "报告格式应为 pdf 或 xlsx")
+        service = _service(request)
+        today = service.clock().astimezone(BEIJING)
+        day = parse_day(request.query_params.get("date") or today.date().isoformat())
+
+        def build() -> bytes:
+            font = find_cjk_font() if kind == "pdf" else None
+            with service.db.read() as session:
+                name, figures = report_figures(session, congress_id, day)
+            return report_pdf(font, name, figures, today) if font is not None else report_xlsx(name, figures)
+
+        data = await anyio.to_thread.run_sync(build)
+    except DomainError as error:
+        return error_response(error)
+    filename = quote(f"提案办理情况报告-{day.isoformat()}.{kind}")
+    return Response(data, media_type=MEDIA_TYPES[kind],
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}", "Cache-Control": "no-store"})
+
+
 routes = [
     Route("/api/congresses/{congress_id:int}/proposals/register.xlsx", proposal_register),
+    Route("/api/congresses/{congress_id:int}/proposals/report.{kind}", progress_report),
     Route("/api/congresses", new_congress, methods=["POST"]),
     Route("/api/congresses/{congress_id:int}/codes", codes, methods=["POST"]),
 ]

@@ -4,10 +4,11 @@
 // read the board again on every event of a filing burst. Only a typed search is read again (the
 // text is searched on the server), and a fresh snapshot (after a long disconnect) reads it all.
 
-import { clear, data, field, h } from './dom.js';
+import { clear, data, field, h, region } from './dom.js';
 import { t, term, tx } from './i18n.js';
 import {
-  categories, categoryTag, debounce, errorLine, numberText, PUBLIC_STATUSES, replyBlock, statusLabel, statusTag,
+  categories, categoryTag, debounce, errorLine, filingKey, filingLine, numberText, PUBLIC_STATUSES, replyBlock, statusLabel,
+  statusTag,
 } from './proposals-common.js';
 import { onEvents } from './state.js';
 
@@ -30,6 +31,7 @@ export function mountBoard(container, store, live) {
   const status = h('select', { id: 'board-status' });
   const list = h('div', { class: 'p-board-list', id: 'board-list', 'aria-live': 'polite' });
   const heading = h('h2', { class: 'card-label', id: 'board-h' }, t('board.title'));
+  const windowSlot = h('div', { class: 'p-board-window' }); // 提案征集, from the snapshot and its event
   const fields = [[field(t('board.search'), query), 'board.search'], [field(t('board.category'), category), 'board.category'],
     [field(t('board.status'), status), 'board.status']];
   const form = h('form', { class: 'p-filters', role: 'search' },
@@ -112,12 +114,14 @@ export function mountBoard(container, store, live) {
   onEvents('proposal', (_state, event) => { if (started) apply(event); });
   store.subscribe((change) => { if (started && change?.kind === 'hello' && !change.resumed) refresh(); });
 
+  const updateWindow = region(windowSlot, () => filingKey(store.state), () => filingLine(store.state));
+
   return (force) => {
     if (!store.state) return;
     if (!started) {
       started = true;
       fillChoices();
-      clear(container, heading, form, list);
+      clear(container, heading, windowSlot, form, list);
       container.hidden = false;
       refresh();
     } else if (force) { // the language changed: the same entries, in the other language
@@ -126,5 +130,6 @@ export function mountBoard(container, store, live) {
       fillChoices();
       render();
     }
+    updateWindow(force);
   };
 }

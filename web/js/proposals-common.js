@@ -4,6 +4,7 @@
 import { countFields } from './counter.js';
 import { h } from './dom.js';
 import { lang, t, term } from './i18n.js';
+import { filingWindow } from './state.js';
 
 // A proposal's status as people read it, from its code: the server's status_label is Chinese, so
 // in English the code is looked up here (pstatus.* in i18n.js); an unknown code shows as given.
@@ -93,4 +94,31 @@ export function dateText(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(document.documentElement.lang || 'zh-CN');
+}
+
+// 提案征集 (set_filing_window) in the page's language: "3 月 1 日 08:00" / "Mar 1, 08:00", local time.
+function filingTime(iso) {
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  if (lang() === 'zh-CN') return `${d.getMonth() + 1} 月 ${d.getDate()} 日 ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return d.toLocaleString('en', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
+}
+
+/** The filing window and where it stands now — after the close, what a new proposal becomes by
+ * the rule late_proposals (平时提案, or refused); null while no window is set. */
+export function filingLine(state) {
+  const { opens_at: opens, closes_at: closes } = state?.congress?.filing || {};
+  if (!opens && !closes) return null;
+  const span = opens && closes ? t('filing.window', { opens: filingTime(opens), closes: filingTime(closes) })
+    : opens ? t('filing.from', { opens: filingTime(opens) }) : t('filing.until', { closes: filingTime(closes) });
+  const now = filingWindow(state);
+  const refuse = state.congress.rules?.late_proposals === 'refuse';
+  const where = now === 'closed' ? t(refuse ? 'filing.closed_refuse' : 'filing.closed_between') : t(`filing.${now}`);
+  return h('p', { class: ['notice', 'p-filing-window', now === 'open' ? 'ok' : 'warn'], role: 'status' },
+    h('strong', {}, span), ' ', where);
+}
+
+/** What decides whether filingLine must be drawn again: the window, the rule, and where it stands now. */
+export function filingKey(state) {
+  return state?.congress ? [state.congress.filing, state.congress.rules?.late_proposals, filingWindow(state), lang()] : null;
 }

@@ -4,7 +4,7 @@
 
 import { choice, data, field, h, region } from './dom.js';
 import { t, term, tx } from './i18n.js';
-import { categoryTag, errorLine, numberText, RATINGS, replyBlock, statusTag } from './proposals-common.js';
+import { categoryTag, errorLine, filingKey, filingLine, numberText, RATINGS, replyBlock, statusTag } from './proposals-common.js';
 import { onEvents } from './state.js';
 
 function section(state) {
@@ -275,6 +275,7 @@ export function mountDelegateProposals(container, store, live, { notice = null }
     const requests = mine.cosign_requests;
     return [
       h('h2', { class: 'card-label', id: 'proposals-h' }, t('proposals.mine')),
+      filingLine(store.state),
       ui.notice ? h('p', { class: 'notice ok', role: 'status' }, ui.notice) : null,
       ui.form ? draftForm()
         : h('button', { type: 'button', class: 'primary', id: 'p-new', on: { click: () => {
@@ -290,7 +291,8 @@ export function mountDelegateProposals(container, store, live, { notice = null }
     ];
   }
 
-  const updateList = region(container, () => [store.state?.proposals ?? null, store.state?.me?.delegate_id, ui.version], build);
+  const updateList = region(container, () => [store.state?.proposals ?? null, store.state?.me?.delegate_id, ui.version,
+    filingKey(store.state)], build);
   const updateNotice = notice
     ? region(notice, () => section(store.state).cosign_requests.filter(isPending).map((p) => p.id), noticeLine)
     : () => {};

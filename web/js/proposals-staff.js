@@ -240,12 +240,30 @@ export function mountProposals(container, { store, live }) {
         : h('p', { class: 'muted' }, t('overdue.none')));
   }
 
+  // 提案办理情况报告 as of a chosen day (today by default), kept across refreshes of the card
+  let reportDay = '';
+
+  function reportLinks(congressId) {
+    const today = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+    const day = h('input', { type: 'date', id: 'report-date', value: reportDay || today, max: today });
+    const link = (kind) => h('a', { id: `report-${kind}`, download: '', class: 'button small' }, t(`report.${kind}`));
+    const links = [link('pdf'), link('xlsx')];
+    const point = () => {
+      reportDay = day.value;
+      for (const a of links) a.href = `/api/congresses/${congressId}/proposals/report.${a.id.slice(7)}?date=${encodeURIComponent(day.value || today)}`;
+    };
+    day.addEventListener('change', point);
+    point();
+    return h('div', { class: 'p-report' }, h('h3', {}, t('report.title')), field(t('report.date'), day), h('p', { class: 'actions' }, links));
+  }
+
   function renderStats() {
     const s = data.stats;
     const congressId = store.state?.congress?.id;
     clear(parts.stats, h('h2', { class: 'card-label', id: 'stats-h' }, t('stats.title')),
       congressId ? h('p', {}, h('a', { href: `/api/congresses/${congressId}/proposals/register.xlsx`, download: '' },
         t('stats.export_register'))) : null,
+      congressId ? reportLinks(congressId) : null,
       !s ? null : [
         h('dl', { class: 'figures p-figures' },
           h('div', {}, h('dt', {}, t('stats.total')), h('dd', { id: 'stat-total' }, String(s.total))),

@@ -1,4 +1,4 @@
-// Staff: congress setup — rules, the check-in window, the stream (URL and observers' delay) and
+// Staff: congress setup — rules, the check-in window, the proposal filing window, the stream (URL and observers' delay) and
 // the watch link for workers.
 
 import { choice, clear, data, field, h, region } from './dom.js';
@@ -98,6 +98,26 @@ export function mountSetup(root, { store, live, congressId }) {
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       save(live, 'set_check_in_window', { opens_at: fromLocalInput(opens.value), closes_at: fromLocalInput(closes.value) });
+    });
+    return form;
+  }
+
+  // 提案征集: when delegates may submit proposals; after the close the rule late_proposals decides
+  function filingForm() {
+    const span = store.state.congress.filing || {};
+    const opens = h('input', { type: 'datetime-local', id: 'filing-opens', value: toLocalInput(span.opens_at) });
+    const closes = h('input', { type: 'datetime-local', id: 'filing-closes', value: toLocalInput(span.closes_at) });
+    const status = statusFor('set_filing_window');
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const late = store.state.congress.rules?.late_proposals === 'refuse' ? 'refuse' : 'between_sessions';
+    const form = h('form', { class: 'card', 'aria-labelledby': 'filing-window-h' },
+      h('h3', { id: 'filing-window-h' }, t('setup.filing')),
+      h('p', { class: 'hint' }, t('setup.time_hint', { zone }), ' ', t(`setup.filing_late_${late}`)),
+      h('div', { class: 'row' }, field(t('setup.filing_opens_at'), opens), field(t('setup.filing_closes_at'), closes)),
+      h('button', { type: 'submit', class: 'primary' }, t('common.save')), status);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      save(live, 'set_filing_window', { opens_at: fromLocalInput(opens.value), closes_at: fromLocalInput(closes.value) });
     });
     return form;
   }
@@ -234,10 +254,12 @@ export function mountSetup(root, { store, live, congressId }) {
     clear(root, h('h2', {}, t('staff.nav.setup')), container);
     const slots = [h('div'), h('div'), h('div'), h('div'), h('div'), h('div')];
     const healthSlot = h('div'); // 直播状态, beside the stream's form
-    clear(container, slots.slice(0, 3), healthSlot, slots.slice(3));
+    const filingSlot = h('div'); // 提案征集, beside the check-in window
+    clear(container, slots.slice(0, 2), filingSlot, slots[2], healthSlot, slots.slice(3));
     parts = [
       region(slots[0], () => store.state.congress.rules, rulesForm),
       region(slots[1], () => store.state.congress.check_in, checkInForm),
+      region(filingSlot, () => [store.state.congress.filing, store.state.congress.rules?.late_proposals], filingForm),
       region(slots[2], () => store.state.congress.stream, streamForm),
       region(healthSlot, () => [store.state.congress.stream, store.streamHealth && { ...store.streamHealth, at: null }],
         () => streamHealthCard(store.streamHealth, store.state.congress.stream)),
