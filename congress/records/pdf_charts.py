@@ -15,9 +15,9 @@ def bar_chart(pdf: FPDF, title: str, items: list[tuple[str, float]], *, width: f
               label_width: float = 40, bar_height: float = 5.5, unit: str = "") -> None:
     """Horizontal bars, one per (label, value), longest value full width, the value at its end."""
     pdf.set_font("cjk", size=10)
-    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
-    if pdf.will_page_break(len(items) * (bar_height + 1.5) + 4):
+    if pdf.will_page_break(len(items) * (bar_height + 1.5) + 11):  # the title stays with its chart
         pdf.add_page()
+    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
     top, left = pdf.get_y() + 1, pdf.l_margin
     biggest = max((v for _l, v in items), default=0) or 1
     room = width - label_width - 16
@@ -36,20 +36,21 @@ def bar_chart(pdf: FPDF, title: str, items: list[tuple[str, float]], *, width: f
     pdf.line(left + label_width, top - 0.5, left + label_width, top + len(items) * (bar_height + 1.5))
     pdf.set_draw_color(0, 0, 0)
     pdf.set_xy(left, top + len(items) * (bar_height + 1.5) + 3)
-    pdf.set_font("cjk", size=10)
+    _reset(pdf)
 
 
 def pie_chart(pdf: FPDF, title: str, items: list[tuple[str, int]], *, radius: float = 22) -> None:
     """A pie of (label, count) with a legend giving each count and share; nothing to draw says so."""
     pdf.set_font("cjk", size=10)
-    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
     total = sum(v for _l, v in items)
+    if pdf.will_page_break(2 * radius + 13 if total else 12):  # the title stays with its chart
+        pdf.add_page()
+    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
     if not total:
         pdf.set_font("cjk", size=9)
         pdf.cell(0, 6, "（尚无数据）", new_x="LMARGIN", new_y="NEXT")
+        _reset(pdf)
         return
-    if pdf.will_page_break(2 * radius + 6):
-        pdf.add_page()
     top, left = pdf.get_y() + 2, pdf.l_margin + 4
     angle = 90.0
     for index, (_label, value) in enumerate(items):
@@ -70,4 +71,10 @@ def pie_chart(pdf: FPDF, title: str, items: list[tuple[str, int]], *, radius: fl
         pdf.set_xy(left + 2 * radius + 18, y)
         pdf.cell(80, 6, f"{label}  {value} 件（{value / total * 100:.1f}%）")
     pdf.set_xy(pdf.l_margin, top + 2 * radius + 4)
+    _reset(pdf)
+
+
+def _reset(pdf: FPDF) -> None:
+    """The tables after a chart take the current fill colour for their cells: back to white."""
+    pdf.set_fill_color(255, 255, 255)
     pdf.set_font("cjk", size=10)
