@@ -110,3 +110,20 @@ def test_bad_input_names_the_field_and_changes_nothing(db, story):
         assert window(db, story.congress_id) == before
         with db.read() as session:
             assert session.get(Congress, story.congress_id).last_seq == last_seq
+
+
+def test_the_cli_sets_the_window_and_says_what_it_set(db, story, capsys):
+    from congress.cli import main
+
+    argv = ["--database-url", db.url, "proposals", "window", "--congress", str(story.congress_id)]
+    assert main([*argv, "--opens", "2027-03-01T08:00+08:00", "--closes", "2027-03-15T18:00+08:00"]) == 0
+    assert capsys.readouterr().out.strip() == \
+        f"提案征集：开始 2027-03-01T08:00:00+08:00，截止 2027-03-15T18:00:00+08:00（职代会 {story.congress_id}）"
+    assert [t.astimezone(UTC) for t in window(db, story.congress_id)] == \
+        [datetime(2027, 3, 1, 0, 0, tzinfo=UTC), datetime(2027, 3, 15, 10, 0, tzinfo=UTC)]
+    assert main([*argv, "--opens", "2027-03-20T08:00+08:00", "--closes", "2027-03-15T18:00+08:00"]) == 1
+    assert "closes_at" in capsys.readouterr().err  # refused, naming the field, and nothing changed
+    assert [t.astimezone(UTC) for t in window(db, story.congress_id)] == \
+        [datetime(2027, 3, 1, 0, 0, tzinfo=UTC), datetime(2027, 3, 15, 10, 0, tzinfo=UTC)]
+    assert main([*argv, "--closes", ""]) == 0 and "开始 不限，截止 不限" in capsys.readouterr().out
+    assert window(db, story.congress_id) == (None, None)
