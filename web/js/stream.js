@@ -234,7 +234,8 @@ function hlsVideo(url) {
     if (video.currentTime > shownTime && video.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA) movedAt = Date.now();
     shownTime = video.currentTime;
     const still = Date.now() - movedAt;
-    const shouldPlay = hasPlayed && !video.paused && !video.ended && status.hidden;
+    // A recording (the playlist has an end) that buffers has lost no signal
+    const shouldPlay = hasPlayed && !ended && !video.paused && !video.ended && status.hidden;
     stallNote.hidden = !(shouldPlay && (still >= STALL_MS || (serverStalled && still >= 1000 && bufferedAhead(video) < 0.5)));
     // No word from the server (a stream it cannot check) and stuck long: try the stream afresh
     if (!stallNote.hidden && !serverStalled && still >= RELOAD_MS && Date.now() - reloadedAt >= RELOAD_MS) reload();
@@ -251,8 +252,8 @@ function hlsVideo(url) {
   const player = {
     box,
     pictureDate,
-    recover() {
-      if (!stopped && !stallNote.hidden) reload();
+    recover() { // not by the note: hls.js nudging a stuck picture hides it for a moment
+      if (!stopped && hasPlayed && !ended && Date.now() - movedAt >= 1000) reload();
     },
     stop() {
       stopped = true;
