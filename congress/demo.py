@@ -96,12 +96,15 @@ def start_demo_picture(folder: Path) -> TestPicture | None:
 
 
 def set_demo_stream(url: str, congress_id: int, picture: TestPicture | None) -> str:
-    """Point the congress's stream at the test picture, or (no ffmpeg) leave it unset; what to print."""
+    """Point the congress's stream at the test picture, or (no ffmpeg, or it stopped) leave it unset;
+    what to print."""
+    # An ffmpeg that already stopped (e.g. built without libx264) would leave viewers on 正在重试
+    failed = picture is not None and not picture.running
     db = Database(url)
     try:
         with db.write() as session:
             ctx = Context(session, DEMO_ACTOR, system_clock())
-            if picture is not None:
+            if picture is not None and not failed:
                 set_stream(ctx, congress_id, "hls", DEMO_STREAM_URL, DEMO_STREAM_HOLD_SECONDS)
             elif session.get(Congress, congress_id).stream_url == DEMO_STREAM_URL:  # --keep after ffmpeg went
                 set_stream(ctx, congress_id, "none")
@@ -109,6 +112,9 @@ def set_demo_stream(url: str, congress_id: int, picture: TestPicture | None) -> 
         db.dispose()
     if picture is None:
         return NO_FFMPEG_HINT
+    if failed:
+        return (f"  直播画面       ffmpeg 未能生成测试画面，观众页显示“直播尚未开始”。原因见 {picture.log_path}："
+                f"\n{picture.log_tail(600).strip()}")
     return (f"  直播测试画面   ffmpeg 生成（会议名称和时钟），观众页和大屏播放 {DEMO_STREAM_URL}"
             f"（日志 {picture.log_path}）")
 
