@@ -102,7 +102,13 @@ async def progress_report(request: Request) -> Response:
     from congress.domain.time import BEIJING
     from congress.permissions import Permission
     from congress.records.minutes import find_cjk_font
-    from congress.records.progress_report import MEDIA_TYPES, parse_day, report_figures, report_pdf, report_xlsx
+    from congress.records.progress_report import (
+        MEDIA_TYPES,
+        parse_day,
+        report_figures,
+        report_pdf,
+        report_xlsx,
+    )
 
     congress_id, kind = int(request.path_params["congress_id"]), request.path_params["kind"]
     try:
