@@ -41,6 +41,7 @@ def test_staff_set_the_filing_window_and_a_delegate_sees_it(site, open_page):
     line = mine.locator(".p-filing-window")
     expect(line).to_contain_text("提案征集：3 月 1 日 08:00 至 3 月 15 日 18:00")
     expect(line).to_contain_text("征集已截止：此后提交的提案作为平时提案办理。")
+    mine.scroll_into_view_if_needed()
     shot(delegate, "filing-window-delegate-phone")
 
     site.command(site.staff(), "set_rules", rules={"late_proposals": "refuse"})
