@@ -20,6 +20,7 @@ from congress.actions.proposals import (
     published_proposal,
     readable_proposal,
 )
+from congress.actions.suggestions import suggestion_reasons
 from congress.commands import Command, Param, register
 from congress.db.models import (
     Assignment,
@@ -204,8 +205,10 @@ def triage(ctx: Context, congress_id: int, status: str = "submitted") -> dict[st
                                                                Proposal.status == status).order_by(Proposal.number)))
     similar = _similar(ctx.session, _similarity_index(ctx.session), queue)
     items = []
-    for entry, hits in zip(proposals_json(ctx.session, queue, private=True), similar, strict=True):
+    reasons = suggestion_reasons(ctx.session, queue)
+    for entry, hits, why in zip(proposals_json(ctx.session, queue, private=True), similar, reasons, strict=True):
         entry["similar"] = hits
+        entry["category_reasons"] = why  # the words behind the suggested category
         items.append(entry)
     return {"proposals": items, "duplicate_threshold": DUPLICATE_THRESHOLD}
 

@@ -307,7 +307,8 @@ def _enter_review(ctx: Context, congress_id: int, proposal: Proposal) -> dict[st
     data = proposal_json(ctx.session, proposal, private=True)
     ctx.emit(congress_id, "proposal.submitted", public_event(data))
     ctx.emit(congress_id, "proposal.category_suggested", {"proposal_id": proposal.id,
-             "category": suggestion.category, "confidence": suggestion.confidence}, Audience.STAFF)
+             "category": suggestion.category, "confidence": suggestion.confidence,
+             "reasons": list(suggestion.reasons)}, Audience.STAFF)
     return data
 
 

@@ -23,6 +23,7 @@ from congress.tally.categorise import (
     Suggestion,
     proposal_text,
     seed_examples,
+    words,
 )
 
 _model_lock = threading.Lock()
@@ -51,8 +52,10 @@ def warm_categoriser(session: Session) -> None:
     """Load scikit-learn and train once, off the write path, when the server starts.
 
     Otherwise the first proposal submitted pays ~1 s of imports and training inside the writer,
-    and every command queued behind it waits (seen in the rehearsal as the worst delivery times)."""
+    and every command queued behind it waits (seen in the rehearsal as the worst delivery times).
+    The word segmenter behind a suggestion's reasons loads its dictionary here too (~0.5 s)."""
     _categoriser(session)
+    words("食堂")
 
 
 def suggest_category(session: Session, proposal: Proposal, prepared: Any = None) -> Suggestion:
@@ -62,6 +65,15 @@ def suggest_category(session: Session, proposal: Proposal, prepared: Any = None)
     if isinstance(prepared, PreparedSuggestion) and prepared.text == text:
         return prepared.suggestion
     return _categoriser(session).suggest(text)[0]
+
+
+def suggestion_reasons(session: Session, proposals: list[Proposal]) -> list[list[str]]:
+    """For each proposal, the words that weighed most for its suggested category ("依据：食堂、伙食"),
+    from the model as it is now (the reasons are not stored: no column holds them); [] when it has
+    no suggestion."""
+    model = _categoriser(session) if any(p.suggested_category for p in proposals) else None
+    return [list(model.reasons(proposal_text(p.title, p.reason, p.suggestion), p.suggested_category))
+            if model is not None and p.suggested_category else [] for p in proposals]
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,25 @@ Pure logic, no database and no network.  The model is deliberately small so it c
 retrained on every staff confirmation (seed set + confirmed examples, ~400 texts, well under
 a second):
 
-* a character 1-2 gram TF-IDF (sublinear tf) + linear SVM learns from the labelled examples;
+* a character 1-2 gram TF-IDF (sublinear tf) + linear SVM learns from the labelled examples
+  (word features from the jieba segmenter can be added, WORD_FEATURES; measured, not better);
 * a small curated keyword lexicon per category (``LEXICON``, domain knowledge written from the
   category scopes, not learned from labels) adds a fixed prior; keywords in the title count
   twice, because the title (案名) usually names the issue;
 * the summed scores go through a softmax whose temperature was fitted by cross-validated log
   loss, so ``confidence`` is a usable probability (mean top confidence ≈ top-1 accuracy).
 
-``bench/categorise.py`` measures it by 5-fold cross-validation against the plain TF-IDF + SVM
-baseline; see that script for the figures behind every constant here.
+``bench/categorise.py`` measures it against the plain TF-IDF + SVM baseline by random 5-fold
+cross-validation and on issues never seen (topic split, group split, a frozen unseen set); see
+that script and docs/proposals.md for the figures.  ``reasons`` names the words that weighed most: the text is cut into words by jieba (its
+dictionary ships inside the package, the lexicon's words added as a domain dictionary; nothing
+is downloaded) and each word gets what its characters and pairs added to the category's score.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,6 +52,10 @@ TITLE_BONUS = 1.0
 SVM_C = 1.0
 # Softmax temperature turning scores into probabilities (min. cross-validated log loss).
 TEMPERATURE = 0.22
+# Word features (jieba words) beside the character pairs.  Measured and left off: on the random
+# 5-fold CV used to choose (seeds 0-2) they gave 86.7% / 96.3% against 86.9% / 96.7% without, and no
+# gain on issues never seen either (docs/proposals.md).  bench/categorise.py prints both.
+WORD_FEATURES = False
 # Default sample weight of staff-confirmed examples relative to seed examples.
 CONFIRMED_WEIGHT = 3.0
 
@@ -110,6 +119,35 @@ LEXICON: dict[str, dict[str, float]] = _parse_lexicon(_LEXICON_SOURCE)
 class Suggestion:
     category: str
     confidence: float  # probability in 0..1; a suggestion list sums to ~1
+    reasons: tuple[str, ...] = ()  # the words that weighed most for this category, strongest first
+
+
+# Words of every proposal that say nothing about its issue (kept out of the word features and reasons).
+_STOPWORDS = frozenset("""关于 建议 提案 提议 希望 要求 进一步 加强 完善 做好 解决 问题 公司 集团 职工 我们 大家
+    现在 目前 一些 很多 没有 可以 能够 能不能 应该 进行 开展 实行 推行 一个 这个 那个 同志 存在 情况 方面 工作 有关
+    相关 及时 经常 以及 或者 而且 但是 还是 就是 只有 已经 不少 多年 每年 今年 去年 一直 不能 不会 怎么 为了 对于""".split())
+_WORD_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    """A private jieba tokenizer with the lexicon's words as a domain dictionary (so "高温津贴",
+    "碱回收" stay whole).  Its dictionary ships in the jieba package: nothing is downloaded."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    for words in LEXICON.values():
+        for word in words:
+            if len(word) > 1:
+                tokenizer.add_word(word)
+    return tokenizer
+
+
+def words(text: str) -> list[str]:
+    """The words of a text that can name its issue: jieba's segmentation, two characters or more,
+    without the stopwords every proposal shares."""
+    return [w for w in _segmenter().lcut(text) if len(w) > 1 and w not in _STOPWORDS and _WORD_RE.search(w)]
 
 
 def proposal_text(title: str, reason: str = "", suggestion: str = "") -> str:
@@ -168,6 +206,19 @@ class _KeywordScorer:
                     out[column] += weight / len(hits)
         return out
 
+    def hits(self, text: str, column: int) -> dict[str, float]:
+        """The category's keywords found in the text and what each counted (title hits included)."""
+        out: dict[str, float] = {}
+        if self._pattern is None:
+            return out
+        for part, factor in ((text, 1.0), (_title_of(text), TITLE_BONUS)):
+            for match in self._pattern.finditer(part) if part and factor else ():
+                hits = self._terms[match.group(0)]
+                for c, weight in hits:
+                    if c == column:
+                        out[match.group(0)] = out.get(match.group(0), 0.0) + factor * weight / len(hits)
+        return out
+
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         rows = np.zeros((len(texts), self._n))
         for r, text in enumerate(texts):
@@ -215,6 +266,7 @@ class Categoriser:
         Raises ValueError for an example whose category is not in ``categories``.
         """
         from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
         from sklearn.svm import LinearSVC
 
         categories = tuple(categories)
@@ -240,7 +292,10 @@ class Categoriser:
         svm_columns = np.zeros(0, dtype=int)
         fallback = np.zeros(len(categories))
         if len(seen) >= 2:
-            vectoriser = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+            parts = [("char", TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True))]
+            if WORD_FEATURES:
+                parts.append(("word", TfidfVectorizer(analyzer=words, sublinear_tf=True)))
+            vectoriser = FeatureUnion(parts)
             matrix = vectoriser.fit_transform(texts)
             svm = LinearSVC(C=SVM_C).fit(matrix, labels, sample_weight=np.asarray(weights))
             svm_columns = np.array([index[c] for c in svm.classes_])
@@ -270,12 +325,60 @@ class Categoriser:
         return p / p.sum(axis=1, keepdims=True)
 
     def suggest(self, text: str, top: int | None = None) -> list[Suggestion]:
-        """Categories for one text, best first; confidences sum to ~1 over the full list."""
+        """Categories for one text, best first; confidences sum to ~1 over the full list.  The first
+        carries its reasons (the words that weighed most for it)."""
         probs = self.predict_proba([text])[0]
         order = sorted(range(len(self.categories)), key=lambda i: (-probs[i], i))
         if top is not None:
             order = order[:top]
-        return [Suggestion(self.categories[i], float(probs[i])) for i in order]
+        out = [Suggestion(self.categories[i], float(probs[i])) for i in order]
+        if out:
+            out[0] = Suggestion(out[0].category, out[0].confidence, self.reasons(text, out[0].category))
+        return out
+
+    def weights(self, text: str, category: str) -> dict[str, float]:
+        """How much each word of the text added to the score for `category`: the SVM's coefficient ×
+        feature value of every character, character pair (and word feature) inside the word, plus
+        the word's share of the keyword prior when it is a keyword of the category.  A word's
+        characters shared with other words count for each (this only ranks words)."""
+        if category not in self.categories:
+            return {}
+        column = self.categories.index(category)
+        found = list(dict.fromkeys(words(text)))
+        out: dict[str, float] = {}
+        rows = np.flatnonzero(self._svm_columns == column)
+        if self._svm is not None and len(rows):
+            coef = self._svm.coef_
+            # A binary SVM has one row of coefficients, for classes_[1]; classes_[0] is its negation.
+            row = (coef[0] if rows[0] == 1 else -coef[0]) if coef.shape[0] == 1 else coef[rows[0]]
+            x = self._vectoriser.transform([text]).tocsr()
+            names = self._vectoriser.get_feature_names_out()
+            gram = {}
+            for j, value in zip(x.indices, x.data, strict=True):
+                kind, _, feature = names[j].partition("__")
+                gram[(kind, feature)] = gram.get((kind, feature), 0.0) + float(row[j] * value)
+            for word in found:
+                parts = {("char", c) for c in word} | {("char", word[i:i + 2]) for i in range(len(word) - 1)}
+                parts.add(("word", word))
+                out[word] = sum(gram.get(p, 0.0) for p in parts)
+        hits = self._keywords.hits(text, column)
+        total = sum(hits.values())
+        if total:
+            prior = LEXICON_WEIGHT * float(np.log1p(total))
+            for word, weight in hits.items():
+                out[word] = out.get(word, 0.0) + prior * weight / total
+        return out
+
+    def reasons(self, text: str, category: str, n: int = 3) -> tuple[str, ...]:
+        """The `n` words of the text that weighed most for `category` (positive weight only)."""
+        return reason_words(self.weights(text, category), n)
+
+
+def reason_words(weights: dict[str, float], n: int = 3) -> tuple[str, ...]:
+    """The `n` words with the largest positive weight, strongest first (ties: text order of the
+    mapping).  A word that counted against the category is never given as a reason."""
+    ranked = sorted((w for w in weights.items() if w[1] > 0), key=lambda w: -w[1])
+    return tuple(word for word, _ in ranked[:n])
 
 
 @lru_cache(maxsize=1)
@@ -292,6 +395,8 @@ __all__ = [
     "Suggestion",
     "load_seed_proposals",
     "proposal_text",
+    "reason_words",
     "seed_categoriser",
     "seed_examples",
+    "words",
 ]

@@ -411,3 +411,20 @@ def test_board_lines_and_the_review_queue_read_for_many_proposals_say_what_each_
     line = together[[p.id for p in everything].index(answered["id"])]
     assert (line["reply"]["text"], line["rating"], line["lead_department"]) == ("第二轮：已完成改造。", "满意", "人力资源部")
     assert together[[p.id for p in everything].index(merged["id"])]["merged_into_id"] == answered["id"]
+
+
+def test_a_suggestion_carries_the_words_it_rests_on_to_staff(db, story):
+    """Staff see why a category was suggested: the triage entry and the staff event name the words
+    of the proposal that weighed most for it (依据：食堂、热饭 …), and only words it contains."""
+    proposer, a, b = story.voting()[:3]
+    p = file(db, story, proposer, [a, b])
+    act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    with db.read() as session:
+        entry = triage(Context(session, SETUP, system_clock()), story.congress_id)["proposals"][0]
+        event = session.scalar(sa.select(Event).where(Event.type == "proposal.category_suggested"))
+    assert entry["suggested_category"] == "生活福利"
+    reasons = entry["category_reasons"]
+    assert 1 <= len(reasons) <= 3 and "食堂" in reasons
+    text = "关于夜班食堂供应热饭的建议夜班职工凌晨下班时食堂已关门，只能吃泡面。建议食堂为夜班提供热饭或夜宵窗口。"
+    assert all(word in text for word in reasons)
+    assert event.payload["reasons"] == reasons

@@ -18,8 +18,10 @@ from congress.tally.categorise import (
     Suggestion,
     load_seed_proposals,
     proposal_text,
+    reason_words,
     seed_categoriser,
     seed_examples,
+    words,
 )
 from congress.tally.similar import (
     DUPLICATE_THRESHOLD,
@@ -255,3 +257,32 @@ def test_many_queries_at_once_answer_as_each_alone(proposals):
         assert [h.cosine for h in hits] == pytest.approx([h.cosine for h in expected])
     assert all(pid not in [h.id for h in hits] for hits, (_t, [pid]) in zip(together, queries, strict=True))
     assert index.query_many([], k=4) == []
+
+
+# --- reasons (依据) --------------------------------------------------------------------------------
+
+
+def test_reason_words_are_the_strongest_positive_weights_in_order():
+    weights = {"食堂": 0.9, "伙食": 1.4, "厂区": 0.1, "设备": -2.0, "菜价": 0.5, "窗口": 0.0}
+    assert reason_words(weights) == ("伙食", "食堂", "菜价")
+    assert reason_words(weights, n=1) == ("伙食",)
+    assert reason_words({"设备": -1.0, "窗口": 0.0}) == ()  # nothing that counted against it, nothing neutral
+    assert reason_words({}) == ()
+
+
+def test_words_keep_domain_terms_whole_and_drop_filler():
+    found = words("关于提高高温津贴标准的建议\n碱回收炉经常堵灰")
+    assert "高温津贴" in found and "碱回收" in found  # the lexicon is the segmenter's domain dictionary
+    assert "关于" not in found and "建议" not in found
+
+
+def test_a_suggestion_names_the_words_of_the_text_that_weighed_most_for_it():
+    text = proposal_text("关于食堂菜价上涨伙食变差的建议", "食堂菜价涨了，伙食质量下降，夜班职工意见很大。")
+    first, second = seed_categoriser().suggest(text, top=2)
+    assert first.category == "生活福利"
+    assert set(first.reasons) == {"食堂", "伙食", "菜价"}
+    assert second.reasons == ()  # only the suggestion shown carries its reasons
+    # For another category the same text gives other words, or none.
+    weights = seed_categoriser().weights(text, "生产技术")
+    assert seed_categoriser().reasons(text, "生产技术") != first.reasons
+    assert all(word in text for word in weights)
