@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFold  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
@@ -234,9 +234,16 @@ def main(argv=None) -> int:
     ap.add_argument("--unseen", type=Path, default=UNSEEN_DATA)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--categorise-only", action="store_true", help="skip the duplicate measures")
+    ap.add_argument("--word-features", action="store_true",
+                    help="measure the variant with jieba word features beside the characters (WORD_FEATURES)")
     args = ap.parse_args(argv)
 
     sys.stdout.reconfigure(line_buffering=True)
+    if args.word_features:
+        import congress.tally.categorise as categorise
+
+        categorise.WORD_FEATURES = True
+        print("variant: WORD_FEATURES = True (jieba words beside the character pairs)")
     started = time.perf_counter()
     rows = load(args.data)
     print(
