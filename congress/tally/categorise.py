@@ -376,9 +376,15 @@ class Categoriser:
 
 def reason_words(weights: dict[str, float], n: int = 3) -> tuple[str, ...]:
     """The `n` words with the largest positive weight, strongest first (ties: text order of the
-    mapping).  A word that counted against the category is never given as a reason."""
-    ranked = sorted((w for w in weights.items() if w[1] > 0), key=lambda w: -w[1])
-    return tuple(word for word, _ in ranked[:n])
+    mapping).  A word that counted against the category is never given as a reason, nor one inside
+    or around a word already given ("职工食堂" after "食堂" says nothing new)."""
+    chosen: list[str] = []
+    for word, _ in sorted((w for w in weights.items() if w[1] > 0), key=lambda w: -w[1]):
+        if len(chosen) == n:
+            break
+        if not any(word in c or c in word for c in chosen):
+            chosen.append(word)
+    return tuple(chosen)
 
 
 @lru_cache(maxsize=1)

@@ -82,6 +82,10 @@ def test_a_proposal_from_draft_to_closed_across_the_pages(site, open_page):
     triage = staff.locator("#p-triage .p-item", has_text=TITLE)
     expect(triage).to_contain_text("建议类别")
     expect(triage).to_contain_text("置信度")
+    # ... and why: the words of the proposal that weighed most for it.
+    reasons = triage.locator(".p-suggested-reasons")
+    expect(reasons).to_contain_text("依据：")
+    expect(reasons).to_contain_text("食堂")
     assert accessibility_problems(staff) == []
     shot(staff, "proposals-3-staff-triage", docs="proposals-triage.png")
     triage.get_by_label("审查结论").select_option("立案")

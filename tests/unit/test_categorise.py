@@ -268,6 +268,7 @@ def test_reason_words_are_the_strongest_positive_weights_in_order():
     assert reason_words(weights, n=1) == ("伙食",)
     assert reason_words({"设备": -1.0, "窗口": 0.0}) == ()  # nothing that counted against it, nothing neutral
     assert reason_words({}) == ()
+    assert reason_words({"食堂": 2.0, "职工食堂": 1.5, "就餐": 1.0, "食": 0.9}) == ("食堂", "就餐")  # no overlaps
 
 
 def test_words_keep_domain_terms_whole_and_drop_filler():

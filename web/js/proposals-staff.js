@@ -111,7 +111,9 @@ export function mountProposals(container, { store, live }) {
         p.cosigners?.length ? [` · ${t('proposals.cosigners')}${t('common.colon')}`, dataText(p.cosigners.join('、'))] : '')),
       p.suggested_category ? h('p', { class: 'p-suggested' }, t('triage.suggested', {
         category: term('category', p.suggested_category), pct: Math.round((p.category_confidence || 0) * 100),
-      })) : null,
+      }), p.category_reasons?.length
+        ? h('span', { class: 'p-suggested-reasons hint' }, ' ', tx('triage.reasons', { words: dataText(p.category_reasons.join('、')) }))
+        : null) : null,
       h('details', {}, h('summary', {}, t('proposals.field_reason'), ' / ', t('proposals.field_suggestion')),
         h('p', { class: 'p-text data-text' }, p.reason), h('p', { class: 'p-text data-text' }, p.suggestion)),
       h('h4', {}, t('triage.similar')), similarList(p),
