@@ -90,7 +90,6 @@ async function main() {
   const stateRegion = (container, deps, build) => region(container, () => [sync.mode === 'syncing', deps()],
     () => (sync.mode === 'syncing' ? syncing() : build()));
 
-
   const parts = [
     region($('stream'), () => store.state.congress.stream, () => {
       const stream = store.state.congress.stream;
