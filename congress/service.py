@@ -45,12 +45,18 @@ from congress.domain.errors import DomainError
 from congress.live.backplane import ACCESS_NOTICE, Backplane
 from congress.live.hub import Hub, Published, encode
 from congress.ops import metrics
+from congress.ops.die_with_parent import die_with_parent
 from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
 BATCH_LIMIT = 500
 CHECK_BATCH = 32  # checks sent to a pool worker together (see Service._check)
 CHECK_WAIT = 0.002  # seconds a check waits for others to go with it
+
+
+def proof_pool(workers: int) -> ProcessPoolExecutor:
+    """The secret ballots' proof pool: spawned workers that end with this server, even a SIGKILLed one."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent)
 
 
 def run_checks(check: Callable[[Any], Any], items: list[Any]) -> list[Any]:
@@ -248,7 +254,7 @@ class Service:
 
     def _start_pool(self) -> None:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.proof_workers, mp_context=mp.get_context("spawn"))
+            self._pool = proof_pool(self.proof_workers)
             for _ in range(self.proof_workers):  # start every worker now (spawning takes ~0.5 s each)
                 self._pool.submit(abs, 0)
 

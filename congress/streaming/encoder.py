@@ -9,7 +9,6 @@ viewer's picture time (hls.js playingDate) can be checked against what the frame
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import shutil
 import signal
 import subprocess
@@ -18,6 +17,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from congress.ops.die_with_parent import die_with_parent
 
 # Noto Sans CJK (Debian fonts-noto-cjk, Homebrew/macOS fonts) first: the congress's name is Chinese.
 CJK_FONTS = (
@@ -150,12 +151,6 @@ def _tee_escape(value: str) -> str:
     return value
 
 
-def _die_with_parent() -> None:
-    """In the child before exec (Linux): SIGTERM when the parent dies, so no ffmpeg is left behind."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class TestPicture:
     """A running ffmpeg test picture. start() returns at once; wait_for_playlist() until it plays."""
 
@@ -186,7 +181,7 @@ class TestPicture:
         (self.folder / ".title.txt").write_text(self.title, encoding="utf-8")
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+                                            preexec_fn=die_with_parent if sys.platform == "linux" else None)
         return self
 
     @property
