@@ -248,6 +248,7 @@ class Categoriser:
         self._svm_columns = svm_columns  # category column for each SVM class
         self._keywords = keywords
         self._fallback = fallback  # score for categories the SVM never saw / no SVM at all
+        self._names: list[tuple[str, str]] | None = None  # feature names, for reasons
 
     @classmethod
     def train(
@@ -341,37 +342,56 @@ class Categoriser:
         feature value of every character, character pair (and word feature) inside the word, plus
         the word's share of the keyword prior when it is a keyword of the category.  A word's
         characters shared with other words count for each (this only ranks words)."""
-        if category not in self.categories:
-            return {}
-        column = self.categories.index(category)
-        found = list(dict.fromkeys(words(text)))
-        out: dict[str, float] = {}
-        rows = np.flatnonzero(self._svm_columns == column)
-        if self._svm is not None and len(rows):
-            coef = self._svm.coef_
-            # A binary SVM has one row of coefficients, for classes_[1]; classes_[0] is its negation.
-            row = (coef[0] if rows[0] == 1 else -coef[0]) if coef.shape[0] == 1 else coef[rows[0]]
-            x = self._vectoriser.transform([text]).tocsr()
-            names = self._vectoriser.get_feature_names_out()
-            gram = {}
-            for j, value in zip(x.indices, x.data, strict=True):
-                kind, _, feature = names[j].partition("__")
-                gram[(kind, feature)] = gram.get((kind, feature), 0.0) + float(row[j] * value)
-            for word in found:
-                parts = {("char", c) for c in word} | {("char", word[i:i + 2]) for i in range(len(word) - 1)}
-                parts.add(("word", word))
-                out[word] = sum(gram.get(p, 0.0) for p in parts)
-        hits = self._keywords.hits(text, column)
-        total = sum(hits.values())
-        if total:
-            prior = LEXICON_WEIGHT * float(np.log1p(total))
-            for word, weight in hits.items():
-                out[word] = out.get(word, 0.0) + prior * weight / total
+        return self._weights_many([(text, category)])[0]
+
+    def _weights_many(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
+        """`weights` for many (text, category) pairs, the texts vectorised in one pass."""
+        x = self._vectoriser.transform([t for t, _ in pairs]).tocsr() if self._svm is not None and pairs else None
+        out = []
+        for r, (text, category) in enumerate(pairs):
+            if category not in self.categories:
+                out.append({})
+                continue
+            column = self.categories.index(category)
+            found = list(dict.fromkeys(words(text)))
+            weights: dict[str, float] = {}
+            rows = np.flatnonzero(self._svm_columns == column)
+            if x is not None and len(rows):
+                coef = self._svm.coef_
+                # A binary SVM has one row of coefficients, for classes_[1]; classes_[0] is its negation.
+                row = (coef[0] if rows[0] == 1 else -coef[0]) if coef.shape[0] == 1 else coef[rows[0]]
+                names = self._feature_names()
+                start, end = x.indptr[r], x.indptr[r + 1]
+                gram: dict[tuple[str, str], float] = {}
+                for j, value in zip(x.indices[start:end], x.data[start:end], strict=True):
+                    gram[names[j]] = gram.get(names[j], 0.0) + float(row[j] * value)
+                for word in found:
+                    parts = {("char", c) for c in word} | {("char", word[i:i + 2]) for i in range(len(word) - 1)}
+                    parts.add(("word", word))
+                    weights[word] = sum(gram.get(p, 0.0) for p in parts)
+            hits = self._keywords.hits(text, column)
+            total = sum(hits.values())
+            if total:
+                prior = LEXICON_WEIGHT * float(np.log1p(total))
+                for word, weight in hits.items():
+                    weights[word] = weights.get(word, 0.0) + prior * weight / total
+            out.append(weights)
         return out
+
+    def _feature_names(self) -> list[tuple[str, str]]:
+        """(vectoriser, feature) per SVM column, built once (sklearn builds the names anew on every
+        call, ~10 ms: most of a reason's cost)."""
+        if self._names is None:
+            self._names = [tuple(n.partition("__")[::2]) for n in self._vectoriser.get_feature_names_out()]
+        return self._names
 
     def reasons(self, text: str, category: str, n: int = 3) -> tuple[str, ...]:
         """The `n` words of the text that weighed most for `category` (positive weight only)."""
         return reason_words(self.weights(text, category), n)
+
+    def reasons_many(self, pairs: Sequence[tuple[str, str]], n: int = 3) -> list[tuple[str, ...]]:
+        """`reasons` for many (text, category) pairs at once (a review queue of hundreds)."""
+        return [reason_words(w, n) for w in self._weights_many(pairs)]
 
 
 def reason_words(weights: dict[str, float], n: int = 3) -> tuple[str, ...]:
