@@ -11,9 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
-from congress.server_process import free_port
+from congress.server_process import end_process, free_port, wait_until_answering
 
 
 class DemoProcess:
@@ -28,16 +26,9 @@ class DemoProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "congress.cli", "demo", "--port", str(self.port)],
                 cwd=folder, stdout=log, stderr=subprocess.STDOUT, env={**environ, **(env or {})})
-        deadline = self.started + timeout
-        while True:
-            try:
-                httpx.get(f"{self.url}/api/congresses", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"the demo did not start: {self.output()[-2000:]}") from None
-                time.sleep(0.2)
+        if not wait_until_answering(f"{self.url}/api/congresses", self.process, timeout, pause=0.2):
+            self.stop()
+            raise RuntimeError(f"the demo did not start: {self.output()[-2000:]}")
         self.answered_after = time.monotonic() - self.started
 
     @property
@@ -49,11 +40,4 @@ class DemoProcess:
 
     def stop(self, sig: int = signal.SIGINT) -> int:
         """As Ctrl-C does (SIGINT), or another signal; SIGKILL if it has not ended after 30 s."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(30)
-        return self.process.returncode
+        return end_process(self.process, sig, 30)

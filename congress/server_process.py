@@ -22,6 +22,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], seconds: float, *, pause: float = 0.1,
+                         any_status: bool = False) -> bool:
+    """GET `url` until it answers (a 2xx, or any status with `any_status`); False if `process` ends or
+    `seconds` pass first, so the caller can stop it and say what its log shows."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            response = httpx.get(url, timeout=2)
+            if not any_status:
+                response.raise_for_status()
+            return True
+        except httpx.HTTPError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(pause)
+
+
+def end_process(process: subprocess.Popen[bytes], sig: int = signal.SIGINT, grace: float = 20) -> int:
+    """`sig` (a graceful stop), then SIGKILL if the process has not ended within `grace` seconds;
+    returns its exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(max(grace, 30))
+    return process.returncode
+
+
 class ServerProcess:
     def __init__(self, database_url: str, log_path: Path, *, redis_url: str | None = None,
                  port: int | None = None, env: dict[str, str] | None = None, workers: int = 1) -> None:
@@ -36,16 +66,9 @@ class ServerProcess:
             command += ["--workers", str(workers)]
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
                                         env={**os.environ, **(env or {})})
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{self.url}/api/congresses", timeout=2).raise_for_status()
-                return
-            except httpx.HTTPError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')[-2000:]}") from None
-                time.sleep(0.1)
+        if not wait_until_answering(f"{self.url}/api/congresses", self.process, 60):
+            self.stop()
+            raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')[-2000:]}")
 
     @property
     def url(self) -> str:
@@ -68,10 +91,5 @@ class ServerProcess:
 
     def stop(self) -> None:
         """SIGINT (a graceful shutdown), then SIGKILL if it does not end within 20 s."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        end_process(self.process, signal.SIGINT, 20)
         self.log.close()

@@ -24,13 +24,11 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from congress.server_process import ROOT, free_port
+from congress.server_process import ROOT, end_process, free_port, wait_until_answering
 
 SHIPPED = ROOT / "deploy" / "nginx.conf"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -142,16 +140,9 @@ class Nginx:
             [binary, "-p", str(self.folder), "-c", str(conf),
              "-g", f"daemon off; pid {self.folder / 'nginx.pid'};"],
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{self.url}/", timeout=2)
-                return
-            except httpx.HTTPError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"nginx did not start: {self.error_log()[-2000:]}") from None
-                time.sleep(0.05)
+        if not wait_until_answering(f"{self.url}/", self.process, 20, pause=0.05, any_status=True):
+            self.stop()
+            raise RuntimeError(f"nginx did not start: {self.error_log()[-2000:]}")
 
     @property
     def url(self) -> str:
@@ -167,13 +158,7 @@ class Nginx:
 
     def stop(self) -> None:
         """SIGQUIT (graceful), SIGKILL after 10 s."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        end_process(self.process, signal.SIGQUIT, 10)
         self.log.close()
 
     def __enter__(self) -> Nginx:
