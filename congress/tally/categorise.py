@@ -374,7 +374,8 @@ class Categoriser:
             if total:
                 prior = LEXICON_WEIGHT * float(np.log1p(total))
                 for word, weight in hits.items():
-                    weights[word] = weights.get(word, 0.0) + prior * weight / total
+                    if word not in _STOPWORDS:  # "提案" of "关于…的提案" counts, but is no reason to give
+                        weights[word] = weights.get(word, 0.0) + prior * weight / total
             out.append(weights)
         return out
 

@@ -287,3 +287,9 @@ def test_a_suggestion_names_the_words_of_the_text_that_weighed_most_for_it():
     weights = seed_categoriser().weights(text, "生产技术")
     assert seed_categoriser().reasons(text, "生产技术") != first.reasons
     assert all(word in text for word in weights)
+
+
+def test_words_every_proposal_uses_are_never_given_as_reasons():
+    text = proposal_text("关于开办职工夜校的提案", "很多一线职工文化程度不高，想学习但没有机会。", "建议工会开办职工夜校。")
+    for category in DEFAULT_CATEGORIES:
+        assert not {"提案", "建议", "关于", "职工"} & set(seed_categoriser().reasons(text, category))
