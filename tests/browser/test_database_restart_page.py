@@ -15,7 +15,8 @@ from congress.db.migrate import upgrade
 from congress.db.models import Attendance
 from congress.settings import Settings
 from tests.browser.conftest import Site, shot, sign_in_delegate
-from tests.live.test_database_outage import PrivatePostgres, postgres, small_roster  # noqa: F401 (fixture)
+from tests.live.test_database_outage import small_roster
+from tests.private_services import PrivatePostgres, postgres  # noqa: F401 (fixture)
 from tests.story import GROUPS, LiveServer, build_story
 
 

@@ -4,23 +4,16 @@ Later) instead of a dropped connection; a command on an open socket gets a retry
 error and the socket stays; when the database is back, everything works again on its own, and the
 command resent with the same id is applied once.
 
-The PostgreSQL here is a private cluster this test starts itself (initdb + pg_ctl on a free port),
-so that stopping it disturbs nothing else; it is always stopped at teardown.
+The PostgreSQL here is a private cluster this test starts itself (tests/private_services.py: initdb +
+pg_ctl on a free port), so that stopping it disturbs nothing else; it is always stopped at teardown.
 """
 
 from __future__ import annotations
 
 import asyncio
-import glob
 import json
 import logging
-import os
-import shutil
-import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -32,8 +25,9 @@ from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.db.models import Attendance
 from congress.settings import Settings
-from tests.conftest import IN_CI
-from tests.story import GROUPS, LiveClient, LiveServer, build_story, free_port, sign_in, story_roster
+from tests.private_services import PrivatePostgres
+from tests.private_services import postgres as postgres  # the private cluster fixture
+from tests.story import GROUPS, LiveClient, LiveServer, build_story, sign_in, story_roster
 
 pytestmark = pytest.mark.anyio
 
@@ -41,68 +35,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    return Path(found[-1]).parent if found else None
-
-
-class PrivatePostgres:
-    """A PostgreSQL cluster of the test's own: initdb in a folder of its own, pg_ctl on a free port.
-    As root (CI, this machine) the server runs as the `postgres` user, which initdb requires."""
-
-    def __init__(self, folder: Path) -> None:
-        bin_dir = _pg_bin()
-        assert bin_dir is not None
-        self.bin = bin_dir
-        self.folder = folder
-        self.data = folder / "data"
-        self.port = free_port()
-        self.as_root = os.geteuid() == 0
-        if self.as_root:
-            shutil.chown(folder, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, tool: str, *args: str) -> None:
-        command = [str(self.bin / tool), *args]
-        if self.as_root:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w", "-t", "60",
-                  "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
-
-    def is_running(self) -> bool:
-        return (self.data / "postmaster.pid").exists()
-
-
-@pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[PrivatePostgres]:
-    if _pg_bin() is None:
-        if IN_CI:
-            pytest.fail("PostgreSQL's initdb and pg_ctl are not installed under /usr/lib/postgresql")
-        pytest.skip("PostgreSQL's initdb and pg_ctl are not installed")
-    # The postgres user cannot enter pytest's tmp_path (private to root): a folder of its own under
-    # /tmp when running as root, removed at the end.
-    folder = Path(tempfile.mkdtemp(prefix="congress-outage-")) if os.geteuid() == 0 else tmp_path
-    cluster = PrivatePostgres(folder)
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        if cluster.is_running():
-            cluster.stop()
-        if folder != tmp_path:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def small_roster() -> bytes:

@@ -1,6 +1,6 @@
 """PostgreSQL restarted (`pg_ctl restart -m fast`) during a burst of ballots on two workers (issue 17, point 4).
 
-The cluster is the test's own (initdb/pg_ctl on a free port, tests.live.test_database_outage), so the
+The cluster is the test's own (initdb/pg_ctl on a free port, tests/private_services.py), so the
 restart disturbs nothing else. 50 delegates, 25 through each worker, cast within a few seconds; the
 restart lands in the middle. Each delegate does what the pages do (web/js/live.js): a command answered
 `unavailable` is sent again with the SAME id after retry_after; a socket that drops is reopened and
@@ -14,12 +14,8 @@ are printed.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,8 +31,9 @@ from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.db.models import Ballot, BallotCast
 from congress.server_process import ServerProcess
-from tests.conftest import IN_CI, REDIS_URL, require_redis
-from tests.live.test_database_outage import PrivatePostgres, _pg_bin
+from tests.conftest import REDIS_URL, require_redis
+from tests.private_services import PrivatePostgres
+from tests.private_services import postgres as postgres  # the private cluster fixture
 from tests.story import GROUPS, SETUP, LiveClient, build_story, sign_in, story_roster
 
 pytestmark = pytest.mark.anyio
@@ -49,32 +46,6 @@ RESTART_AFTER = 1.0  # seconds into the burst
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-class RestartablePostgres(PrivatePostgres):
-    def restart(self) -> None:
-        """What an operator runs to apply a setting or a minor upgrade: fast shutdown, then start."""
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-m", "fast", "-w",
-                  "-t", "60", "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-                  "restart")
-
-
-@pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[RestartablePostgres]:
-    if _pg_bin() is None:
-        if IN_CI:
-            pytest.fail("PostgreSQL's initdb and pg_ctl are not installed under /usr/lib/postgresql")
-        pytest.skip("PostgreSQL's initdb and pg_ctl are not installed")
-    folder = Path(tempfile.mkdtemp(prefix="congress-restart-")) if os.geteuid() == 0 else tmp_path
-    cluster = RestartablePostgres(folder)
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        if cluster.is_running():
-            cluster.stop()
-        if folder != tmp_path:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 class Delegate:
@@ -111,7 +82,7 @@ class Delegate:
 
 
 async def test_postgres_restarted_mid_burst_loses_and_doubles_no_ballot_and_the_workers_recover(
-        postgres: RestartablePostgres, tmp_path: Path) -> None:
+        postgres: PrivatePostgres, tmp_path: Path) -> None:
     require_redis()  # two workers share events through the machine's Redis (their own channel)
     upgrade(postgres.url)
     db = Database(postgres.url)

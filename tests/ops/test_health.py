@@ -7,28 +7,15 @@ probe needs no cookie and no CSRF token, and /readyz names the check that fails.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from congress.db.migrate import upgrade
 from congress.settings import Settings
-from tests.live.test_database_outage import PrivatePostgres
-from tests.live.test_database_outage import postgres as postgres  # the private cluster fixture
-from tests.ops.private_redis import PrivateRedis
+from tests.private_services import PrivatePostgres, PrivateRedis
+from tests.private_services import postgres as postgres  # the private cluster fixture
+from tests.private_services import private_redis as private_redis  # the private Redis fixture
 from tests.story import LiveServer
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    redis = PrivateRedis(tmp_path)
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.stop()
 
 
 def readyz(base: str) -> httpx.Response:

@@ -32,7 +32,7 @@ from congress.db.migrate import upgrade
 from congress.db.models import BallotCast, Delegate, Event
 from congress.server_process import ServerProcess
 from tests.conftest import create_pg_database, drop_pg_database
-from tests.ops.private_redis import PrivateRedis
+from tests.private_services import PrivateRedis
 from tests.story import SETUP, LiveClient, Story, build_story, sign_in
 
 pytestmark = pytest.mark.anyio

@@ -16,23 +16,21 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from congress.server_process import ROOT, ServerProcess, free_port
-from tests.conftest import IN_CI, REDIS_URL, create_pg_database, drop_pg_database, require_redis
-from tests.live.test_database_outage import PrivatePostgres, _pg_bin
+from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
 from tests.live.test_rehearsal_scaleout import assert_clean, bootstrap
-from tests.ops.private_redis import PrivateRedis
+from tests.private_services import PrivatePostgres, PrivateRedis
+from tests.private_services import postgres as postgres  # the private cluster fixture
+from tests.private_services import private_redis as private_redis  # the private Redis fixture
 
 SCALE = ("--delegates", "30", "--groups", "3", "--observers", "50", "--hand-counted-groups", "1",
          "--votes", "1", "--proposals", "0", "--drop-rate", "0", "--vote-spread", "2", "--processes", "2")
@@ -91,33 +89,6 @@ def stop_orphans(log: Path) -> None:
                     os.kill(int(entry.name), signal.SIGKILL)
             except OSError:
                 continue
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def private_postgres() -> Iterator[PrivatePostgres]:
-    if _pg_bin() is None:
-        if IN_CI:
-            pytest.fail("PostgreSQL's initdb and pg_ctl are not installed under /usr/lib/postgresql")
-        pytest.skip("PostgreSQL's initdb and pg_ctl are not installed")
-    folder = Path(tempfile.mkdtemp(prefix="congress-rehearse-fault-"))  # the postgres user can enter it
-    cluster = PrivatePostgres(folder)
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        if cluster.is_running():
-            cluster.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_worker_stopped_mid_vote_its_clients_move_to_the_other_worker_and_the_restart_command_brings_it_back(
@@ -196,12 +167,12 @@ def test_redis_hung_or_dropping_connections_mid_vote_loses_nothing_on_either_wor
 
 
 def test_postgres_connections_terminated_mid_vote_nothing_acknowledged_is_lost_or_counted_twice(
-        tmp_path: Path, private_postgres: PrivatePostgres):
-    credentials = bootstrap(private_postgres.url)
-    server = ServerProcess(private_postgres.url, tmp_path / "serve.log")
+        tmp_path: Path, postgres: PrivatePostgres):
+    credentials = bootstrap(postgres.url)
+    server = ServerProcess(postgres.url, tmp_path / "serve.log")
     try:
         status, report, _ = rehearse([server.url], credentials, "--fault", "database", "--fault-at", "2",
-                                     "--fault-for", "5", "--database-url", private_postgres.url)
+                                     "--fault-for", "5", "--database-url", postgres.url)
     finally:
         server.stop()
     fault = the_fault(status, report)
@@ -209,15 +180,10 @@ def test_postgres_connections_terminated_mid_vote_nothing_acknowledged_is_lost_o
 
 
 def test_postgres_restarted_by_the_operators_commands_commands_are_resent_until_it_is_back(
-        tmp_path: Path, private_postgres: PrivatePostgres):
-    credentials = bootstrap(private_postgres.url)
-    pg = private_postgres
-    as_postgres = ["runuser", "-u", "postgres", "--"] if pg.as_root else []
-    stop = shlex.join([*as_postgres, str(pg.bin / "pg_ctl"), "-D", str(pg.data), "-m", "fast", "-w", "stop"])
-    start = shlex.join([*as_postgres, str(pg.bin / "pg_ctl"), "-D", str(pg.data), "-l", str(pg.folder / "server.log"),
-                        "-w", "-t", "60", "-o", f"-p {pg.port} -k {pg.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-                        "start"])
-    server = ServerProcess(pg.url, tmp_path / "serve.log")
+        tmp_path: Path, postgres: PrivatePostgres):
+    credentials = bootstrap(postgres.url)
+    stop, start = shlex.join(postgres.stop_command()), shlex.join(postgres.start_command())
+    server = ServerProcess(postgres.url, tmp_path / "serve.log")
     try:
         status, report, _ = rehearse([server.url], credentials, "--fault", "database", "--fault-at", "2",
                                      "--fault-for", "5", "--fault-command", stop, "--recover-command", start)
