@@ -15,6 +15,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,21 +130,28 @@ def story_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Stor
     return folder / "congress.db", story
 
 
-@pytest.fixture
-def site(tmp_path: Path, story_template: tuple[Path, Story]) -> Iterator[Site]:
+@contextmanager
+def story_site(folder: Path, story_template: tuple[Path, Story], **settings: Any) -> Iterator[Site]:
+    """A copy of the story's database in `folder` and a server on it (more Settings in `settings`)."""
     template, story = story_template
     for suffix in ("", "-wal", "-shm"):
         if Path(f"{template}{suffix}").exists():
-            shutil.copyfile(f"{template}{suffix}", tmp_path / f"congress.db{suffix}")
-    url = f"sqlite:///{tmp_path / 'congress.db'}"
+            shutil.copyfile(f"{template}{suffix}", folder / f"congress.db{suffix}")
+    url = f"sqlite:///{folder / 'congress.db'}"
     db = Database(url)
-    server = LiveServer(Settings(database_url=url, port=0, coalesce_seconds=0.1)).start()
+    server = LiveServer(Settings(database_url=url, port=0, coalesce_seconds=0.1, **settings)).start()
     running = Site(server, story, url, db)
     try:
         yield running
     finally:
         running.server.stop()
         db.dispose()
+
+
+@pytest.fixture
+def site(tmp_path: Path, story_template: tuple[Path, Story]) -> Iterator[Site]:
+    with story_site(tmp_path, story_template) as running:
+        yield running
 
 
 @dataclass

@@ -10,7 +10,6 @@ recording ends (#EXT-X-ENDLIST), staff point the stream at it, served by the app
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,13 +19,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from congress.db.engine import Database
-from congress.settings import Settings
-from congress.streaming.encoder import ffmpeg_path
 from congress.streaming.recording import recording_output
-from tests.browser.conftest import IN_CI, LAPTOP, PHONE, Site, accessibility_problems, shot
+from tests.browser.conftest import LAPTOP, PHONE, Site, accessibility_problems, shot, story_site
 from tests.browser.test_english_pages import untranslated
-from tests.story import LiveServer
+from tests.stream.conftest import require_ffmpeg
 
 pytestmark = pytest.mark.browser
 
@@ -41,31 +37,14 @@ VOTE_TITLE = "表决《职工薪酬福利调整方案》"
 @pytest.fixture
 def site(tmp_path: Path, story_template: tuple[Path, Any]) -> Iterator[Site]:
     """The browser tests' site (tests/browser/conftest.py), serving tmp_path/live at /live/."""
-    template, story = story_template
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{template}{suffix}").exists():
-            shutil.copyfile(f"{template}{suffix}", tmp_path / f"congress.db{suffix}")
     (tmp_path / "live").mkdir()
-    url = f"sqlite:///{tmp_path / 'congress.db'}"
-    db = Database(url)
-    server = LiveServer(Settings(database_url=url, port=0, coalesce_seconds=0.1, stream_dir=tmp_path / "live")).start()
-    running = Site(server, story, url, db)
-    try:
+    with story_site(tmp_path, story_template, stream_dir=tmp_path / "live") as running:
         yield running
-    finally:
-        running.server.stop()
-        db.dispose()
 
 
 def record(folder: Path, seconds: int) -> subprocess.Popen[bytes]:
     """A real-time test picture and tone, recorded as the replay is (congress.streaming.recording)."""
-    ffmpeg = ffmpeg_path()
-    if ffmpeg is None:
-        message = "ffmpeg is missing: apt-get install -y ffmpeg"
-        if IN_CI:
-            pytest.fail(f"{message} (CI requires the stream tests to run)")
-        pytest.skip(message)
-    argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error",
+    argv = [require_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error",
             "-re", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=10",
             "-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050", "-t", str(seconds),
             "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
