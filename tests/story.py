@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -18,9 +19,11 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from congress.actions.accounts import add_department, add_staff, issue_codes
 from congress.actions.agenda import add_agenda_item
+from congress.actions.attendance import check_in_at_desk
 from congress.actions.base import Context
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
+from congress.actions.votes import create_vote, open_vote
 from congress.app import create_app
 from congress.db.engine import Database
 from congress.db.models import Delegate
@@ -37,6 +40,26 @@ SETUP = Actor(role=Role.STAFF, name="测试")
 
 def story_roster() -> bytes:
     return resources.files("congress").joinpath("data/roster.csv").read_bytes()
+
+
+def main_hall_roster(rows: int | None = None) -> bytes:
+    """The roster's header and its 主会场 group (63 delegates), or the first `rows` of them: for a story
+    of one group (GROUPS[:1]), whose codes cost far less argon2 than the whole roster's 305."""
+    header, *delegates = story_roster().decode().splitlines()
+    return "\n".join([header, *[row for row in delegates if ",主会场," in row][:rows]]).encode() + b"\n"
+
+
+def open_pay_vote(db: Database, story: Story) -> tuple[dict[str, Any], str]:
+    """Every delegate checked in at the desk (the quorum holds) and the yes/no vote on the pay plan
+    (agenda item 2) opened; returns the vote and its one question's id."""
+    with db.write() as session:
+        ctx = Context(session, SETUP, system_clock())
+        for d in story.voting():
+            check_in_at_desk(ctx, story.congress_id, d.employee_id)
+        vote = create_vote(ctx, story.congress_id, story.agenda[1]["id"], "薪酬方案",
+                           [{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}])
+        open_vote(ctx, story.congress_id, vote["id"])
+    return vote, str(vote["questions"][0]["id"])
 
 
 @dataclass
@@ -114,6 +137,17 @@ def sign_in(base_url: str, body: dict[str, Any]) -> tuple[str, str]:
     response = httpx.post(f"{base_url}/api/sign-in", json=body, timeout=30)
     response.raise_for_status()
     return response.cookies["congress_session"], response.json()["csrf_token"]
+
+
+def sign_in_all(base_url: str, bodies: list[dict[str, Any]], threads: int = 8) -> list[str]:
+    """Sign in many over HTTP, `threads` at a time (argon2 makes each one slow); their session cookies."""
+    with httpx.Client(base_url=base_url, timeout=60) as http, ThreadPoolExecutor(max_workers=threads) as pool:
+        def one(body: dict[str, Any]) -> str:
+            response = http.post("/api/sign-in", json=body)
+            response.raise_for_status()
+            return response.cookies["congress_session"]
+
+        return list(pool.map(one, bodies))
 
 
 class LiveClient:

@@ -15,16 +15,15 @@ from congress.db.migrate import upgrade
 from congress.db.models import Attendance
 from congress.settings import Settings
 from tests.browser.conftest import Site, shot, sign_in_delegate
-from tests.live.test_database_outage import small_roster
 from tests.private_services import PrivatePostgres, postgres  # noqa: F401 (fixture)
-from tests.story import GROUPS, LiveServer, build_story
+from tests.story import GROUPS, LiveServer, build_story, main_hall_roster
 
 
 @pytest.fixture
 def site(postgres: PrivatePostgres) -> Iterator[Site]:  # noqa: F811 (the private cluster, not SQLite)
     upgrade(postgres.url)
     db = Database(postgres.url)
-    story = build_story(db, roster=small_roster(), groups=GROUPS[:1])
+    story = build_story(db, roster=main_hall_roster(6), groups=GROUPS[:1])
     server = LiveServer(Settings(database_url=postgres.url, port=0, coalesce_seconds=0.1)).start()
     try:
         yield Site(server, story, postgres.url, db)

@@ -27,7 +27,7 @@ from congress.db.models import Attendance
 from congress.settings import Settings
 from tests.private_services import PrivatePostgres
 from tests.private_services import postgres as postgres  # the private cluster fixture
-from tests.story import GROUPS, LiveClient, LiveServer, build_story, sign_in, story_roster
+from tests.story import GROUPS, LiveClient, LiveServer, build_story, main_hall_roster, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -35,11 +35,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def small_roster() -> bytes:
-    lines = story_roster().decode().splitlines()
-    return "\n".join([lines[0], *[row for row in lines[1:] if ",主会场," in row][:6]]).encode() + b"\n"
 
 
 async def opening(url: str, cookie: str) -> tuple[dict, int | None, str | None]:
@@ -57,7 +52,7 @@ async def test_a_database_outage_is_answered_503_and_1013_and_the_server_recover
         postgres: PrivatePostgres, caplog: pytest.LogCaptureFixture) -> None:
     upgrade(postgres.url)
     db = Database(postgres.url)
-    story = build_story(db, roster=small_roster(), groups=GROUPS[:1])
+    story = build_story(db, roster=main_hall_roster(6), groups=GROUPS[:1])
     delegate = story.voting()[0]
     db.dispose()
     server = LiveServer(Settings(database_url=postgres.url, port=0)).start()

@@ -7,19 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
-from congress.actions.attendance import check_in_at_desk
-from congress.actions.base import Context
-from congress.actions.votes import create_vote, open_vote
 from congress.db.models import Ballot, BallotCast
-from tests.story import SETUP, LiveClient, ServerProcess, build_story
+from tests.story import LiveClient, ServerProcess, build_story, open_pay_vote, sign_in_all
 
 pytestmark = pytest.mark.anyio
 
@@ -27,16 +21,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def sign_in_all(base_url: str, bodies: list[dict[str, Any]]) -> list[str]:
-    with httpx.Client(base_url=base_url, timeout=60) as http, ThreadPoolExecutor(max_workers=8) as pool:
-        def one(body: dict[str, Any]) -> str:
-            response = http.post("/api/sign-in", json=body)
-            response.raise_for_status()
-            return response.cookies["congress_session"]
-
-        return list(pool.map(one, bodies))
 
 
 def stored_casts(db: Any, vote_id: int) -> tuple[list[int], int]:
@@ -50,14 +34,7 @@ def stored_casts(db: Any, vote_id: int) -> tuple[list[int], int]:
 async def test_acknowledged_ballots_survive_a_server_killed_mid_burst(db, database_url, tmp_path):
     story = build_story(db)
     voting = story.voting()
-    with db.write() as session:
-        ctx = Context(session, SETUP, datetime.now(UTC))
-        for d in voting:
-            check_in_at_desk(ctx, story.congress_id, d.employee_id)
-        vote = create_vote(ctx, story.congress_id, story.agenda[1]["id"], "薪酬方案",
-                           [{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}])
-        open_vote(ctx, story.congress_id, vote["id"])
-    qid = str(vote["questions"][0]["id"])
+    vote, qid = open_pay_vote(db, story)
     command_ids = {d.id: f"ballot-{d.employee_id}" for d in voting}
 
     def frame(delegate_id: int) -> str:

@@ -12,23 +12,19 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from congress.actions.attendance import check_in_at_desk
-from congress.actions.base import Context
-from congress.actions.votes import create_vote, open_vote
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.db.models import BallotCast, Event
 from congress.ops.backup import libpq_env
 from congress.server_process import ROOT, ServerProcess
 from tests.conftest import IN_CI, create_pg_database, drop_pg_database
-from tests.story import GROUPS, SETUP, LiveClient, build_story, story_roster
+from tests.story import GROUPS, LiveClient, build_story, main_hall_roster, open_pay_vote
 
 pytestmark = pytest.mark.anyio
 
@@ -90,19 +86,10 @@ async def test_a_backup_taken_mid_vote_restores_and_verifies(kind: str, tmp_path
     try:
         upgrade(url)
         db = Database(url)
-        lines = story_roster().decode().splitlines()
-        story = build_story(db, roster="\n".join([lines[0], *[r for r in lines[1:] if ",主会场," in r]]).encode(),
-                            groups=GROUPS[:1])
+        story = build_story(db, roster=main_hall_roster(), groups=GROUPS[:1])
         voting = story.voting()[:DELEGATES]
-        with db.write() as session:
-            ctx = Context(session, SETUP, datetime.now(UTC))
-            for d in story.voting():
-                check_in_at_desk(ctx, story.congress_id, d.employee_id)
-            vote = create_vote(ctx, story.congress_id, story.agenda[1]["id"], "薪酬方案",
-                               [{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}])
-            open_vote(ctx, story.congress_id, vote["id"])
+        vote, question = open_pay_vote(db, story)
         db.dispose()
-        question = str(vote["questions"][0]["id"])
         server = ServerProcess(url, tmp_path / "server.log")
         async with httpx.AsyncClient(timeout=60) as http:
             async def sign_in(d) -> str:  # type: ignore[no-untyped-def]

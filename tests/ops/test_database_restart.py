@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from congress.actions.attendance import check_in_at_desk
-from congress.actions.base import Context
-from congress.actions.votes import create_vote, open_vote
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.db.models import Ballot, BallotCast
@@ -34,7 +30,7 @@ from congress.server_process import ServerProcess
 from tests.conftest import REDIS_URL, require_redis
 from tests.private_services import PrivatePostgres
 from tests.private_services import postgres as postgres  # the private cluster fixture
-from tests.story import GROUPS, SETUP, LiveClient, build_story, sign_in, story_roster
+from tests.story import GROUPS, LiveClient, build_story, main_hall_roster, open_pay_vote, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -86,18 +82,9 @@ async def test_postgres_restarted_mid_burst_loses_and_doubles_no_ballot_and_the_
     require_redis()  # two workers share events through the machine's Redis (their own channel)
     upgrade(postgres.url)
     db = Database(postgres.url)
-    lines = story_roster().decode().splitlines()  # one group of 63: codes for 63, not 305 (argon2)
-    story = build_story(db, roster="\n".join([lines[0], *[r for r in lines[1:] if ",主会场," in r]]).encode(),
-                        groups=GROUPS[:1])
+    story = build_story(db, roster=main_hall_roster(), groups=GROUPS[:1])  # codes for 63, not 305 (argon2)
     voting = story.voting()[:DELEGATES]
-    with db.write() as session:
-        ctx = Context(session, SETUP, datetime.now(UTC))
-        for d in story.voting():
-            check_in_at_desk(ctx, story.congress_id, d.employee_id)
-        vote = create_vote(ctx, story.congress_id, story.agenda[1]["id"], "薪酬方案",
-                           [{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}])
-        open_vote(ctx, story.congress_id, vote["id"])
-    question = str(vote["questions"][0]["id"])
+    vote, question = open_pay_vote(db, story)
     workers = list(await asyncio.gather(*(asyncio.to_thread(
         ServerProcess, postgres.url, tmp_path / f"worker{n}.log", redis_url=REDIS_URL) for n in (1, 2))))
     pids = [w.process.pid for w in workers]
