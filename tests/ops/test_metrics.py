@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +29,11 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from congress.actions.attendance import check_in_at_desk
-from congress.actions.base import Context
-from congress.actions.votes import create_vote, open_vote
 from congress.db.engine import Database
-from congress.db.migrate import upgrade
 from congress.server_process import ROOT, ServerProcess
-from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
-from tests.live.test_database_outage import small_roster
+from tests.conftest import REDIS_URL, require_redis
 from tests.ops.nginx import SHIPPED, Nginx
-from tests.story import GROUPS, SETUP, LiveClient, build_story, sign_in
+from tests.story import GROUPS, LiveClient, build_story, main_hall_roster, open_pay_vote, sign_in
 
 pytestmark = pytest.mark.anyio
 DASHBOARD = ROOT / "deploy" / "grafana-congress.json"
@@ -54,16 +48,6 @@ HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    url = create_pg_database()
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_pg_database(url)
 
 
 # -- reading the exposition and the dashboard ------------------------------------------------------
@@ -210,17 +194,11 @@ def test_one_worker_in_the_operators_multiprocess_folder_drops_an_earlier_runs_f
 def prepare_vote(url: str) -> tuple[Any, int, str]:
     db = Database(url)
     try:
-        story = build_story(db, roster=small_roster(), groups=GROUPS[:1])
-        with db.write() as session:
-            ctx = Context(session, SETUP, datetime.now(UTC))
-            for d in story.voting():
-                check_in_at_desk(ctx, story.congress_id, d.employee_id)
-            vote = create_vote(ctx, story.congress_id, story.agenda[1]["id"], "薪酬方案",
-                               [{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方案》"}])
-            open_vote(ctx, story.congress_id, vote["id"])
+        story = build_story(db, roster=main_hall_roster(6), groups=GROUPS[:1])
+        vote, question = open_pay_vote(db, story)
     finally:
         db.dispose()
-    return story, vote["id"], str(vote["questions"][0]["id"])
+    return story, vote["id"], question
 
 
 def scrape(base: str) -> str:

@@ -5,28 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from websockets.asyncio.client import connect
 
 from congress.db.engine import Database
-from congress.db.migrate import upgrade
 from congress.server_process import ServerProcess
-from tests.conftest import create_pg_database, drop_pg_database
 from tests.ops.nginx import Nginx
 from tests.story import build_story
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    url = create_pg_database()
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_pg_database(url)
 
 
 def test_a_browsers_sign_in_command_and_socket_pass_through_nginx(pg_url, tmp_path):

@@ -6,7 +6,6 @@ recorded once, later events arrive, and it shows no error. Real nginx (deploy/ng
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,26 +14,15 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from congress.db.engine import Database
-from congress.db.migrate import upgrade
 from congress.db.models import Attendance
 from congress.server_process import ServerProcess, free_port
 from tests.browser.conftest import CSP_WATCH, PHONE, browser, shot  # noqa: F401 (browser: the fixture)
-from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
+from tests.conftest import REDIS_URL, require_redis
 from tests.ops.nginx import Nginx
 from tests.ops.test_rolling_restart import wait_ready
 from tests.story import build_story
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    url = create_pg_database()
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_pg_database(url)
 
 
 def test_a_page_on_a_worker_that_gets_sigterm_moves_to_the_other_at_once(browser: Any, pg_url: str,  # noqa: F811

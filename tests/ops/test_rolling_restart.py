@@ -18,8 +18,6 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,13 +32,12 @@ from congress.actions.base import Context
 from congress.actions.votes import create_vote, open_vote
 from congress.auth import observer_actor as make_observer
 from congress.db.engine import Database
-from congress.db.migrate import upgrade
 from congress.db.models import Ballot, BallotCast, CommandResult, Event
 from congress.live.hub import may_see
 from congress.server_process import ServerProcess, free_port
-from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
+from tests.conftest import REDIS_URL, require_redis
 from tests.ops.nginx import Nginx
-from tests.story import SETUP, Story, build_story
+from tests.story import SETUP, Story, build_story, sign_in_all
 
 pytestmark = pytest.mark.anyio
 DELEGATES = 60
@@ -49,16 +46,6 @@ DELEGATES = 60
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    url = create_pg_database()
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_pg_database(url)
 
 
 # -- a client that behaves as the pages do ---------------------------------------------------------
@@ -175,20 +162,10 @@ def open_votes(db: Database, n: int) -> Voting:
     return Voting(story, votes, voting)
 
 
-def sign_in_all(base_url: str, bodies: list[dict[str, Any]]) -> list[str]:
-    with httpx.Client(base_url=base_url, timeout=60) as http, ThreadPoolExecutor(max_workers=4) as pool:
-        def one(body: dict[str, Any]) -> str:
-            response = http.post("/api/sign-in", json=body)
-            response.raise_for_status()
-            return response.cookies["congress_session"]
-
-        return list(pool.map(one, bodies))
-
-
 def delegate_cookies(base_url: str, voting: Voting) -> list[str]:
     story = voting.story
     return sign_in_all(base_url, [{"employee_id": d.employee_id, "code": story.codes[d.employee_id],
-                                   "congress_id": story.congress_id} for d in voting.delegates])
+                                   "congress_id": story.congress_id} for d in voting.delegates], threads=4)
 
 
 def stored(db: Database, vote_ids: list[int]) -> tuple[list[tuple[int, int]], int]:
@@ -305,7 +282,7 @@ async def test_rolling_restart_of_both_workers_behind_nginx_during_a_vote(pg_url
     try:
         with Nginx(tmp_path, ports) as nginx:
             cookies = delegate_cookies(nginx.url, voting)
-            staff_cookie = sign_in_all(nginx.url, [{"login": "staff", "password": story.staff_password}])[0]
+            staff_cookie = sign_in_all(nginx.url, [{"login": "staff", "password": story.staff_password}], threads=4)[0]
             delegates = [Resilient(nginx.ws_url, story.congress_id, c) for c in cookies]
             consoles = [Resilient(nginx.ws_url, story.congress_id, staff_cookie) for _ in range(2)]
             observers = [Resilient(nginx.ws_url, story.congress_id) for _ in range(4)]
