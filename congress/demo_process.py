@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from congress.server_process import end_process, free_port, wait_until_answering
+from congress.server_process import Loopback, end_process, free_port, wait_until_answering
 
 
-class DemoProcess:
+class DemoProcess(Loopback):
     def __init__(self, folder: Path, *, env: dict[str, str] | None = None, timeout: float = 180) -> None:
         self.folder = folder
         self.port = free_port()
@@ -30,10 +30,6 @@ class DemoProcess:
             self.stop()
             raise RuntimeError(f"the demo did not start: {self.output()[-2000:]}")
         self.answered_after = time.monotonic() - self.started
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -52,7 +52,21 @@ def end_process(process: subprocess.Popen[bytes], sig: int = signal.SIGINT, grac
     return process.returncode
 
 
-class ServerProcess:
+class Loopback:
+    """Something listening on 127.0.0.1:`port`: its HTTP and websocket addresses."""
+
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+
+class ServerProcess(Loopback):
     def __init__(self, database_url: str, log_path: Path, *, redis_url: str | None = None,
                  port: int | None = None, env: dict[str, str] | None = None, workers: int = 1) -> None:
         # A fixed port lets a test restart "the same worker" behind nginx, as systemd's congress@8001 does
@@ -69,14 +83,6 @@ class ServerProcess:
         if not wait_until_answering(f"{self.url}/api/congresses", self.process, 60):
             self.stop()
             raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')[-2000:]}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

@@ -29,6 +29,7 @@ from congress.db.engine import Database
 from congress.db.models import Delegate
 from congress.domain.kinds import Role
 from congress.permissions import Actor
+from congress.server_process import Loopback
 from congress.server_process import ServerProcess as ServerProcess  # re-exported for the live tests
 from congress.server_process import free_port as free_port
 from congress.service import system_clock
@@ -99,7 +100,7 @@ def build_story(db: Database, *, roster: bytes | None = None, groups: list[str] 
     return Story(congress.id, "staff", password, codes, agenda, (department.login, dept_password), delegates)
 
 
-class LiveServer:
+class LiveServer(Loopback):
     """A real uvicorn server on a free port, in a background thread of the test process."""
 
     def __init__(self, settings: Settings) -> None:
@@ -109,14 +110,6 @@ class LiveServer:
                                 lifespan="on", timeout_graceful_shutdown=2, **websocket_options(settings))
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self) -> LiveServer:
         self.thread.start()

@@ -19,6 +19,7 @@ import redis
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.live.backplane import deployment_channel
+from congress.server_process import Loopback
 from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
 from tests.story import LiveClient, Story, build_story, free_port, sign_in
 
@@ -35,18 +36,10 @@ def _env() -> dict[str, str]:
 
 
 @dataclass
-class Worker:
+class Worker(Loopback):
     port: int
     process: subprocess.Popen[bytes]
     log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
 
 
 def start_worker(database_url: str, folder: Path, name: str) -> Worker:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from congress.server_process import ROOT, end_process, free_port, wait_until_answering
+from congress.server_process import ROOT, Loopback, end_process, free_port, wait_until_answering
 
 SHIPPED = ROOT / "deploy" / "nginx.conf"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -117,7 +117,7 @@ def main_config(folder: Path, site: Path) -> str:
     )
 
 
-class Nginx:
+class Nginx(Loopback):
     """nginx started in the foreground on a free loopback port, proxying to `upstream_ports`."""
 
     def __init__(self, folder: Path, upstream_ports: list[int], *, port: int | None = None,
@@ -143,14 +143,6 @@ class Nginx:
         if not wait_until_answering(f"{self.url}/", self.process, 20, pause=0.05, any_status=True):
             self.stop()
             raise RuntimeError(f"nginx did not start: {self.error_log()[-2000:]}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
 
     def error_log(self) -> str:
         path = self.folder / "error.log"
