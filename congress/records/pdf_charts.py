@@ -17,7 +17,7 @@ def bar_chart(pdf: FPDF, title: str, items: list[tuple[str, float]], *, width: f
     pdf.set_font("cjk", size=10)
     if pdf.will_page_break(len(items) * (bar_height + 1.5) + 11):  # the title stays with its chart
         pdf.add_page()
-    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, text=title, new_x="LMARGIN", new_y="NEXT")
     top, left = pdf.get_y() + 1, pdf.l_margin
     biggest = max((v for _l, v in items), default=0) or 1
     room = width - label_width - 16
@@ -25,13 +25,13 @@ def bar_chart(pdf: FPDF, title: str, items: list[tuple[str, float]], *, width: f
     for index, (label, value) in enumerate(items):
         y = top + index * (bar_height + 1.5)
         pdf.set_xy(left, y)
-        pdf.cell(label_width - 2, bar_height, label, align="R")
+        pdf.cell(label_width - 2, bar_height, text=label, align="R")
         pdf.set_fill_color(*PALETTE[0])
         length = room * value / biggest
         if length > 0:
             pdf.rect(left + label_width, y, length, bar_height, style="F")
         pdf.set_xy(left + label_width + length + 1, y)
-        pdf.cell(15, bar_height, f"{value:g}{unit}")
+        pdf.cell(15, bar_height, text=f"{value:g}{unit}")
     pdf.set_draw_color(120, 120, 120)
     pdf.line(left + label_width, top - 0.5, left + label_width, top + len(items) * (bar_height + 1.5))
     pdf.set_draw_color(0, 0, 0)
@@ -45,10 +45,10 @@ def pie_chart(pdf: FPDF, title: str, items: list[tuple[str, int]], *, radius: fl
     total = sum(v for _l, v in items)
     if pdf.will_page_break(2 * radius + 13 if total else 12):  # the title stays with its chart
         pdf.add_page()
-    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, text=title, new_x="LMARGIN", new_y="NEXT")
     if not total:
         pdf.set_font("cjk", size=9)
-        pdf.cell(0, 6, "（尚无数据）", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, text="（尚无数据）", new_x="LMARGIN", new_y="NEXT")
         _reset(pdf)
         return
     top, left = pdf.get_y() + 2, pdf.l_margin + 4
@@ -69,7 +69,7 @@ def pie_chart(pdf: FPDF, title: str, items: list[tuple[str, int]], *, radius: fl
         pdf.set_fill_color(*PALETTE[index % len(PALETTE)])
         pdf.rect(left + 2 * radius + 12, y + 1, 4, 4, style="F")
         pdf.set_xy(left + 2 * radius + 18, y)
-        pdf.cell(80, 6, f"{label}  {value} 件（{value / total * 100:.1f}%）")
+        pdf.cell(80, 6, text=f"{label}  {value} 件（{value / total * 100:.1f}%）")
     pdf.set_xy(pdf.l_margin, top + 2 * radius + 4)
     _reset(pdf)
 
