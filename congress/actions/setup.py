@@ -84,13 +84,21 @@ def set_check_in_window(ctx: Context, congress_id: int, opens_at: str | None = N
                         closes_at: str | None = None) -> dict[str, Any]:
     ctx.actor.require(Permission.MANAGE_CONGRESS)
     congress = ctx.get(Congress, congress_id, "职代会")
-    opens, closes = _parse_time(opens_at, "opens_at"), _parse_time(closes_at, "closes_at")
-    if opens and closes and closes <= opens:
-        raise DomainError("bad_field", "签到截止时间必须晚于开始时间")
+    opens, closes, payload = _window(opens_at, closes_at, "签到截止时间必须晚于开始时间")
     congress.check_in_opens_at, congress.check_in_closes_at = opens, closes
-    payload = {"opens_at": opens.isoformat() if opens else None, "closes_at": closes.isoformat() if closes else None}
     ctx.emit(congress_id, "check_in.window_set", payload)
     return payload
+
+
+def _window(opens_at: str | None, closes_at: str | None,
+            out_of_order: str) -> tuple[datetime | None, datetime | None, dict[str, str | None]]:
+    """A window's two ends (either may be open), refused with `out_of_order` unless it closes after it
+    opens, and the payload of its event."""
+    opens, closes = _parse_time(opens_at, "opens_at"), _parse_time(closes_at, "closes_at")
+    if opens and closes and closes <= opens:
+        raise DomainError("bad_field", out_of_order)
+    return opens, closes, {"opens_at": opens.isoformat() if opens else None,
+                           "closes_at": closes.isoformat() if closes else None}
 
 
 def set_filing_window(ctx: Context, congress_id: int, opens_at: str | None = None,
@@ -99,11 +107,8 @@ def set_filing_window(ctx: Context, congress_id: int, opens_at: str | None = Non
     proposal becomes a 平时提案 or is refused, by the rule `late_proposals` (actions/proposals.py)."""
     ctx.actor.require(Permission.MANAGE_CONGRESS)
     congress = ctx.get(Congress, congress_id, "职代会")
-    opens, closes = _parse_time(opens_at, "opens_at"), _parse_time(closes_at, "closes_at")
-    if opens and closes and closes <= opens:
-        raise DomainError("bad_field", "closes_at（提案征集截止时间）必须晚于 opens_at（开始时间）")
+    opens, closes, payload = _window(opens_at, closes_at, "closes_at（提案征集截止时间）必须晚于 opens_at（开始时间）")
     congress.filing_opens_at, congress.filing_closes_at = opens, closes
-    payload = {"opens_at": opens.isoformat() if opens else None, "closes_at": closes.isoformat() if closes else None}
     ctx.emit(congress_id, "proposals.filing_window_set", payload)
     return payload
 
