@@ -111,6 +111,7 @@ class Delegate(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     access_code_hash: Mapped[str | None] = mapped_column(sa.String(200))
     code_issued_at: Mapped[datetime | None]
+    email: Mapped[str | None] = mapped_column(sa.String(200))  # for notices to a proposer (optional)
     group: Mapped[Group] = relationship()
 
     @property
@@ -559,3 +560,58 @@ class SpeechRequest(Base):
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+
+
+# ---- notices (issue 19): who hears what, by e-mail and group-robot webhooks; the outbox -------------
+
+class NoticeConfig(Base):
+    """A congress's notice rules: which notice goes to whom (congress.domain.notices.RULES)."""
+
+    __tablename__ = "notice_config"
+    congress_id: Mapped[int] = mapped_column(_fk("congress.id"), primary_key=True)
+    rules: Mapped[JSONDict] = mapped_column(sa.JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NoticeChannel(Base):
+    """Where one audience hears: an e-mail address or a group robot's webhook (企业微信/钉钉/飞书).
+    A webhook's address holds its key: shown masked, never logged, never put in a notice row."""
+
+    __tablename__ = "notice_channel"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(_fk("congress.id"), index=True)
+    audience: Mapped[str] = mapped_column(sa.String(20))  # department | staff
+    department_id: Mapped[int | None] = mapped_column(_fk("department.id"))
+    kind: Mapped[str] = mapped_column(sa.String(20))  # email | wecom | dingtalk | feishu
+    address: Mapped[str] = mapped_column(sa.String(1000))
+    secret: Mapped[str | None] = mapped_column(sa.String(200))  # 钉钉/飞书 signing secret
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notice(Base):
+    """The outbox: one message to one recipient on one channel, written in the transaction of the
+    event that causes it; the sender claims, sends and records it (congress.notices.sender)."""
+
+    __tablename__ = "notice"
+    __table_args__ = (sa.Index("ix_notice_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(_fk("congress.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))  # assigned | due_7 | due_1 | overdue | decided | ...
+    channel: Mapped[str] = mapped_column(sa.String(20))  # email | wecom | dingtalk | feishu
+    # A reference, never a key: "channel:<id>" (a webhook or address of notice_channel) or "delegate:<id>"
+    recipient: Mapped[str] = mapped_column(sa.String(100))
+    recipient_label: Mapped[str] = mapped_column(sa.String(200), default="")
+    proposal_id: Mapped[int | None] = mapped_column(_fk("proposal.id"))
+    due_at: Mapped[datetime | None]  # the due date a reminder was queued for: changed since, it is cancelled
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str] = mapped_column(sa.String(500), default="")
+    not_before: Mapped[datetime]
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")  # pending|sending|sent|failed|cancelled
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dedupe_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
