@@ -52,6 +52,8 @@ from congress.tally.similar import (  # noqa: E402
 DEFAULT_DATA = ROOT / "congress" / "data" / "proposals.jsonl"
 UNSEEN_DATA = ROOT / "bench" / "data" / "unseen_proposals.jsonl"
 TOPICS = 60  # topic clusters of the shipped set (about 6 proposals a topic)
+CHOSEN = ("char 1-2 gram TF-IDF + LinearSVC + curated keyword prior (LEXICON with its issue-19 extension, "
+          "weight 0.5), softmax T=0.22")
 
 
 def progress(msg: str) -> None:
@@ -281,7 +283,7 @@ def main(argv=None) -> int:
         f"{'sd':>6} {'':>4} | {arr[:, 1].std():6.1%} {arr[:, 2].std():6.1%} | "
         f"{arr[:, 3].std():14.1%} {arr[:, 4].std():6.1%} |"
     )
-    print("  chosen: char 1-2 gram TF-IDF + LinearSVC + curated keyword prior, softmax T=0.22")
+    print(f"  chosen: {CHOSEN}")
     print("  baseline: char 1-3 gram TF-IDF + LinearSVC (default settings)")
     print("  targets: top-1 >= 85%\n")
 
@@ -291,7 +293,11 @@ def main(argv=None) -> int:
     for name, (a1, a2, b1, b2, ts) in unseen_measures(rows, unseen, args.seed).items():
         train_s = "" if np.isnan(ts) else f"{ts:7.2f}"
         print(f"{name:<44} | {a1:6.1%} {a2:6.1%} | {b1:14.1%} {b2:6.1%} | {train_s:>7}")
-    print("  targets (issue 19): top-1 >= 88%, top-2 >= 97% on the unseen measures, never below the baseline\n")
+    print(f"  chosen: {CHOSEN}")
+    print("  baseline: char 1-3 gram TF-IDF + LinearSVC (default settings), trained on the same data")
+    print("  targets (issue 19): top-1 >= 88%, top-2 >= 97% on the unseen measures, never below the baseline")
+    print("  the lexicon extension was written after reading the shipped set's topic-split errors: the topic")
+    print("  and group splits flatter it; the unseen set (never read for tuning) is the honest figure\n")
     if args.categorise_only:
         print(f"total {time.perf_counter() - started:.1f}s")
         return 0
