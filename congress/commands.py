@@ -124,6 +124,7 @@ def load_all() -> dict[str, Command]:
         departments,
         documents,
         embedding,
+        notices,
         opinions,
         proposal_views,
         proposals,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
+from congress.notices.outbox import NOTICE_EVENTS, queue_for
 from congress.permissions import Actor
 from congress.records.chain import GENESIS, as_stored, event_hash
 
@@ -84,6 +85,8 @@ class Context:
                       audience=audience.value, audience_id=audience_id, created_at=self.now, hash=digest)
         self.session.add(event)
         self.events.append(event)
+        if type in NOTICE_EVENTS:  # its notices, in this same transaction (congress.notices.outbox)
+            queue_for(self.session, self.now, event)
         return event
 
     def _prev_hash(self, congress_id: int, seq: int) -> str:
