@@ -10,16 +10,20 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.auth import secret_key
 from congress.commands import Command, Param, register
-from congress.db.models import Congress, Group
+from congress.db.models import Congress, Group, Term
 from congress.domain.errors import DomainError
 from congress.domain.origins import origin_of
 from congress.domain.rules import CongressRules
+from congress.domain.terms import parse_congress_name
 from congress.domain.watching import WatchMode, check_chosen_watch_token
 from congress.permissions import Permission
 from congress.watching import HMAC_PREFIX, new_watch_token, watch_path, watch_token_digest
 
 
-def create_congress(ctx: Context, name: str, group_names: list[str], *, is_rehearsal: bool = False) -> Congress:
+def create_congress(ctx: Context, name: str, group_names: list[str], *, is_rehearsal: bool = False,
+                    term: Term | None = None, session_number: int | None = None) -> Congress:
+    """A new congress with its groups; without `term` it opens a term of its own, read from its name
+    (第十届…第三次: term 第十届…, session 3; congress.domain.terms)."""
     ctx.actor.require(Permission.MANAGE_CONGRESS)
     name = name.strip()
     names = [g.strip() for g in group_names if g.strip()]
@@ -30,8 +34,14 @@ def create_congress(ctx: Context, name: str, group_names: list[str], *, is_rehea
     duplicates = sorted({g for g in names if names.count(g) > 1})
     if duplicates:
         raise DomainError("bad_field", f"代表团(组)名称重复：{'、'.join(duplicates)}")
+    if term is None:
+        parsed = parse_congress_name(name)
+        term = Term(name=parsed.term_name, number=parsed.term_number, created_at=ctx.now)
+        ctx.session.add(term)
+        ctx.session.flush()
+        session_number = session_number or parsed.session_number
     congress = Congress(name=name, is_rehearsal=is_rehearsal, rules=CongressRules().to_json(),
-                        created_at=ctx.now)
+                        created_at=ctx.now, term_id=term.id, session_number=session_number or 1)
     ctx.session.add(congress)
     ctx.session.flush()
     for position, group_name in enumerate(names):

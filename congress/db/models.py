@@ -30,10 +30,24 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(sa.Text)
 
 
+class Term(Base):
+    """届: a term of 3–5 years; each congress (职代会) is one of its sessions (次), with the same delegates."""
+
+    __tablename__ = "term"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))  # e.g. 纸业集团第十届职工代表大会
+    number: Mapped[int | None]  # 第N届, when known
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Congress(Base):
     __tablename__ = "congress"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
+    # Every congress has a term (create_congress makes one; revision 0006 gave older ones theirs);
+    # nullable in the schema only because SQLite cannot tighten a column without rebuilding the table.
+    term_id: Mapped[int | None] = mapped_column(_fk("term.id", ondelete="RESTRICT"), index=True)
+    session_number: Mapped[int] = mapped_column(default=1, server_default="1")  # 第M次
     status: Mapped[str] = mapped_column(sa.String(20), default="preparing")
     is_rehearsal: Mapped[bool] = mapped_column(default=False)
     # Per-congress rules (quorum fraction, co-signers needed, ...), see congress.domain.rules
@@ -365,6 +379,10 @@ class Proposal(Base):
     award_level: Mapped[str | None] = mapped_column(sa.String(30))  # 优秀提案
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
+    # 上次会议转入: the proposal of the previous session this one continues (copied with its history)
+    carried_from_id: Mapped[int | None] = mapped_column(_fk("proposal.id", ondelete="SET NULL"))
+    carried_from_number: Mapped[int | None]  # its number there
+    carried_from_session: Mapped[str | None] = mapped_column(sa.String(60))  # e.g. 第十届第三次
 
 
 class Cosignature(Base):
