@@ -8,7 +8,8 @@ it is measured once per frozen choice by bench/categorise.py).
 Prints top-1 / top-2 for the shipped settings and each variant tried (issue 19, point 4), among them
 the ablations of the lexicon's issue-19 extension: without it, and without the words of it that
 appear in the titles of the topic-split errors read before it was written (SEEN_IN_ERRORS), which
-shows how much of its gain on these splits is fitted.
+shows how much of its gain on these splits is fitted; and the weight of staff-confirmed examples
+(CONFIRMED_WEIGHT) with half of each held-out fold confirmed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ for path in (ROOT, ROOT / "bench"):
 import sklearn.feature_extraction.text as sk_text  # noqa: E402
 from categorise import DEFAULT_DATA, load, topic_groups, topk_hits  # noqa: E402
 from rich.progress import Progress  # noqa: E402
-from sklearn.model_selection import GroupKFold, LeaveOneGroupOut  # noqa: E402
+from sklearn.model_selection import GroupKFold, KFold, LeaveOneGroupOut  # noqa: E402
 
 import congress.tally.categorise as C  # noqa: E402
 
@@ -103,7 +104,27 @@ def main() -> int:
     print(f"{'variant':<32} | {'topic top-1':>11} {'top-2':>6} | {'group top-1':>11} {'top-2':>6}")
     for name, t1, t2, g1, g2 in results:
         print(f"{name:<32} | {t1:11.1%} {t2:6.1%} | {g1:11.1%} {g2:6.1%}")
+    print("\nlearning from staff's decisions: half of each held-out fold confirmed, the other half suggested")
+    for weight in (1.0, C.CONFIRMED_WEIGHT, 10.0):
+        figures = [f"{t1:11.1%} {t2:6.1%}" for t1, t2 in (_half_confirmed(texts, labels, folds, weight)
+                                                          for folds in splits.values())]
+        name = f"confirmed weight {weight:g}" + (" (shipped)" if weight == C.CONFIRMED_WEIGHT else "")
+        print(f"{name:<32} | " + " | ".join(figures))
     return 0
+
+
+def _half_confirmed(texts, labels, folds, weight):
+    """(top-1, top-2) when half of each test fold (KFold 2, both ways) is given as confirmed."""
+    hits1 = hits2 = n = 0
+    for train, test in folds:
+        for a, b in KFold(2, shuffle=True, random_state=0).split(test):
+            model = C.Categoriser.train([(texts[i], labels[i]) for i in train], confirmed_weight=weight,
+                                        confirmed=[(texts[i], labels[i]) for i in test[a]])
+            proba = model.predict_proba([texts[i] for i in test[b]])
+            hits1 += topk_hits(proba, model.categories, labels[test[b]], 1).sum()
+            hits2 += topk_hits(proba, model.categories, labels[test[b]], 2).sum()
+            n += len(b)
+    return hits1 / n, hits2 / n
 
 
 if __name__ == "__main__":
