@@ -28,6 +28,8 @@ from congress.live.frames import ExposeWebsocketProtocol
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
 from congress.live.observer_history import ObserverHistory
 from congress.live.observer_start import iso, read_snapshot
+from congress.notices.sender import Sender
+from congress.notices.settings import smtp_settings
 from congress.ops import exposition, health
 from congress.ops.drain import Drain
 from congress.origin import RefuseCrossSite
@@ -36,7 +38,7 @@ from congress.ratelimit import RateBudget
 from congress.routes import admin, api, attachments, documents, pages, replay
 from congress.routes.headers import HeaderSources, SecurityHeaders
 from congress.routes.ws import forget_watch_mode, live_endpoint
-from congress.service import Clock, Service, system_clock
+from congress.service import Clock, Service, system_clock, to_published
 from congress.settings import Settings
 from congress.streaming.health import StreamHealth
 from congress.streaming.live_files import LiveFiles
@@ -248,9 +250,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         # Staff see the stream's health, observers hear when it stalls (congress.streaming.health)
         stream_health = StreamHealth(service, settings.stream_dir, settings.stream_check_origin)
         hub.on_received.append(stream_health.on_event)
+        # Notices from the outbox, by e-mail and group robots; with several workers each row goes to one
+        notice_sender = Sender(db, clock, smtp=smtp_settings())  # (congress.notices.sender)
         tasks = [asyncio.create_task(history.run()), asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes()),
                  asyncio.create_task(access.run()), asyncio.create_task(stream_health.run()),
-                 asyncio.create_task(_warm_up(service))]
+                 asyncio.create_task(_warm_up(service)),
+                 asyncio.create_task(notice_sender.run(lambda events: backplane.publish([to_published(e) for e in events])))]
         app.state.settings = settings
         app.state.service = service
         # SIGTERM: finish the commands in flight, close every websocket with 1012, exit (congress.ops.drain)

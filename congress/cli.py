@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
+from congress.cli_notices import add_notices_commands
 from congress.cli_trustee import add_trustee_commands
 from congress.db.engine import Database
 from congress.db.migrate import Schema, schema_state, sqlite_path, upgrade
@@ -641,6 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("outdir", help="输出文件夹")
     p.set_defaults(func=cmd_minutes)
     add_trustee_commands(sub)
+    add_notices_commands(sub, _database_url, _one_congress, run_action)
     p = sub.add_parser("rehearse", help="在目标服务器上进行全规模演练（创建演练职代会，模拟代表、观众、工作人员）")
     p.add_argument("--url", action="append", help="目标服务器地址，如 http://127.0.0.1:8000（可重复：客户端分布到各地址）")
     p.add_argument("--urls", help="逗号分隔的多个目标地址")

@@ -67,6 +67,9 @@ class Sender:
 
     def claim(self) -> list[int]:
         now = self.clock()
+        with self.db.read() as session:  # most passes find nothing: no write transaction for that
+            if session.scalar(sa.select(T.id).where(_claimable(now)).limit(1)) is None:
+                return []
         with self.db.write() as session:
             due = sa.select(T.id).where(_claimable(now)).order_by(T.next_attempt_at, T.id).limit(self.batch)
             if not self.db.is_sqlite:
