@@ -10,6 +10,7 @@ import { t } from './i18n.js';
 import { connect, quorum } from './state.js';
 import { mountProposals } from './proposals-staff.js';
 import { mountAccounts } from './staff-accounts.js';
+import { mountNotices } from './staff-notices.js';
 import { mountAgenda } from './staff-agenda.js';
 import { mountDesk } from './staff-desk.js';
 import { mountRoster } from './staff-roster.js';
@@ -34,6 +35,7 @@ const VIEWS = [
   ['roster', mountRoster],
   ['setup', mountSetup],
   ['accounts', mountAccounts], // staff-accounts.js: reset, deactivate, end sign-ins
+  ['notices', mountNotices], // staff-notices.js: e-mail and group-robot notices, the outbox
 ];
 
 function currentView() {
