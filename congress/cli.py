@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.cli_notices import add_notices_commands
+from congress.cli_terms import add_term_commands, cmd_session_new, print_roster_changes
 from congress.cli_trustee import add_trustee_commands
 from congress.db.engine import Database
 from congress.db.migrate import Schema, schema_state, sqlite_path, upgrade
@@ -93,6 +94,10 @@ def cmd_new(args: argparse.Namespace) -> int:
     from congress.actions.setup import create_congress
 
     url = _database_url(args)
+    if args.from_congress is not None:  # the next session of a 届 (congress.cli_terms)
+        return cmd_session_new(args)
+    if not args.name or not args.groups:
+        raise DomainError("bad_field", "请给出职代会名称和 --groups（或用 --from 从上一次会议开始下一次会议）")
     upgrade(url)
     congress = run_action(url, create_congress, args.name, args.groups.replace("，", ",").split(","),
                           is_rehearsal=args.rehearsal)
@@ -137,6 +142,7 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     print(f"{verb}：正式代表 {summary['voting']} 人，列席/特邀代表 {summary['non_voting']} 人，"
           f"{summary['groups']} 个代表团(组)")
     print(f"  新增 {summary['added']}，更新 {summary['updated']}，未变 {summary['unchanged']}，移除 {summary['removed']}")
+    print_roster_changes(summary["changes"])
     for name, counts in summary["per_group"].items():
         print(f"  {name}：正式代表 {counts['voting']}，列席/特邀 {counts['non_voting']}")
     for warning in summary["warnings"]:
@@ -553,9 +559,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("upgrade", help="升级数据库结构到最新")
     p.set_defaults(func=cmd_db_upgrade)
 
-    p = sub.add_parser("new", help="创建一次职代会及其代表团(组)")
-    p.add_argument("name")
-    p.add_argument("--groups", required=True, help="逗号分隔，例如 主会场,长沙,岳阳")
+    p = sub.add_parser("new", help="创建一次职代会及其代表团(组)；--from 则开始本届的下一次会议")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--groups", help="逗号分隔，例如 主会场,长沙,岳阳")
+    p.add_argument("--from", dest="from_congress", type=int, help="上一次会议的职代会编号（沿用名册、代表团(组)和规则）")
     p.add_argument("--rehearsal", action="store_true", help="标记为演练")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_new)
@@ -642,6 +649,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("outdir", help="输出文件夹")
     p.set_defaults(func=cmd_minutes)
     add_trustee_commands(sub)
+    add_term_commands(sub)
     add_notices_commands(sub, _database_url, _one_congress, run_action)
     p = sub.add_parser("rehearse", help="在目标服务器上进行全规模演练（创建演练职代会，模拟代表、观众、工作人员）")
     p.add_argument("--url", action="append", help="目标服务器地址，如 http://127.0.0.1:8000（可重复：客户端分布到各地址）")

@@ -134,6 +134,7 @@ def load_all() -> dict[str, Command]:
         setup,
         sign_in_waits,
         speakers,
+        terms,
         trustees,
         views,
         votes,

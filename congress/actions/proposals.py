@@ -80,6 +80,9 @@ def _proposal_data(proposal: Proposal, proposer: Delegate | None, group: Group |
         "merged_into_id": proposal.merged_into_id, "award_level": proposal.award_level,
         "suggested_department": proposal.suggested_department,
         "submitted_at": proposal.submitted_at.isoformat() if proposal.submitted_at else None,
+        # 上次会议转入: the session and number it came from (congress.actions.terms)
+        "carried_from": ({"session": proposal.carried_from_session, "number": proposal.carried_from_number}
+                         if proposal.carried_from_number is not None else None),
     }
     if attachments is not None:
         data["attachments"] = attachments

@@ -10,7 +10,15 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.db.models import Congress, Delegate, Group
 from congress.domain.errors import DomainError
-from congress.domain.roster import RosterFile, RosterRow, composition_warnings, diff_roster, parse_roster
+from congress.domain.roster import (
+    LABELS,
+    RosterDiff,
+    RosterFile,
+    RosterRow,
+    composition_warnings,
+    diff_roster,
+    parse_roster,
+)
 from congress.permissions import Permission
 
 
@@ -52,6 +60,7 @@ def import_roster(ctx: Context, congress_id: int, data: bytes, filename: str, *,
         "updated": len(diff.updated),
         "unchanged": len(diff.unchanged),
         "removed": len(diff.removed),
+        "changes": roster_changes(diff, existing, as_listed),
         "new_groups": roster.new_groups,
         "warnings": roster.warnings + composition_warnings(roster.rows),
         "encoding": roster.encoding,
@@ -81,6 +90,23 @@ def import_roster(ctx: Context, congress_id: int, data: bytes, filename: str, *,
     ctx.emit(congress_id, "roster.imported", {k: summary[k] for k in (
         "voting", "non_voting", "groups", "per_group", "added", "updated", "removed")})
     return summary
+
+
+def roster_changes(diff: RosterDiff, existing: dict[str, Delegate], as_listed: dict[str, RosterRow]
+                   ) -> dict[str, list[dict[str, Any]]]:
+    """Who a (re-)import adds, who leaves and what changes for the others, field by field (labels as
+    in the file): what staff check before importing a new session's roster (docs/terms.md)."""
+    def value(row: Any, key: str) -> Any:
+        v = getattr(row, key)
+        return ("是" if v else "否") if isinstance(v, bool) else v
+
+    return {
+        "added": [{"employee_id": r.employee_id, "name": r.name, "group": r.group} for r in diff.added],
+        "left": [{"employee_id": e, "name": existing[e].name, "group": as_listed[e].group} for e in diff.removed],
+        "changed": [{"employee_id": u.employee_id, "name": u.after.name,
+                     "fields": [{"field": k, "label": LABELS[k], "before": value(u.before, k), "after": value(u.after, k)}
+                                for k in u.changed]} for u in diff.updated],
+    }
 
 
 def _per_group(roster: RosterFile) -> dict[str, dict[str, int]]:
