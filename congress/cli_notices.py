@@ -86,16 +86,15 @@ def add_notices_commands(sub: Any, database_url: Any, one_congress: Any, run_act
         return 0
 
     def send(args: argparse.Namespace) -> int:
+        from congress.cli import _require_schema
         from congress.db.engine import Database
         from congress.notices.sender import Sender
         from congress.notices.settings import smtp_settings
 
-        from congress.cli import _require_schema
-
         url = database_url(args)
         _require_schema(url)
         db = Database(url)
-        sender = Sender(db, lambda: datetime.now(UTC), smtp=smtp_settings())
+        sender = Sender(db, lambda: datetime.now(UTC), smtp=smtp_settings(), batch=args.batch)
         try:
             while True:
                 counts, _events = sender.drain()
@@ -144,6 +143,7 @@ def add_notices_commands(sub: Any, database_url: Any, one_congress: Any, run_act
     p = notices.add_parser("send", help="发送到期的通知（服务运行时由服务自动发送）")
     p.add_argument("--once", action="store_true", help="发送一轮后退出")
     p.add_argument("--interval", type=float, default=5.0)
+    p.add_argument("--batch", type=int, default=20, help="每次认领的条数")
     p.set_defaults(func=send)
     p = notices.add_parser("test", help="在某个渠道发送一条测试消息")
     group = p.add_mutually_exclusive_group(required=True)

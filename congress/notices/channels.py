@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from congress.notices.settings import Smtp
 
@@ -67,8 +67,10 @@ def send_email(smtp: Smtp | None, to: str, subject: str, body: str, link: str, *
         raise SendFailed(f"邮件服务器不可用：{exc.__class__.__name__}") from None
 
 
-def message_id(notice_id: int, host: str) -> str:
-    return make_msgid(idstring=f"notice-{notice_id}", domain=host)
+def message_id(notice_id: int, site_url: str) -> str:
+    """The same on every attempt of one notice (and from every worker): the site's host names it."""
+    host = urllib.parse.urlsplit(site_url).hostname or "localhost"
+    return f"<notice-{notice_id}@{host}>"
 
 
 # ---- group robots -------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +26,7 @@ from congress.db.models import Assignment, Delegate, Event, Notice, NoticeChanne
 from congress.domain.kinds import Audience, Role
 from congress.domain.notices import CHANNEL_KINDS, MAX_ATTEMPTS, backoff, still_applies
 from congress.notices import channels
-from congress.notices.settings import Smtp, smtp_settings
+from congress.notices.settings import Smtp, public_url, smtp_settings
 from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,6 @@ class Sender:
         self.batch = batch
         self.smtp = smtp
         self.lease = lease
-        self.host = socket.getfqdn() or "localhost"
 
     # -- one pass --------------------------------------------------------------------------------
     def drain(self) -> tuple[dict[str, int], list[Event]]:
@@ -99,7 +97,7 @@ class Sender:
         try:
             if copy["kind"] == "email":
                 channels.send_email(self.smtp, target[0], copy["subject"], copy["body"], copy["link"],
-                                    message_id=channels.message_id(notice_id, self.host), now=now)
+                                    message_id=channels.message_id(notice_id, public_url()), now=now)
             else:
                 channels.send_webhook(copy["kind"], target[0], target[1], copy["subject"], copy["body"],
                                       copy["link"], now=now)

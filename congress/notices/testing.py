@@ -21,7 +21,7 @@ def send_test(url: str, *, channel_id: int | None = None, email: str | None = No
     try:
         if email:
             channels.send_email(smtp_settings(), email, SUBJECT, BODY, public_url(),
-                                message_id=channels.message_id(0, "localhost"), now=now)
+                                message_id=channels.message_id(0, public_url()), now=now)
             return f"测试邮件已发送：{email}"
         db = Database(url)
         try:
@@ -36,7 +36,7 @@ def send_test(url: str, *, channel_id: int | None = None, email: str | None = No
             db.dispose()
         if kind == "email":
             channels.send_email(smtp_settings(), address, SUBJECT, BODY, public_url(),
-                                message_id=channels.message_id(0, "localhost"), now=now)
+                                message_id=channels.message_id(0, public_url()), now=now)
         else:
             channels.send_webhook(kind, address, secret, SUBJECT, BODY, public_url(), now=now)
     except channels.SendFailed as failure:

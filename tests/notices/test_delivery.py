@@ -114,6 +114,8 @@ def test_an_assignment_due_in_8_days_brings_one_notice_two_reminders_and_overdue
     assert all(r.problems == [] for r in robots.received)  # each payload as 企业微信 / 钉钉 (signed) document it
     assert statuses(db, story.congress_id) == {k: ["sent", "sent"] for k in
                                                ("assigned", "due_7", "due_1", "overdue", "staff_overdue")}
+    ids = [str(m["Message-ID"]) for m in smtp_sink.messages]
+    assert len(set(ids)) == len(ids) and ids[0].startswith("<notice-") and ids[0].endswith("@congress.example.cn>")
     body = smtp_sink.messages[0].get_content()
     assert "k-1234" not in body and "t-5678" not in body  # no robot's key in any message
 
@@ -205,3 +207,20 @@ def test_feishu_and_dingtalk_payloads_and_signatures(db, story, robots):  # type
     assert [(r.path, r.problems) for r in robots.received] == [
         ("/feishu/signed/hook", []), ("/feishu/plain/hook", []), ("/dingtalk/plain", [])]
     assert "sign" not in robots.received[1].body and "【提案交办】" in robots.texts("/feishu")[0]
+
+
+def test_a_row_left_sending_by_a_crashed_sender_is_sent_by_another_once_its_lease_expires(
+        db, story, smtp_sink):  # type: ignore[no-untyped-def]
+    channel(db, story, "department", "email", HR_MAIL)
+    a, b, c = story.voting()[:3]
+    p = registered(db, story, a, [b, c])
+    act(db, SETUP, assign_proposal, story.congress_id, p["id"], HR, now=T0)
+    clock = SetClock(T0)
+    assert len(Sender(db, clock).claim()) == 1  # claimed, then the process "dies" before sending
+
+    survivor = Sender(db, clock, smtp=smtp_settings())
+    assert survivor.drain()[0]["sent"] == 0  # leased to the dead one: not taken meanwhile
+    clock.advance(minutes=3)  # past the 2-minute lease
+    assert survivor.drain()[0]["sent"] == 1
+    assert len(smtp_sink.subjects(HR_MAIL)) == 1
+    assert statuses(db, story.congress_id) == {"assigned": ["sent"]}

@@ -3,6 +3,9 @@ default), who may configure them, and two senders at once sending each notice on
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -148,3 +151,22 @@ def test_two_senders_at_once_send_each_notice_once(db, story, robots):  # type: 
     titles = [r.body["markdown"]["title"] for r in robots.on("/dingtalk")]
     assert len(titles) == 12 and len(set(titles)) == 12  # each once
     assert sum(r["sent"] for r in results) == 12
+
+
+def test_two_sender_processes_on_one_postgresql_database_send_each_notice_once(db, story, robots):  # type: ignore[no-untyped-def]
+    """The same with two `congress notices send --once` processes started together."""
+    if db.is_sqlite:
+        pytest.skip("two processes against one PostgreSQL database")
+    act(db, SETUP, set_notices, story.congress_id,
+        add_channel={"audience": "department", "department": HR, "kind": "feishu", "address": robots.url("/feishu/x")})
+    voting = story.voting()
+    for i in range(20):
+        p = registered(db, story, voting[3 * i], voting[3 * i + 1:3 * i + 3], title=f"关于第 {i} 号宿舍楼加装电梯的建议")
+        act(db, SETUP, assign_proposal, story.congress_id, p["id"], HR)
+    argv = [sys.executable, "-m", "congress.cli", "--database-url", db.url, "notices", "send", "--once", "--batch", "1"]
+    processes = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120)[0] for p in processes]
+
+    texts = robots.texts("/feishu/x")
+    assert len(texts) == 20 and len(set(texts)) == 20
+    assert sum(int(re.search(r"已发送 (\d+)", out).group(1)) for out in outs) == 20
