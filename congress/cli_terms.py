@@ -87,7 +87,7 @@ def cmd_session_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(stats, ensure_ascii=False, default=str))
     else:
-        print(f"{stats['term']}：")
+        print(f"{stats['term_name']}：")
         for s in stats["sessions"]:
             print(f"  {s['label']}  提案 {s['total']}（上次转入 {s['carried_in']}） 立案率 {percent(s['register_rate'])}"
                   f"  办结率 {percent(s['closed_rate'])}  满意率 {percent(s['satisfaction_rate'])}")

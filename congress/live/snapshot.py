@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from congress.actions.agenda import item_json
 from congress.actions.attendance import attendance_by_group, attendance_json, is_present
+from congress.actions.terms import term_json
 from congress.db.models import AgendaItem, Congress, Delegate, Event
 from congress.domain.kinds import Role
 from congress.permissions import Actor
@@ -54,7 +55,7 @@ def build_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str
     items = session.scalars(sa.select(AgendaItem).where(AgendaItem.congress_id == congress_id)
                             .order_by(AgendaItem.position))
     state: dict[str, Any] = {
-        "congress": congress_json(congress),
+        "congress": {**congress_json(congress), "term": term_json(session, congress)},  # 第N届第M次
         "agenda": [item_json(i) for i in items],
         "attendance": attendance_json(attendance_by_group(session, congress_id)),
         "record": record_head(session, congress_id),

@@ -65,7 +65,7 @@ def _rows(session: Session, congress: Congress, term: Term | None) -> SessionRow
 
 def term_statistics_of(session: Session, congress_id: int, day: date) -> dict[str, Any]:
     name, sessions = term_sessions(session, congress_id)
-    return {"term": name, **term_figures(sessions, day)}
+    return {"term_name": name, **term_figures(sessions, day)}
 
 
 def add_term_sheets(book: Workbook, stats: dict[str, Any]) -> None:
@@ -74,7 +74,7 @@ def add_term_sheets(book: Workbook, stats: dict[str, Any]) -> None:
     for s in stats["sessions"]:
         _session_sheet(book.create_sheet(f"{s['label']}统计"[:31]), s)
     sheet = book.create_sheet("届汇总")
-    append_row(sheet, [f"{stats['term']} 各次会议提案统计"])
+    append_row(sheet, [f"{stats['term_name']} 各次会议提案统计"])
     sheet["A1"].font = Font(bold=True, size=14)
     append_row(sheet, [])
     for cell in append_row(sheet, ["会议", "提案", "立案", "已办结", "上次转入", "立案率", "办结率", "满意率"]):

@@ -244,6 +244,7 @@ def test_thirty_open_proposals_carry_over_with_their_history_and_the_statistics_
     assert rows["第十届第三次"][1:5] == (first["total"], first["cases"], first["closed"], 0)
     assert rows["第十届第四次"][1:5] == (30, second["cases"], second["closed"], 30)
     assert rows["第十届第四次"][6] == second["closed_rate"]
+    assert summary["A1"].value == "第十届职代会 各次会议提案统计"
     assert len(summary._charts) == 2  # rates and counts by session
     assert "办结率" in str(book["第十届第四次统计"]["A2"].value)
 

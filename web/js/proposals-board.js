@@ -16,7 +16,10 @@ export function boardEntry(p) {
   return h('li', { class: 'p-board-item', dataset: { proposalId: p.id } },
     h('p', { class: 'p-title' }, numberText(p) ? h('span', { class: 'p-number' }, numberText(p), ' ') : null, h('strong', { class: 'data-text' }, p.title)),
     h('p', { class: 'p-meta' }, statusTag(p), categoryTag(p.category, 'p-category'),
-      p.is_key ? h('span', { class: 'tag' }, t('board.key')) : null),
+      p.is_key ? h('span', { class: 'tag' }, t('board.key')) : null,
+      // 上次会议转入 (docs/terms.md): the session and number it came from
+      p.carried_from ? h('span', { class: 'tag p-carried' }, tx('board.carried', {
+        session: data(p.carried_from.session), number: p.carried_from.number })) : null),
     h('p', { class: 'hint' }, [tx('board.proposer', { name: data(p.proposer) }), data(p.group),
       p.lead_department ? tx('board.department', { name: data(p.lead_department) }) : null]
       .filter(Boolean).flatMap((part, i) => (i ? [' · ', part] : [part]))),

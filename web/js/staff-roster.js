@@ -3,7 +3,7 @@
 // and a file with errors can never be imported.
 
 import { ApiError, uploadRoster } from './api.js';
-import { clear, field, h } from './dom.js';
+import { clear, data, field, h } from './dom.js';
 import { t } from './i18n.js';
 
 function errorTable(rows) {
@@ -32,8 +32,23 @@ function summary(result, title) {
         h('th', { scope: 'col', class: 'num' }, t('roster.col_voting')), h('th', { scope: 'col', class: 'num' }, t('roster.col_non_voting')))),
       h('tbody', {}, perGroup.map(([name, c]) => h('tr', {}, h('th', { scope: 'row' }, name),
         h('td', { class: 'num' }, String(c.voting)), h('td', { class: 'num' }, String(c.non_voting)))))) : null,
+    changes(result.changes),
     result.warnings?.length ? h('div', {}, h('h4', {}, t('roster.warnings')),
       h('ul', { class: 'warnings' }, result.warnings.map((w) => h('li', {}, typeof w === 'string' ? w : JSON.stringify(w))))) : null);
+}
+
+// Who the file adds, who it no longer lists and what changes for the others, against the roster as it
+// stands (for a new session: the previous session's, copied) — what staff check before confirming.
+function changes(c) {
+  if (!c) return null;
+  const who = (r) => data(`${r.name}（${r.employee_id}${r.group ? `，${r.group}` : ''}）`);
+  const items = [
+    ...c.added.map((r) => h('li', { dataset: { change: 'added' } }, t('roster.changes_added'), who(r))),
+    ...c.left.map((r) => h('li', { dataset: { change: 'left' } }, t('roster.changes_left'), who(r))),
+    ...c.changed.map((r) => h('li', { dataset: { change: 'changed' } }, t('roster.changes_changed'), who(r), ' ',
+      data(r.fields.map((f) => `${f.label} ${f.before} → ${f.after}`).join('；')))),
+  ];
+  return items.length ? h('ul', { id: 'roster-changes' }, items) : null;
 }
 
 export function mountRoster(root, { store, me, congressId }) {

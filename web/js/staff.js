@@ -14,6 +14,7 @@ import { mountNotices } from './staff-notices.js';
 import { mountAgenda } from './staff-agenda.js';
 import { mountDesk } from './staff-desk.js';
 import { mountRoster } from './staff-roster.js';
+import { mountTerm } from './staff-term.js';
 import { mountStaffRooms } from './staff-rooms.js';
 import { mountSetup } from './staff-setup.js';
 import { mountVotes } from './staff-votes.js';
@@ -36,6 +37,7 @@ const VIEWS = [
   ['setup', mountSetup],
   ['accounts', mountAccounts], // staff-accounts.js: reset, deactivate, end sign-ins
   ['notices', mountNotices], // staff-notices.js: e-mail and group-robot notices, the outbox
+  ['term', mountTerm], // staff-term.js: 本届 — sessions, statistics, carrying proposals over
 ];
 
 function currentView() {
@@ -63,7 +65,8 @@ async function main() {
   let shownName = null;
   const renderHeader = mountHeader($('top'), {
     title: () => (store.state?.congress.name ? data(store.state.congress.name) : t('staff.title')),
-    subtitle: () => (list.length > 1 ? null : t('staff.title')),
+    subtitle: () => (store.state?.congress.term?.label ? data(store.state.congress.term.label)
+      : (list.length > 1 ? null : t('staff.title'))),
     user: { name: me.name, csrf: me.csrf_token },
   });
 
