@@ -251,11 +251,21 @@ def cmd_proposals_export(args: argparse.Namespace) -> int:
         with db.read() as session:
             congress = session.get(Congress, congress_id)
             title = f"{congress.name if congress else ''}提案汇总表"
+            term_stats = _term_stats(session, congress_id)  # a later session of a 届: its sheets too
     finally:
         db.dispose()
-    write_proposal_register(board["proposals"], Path(args.output), title)
+    write_proposal_register(board["proposals"], Path(args.output), title, term_stats)
     print(f"已导出 {len(board['proposals'])} 件提案：{args.output}")
     return 0
+
+
+def _term_stats(session: Any, congress_id: int) -> dict[str, Any] | None:
+    from datetime import datetime
+
+    from congress.domain.time import BEIJING
+    from congress.records.term_report import term_statistics_if_sessions
+
+    return term_statistics_if_sessions(session, congress_id, datetime.now(BEIJING).date())
 
 
 def cmd_proposals_window(args: argparse.Namespace) -> int:
@@ -283,10 +293,11 @@ def cmd_proposals_report(args: argparse.Namespace) -> int:
     try:
         with db.read() as session:
             name, figures = report_figures(session, congress_id, day)
+            term_stats = _term_stats(session, congress_id) if font is None else None
     finally:
         db.dispose()
     data = (report_pdf(font, name, figures, datetime.now(BEIJING)) if font is not None
-            else report_xlsx(name, figures))
+            else report_xlsx(name, figures, term_stats))
     output = Path(args.output or f"提案办理情况报告-{day.isoformat()}.{args.format}")
     output.write_bytes(data)
     print(f"截至 {day.isoformat()}：提案 {figures['total']} 件，立案 {figures['cases']} 件，"

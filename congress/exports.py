@@ -51,8 +51,11 @@ REGISTER_HEADER = ["提案号", "案名", "提案人", "附议人", "代表团(�
                    "办理期限", "答复类别", "答复内容", "满意度", "优秀提案", "提交时间"]
 
 
-def write_proposal_register(entries: list[dict[str, Any]], path: Path, title: str) -> None:
-    """提案汇总表: one row per proposal, as union staff keep it (title row, frozen header, wrapped text)."""
+def write_proposal_register(entries: list[dict[str, Any]], path: Path, title: str,
+                            term_stats: dict[str, Any] | None = None) -> None:
+    """提案汇总表: one row per proposal, as union staff keep it (title row, frozen header, wrapped text);
+    with `term_stats` (a later session of a 届) a sheet per session and 届汇总 with charts follow
+    (congress.records.term_report). A carried proposal's state says 上次会议转入 and from where."""
     book = Workbook()
     sheet = book.active
     sheet.title = "提案汇总表"
@@ -67,7 +70,7 @@ def write_proposal_register(entries: list[dict[str, Any]], path: Path, title: st
         reply = e.get("reply") or {}
         append_row(sheet, [
             e.get("number"), e["title"], e["proposer"], "、".join(e.get("cosigners", [])), e["group"],
-            e.get("category") or "", "是" if e.get("is_key") else "", e["status_label"],
+            e.get("category") or "", "是" if e.get("is_key") else "", _state(e),
             e.get("lead_department") or "", "、".join(e.get("helper_departments") or []), (e.get("due_at") or "")[:10],
             reply.get("reply_class", ""), reply.get("text", ""), e.get("rating") or "", e.get("award_level") or "",
             (e.get("submitted_at") or "")[:10],
@@ -81,4 +84,15 @@ def write_proposal_register(entries: list[dict[str, Any]], path: Path, title: st
     sheet.freeze_panes = "C3"
     sheet.print_title_rows = "2:2"
     sheet.page_setup.orientation = "landscape"
+    if term_stats is not None:
+        from congress.records.term_report import add_term_sheets
+
+        add_term_sheets(book, term_stats)
     book.save(path)
+
+
+def _state(entry: dict[str, Any]) -> str:
+    carried = entry.get("carried_from")
+    if not carried:
+        return str(entry["status_label"])
+    return f"{entry['status_label']}（上次会议转入：{carried['session']} {carried['number']} 号）"

@@ -116,9 +116,10 @@ def _due_text(iso: str | None) -> str:
     return local_time(iso)[:10] if iso else ""
 
 
-def report_xlsx(congress_name: str, f: dict[str, Any]) -> bytes:
+def report_xlsx(congress_name: str, f: dict[str, Any], term_stats: dict[str, Any] | None = None) -> bytes:
     """Sheets 概况 (figures, states with a bar chart, ratings with a pie), 超期未答复, 承办部门 and
-    分类统计 (each with a bar chart); every text cell through congress.cells (never a formula)."""
+    分类统计 (each with a bar chart); every text cell through congress.cells (never a formula).
+    With `term_stats` (a later session of a 届): a sheet per session and 届汇总 with charts."""
     book = Workbook()
     summary = book.active
     summary.title = "概况"
@@ -184,6 +185,10 @@ def report_xlsx(congress_name: str, f: dict[str, Any]) -> bytes:
                                 percent(c["satisfaction_rate"])])
     categories.column_dimensions["A"].width = 14
     _bar(categories, "各类别提案件数", 1, categories.max_row, "H2")
+    if term_stats is not None:
+        from congress.records.term_report import add_term_sheets
+
+        add_term_sheets(book, term_stats)
 
     out = BytesIO()
     book.save(out)

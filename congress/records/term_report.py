@@ -68,6 +68,13 @@ def term_statistics_of(session: Session, congress_id: int, day: date) -> dict[st
     return {"term_name": name, **term_figures(sessions, day)}
 
 
+def term_statistics_if_sessions(session: Session, congress_id: int, day: date) -> dict[str, Any] | None:
+    """The term's statistics when this congress is not its term's first session, else None: what the
+    register and the progress report add as sheets (a first session's workbook stays as it was)."""
+    name, sessions = term_sessions(session, congress_id)
+    return {"term_name": name, **term_figures(sessions, day)} if len(sessions) > 1 else None
+
+
 def add_term_sheets(book: Workbook, stats: dict[str, Any]) -> None:
     """A sheet per session (its figures by department and by category) and 届汇总 (the sessions side
     by side, the term's totals, and bar charts of the three rates by session)."""

@@ -65,8 +65,10 @@ async def proposal_register(request: Request) -> Response:
 
     from congress.actions.proposal_views import proposal_board
     from congress.db.models import Congress
+    from congress.domain.time import BEIJING
     from congress.exports import write_proposal_register
     from congress.permissions import Permission
+    from congress.records.term_report import term_statistics_if_sessions
 
     congress_id = int(request.path_params["congress_id"])
     try:
@@ -79,9 +81,11 @@ async def proposal_register(request: Request) -> Response:
                 ctx = Context(session, actor, service.clock())
                 congress = ctx.get(Congress, congress_id, "职代会")
                 board = proposal_board(ctx, congress_id, limit=2000)
+                # A later session of a 届: a sheet per session and 届汇总 with charts (docs/terms.md)
+                term_stats = term_statistics_if_sessions(session, congress_id, ctx.now.astimezone(BEIJING).date())
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "register.xlsx"
-                write_proposal_register(board["proposals"], path, f"{congress.name}提案汇总表")
+                write_proposal_register(board["proposals"], path, f"{congress.name}提案汇总表", term_stats)
                 return path.read_bytes()
 
         data = await anyio.to_thread.run_sync(build)
@@ -109,6 +113,7 @@ async def progress_report(request: Request) -> Response:
         report_pdf,
         report_xlsx,
     )
+    from congress.records.term_report import term_statistics_if_sessions
 
     congress_id, kind = int(request.path_params["congress_id"]), request.path_params["kind"]
     try:
@@ -124,7 +129,8 @@ async def progress_report(request: Request) -> Response:
             font = find_cjk_font() if kind == "pdf" else None
             with service.db.read() as session:
                 name, figures = report_figures(session, congress_id, day)
-            return report_pdf(font, name, figures, today) if font is not None else report_xlsx(name, figures)
+                term_stats = term_statistics_if_sessions(session, congress_id, today.date()) if font is None else None
+            return report_pdf(font, name, figures, today) if font is not None else report_xlsx(name, figures, term_stats)
 
         data = await anyio.to_thread.run_sync(build)
     except DomainError as error:

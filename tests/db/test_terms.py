@@ -253,6 +253,24 @@ def test_thirty_open_proposals_carry_over_with_their_history_and_the_statistics_
     assert cli_main(["--database-url", db.url, "session", "stats", "--congress", str(new_id), "-o", str(output)]) == 0
     assert load_workbook(output).sheetnames[-1] == "届汇总"
 
+    # The register (提案汇总表) and the progress report of the later session carry the same sheets
+    register = tmp_path / "提案汇总表.xlsx"
+    assert cli_main(["--database-url", db.url, "proposals", "export", "--congress", str(new_id), "-o", str(register)]) == 0
+    book = load_workbook(register)
+    assert book.sheetnames == ["提案汇总表", "第十届第三次统计", "第十届第四次统计", "届汇总"]
+    assert len(book["届汇总"]._charts) == 2
+    states = [row[7] for row in book["提案汇总表"].iter_rows(min_row=3, values_only=True)]
+    assert len(states) == 30 and all(f"（上次会议转入：第十届第三次 {n} 号）" in s for s, n in zip(states, chosen, strict=True))
+    report = tmp_path / "report.xlsx"
+    assert cli_main(["--database-url", db.url, "proposals", "report", "--congress", str(new_id), "--date", "2099-01-01",
+                     "--format", "xlsx", "-o", str(report)]) == 0
+    assert load_workbook(report).sheetnames[-3:] == ["第十届第三次统计", "第十届第四次统计", "届汇总"]
+    # A first session's register stays as it was
+    first_register = tmp_path / "first.xlsx"
+    assert cli_main(["--database-url", db.url, "proposals", "export", "--congress", str(story.congress_id),
+                     "-o", str(first_register)]) == 0
+    assert load_workbook(first_register).sheetnames == ["提案汇总表"]
+
 
 def test_carrying_over_is_all_or_nothing_and_names_what_is_wrong(db, story):
     new_id = _run(db, start_next_session, story.congress_id)["id"]
