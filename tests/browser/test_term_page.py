@@ -1,7 +1,8 @@
 """本届 in the browser (issue 19, point 2): staff start the story's next session from the page, open
 it, see the previous session's open proposals all ticked, carry them over, and read the statistics
 of both sessions and of the term as charts and tables; the board marks a carried proposal
-上次会议转入; nothing of the view reaches past a phone's width."""
+上次会议转入; the new session's roster re-import previews exactly
+the changes made to it; nothing of the view reaches past a phone's width."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from congress.demo_proposals import file_demo_proposals
 from congress.domain.terms import OPEN_STATUSES
 from congress.service import system_clock
 from tests.browser.conftest import PHONE, accessibility_problems, shot, sign_in_staff
+from tests.db.test_terms import _changed_roster
 from tests.story import SETUP
 
 pytestmark = pytest.mark.browser
 
 
-def test_staff_start_the_next_session_carry_open_proposals_and_read_the_terms_statistics(site, open_page):
+def test_staff_start_the_next_session_carry_open_proposals_and_read_the_terms_statistics(site, open_page, tmp_path):
     cid = site.story.congress_id
     with site.db.write() as session:
         ctx = Context(session, SETUP, system_clock())
@@ -75,12 +77,33 @@ def test_staff_start_the_next_session_carry_open_proposals_and_read_the_terms_st
     assert accessibility_problems(staff) == []
     shot(staff, "term-staff")
 
+    # The new session's roster re-imported: the preview lists exactly the changes, then the import
+    data, expected = _changed_roster()
+    path = tmp_path / "名册.csv"
+    path.write_bytes(data)
+    staff.goto(staff.url.split("#")[0] + "#roster")
+    roster = staff.locator("#view-roster")
+    roster.locator("#roster-file").set_input_files(str(path))
+    roster.locator("#roster-check").click()
+    changes = roster.locator("#roster-changes")
+    expect(changes.locator("li[data-change=added]")).to_have_count(1)
+    expect(changes.locator("li[data-change=added]")).to_contain_text("新增：新代表（E99001，长沙）")
+    expect(changes.locator("li[data-change=left]")).to_have_count(2)
+    for employee_id, name in expected["left"]:
+        expect(changes.locator("li[data-change=left]", has_text=f"{name}（{employee_id}")).to_have_count(1)
+    expect(changes.locator("li[data-change=changed]")).to_have_count(4)
+    expect(changes.locator("li[data-change=changed]", has_text="→ 宁波")).to_have_count(1)
+    roster.locator("#roster-confirm").click()
+    expect(roster.locator("#roster-summary")).to_contain_text("已导入")
+    expect(roster.locator("#roster-changes li")).to_have_count(7)
+
     # The public board marks a carried proposal, on a phone too
     new_id = int(staff.url.split("congress=")[1].split("#")[0])
     watch = open_page(f"/watch?congress={new_id}", PHONE)
     expect(watch.get_by_text(f"上次会议转入（第十届第三次 {open_numbers[0]} 号）")).to_be_visible()
 
     staff.set_viewport_size(PHONE)
+    staff.goto(staff.url.split("#")[0] + "#term")
     staff.reload()
     expect(staff.locator("#term-sessions")).to_be_visible()
     # Nothing of the view reaches past a phone's width (its tables scroll inside their own box)
