@@ -50,14 +50,14 @@ def send_email(smtp: Smtp | None, to: str, subject: str, body: str, link: str, *
     message["Message-ID"] = message_id
     message.set_content(f"{body}\n\n{link}\n" if link else f"{body}\n")
     try:
+        tls = ssl.create_default_context(cafile=smtp.ca_file)  # the certificate and host name are checked
         if smtp.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout,
-                                                    context=ssl.create_default_context())
+            client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=tls)
         else:
             client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         with client:
             if smtp.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=tls)
             if smtp.user and smtp.password:
                 client.login(smtp.user, smtp.password)
             client.send_message(message)

@@ -22,11 +22,12 @@ class Smtp:
     sender: str
     password: str | None = field(default=None, repr=False)  # never printed
     timeout: float = 20.0
+    ca_file: str | None = None  # a private CA the server's certificate is signed by (else the system's)
 
 
 def smtp_settings(environ: dict[str, str] | None = None) -> Smtp | None:
-    """CONGRESS_SMTP_HOST, _PORT, _SECURITY (starttls | ssl | none), _USER, _FROM, and the password
-    in CONGRESS_SMTP_PASSWORD or the file named by CONGRESS_SMTP_PASSWORD_FILE. None: no e-mail."""
+    """CONGRESS_SMTP_HOST, _PORT, _SECURITY (starttls | ssl | none), _USER, _FROM, _CA_FILE, and the
+    password in CONGRESS_SMTP_PASSWORD or the file named by CONGRESS_SMTP_PASSWORD_FILE. None: no e-mail."""
     env = os.environ if environ is None else environ
     host = env.get("CONGRESS_SMTP_HOST")
     if not host:
@@ -40,4 +41,5 @@ def smtp_settings(environ: dict[str, str] | None = None) -> Smtp | None:
         password = Path(env["CONGRESS_SMTP_PASSWORD_FILE"]).read_text(encoding="utf-8").strip()
     user = env.get("CONGRESS_SMTP_USER") or None
     return Smtp(host=host, port=port, security=security, user=user,
-                sender=env.get("CONGRESS_SMTP_FROM") or user or f"congress@{host}", password=password or None)
+                sender=env.get("CONGRESS_SMTP_FROM") or user or f"congress@{host}", password=password or None,
+                ca_file=env.get("CONGRESS_SMTP_CA_FILE") or None)
