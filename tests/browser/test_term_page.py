@@ -101,6 +101,7 @@ def test_staff_start_the_next_session_carry_open_proposals_and_read_the_terms_st
     new_id = int(staff.url.split("congress=")[1].split("#")[0])
     watch = open_page(f"/watch?congress={new_id}", PHONE)
     expect(watch.get_by_text(f"上次会议转入（第十届第三次 {open_numbers[0]} 号）")).to_be_visible()
+    expect(watch.locator("header .subtitle")).to_contain_text("第十届第四次")  # 第N届第M次 under the name
 
     staff.set_viewport_size(PHONE)
     staff.goto(staff.url.split("#")[0] + "#term")

@@ -32,6 +32,7 @@ async function main() {
   let shownName = null;
   const renderHeader = mountHeader($('top'), {
     title: () => (store.state?.congress.name ? data(store.state.congress.name) : t('delegate.title')),
+    subtitle: () => (store.state?.congress.term?.label ? data(store.state.congress.term.label) : null), // 第N届第M次
     user: { name: me.name, csrf: me.csrf_token },
   });
 

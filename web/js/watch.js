@@ -81,7 +81,8 @@ async function main() {
   let shownName = null;
   const renderHeader = mountHeader($('top'), {
     title: () => (store.state?.congress.name ? data(store.state.congress.name) : t('watch.title')),
-    subtitle: () => t('watch.title'),
+    subtitle: () => (store.state?.congress.term?.label ? [data(store.state.congress.term.label), ' · ', t('watch.title')]
+      : t('watch.title')), // 第N届第M次
   });
   const watching = h('p', { class: 'watching', id: 'watching', 'aria-live': 'off' });
   $('stream').before(watching);
