@@ -6,8 +6,11 @@ the changes made to it; nothing of the view reaches past a phone's width."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from congress.actions.accounts import add_department
@@ -99,6 +102,12 @@ def test_staff_start_the_next_session_carry_open_proposals_and_read_the_terms_st
 
     # The public board marks a carried proposal, on a phone too
     new_id = int(staff.url.split("congress=")[1].split("#")[0])
+    # The register staff download has the sessions' sheets and 届汇总 with its charts
+    response = site.staff().get(f"/api/congresses/{new_id}/proposals/register.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["提案汇总表", "第十届第三次统计", "第十届第四次统计", "届汇总"]
+    assert len(book["届汇总"]._charts) == 2
     watch = open_page(f"/watch?congress={new_id}", PHONE)
     expect(watch.get_by_text(f"上次会议转入（第十届第三次 {open_numbers[0]} 号）")).to_be_visible()
     expect(watch.locator("header .subtitle")).to_contain_text("第十届第四次")  # 第N届第M次 under the name
