@@ -43,7 +43,9 @@ from congress.domain.terms import OPEN_STATUSES, next_session_name, session_labe
 from congress.domain.time import BEIJING
 from congress.permissions import Permission
 
-DELEGATE_FIELDS = ("employee_id", "name", "gender", "unit", "role", "delegate_type", "is_group_leader", "is_active")
+# The roster row as it stands, with the delegate's notice e-mail (never the access code)
+DELEGATE_FIELDS = ("employee_id", "name", "gender", "unit", "role", "delegate_type", "is_group_leader", "is_active",
+                   "email")
 
 
 def label_of(session: sa.orm.Session, congress: Congress) -> str:

@@ -108,6 +108,9 @@ def _changed_roster() -> tuple[bytes, dict[str, object]]:
 
 
 def test_next_session_keeps_the_roster_groups_leaders_and_rules(db, story):
+    with db.write() as session:  # a delegate's e-mail for notices goes with their roster row
+        someone = session.scalar(sa.select(Delegate).where(Delegate.congress_id == story.congress_id).limit(1))
+        someone.email, someone_id = "xia@example.com", someone.employee_id
     result = _run(db, start_next_session, story.congress_id)
     new_id = result["id"]
     assert result["label"] == "第十届第四次"
@@ -125,6 +128,8 @@ def test_next_session_keeps_the_roster_groups_leaders_and_rules(db, story):
                                                  Delegate.delegate_type).join(Group, Delegate.group_id == Group.id)
                                        .where(Delegate.congress_id == cid, Delegate.is_active)))
         assert roster(new_id) == roster(story.congress_id) and len(roster(new_id)) == 305
+        assert session.scalar(sa.select(Delegate.email).where(Delegate.congress_id == new_id,
+                                                              Delegate.employee_id == someone_id)) == "xia@example.com"
         groups = {g.name: g.id for g in session.scalars(sa.select(Group).where(Group.congress_id == new_id))}
         assert list(groups) == ["主会场", "长沙", "岳阳", "怀化", "益阳", "永州", "宁波"]
         assert new.rules["leader_pre_review_groups"] == [groups["永州"]]  # the new session's 永州
