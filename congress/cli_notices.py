@@ -22,6 +22,9 @@ from typing import Any
 
 from congress.domain.errors import DomainError
 
+# The outbox states as staff read them (the page has the same words in web/js/i18n.js).
+OUTBOX_WORDS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "cancelled": "已取消"}
+
 
 def add_notices_commands(sub: Any, database_url: Any, one_congress: Any, run_action: Any) -> None:
     notices = sub.add_parser("notices", help="通知：邮件与企业微信/钉钉/飞书群机器人").add_subparsers(
@@ -40,7 +43,7 @@ def add_notices_commands(sub: Any, database_url: Any, one_congress: Any, run_act
         for c in view["channels"]:
             who = c["department"] or c["audience_label"]
             print(f"渠道 {c['id']}: {who} · {c['kind_label']} · {c['address']}{' · 已加签' if c['signed'] else ''}")
-        print("发送情况：" + "，".join(f"{k} {v}" for k, v in view["outbox"].items()))
+        print("发送情况：" + "，".join(f"{OUTBOX_WORDS.get(k, k)} {v}" for k, v in view["outbox"].items()))
         for failure in view["failures"]:
             print(failure["words"])
         return 0
