@@ -27,6 +27,8 @@ from congress.actions.votes import create_vote, open_vote
 from congress.app import create_app
 from congress.db.engine import Database
 from congress.db.models import Delegate
+from congress.demo import DEPARTMENTS
+from congress.demo_proposals import file_demo_proposals
 from congress.domain.kinds import Role
 from congress.permissions import Actor
 from congress.server_process import Loopback
@@ -48,6 +50,14 @@ def main_hall_roster(rows: int | None = None) -> bytes:
     of one group (GROUPS[:1]), whose codes cost far less argon2 than the whole roster's 305."""
     header, *delegates = story_roster().decode().splitlines()
     return "\n".join([header, *[row for row in delegates if ",主会场," in row][:rows]]).encode() + b"\n"
+
+
+def story_with_demo_proposals(ctx: Context, congress_id: int) -> None:
+    """The story's other departments (DEPARTMENTS[1:]; build_story adds the first) and the demo
+    proposals filed, decided, assigned, replied and rated through the real actions."""
+    for name in DEPARTMENTS[1:]:
+        add_department(ctx, name)
+    file_demo_proposals(ctx, congress_id)
 
 
 def open_pay_vote(db: Database, story: Story) -> tuple[dict[str, Any], str]:
