@@ -19,7 +19,7 @@ from congress.actions.proposals import (
     published_proposal,
 )
 from congress.commands import Command, Param, register
-from congress.db.models import Assignment, Decision, Department, Proposal, Rating, Reply
+from congress.db.models import Assignment, Congress, Decision, Department, Proposal, Rating, Reply, Term
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
 from congress.domain.proposals import (
@@ -32,13 +32,24 @@ from congress.domain.proposals import (
     next_status,
     rating_verb,
 )
+from congress.domain.terms import session_label
 from congress.permissions import Permission
 from congress.tally.categorise import DEFAULT_CATEGORIES
 
 
 def _case(ctx: Context, congress_id: int, proposal_id: int | None) -> Proposal:
-    """A submitted proposal of this congress; another congress's, or a draft, is `not_found`."""
-    return published_proposal(ctx, congress_id, proposal_id)
+    """A submitted proposal of this congress; another congress's, or a draft, is `not_found`. One
+    carried into a later session is handled there: a step on this copy would never reach it."""
+    proposal = published_proposal(ctx, congress_id, proposal_id)
+    carried = ctx.session.execute(
+        sa.select(Proposal.number, Congress.session_number, Term.number.label("term_number"))
+        .join(Congress, Proposal.congress_id == Congress.id).outerjoin(Term, Congress.term_id == Term.id)
+        .where(Proposal.carried_from_id == proposal.id)).first()
+    if carried is not None:
+        where = session_label(carried.term_number, carried.session_number or 1)
+        raise DomainError("carried_over", f"第 {proposal.number} 号提案已转入{where}会议（第 {carried.number} 号），"
+                                          "请在那次会议中办理")
+    return proposal
 
 
 def _public(ctx: Context, congress_id: int, type: str, proposal: Proposal, **extra: Any) -> dict[str, Any]:

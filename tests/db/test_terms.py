@@ -47,7 +47,7 @@ from congress.domain.terms import OPEN_STATUSES
 from congress.permissions import Actor
 from congress.records.term_report import term_xlsx
 from congress.service import system_clock
-from tests.story import SETUP, build_story, story_roster
+from tests.story import SETUP, build_story, story_roster, story_with_demo_proposals
 
 
 @pytest.fixture
@@ -55,9 +55,7 @@ def story(db):  # type: ignore[no-untyped-def]
     story = build_story(db, with_codes=False)
     with db.write() as session:
         ctx = Context(session, SETUP, system_clock())
-        for name in DEPARTMENTS[1:]:
-            add_department(ctx, name)
-        file_demo_proposals(ctx, story.congress_id)
+        story_with_demo_proposals(ctx, story.congress_id)
         yongzhou = session.scalar(sa.select(Group.id).where(Group.congress_id == story.congress_id,
                                                             Group.name == "永州"))
         set_rules(ctx, story.congress_id, {"leader_pre_review_groups": [yongzhou]})
@@ -343,3 +341,31 @@ def test_cli_starts_the_next_session_previews_the_roster_and_carries_proposals(d
     assert "转入 2 件提案" in capsys.readouterr().out
     assert cli_main(["--database-url", url, "session", "carry", "--congress", str(new_id), "--numbers", "998"]) == 1
     assert "998（上次会议没有这个编号）" in capsys.readouterr().err
+
+
+def test_a_carried_proposal_is_handled_in_the_new_session_only(db, story):
+    """Once carried over, the old copy takes no more steps (a reply there would never reach the copy
+    the next session works on): the department is told where it went; the new copy takes the reply."""
+    from congress.actions.casework import decide_proposal, reply_proposal
+
+    new_id = _run(db, start_next_session, story.congress_id)["id"]
+    _run(db, carry_over_proposals, new_id, None)
+    with db.read() as session:
+        old = session.scalars(sa.select(Proposal).where(Proposal.congress_id == story.congress_id,
+                                                        Proposal.status == "assigned").order_by(Proposal.number)).first()
+        new = session.scalar(sa.select(Proposal).where(Proposal.carried_from_id == old.id))
+        lead = session.scalar(sa.select(Assignment.department_id).where(Assignment.proposal_id == old.id,
+                                                                        Assignment.is_lead.is_(True)))
+    department = Actor(role=Role.DEPARTMENT, name="承办部门", department_id=lead)
+    with pytest.raises(DomainError) as refused:
+        _run(db, reply_proposal, story.congress_id, old.id, "A", "已落实：明年起按新标准执行，详见附件。", actor=department)
+    assert refused.value.code == "carried_over"
+    assert f"已转入第十届第四次会议（第 {new.number} 号）" in refused.value.message
+    with pytest.raises(DomainError, match="已转入第十届第四次会议"):
+        _run(db, decide_proposal, story.congress_id, old.id, "rejected", "不予立案")
+    _run(db, reply_proposal, new_id, new.id, "A", "已落实：明年起按新标准执行，详见附件。", actor=department)
+    with db.read() as session:
+        assert session.get(Proposal, new.id).status == "replied"
+        assert session.get(Proposal, old.id).status == "assigned"  # nothing written on the old copy
+        assert session.scalar(sa.select(sa.func.count()).select_from(Reply).where(Reply.proposal_id == old.id)) \
+            == session.scalar(sa.select(sa.func.count()).select_from(Reply).where(Reply.proposal_id == new.id)) - 1
