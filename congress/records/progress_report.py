@@ -178,11 +178,7 @@ def report_xlsx(congress_name: str, f: dict[str, Any], term_stats: dict[str, Any
     _bar(departments, "各承办部门立案件数", 1, departments.max_row, "L2")
 
     categories = book.create_sheet("分类统计")
-    for cell in append_row(categories, ["类别", "提案", "立案", "已办结", "办结率", "满意率"]):
-        cell.font = Font(bold=True)
-    for c in f["by_category"]:
-        append_row(categories, [c["category"], c["proposals"], c["cases"], c["closed"], percent(c["closed_rate"]),
-                                percent(c["satisfaction_rate"])])
+    append_category_table(categories, f["by_category"])
     categories.column_dimensions["A"].width = 14
     _bar(categories, "各类别提案件数", 1, categories.max_row, "H2")
     if term_stats is not None:
@@ -193,6 +189,16 @@ def report_xlsx(congress_name: str, f: dict[str, Any], term_stats: dict[str, Any
     out = BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def append_category_table(sheet: Any, by_category: list[dict[str, Any]]) -> None:
+    """The by-category table (类别, 提案, 立案, 已办结, 办结率, 满意率) under what `sheet` holds: the
+    progress report's 分类统计 and each session's sheet of a term."""
+    for cell in append_row(sheet, ["类别", "提案", "立案", "已办结", "办结率", "满意率"]):
+        cell.font = Font(bold=True)
+    for c in by_category:
+        append_row(sheet, [c["category"], c["proposals"], c["cases"], c["closed"], percent(c["closed_rate"]),
+                           percent(c["satisfaction_rate"])])
 
 
 def _bar(sheet: Any, title: str, header_row: int, last_row: int, anchor: str) -> None:

@@ -20,6 +20,7 @@ from congress.domain.progress import percent
 from congress.domain.proposals import ProposalStatus
 from congress.domain.term_stats import ProposalRow, RatingRow, SessionRows, term_figures
 from congress.domain.terms import session_label
+from congress.records.progress_report import append_category_table
 
 HIDDEN = (ProposalStatus.DRAFT.value, ProposalStatus.PRE_REVIEW.value)
 
@@ -135,11 +136,7 @@ def _session_sheet(sheet: Any, s: dict[str, Any]) -> None:
         append_row(sheet, [d["department"], d["cases"], d["closed"], percent(d["closed_rate"]),
                            percent(d["satisfaction_rate"])])
     append_row(sheet, [])
-    for cell in append_row(sheet, ["类别", "提案", "立案", "已办结", "办结率", "满意率"]):
-        cell.font = Font(bold=True)
-    for c in s["by_category"]:
-        append_row(sheet, [c["category"], c["proposals"], c["cases"], c["closed"], percent(c["closed_rate"]),
-                           percent(c["satisfaction_rate"])])
+    append_category_table(sheet, s["by_category"])
     sheet.column_dimensions["A"].width = 18
 
 

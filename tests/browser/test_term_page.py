@@ -13,16 +13,13 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from congress.actions.accounts import add_department
 from congress.actions.base import Context
 from congress.db.models import Proposal
-from congress.demo import DEPARTMENTS
-from congress.demo_proposals import file_demo_proposals
 from congress.domain.terms import OPEN_STATUSES
 from congress.service import system_clock
 from tests.browser.conftest import PHONE, accessibility_problems, shot, sign_in_staff
 from tests.db.test_terms import _changed_roster
-from tests.story import SETUP
+from tests.story import SETUP, story_with_demo_proposals
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +27,7 @@ pytestmark = pytest.mark.browser
 def test_staff_start_the_next_session_carry_open_proposals_and_read_the_terms_statistics(site, open_page, tmp_path):
     cid = site.story.congress_id
     with site.db.write() as session:
-        ctx = Context(session, SETUP, system_clock())
-        for name in DEPARTMENTS[1:]:
-            add_department(ctx, name)
-        file_demo_proposals(ctx, cid)
+        story_with_demo_proposals(Context(session, SETUP, system_clock()), cid)
     with site.db.read() as session:
         open_numbers = list(session.scalars(sa.select(Proposal.number).where(
             Proposal.congress_id == cid, Proposal.status.in_(OPEN_STATUSES)).order_by(Proposal.number)))

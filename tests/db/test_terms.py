@@ -14,7 +14,6 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from congress.actions.accounts import add_department
 from congress.actions.base import Context
 from congress.actions.roster import import_roster
 from congress.actions.setup import set_rules
@@ -40,7 +39,6 @@ from congress.db.models import (
     Term,
 )
 from congress.demo import DEPARTMENTS
-from congress.demo_proposals import file_demo_proposals
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.domain.terms import OPEN_STATUSES

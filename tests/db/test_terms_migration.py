@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from congress.actions.accounts import add_department
 from congress.actions.base import Context
 from congress.db.engine import Database
 from congress.db.migrate import current_revision, downgrade, upgrade
-from congress.demo import DEPARTMENTS
-from congress.demo_proposals import file_demo_proposals
 from congress.service import system_clock
-from tests.story import SETUP, build_story
+from tests.story import SETUP, build_story, story_with_demo_proposals
 
 
 def _counts(url: str) -> tuple[int, int, int]:
@@ -31,10 +28,7 @@ def test_0006_gives_each_congress_a_term_and_downgrades(database_url):
     db = Database(database_url)
     story = build_story(db, with_codes=False)
     with db.write() as session:
-        ctx = Context(session, SETUP, system_clock())
-        for name in DEPARTMENTS[1:]:
-            add_department(ctx, name)
-        file_demo_proposals(ctx, story.congress_id)
+        story_with_demo_proposals(Context(session, SETUP, system_clock()), story.congress_id)
     db.dispose()
     downgrade(database_url, "0005")
     assert current_revision(database_url) == "0005"
