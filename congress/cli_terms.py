@@ -25,7 +25,8 @@ def print_roster_changes(changes: dict[str, list[dict[str, Any]]]) -> None:
     for row in changes["left"]:
         print(f"  不再列入：{row['name']}（{row['employee_id']}，{row['group']}）")
     for row in changes["changed"]:
-        fields = "；".join(f"{f['label']} {f['before']} → {f['after']}" for f in row["fields"])
+        fields = "；".join(f"{f['label']} {f['text']}" if "text" in f else f"{f['label']} {f['before']} → {f['after']}"
+                          for f in row["fields"])
         print(f"  变更：{row['name']}（{row['employee_id']}）{fields}")
 
 

@@ -19,6 +19,9 @@ from congress.domain.roster import (
     diff_roster,
     parse_roster,
 )
+from congress.domain.roster_email import FIELD as EMAIL
+from congress.domain.roster_email import LABEL as EMAIL_LABEL
+from congress.domain.roster_email import email_change
 from congress.permissions import Permission
 
 
@@ -47,7 +50,7 @@ def import_roster(ctx: Context, congress_id: int, data: bytes, filename: str, *,
             .where(Delegate.congress_id == congress_id, Delegate.is_active)):
         existing[d.employee_id] = d
         as_listed[d.employee_id] = RosterRow(d.employee_id, d.name, d.gender, group_name, d.unit, d.role,
-                                             d.is_group_leader, d.delegate_type)
+                                             d.is_group_leader, d.delegate_type, d.email or "")
     diff = diff_roster(as_listed, roster.rows)
     voting = sum(1 for r in roster.rows if r.is_voting)
     summary: dict[str, Any] = {
@@ -84,6 +87,8 @@ def import_roster(ctx: Context, congress_id: int, data: bytes, filename: str, *,
         delegate.name, delegate.gender, delegate.unit = row.name, row.gender, row.unit
         delegate.role, delegate.delegate_type = row.role, row.delegate_type
         delegate.is_group_leader, delegate.group_id, delegate.is_active = row.is_group_leader, groups[row.group].id, True
+        if row.email is not None:  # a roster without the e-mail column keeps the addresses
+            delegate.email = row.email or None
     for employee_id in diff.removed:
         existing[employee_id].is_active = False  # kept: ballots and proposals refer to them
     ctx.session.flush()
@@ -95,17 +100,22 @@ def import_roster(ctx: Context, congress_id: int, data: bytes, filename: str, *,
 def roster_changes(diff: RosterDiff, existing: dict[str, Delegate], as_listed: dict[str, RosterRow]
                    ) -> dict[str, list[dict[str, Any]]]:
     """Who a (re-)import adds, who leaves and what changes for the others, field by field (labels as
-    in the file): what staff check before importing a new session's roster (docs/terms.md)."""
+    in the file): what staff check before importing a new session's roster (docs/terms.md). An e-mail
+    change says only 已填写 / 已更改 / 已删除 (`text`), never the address."""
     def value(row: Any, key: str) -> Any:
         v = getattr(row, key)
         return ("是" if v else "否") if isinstance(v, bool) else v
+
+    def field(u: Any, k: str) -> dict[str, Any]:
+        if k == EMAIL:
+            return {"field": k, "label": EMAIL_LABEL, "text": email_change(u.before.email, u.after.email)}
+        return {"field": k, "label": LABELS[k], "before": value(u.before, k), "after": value(u.after, k)}
 
     return {
         "added": [{"employee_id": r.employee_id, "name": r.name, "group": r.group} for r in diff.added],
         "left": [{"employee_id": e, "name": existing[e].name, "group": as_listed[e].group} for e in diff.removed],
         "changed": [{"employee_id": u.employee_id, "name": u.after.name,
-                     "fields": [{"field": k, "label": LABELS[k], "before": value(u.before, k), "after": value(u.after, k)}
-                                for k in u.changed]} for u in diff.updated],
+                     "fields": [field(u, k) for k in u.changed]} for u in diff.updated],
     }
 
 

@@ -30,6 +30,9 @@ from typing import Protocol
 
 from congress.domain.errors import DomainError
 from congress.domain.kinds import DELEGATE_TYPES, GENDERS, ROLES, VOTING_TYPE
+from congress.domain.roster_email import FIELD as EMAIL
+from congress.domain.roster_email import HEADERS as EMAIL_HEADERS
+from congress.domain.roster_email import email_problem, normalise_email
 
 FIELDS = ("employee_id", "name", "gender", "group", "unit", "role", "is_group_leader", "delegate_type")
 LABELS = {
@@ -53,6 +56,7 @@ _HEADER_ALIASES = {
     "role": ("role", "类别"),
     "is_group_leader": ("is_group_leader", "团(组)长", "是否团(组)长"),
     "delegate_type": ("delegate_type", "代表类型"),
+    EMAIL: EMAIL_HEADERS,  # optional (roster_email.py)
 }
 _FIELD_BY_HEADER = {alias: key for key, aliases in _HEADER_ALIASES.items() for alias in aliases}
 _LEADER_VALUES = {
@@ -95,6 +99,7 @@ class RosterRow:
     role: str
     is_group_leader: bool
     delegate_type: str
+    email: str | None = None  # None: the file has no e-mail column; "": its cell is empty
 
     @property
     def is_voting(self) -> bool:
@@ -134,6 +139,7 @@ class RosterRowLike(Protocol):
     role: str
     is_group_leader: bool
     delegate_type: str
+    email: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +147,7 @@ class RosterUpdate:
     employee_id: str
     before: RosterRowLike
     after: RosterRow
-    changed: tuple[str, ...]  # field names, in FIELDS order
+    changed: tuple[str, ...]  # field names, in FIELDS order, then "email"
 
 
 @dataclass(frozen=True)
@@ -528,6 +534,12 @@ class _RowChecker:
             elif delegate_type in DELEGATE_TYPES:
                 self._error(row, "is_group_leader", "团(组)长必须是正式代表")
 
+        if EMAIL in value:
+            value[EMAIL] = normalise_email(value[EMAIL])
+            problem = email_problem(value[EMAIL]) if value[EMAIL] else None
+            if problem:
+                self._error(row, EMAIL, problem)
+
         if len(self.errors) == errors_before:
             fields = {**value, "employee_id": employee_id, "is_group_leader": bool(is_leader)}
             self.rows.append((row, RosterRow(**fields)))
@@ -648,6 +660,8 @@ def diff_roster(existing: Mapping[str, RosterRowLike], incoming: Iterable[Roster
             added.append(row)
             continue
         changed = tuple(key for key in FIELDS[1:] if getattr(before, key) != getattr(row, key))
+        if row.email is not None and (before.email or "") != row.email:  # no column: addresses kept
+            changed += (EMAIL,)
         if changed:
             updated.append(RosterUpdate(row.employee_id, before, row, changed))
         else:

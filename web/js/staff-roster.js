@@ -46,7 +46,7 @@ function changes(c) {
     ...c.added.map((r) => h('li', { dataset: { change: 'added' } }, t('roster.changes_added'), who(r))),
     ...c.left.map((r) => h('li', { dataset: { change: 'left' } }, t('roster.changes_left'), who(r))),
     ...c.changed.map((r) => h('li', { dataset: { change: 'changed' } }, t('roster.changes_changed'), who(r), ' ',
-      data(r.fields.map((f) => `${f.label} ${f.before} → ${f.after}`).join('；')))),
+      data(r.fields.map((f) => (f.text ? `${f.label} ${f.text}` : `${f.label} ${f.before} → ${f.after}`)).join('；')))),
   ];
   return items.length ? h('ul', { id: 'roster-changes' }, items) : null;
 }
