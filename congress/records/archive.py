@@ -36,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from congress.actions.terms import term_json
 from congress.db.engine import Database
 from congress.db.models import (
     AgendaItem,
@@ -107,6 +108,7 @@ def build_archive(session: Session, congress_id: int, now: datetime) -> dict[str
                             .order_by(AgendaItem.position))
     files["congress.json"] = _json({
         "id": congress.id, "name": congress.name, "status": congress.status, "is_rehearsal": congress.is_rehearsal,
+        "term": term_json(session, congress),  # its 届 and 第N届第M次, as the pages show it
         "rules": congress.rules, "last_seq": congress.last_seq, "created_at": _iso(congress.created_at),
         "groups": [{"id": g.id, "name": g.name, "position": g.position} for g in groups],
         "agenda": [{"id": i.id, "position": i.position, "kind": i.kind, "title": i.title, "names": i.names,

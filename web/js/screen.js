@@ -23,9 +23,11 @@ async function main() {
   const { store } = connection;
 
   const parts = [
-    region($('screen-head'), () => store.state.congress.name, () => {
+    region($('screen-head'), () => [store.state.congress.name, store.state.congress.term?.label], () => {
       document.title = `${store.state.congress.name} · ${t('screen.title')}`;
-      return h('h1', { class: 'screen-name data-text' }, store.state.congress.name);
+      const label = store.state.congress.term?.label; // 第N届第M次, as the staff and delegate pages show it
+      return [h('h1', { class: 'screen-name data-text' }, store.state.congress.name),
+        label ? h('p', { class: 'screen-term data-text', id: 'screen-term' }, label) : null];
     }),
     // No placeholder here: without a stream the projector simply shows the meeting's figures.
     region($('stream'), () => store.state.congress.stream, () => {
