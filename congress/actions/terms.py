@@ -30,6 +30,8 @@ from congress.db.models import (
     Decision,
     Delegate,
     Group,
+    NoticeChannel,
+    NoticeConfig,
     Proposal,
     ProposalAttachment,
     Rating,
@@ -89,18 +91,34 @@ def start_next_session(ctx: Context, congress_id: int, name: str | None = None) 
     if rules.get("leader_pre_review_groups"):
         rules["leader_pre_review_groups"] = [group_map[g] for g in rules["leader_pre_review_groups"] if g in group_map]
     congress.rules = rules
+    channels = _copy_notices(ctx, congress_id, congress.id)
     ctx.session.flush()
     label = session_label(term.number, congress.session_number)
     ctx.emit(congress.id, "term.session_started", {
         "from_congress_id": congress_id, "term": term.name, "label": label,
-        "delegates": len(delegates), "groups": len(groups)}, Audience.STAFF)
+        "delegates": len(delegates), "groups": len(groups), "notice_channels": channels}, Audience.STAFF)
     ctx.emit(congress_id, "term.next_session", {"congress_id": congress.id, "name": name, "label": label},
              Audience.STAFF)
     open_count = ctx.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(
         Proposal.congress_id == congress_id, Proposal.status.in_(OPEN_STATUSES)))
     return {"id": congress.id, "name": name, "term": term.name, "label": label, "session_number": congress.session_number,
             "from_congress_id": congress_id, "groups": [g.name for g in groups], "delegates": len(delegates),
-            "open_proposals": open_count}
+            "notice_channels": channels, "open_proposals": open_count}
+
+
+def _copy_notices(ctx: Context, old_cid: int, new_cid: int) -> int:
+    """The notice rules and channels go on (departments' and staff's 企业微信/钉钉/飞书 robots and
+    e-mail addresses): the rows are copied database-side, so a webhook's key and a signing secret
+    stay in the database and pass through no reply or event. Returns how many channels."""
+    config = ctx.session.get(NoticeConfig, old_cid)
+    if config is not None:
+        ctx.session.add(NoticeConfig(congress_id=new_cid, rules=dict(config.rules or {}), updated_at=ctx.now))
+    t = NoticeChannel.__table__
+    ctx.session.execute(sa.insert(t).from_select(
+        ["congress_id", "audience", "department_id", "kind", "address", "secret", "created_at"],
+        sa.select(sa.literal(new_cid), t.c.audience, t.c.department_id, t.c.kind, t.c.address, t.c.secret,
+                  sa.literal(ctx.now, t.c.created_at.type)).where(t.c.congress_id == old_cid).order_by(t.c.id)))
+    return int(ctx.session.scalar(sa.select(sa.func.count()).where(t.c.congress_id == new_cid)) or 0)
 
 
 def previous_session(session: sa.orm.Session, congress: Congress) -> Congress | None:

@@ -1,0 +1,83 @@
+"""Notices across the sessions of a 届, on both databases, through the real SMTP sink and robot
+receiver: the next session keeps its notice rules and channels; a carried case's reminders move to
+its new copy (each kind still sent once, linking to the new session)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from congress.actions.base import Context
+from congress.actions.casework import assign_proposal
+from congress.actions.notices import notices_view, set_notices
+from congress.actions.terms import carry_over_proposals, start_next_session
+from congress.db.models import NoticeChannel, Proposal
+from congress.notices.sender import Sender
+from congress.notices.settings import smtp_settings
+from tests.db.test_casework import registered
+from tests.db.test_proposals import act
+from tests.notices.conftest import SECRET, SetClock
+from tests.notices.test_delivery import HR, HR_MAIL, T0, channel
+from tests.story import SETUP, build_story
+
+HQ, HQ_MAIL = "后勤服务中心", "hq@example.cn"
+KINDS = ("【提案交办】", "还有 7 天", "还有 1 天", "【已超期】")
+
+
+@pytest.fixture
+def story(db):  # type: ignore[no-untyped-def]
+    return build_story(db, with_codes=False)
+
+
+def drain(db, at):  # type: ignore[no-untyped-def]
+    return Sender(db, SetClock(at), smtp=smtp_settings()).drain()[0]
+
+
+def view(db, congress_id: int):  # type: ignore[no-untyped-def]
+    with db.read() as session:
+        return notices_view(Context(session, SETUP, T0), congress_id)
+
+
+def links(mailbox, to: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Each message's subject -> the link at its end."""
+    return {str(m["Subject"]): m.get_content().strip().splitlines()[-1] for m in mailbox.messages if str(m["To"]) == to}
+
+
+# ---- 1. the next session keeps its rules and channels ------------------------------------------
+
+def test_the_next_session_keeps_the_notice_rules_and_channels_and_shows_no_key(db, story, smtp_sink, robots):  # type: ignore[no-untyped-def]
+    act(db, SETUP, set_notices, story.congress_id, rules={"due_1": False, "vote_opened": True})
+    channel(db, story, "department", "wecom", robots.url("/wecom/hr?key=k-secret-1234"))
+    channel(db, story, "department", "email", HR_MAIL)
+    channel(db, story, "staff", "dingtalk", robots.url("/dingtalk/signed?access_token=t-secret-5678"), secret=SECRET)
+    before = view(db, story.congress_id)
+
+    with db.write() as session:
+        ctx = Context(session, SETUP, T0)
+        result = start_next_session(ctx, story.congress_id)
+        events = [(e.type, e.payload) for e in ctx.events]
+    new_id = result["id"]
+    after = view(db, new_id)
+
+    assert after["rules"] == before["rules"]  # due_1 off, vote_opened on, as staff set them
+    strip = lambda cs: [{k: v for k, v in c.items() if k != "id"} for c in cs]  # noqa: E731
+    assert strip(after["channels"]) == strip(before["channels"])  # masked alike, the 钉钉 one still signed
+    assert [c["department"] for c in after["channels"]] == [HR, HR, None]
+    assert result["notice_channels"] == 3
+    shown = repr((result, events, after))
+    assert "k-secret" not in shown and "t-secret" not in shown and SECRET not in shown
+    with db.read() as session:  # the key and the secret stay in the database, where the sender reads them
+        rows = lambda cid: [(c.audience, c.department_id, c.kind, c.address, c.secret) for c in session.scalars(  # noqa: E731
+            sa.select(NoticeChannel).where(NoticeChannel.congress_id == cid).order_by(NoticeChannel.id))]
+        assert rows(new_id) == rows(story.congress_id)
+
+    # and they work: an assignment in the new session reaches the department's robot, linking to it
+    a, b, c = story.voting()[:3]
+    registered(db, story, a, [b, c])
+    with db.write() as session:
+        carried = carry_over_proposals(Context(session, SETUP, T0), new_id)["carried"][0]
+        new_p = session.scalar(sa.select(Proposal.id).where(Proposal.congress_id == new_id,
+                                                            Proposal.number == carried["number"]))
+    act(db, SETUP, assign_proposal, new_id, new_p, HR, now=T0)
+    assert drain(db, T0)["sent"] == 2  # the e-mail and the robot
+    assert f"/department?congress={new_id}#proposal-{new_p}" in robots.texts("/wecom")[0]
