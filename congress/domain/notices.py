@@ -19,6 +19,7 @@ RULES: dict[str, tuple[bool, str]] = {
     "due_1": (True, "办理期限前 1 天提醒承办部门"),
     "overdue": (True, "超过办理期限时通知承办部门"),
     "staff_overdue": (True, "超过办理期限时通知工会工作人员"),
+    "reopened": (True, "提案人对答复不满意、重新办理时通知承办部门"),
     "proposer_decided": (True, "立案审查有结论时通知提案人"),
     "proposer_answered": (True, "承办部门答复后通知提案人"),
     "proposer_merged": (True, "提案被合并立案时通知提案人"),
@@ -67,33 +68,53 @@ def _case_name(number: int | None, title: str) -> str:
 
 
 def assignment_notices(rules: dict[str, bool], *, number: int | None, title: str, department: str,
-                       due_at: datetime | None, now: datetime) -> list[Planned]:
+                       due_at: datetime | None, now: datetime, lead: str | None = None,
+                       reminders_only: bool = False) -> list[Planned]:
     """交办: the notice now, reminders 7 and 1 days before the due date (when still ahead), and the
-    overdue notice at the due date to the department and to staff."""
+    overdue notice at the due date to the department and to staff.
+
+    `lead` names the lead department when `department` only helps (协办): its words say so, and
+    staff hear of an overdue case once, through the lead's notice. `reminders_only`: no assignment
+    notice (a carried case, whose department already knows it)."""
     case = _case_name(number, title)
     due_words = f"，办理期限为 {_when(due_at)}（北京时间）" if due_at else ""
+    role = f"协办（主办部门：{lead}）" if lead else "主办"
+    tag = "（协办）" if lead else ""
     planned = []
-    if rules["assigned"]:
-        planned.append(Planned("assigned", "department", now, f"【提案交办】{case}",
-                               f"{department}：{case}已交由贵部门主办{due_words}。请登录系统查看提案并答复。",
-                               "department"))
+    if rules["assigned"] and not reminders_only:
+        planned.append(Planned("assigned", "department", now, f"【提案交办】{case}{tag}",
+                               f"{department}：{case}已交由贵部门{role}{due_words}。"
+                               + ("请配合主办部门办理。" if lead else "请登录系统查看提案并答复。"), "department"))
     if due_at is None:
         return planned
+    ask = "请配合主办部门按时答复提案人。" if lead else "请按时答复提案人。"
     for kind, days in (("due_7", 7), ("due_1", 1)):
         at = due_at - timedelta(days=days)
         if rules[kind] and at > now:
-            planned.append(Planned(kind, "department", at, f"【办理提醒】{case}还有 {days} 天到期",
-                                   f"{department}：{case}的办理期限为 {_when(due_at)}（北京时间），还有 {days} 天。"
-                                   "请按时答复提案人。", "department"))
+            planned.append(Planned(kind, "department", at, f"【办理提醒】{case}{tag}还有 {days} 天到期",
+                                   f"{department}：贵部门{role}的{case}办理期限为 {_when(due_at)}（北京时间），"
+                                   f"还有 {days} 天。{ask}", "department"))
     if rules["overdue"]:
-        planned.append(Planned("overdue", "department", due_at, f"【已超期】{case}已超过办理期限",
-                               f"{department}：{case}的办理期限 {_when(due_at)}（北京时间）已过，尚未答复。"
-                               "请尽快答复并说明情况。", "department"))
-    if rules["staff_overdue"]:
+        planned.append(Planned("overdue", "department", due_at, f"【已超期】{case}{tag}已超过办理期限",
+                               f"{department}：贵部门{role}的{case}办理期限 {_when(due_at)}（北京时间）已过，尚未答复。"
+                               + ("请配合主办部门尽快办理。" if lead else "请尽快答复并说明情况。"), "department"))
+    if rules["staff_overdue"] and not lead:
         planned.append(Planned("staff_overdue", "staff", due_at, f"【已超期】{case}（{department}）",
                                f"{case}由{department}主办，办理期限 {_when(due_at)}（北京时间）已过，尚未答复。",
                                "staff"))
     return planned
+
+
+def reopened_notice(rules: dict[str, bool], *, number: int | None, title: str, department: str,
+                    round: int, now: datetime, lead: str | None = None) -> list[Planned]:
+    """不满意: the case goes back to its department(s) for another round (办理第 N 轮)."""
+    if not rules["reopened"]:
+        return []
+    case = _case_name(number, title)
+    role = f"协办（主办部门：{lead}）" if lead else "主办"
+    return [Planned("reopened", "department", now, f"【重新办理】{case}：提案人对答复不满意",
+                    f"{department}：提案人对答复不满意，请再次办理。贵部门{role}的{case}已进入第 {round} 轮办理，"
+                    "请登录系统查看提案人的意见并重新答复。", "department")]
 
 
 DECISION_WORDS = {"立案": "已立案", "合并立案": "已合并立案", "转为意见建议": "已转为意见建议",

@@ -13,18 +13,31 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from congress.db.models import Delegate, Department, Event, Notice, NoticeChannel, NoticeConfig, Proposal
+from congress.db.models import (
+    Assignment,
+    Delegate,
+    Department,
+    Event,
+    Notice,
+    NoticeChannel,
+    NoticeConfig,
+    Proposal,
+)
 from congress.domain.notices import (
+    REMINDER_KINDS,
     Planned,
     assignment_notices,
     decision_notice,
+    reopened_notice,
     reply_notice,
     rules_of,
     vote_notice,
 )
 from congress.notices.settings import public_url
 
-NOTICE_EVENTS = frozenset({"proposal.assigned", "proposal.decided", "proposal.replied", "vote.opened"})
+NOTICE_EVENTS = frozenset({"proposal.assigned", "proposal.decided", "proposal.replied", "proposal.rated",
+                           "proposal.carried_over", "vote.opened"})
+CARRIED_AWAY = "已转入下次会议，提醒改由新一次会议的提案发出"
 
 
 def queue_for(session: Session, now: datetime, event: Event) -> int:
@@ -41,12 +54,17 @@ def queue_for(session: Session, now: datetime, event: Event) -> int:
     if proposal is None:
         return 0
     if event.type == "proposal.assigned":
-        due = datetime.fromisoformat(payload["due_at"]) if payload.get("due_at") else None
-        lead = session.scalar(sa.select(Department).where(Department.name == payload.get("lead_department")))
-        planned = assignment_notices(rules, number=proposal.number, title=proposal.title,
-                                     department=lead.name if lead else "", due_at=due, now=now)
-        source = f"p{proposal.id}r{payload.get('round')}d{due.isoformat() if due else '-'}"
-        rows = _rows(session, event, planned, source, proposal, lead, due)
+        rows = _assignment_rows(session, event, rules, proposal, now)
+    elif event.type == "proposal.carried_over":
+        _cancel_carried_away(session, proposal.carried_from_id, now)
+        if proposal.status == "assigned":  # a case answered already has no reminder ahead
+            rows = _assignment_rows(session, event, rules, proposal, now, reminders_only=True)
+    elif event.type == "proposal.rated" and payload.get("rating") == "不满意":
+        rows = []
+        for department, lead, round_ in _current_departments(session, proposal.id):
+            planned = reopened_notice(rules, number=proposal.number, title=proposal.title, department=department.name,
+                                      round=round_, now=now, lead=lead)
+            rows += _rows(session, event, planned, f"p{proposal.id}reopen{round_}", proposal, department)
     elif event.type == "proposal.decided":
         planned = decision_notice(rules, number=proposal.number, title=proposal.title,
                                   decision=payload.get("decision", ""), reason=payload.get("reason"), now=now)
@@ -57,6 +75,52 @@ def queue_for(session: Session, now: datetime, event: Event) -> int:
                                reply_class=reply.get("reply_class", ""), now=now)
         rows = _rows(session, event, planned, f"p{proposal.id}reply{reply.get('id')}", proposal)
     return _insert_new(session, rows)
+
+
+def _current_departments(session: Session, proposal_id: int) -> list[tuple[Department, str | None, int]]:
+    """(department, the lead's name when it only helps — else None, round) of the case's current round:
+    the lead (主办) first, then the helping (协办) departments."""
+    round_ = session.scalar(sa.select(sa.func.max(Assignment.round)).where(Assignment.proposal_id == proposal_id))
+    pairs = session.execute(sa.select(Assignment, Department).join(Department).where(
+        Assignment.proposal_id == proposal_id, Assignment.round == round_)
+        .order_by(Assignment.is_lead.desc(), Assignment.id)).all()
+    lead = next((d.name for a, d in pairs if a.is_lead), "")
+    return [(d, None if a.is_lead else lead, a.round) for a, d in pairs]
+
+
+def _assignment_rows(session: Session, event: Event, rules: dict[str, bool], proposal: Proposal, now: datetime,
+                     reminders_only: bool = False) -> list[Notice]:
+    """The assignment notice and reminders of the case's current round, for its lead department and
+    each helping one; `reminders_only` for a carried case (its departments already know it)."""
+    rows: list[Notice] = []
+    for department, lead, round_ in _current_departments(session, proposal.id):
+        due = session.scalar(sa.select(Assignment.due_at).where(
+            Assignment.proposal_id == proposal.id, Assignment.round == round_, Assignment.is_lead))
+        planned = assignment_notices(rules, number=proposal.number, title=proposal.title, department=department.name,
+                                     due_at=due, now=now, lead=lead, reminders_only=reminders_only)
+        if reminders_only:  # a reminder its old copy already sent (or tried to) is not sent again
+            done = _done_kinds(session, proposal.carried_from_id, due)
+            planned = [p for p in planned if p.kind not in done]
+        source = f"p{proposal.id}r{round_}d{due.isoformat() if due else '-'}"
+        rows += _rows(session, event, planned, source, proposal, department, due)
+    return rows
+
+
+def _reminders(proposal_id: int | None) -> sa.ColumnElement[bool]:
+    return sa.and_(Notice.proposal_id == proposal_id, Notice.kind.in_(REMINDER_KINDS | {"staff_overdue"}))
+
+
+def _done_kinds(session: Session, old_id: int | None, due: datetime | None) -> set[str]:
+    return set(session.scalars(sa.select(Notice.kind).where(
+        _reminders(old_id), Notice.due_at == due, Notice.status.in_(("sent", "sending", "failed")))))
+
+
+def _cancel_carried_away(session: Session, old_id: int | None, now: datetime) -> None:
+    """The old copy's reminders still waiting: cancelled, in the carry-over's transaction (the new
+    copy's take their place)."""
+    if old_id is not None:
+        session.execute(sa.update(Notice).where(_reminders(old_id), Notice.status == "pending")
+                        .values(status="cancelled", last_error=CARRIED_AWAY, next_attempt_at=now))
 
 
 def _rows(session: Session, event: Event, planned: list[Planned], source: str, proposal: Proposal | None,
