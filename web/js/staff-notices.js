@@ -7,8 +7,6 @@ import { choice, clear, data, field, h, region } from './dom.js';
 import { t, tx } from './i18n.js';
 import { onEvents } from './state.js';
 
-const RULES = ['assigned', 'due_7', 'due_1', 'overdue', 'staff_overdue', 'proposer_decided', 'proposer_answered',
-  'proposer_merged', 'vote_opened'];
 const KINDS = ['email', 'wecom', 'dingtalk', 'feishu'];
 const AUDIENCES = ['department', 'staff', 'delegates'];
 
@@ -50,13 +48,17 @@ export function mountNotices(root, { store, live }) {
   }
 
   function rulesForm() {
+    // The rules come from the server's table (congress.domain.notices.RULES): a rule added there shows
+    // here with its Chinese words until it has a translation
+    const label = (rule) => (t(`notices.rule.${rule.key}`) === `notices.rule.${rule.key}` ? rule.words
+      : t(`notices.rule.${rule.key}`));
     const boxes = ui.view.rules.map((rule) => h('div', {},
-      choice('checkbox', rule.key, 'on', t(`notices.rule.${rule.key}`), { checked: rule.on })));
+      choice('checkbox', rule.key, 'on', label(rule), { checked: rule.on })));
     const form = h('form', { id: 'notices-rules' }, h('fieldset', {},
       h('legend', {}, t('notices.rules')), boxes), h('button', { type: 'submit' }, t('common.save')));
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      const rules = Object.fromEntries(RULES.map((key) => [key, form.elements[key].checked]));
+      const rules = Object.fromEntries(ui.view.rules.map(({ key }) => [key, form.elements[key].checked]));
       send({ rules });
     });
     return form;
