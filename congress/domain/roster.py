@@ -5,34 +5,44 @@ checked before anything is imported, and every problem is reported as a :class:`
 row number is the one a spreadsheet user sees (the header is row 1) and whose column is the header
 as written in the file, so the union staff can fix all of them in one pass.
 
-Accepted files: CSV in UTF-8 (with or without BOM) or GB18030 (what Chinese Excel saves), and XLSX
-(first sheet). Headers may be English (as in ``congress/data/roster.csv``) or Chinese.
-
-Limits (docs/api.md), each refused as a whole with ``too_large`` and a message naming it: the file
-(20 MB); an XLSX's zip, from its directory before anything is unpacked — 500 members, 50 MB unpacked,
-100:1 per member over 1 MB (a zip bomb of 1.5 MB unpacks to 400 MB); an XLSX's sheets, counted in
-the unpacked XML before openpyxl parses it — 100,000 rows, 250,000 cells; rows while reading, so a
-huge table is never held — 20,000 delegates, 100,000 rows read counting empty ones, 250,000 cells
-(CSV too; openpyxl pads a row to its last cell, so one cell in column XFD is 16,384 cells).
+Files are read by ``roster_files`` (CSV or XLSX, within the limits it names); headers may be English
+(as in ``congress/data/roster.csv``) or Chinese; an e-mail column is optional (``roster_email``).
+The statutory composition warnings are ``roster_composition``'s.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
-import zipfile
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Protocol
 
 from congress.domain.errors import DomainError
 from congress.domain.kinds import DELEGATE_TYPES, GENDERS, ROLES, VOTING_TYPE
+from congress.domain.roster_composition import composition_warnings
 from congress.domain.roster_email import FIELD as EMAIL
 from congress.domain.roster_email import HEADERS as EMAIL_HEADERS
 from congress.domain.roster_email import email_problem, normalise_email
+from congress.domain.roster_files import (  # the limits are named here too (tests, docs/api.md)
+    MAX_CELLS,
+    MAX_FILE_BYTES,
+    MAX_LINE_CHARS,
+    MAX_ROWS,
+    MAX_ROWS_READ,
+    MAX_XLSX_MEMBERS,
+    MAX_XLSX_RATIO,
+    MAX_XLSX_UNPACKED,
+    MB,
+    Unreadable,
+    is_blank,
+    read_table,
+    too_many_rows,
+)
+
+__all__ = ["FIELDS", "LABELS", "MAX_CELLS", "MAX_FILE_BYTES", "MAX_LINE_CHARS", "MAX_ROWS", "MAX_ROWS_READ",
+           "MAX_XLSX_MEMBERS", "MAX_XLSX_RATIO", "MAX_XLSX_UNPACKED", "RosterDiff", "RosterFile", "RosterRow",
+           "RosterUpdate", "RowError", "composition_warnings", "diff_roster", "parse_roster"]
 
 FIELDS = ("employee_id", "name", "gender", "group", "unit", "role", "is_group_leader", "delegate_type")
 LABELS = {
@@ -65,28 +75,8 @@ _LEADER_VALUES = {
 }
 
 EMPLOYEE_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
-MB = 1024 * 1024
-MAX_FILE_BYTES = 20 * MB  # as uploaded (the HTTP API refuses more before reading it); the CLI too
-MAX_ROWS = 20_000  # rows after the header up to the last one with content: far above any congress
-MAX_ROWS_READ = 100_000  # all rows, empty ones too (a sheet of formatted empty rows is read row by row)
-MAX_XLSX_MEMBERS = 500  # files inside the zip; Excel and WPS write about a dozen
-MAX_XLSX_UNPACKED = 50 * MB  # all members together; a 20,000-row sheet is about 10 MB
-MAX_XLSX_RATIO = 100  # unpacked : packed, for each member over RATIO_FROM; sheets pack about 10-20:1
-RATIO_FROM = 1 * MB  # smaller members cannot hurt, whatever their ratio
-# Parsing costs openpyxl 20-40 µs a cell, twice for a sheet without <dimension>: cells are the time
-MAX_CELLS = 250_000  # 20,000 delegates in 12 columns: in an XLSX's sheets, and in the rows read
-# A row or cell start tag, with or without a namespace prefix (<x:row ...> is a row to openpyxl too)
-_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?(row|c)[\s/>]")
 MAX_TEXT = 64  # name, group and unit lengths
 PROGRESS_EVERY = 500
-
-# Unicode's Cc (control characters) but tab, CR and LF: binary content. A regex, not a loop over
-# the characters in Python (4 s for a 20 MB file).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-MAX_LINE_CHARS = 20_000  # one line of a CSV; a row of 8 columns is a few hundred
-
-_ENCODING_HINT = "请另存为 CSV（UTF-8 或 GB18030 编码）或 .xlsx 文件"
-_BAD_XLSX = "无法读取 XLSX 文件（文件已损坏或不是 Excel 文件），" + _ENCODING_HINT
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,195 +168,10 @@ def parse_roster(
     if len(data) > MAX_FILE_BYTES:
         raise DomainError("too_large", f"名册文件超过 {MAX_FILE_BYTES // MB} MB 的上限，未导入任何数据")
     try:
-        table, encoding = _read_table(data, filename)
-    except _Unreadable as exc:
+        table, encoding = read_table(data, filename)
+    except Unreadable as exc:
         return RosterFile([], [RowError(1, "", str(exc))], [], [], exc.encoding)
     return _check_table(table, encoding, known_groups, create_groups, progress)
-
-
-class _Unreadable(Exception):
-    def __init__(self, reason: str, encoding: str = "unknown") -> None:
-        super().__init__(reason)
-        self.encoding = encoding
-
-
-def _read_table(data: bytes, filename: str) -> tuple[list[list[str]], str]:
-    if not data.strip():
-        raise _Unreadable("文件为空")
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _Unreadable("不支持旧版 Excel（.xls）文件，" + _ENCODING_HINT)
-    if filename.lower().endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data), "xlsx"
-    text, encoding = _decode(data)
-    try:
-        table = _collect(csv.reader(_lines(text)))
-    except csv.Error as exc:
-        raise _Unreadable(f"无法按 CSV 读取：{exc}", encoding) from exc
-    return table, encoding
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The CSV's lines, refusing a line so long that the reader would build a huge row from it."""
-    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
-        if len(line) > MAX_LINE_CHARS:
-            raise DomainError("too_large", f"第 {number} 行超过 {MAX_LINE_CHARS} 个字符的上限，未导入任何数据；"
-                                           "这不像代表名册，请检查文件")
-        yield line
-
-
-def _collect(rows: Iterable[list[str]]) -> list[list[str]]:
-    """The rows of a file as the checks read them, within the row limits: empty rows between rows with
-    content are kept (for row numbers), empty rows at the end are dropped. Stops reading at a limit."""
-    table: list[list[str]] = []
-    blank: list[str] = []
-    pending_blank = 0  # empty rows not yet followed by one with content
-    first = None  # index in `table` of the first row with content (the header)
-    cells_read = 0
-    for read, cells in enumerate(rows, start=1):
-        cells_read += len(cells)
-        if read > MAX_ROWS_READ:
-            raise DomainError("too_large", f"表格超过 {MAX_ROWS_READ} 行（含空行）的上限，未导入任何数据；"
-                                           "请删除多余的空行后重新保存")
-        if cells_read > MAX_CELLS:
-            raise DomainError("too_large", f"表格超过 {MAX_CELLS} 个单元格（含空单元格）的上限，未导入任何数据；"
-                                           "请删除多余的列后重新保存")
-        if _is_blank(cells):
-            pending_blank += 1
-            continue
-        table.extend([blank] * pending_blank)
-        pending_blank = 0
-        first = len(table) if first is None else first
-        table.append(cells)
-        if len(table) - first - 1 > MAX_ROWS:
-            raise _too_many_rows()
-    return table
-
-
-def _too_many_rows() -> DomainError:
-    return DomainError("too_large", f"名册超过 {MAX_ROWS} 行的上限，未导入任何数据；请拆分后导入")
-
-
-def check_xlsx_container(data: bytes) -> None:
-    """The zip-bomb limits, from the zip's directory before any member is unpacked.
-
-    The declared sizes are enough: Python's zipfile (which openpyxl reads through) never inflates a
-    member beyond the size its directory entry declares — one that holds more fails its CRC.
-    """
-    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))  # end of central directory
-    if end < 0 or len(data) < end + 22:
-        raise _Unreadable(_BAD_XLSX, "xlsx")
-    entries = int.from_bytes(data[end + 10:end + 12], "little")
-    directory_bytes = int.from_bytes(data[end + 12:end + 16], "little")
-    # Read before zipfile builds an object per entry (a 20 MB directory holds 400,000 of them)
-    if entries > MAX_XLSX_MEMBERS:
-        raise _too_many_members(entries)
-    if directory_bytes > MAX_XLSX_MEMBERS * 1024:  # more than the count says: made to mislead
-        raise _Unreadable(_BAD_XLSX, "xlsx")
-    try:
-        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
-        raise _Unreadable(_BAD_XLSX, "xlsx") from exc
-    if len(members) > MAX_XLSX_MEMBERS:
-        raise _too_many_members(len(members))
-    unpacked = sum(member.file_size for member in members)
-    if unpacked > MAX_XLSX_UNPACKED:
-        raise DomainError("too_large", f"XLSX 文件解压后共 {unpacked / MB:.0f} MB，超过 {MAX_XLSX_UNPACKED // MB} MB "
-                                       "的上限，未导入任何数据；请只保留名册一张工作表，或另存为 CSV")
-    for member in members:
-        if member.file_size > RATIO_FROM and member.file_size > MAX_XLSX_RATIO * max(member.compress_size, 1):
-            ratio = member.file_size // max(member.compress_size, 1)
-            raise DomainError("too_large", f"XLSX 文件中的 {member.filename[:80]} 压缩比为 {ratio}:1，超过 "
-                                           f"{MAX_XLSX_RATIO}:1 的上限（像是“压缩炸弹”），未导入任何数据")
-    _count_rows_and_cells(data, members)
-
-
-def _count_rows_and_cells(data: bytes, members: list[zipfile.ZipInfo]) -> None:
-    """Row and cell tags in every member (a sheet may live under any name), unpacked a megabyte at a
-    time within the limits above; stops at the first limit passed."""
-    rows = cells = 0
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for member in members:
-                if member.is_dir():
-                    continue
-                with archive.open(member) as stream:
-                    tail = b""
-                    while True:
-                        chunk = stream.read(MB)
-                        buffer = tail + chunk
-                        # a tag cut by the chunk's end is counted with the next chunk
-                        keep_from = len(buffer) - 64 if chunk else len(buffer)
-                        for match in _ROW_OR_CELL.finditer(buffer):
-                            if match.start() >= keep_from:
-                                break
-                            if match.group(1) == b"row":
-                                rows += 1
-                            else:
-                                cells += 1
-                        if rows > MAX_ROWS_READ:
-                            raise DomainError("too_large", f"XLSX 文件的工作表超过 {MAX_ROWS_READ} 行（含空行）的上限，"
-                                                           "未导入任何数据；请删除多余的行或工作表后重新保存")
-                        if cells > MAX_CELLS:
-                            raise DomainError("too_large", f"XLSX 文件的工作表超过 {MAX_CELLS} 个单元格的上限，"
-                                                           "未导入任何数据；请删除多余的列、行或工作表后重新保存")
-                        if not chunk:
-                            break
-                        tail = buffer[keep_from:]
-    except DomainError:
-        raise
-    except Exception as exc:  # untrusted bytes: zipfile and zlib raise many types
-        raise _Unreadable(_BAD_XLSX, "xlsx") from exc
-
-
-def _too_many_members(count: int) -> DomainError:
-    return DomainError("too_large", f"XLSX 文件内含 {count} 个部件，超过 {MAX_XLSX_MEMBERS} 个的上限，未导入任何数据；"
-                                    "请用 Excel 或 WPS 另存为新的 .xlsx 或 CSV")
-
-
-def _decode(data: bytes) -> tuple[str, str]:
-    try:
-        text = data.decode("utf-8-sig")
-        encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError:
-        try:
-            text, encoding = data.decode("gb18030"), "gb18030"
-        except UnicodeDecodeError:
-            raise _Unreadable("无法识别文件编码，" + _ENCODING_HINT) from None
-    if _CONTROL.search(text):
-        raise _Unreadable("这不是文本格式的代表名册（含有二进制内容），" + _ENCODING_HINT)
-    return text, encoding
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook  # a heavy import, only needed for XLSX files
-
-    check_xlsx_container(data)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # untrusted bytes: openpyxl, zipfile and XML parsers raise many types
-        raise _Unreadable(_BAD_XLSX, "xlsx") from exc
-    try:
-        if not workbook.worksheets:
-            raise _Unreadable("XLSX 文件中没有工作表", "xlsx")
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some writers store wrong dimensions; read every row
-        return _collect([_cell_text(value) for value in values] for values in sheet.iter_rows(values_only=True))
-    except (_Unreadable, DomainError):
-        raise
-    except Exception as exc:
-        raise _Unreadable(_BAD_XLSX, "xlsx") from exc
-    finally:
-        workbook.close()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 # --------------------------------------------------------------------------- checking
@@ -374,10 +179,6 @@ def _cell_text(value: object) -> str:
 
 def _header_key(cell: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell)).lower()
-
-
-def _is_blank(cells: list[str]) -> bool:
-    return all(not cell.strip() for cell in cells)
 
 
 def _check_table(
@@ -390,7 +191,7 @@ def _check_table(
     def fail(row: int, reason: str) -> RosterFile:
         return RosterFile([], [RowError(row, "", reason)], [], [], encoding)
 
-    header_index = next((i for i, cells in enumerate(table) if not _is_blank(cells)), None)
+    header_index = next((i for i, cells in enumerate(table) if not is_blank(cells)), None)
     if header_index is None:
         return fail(1, "文件为空")
     header_row = header_index + 1
@@ -422,11 +223,11 @@ def _check_table(
 
     records = table[header_index + 1 :]
     if len(records) > MAX_ROWS:
-        raise _too_many_rows()
+        raise too_many_rows()
     checker = _RowChecker(header, columns, known_groups, create_groups, pad_short_rows=encoding == "xlsx")
     total = len(records)
     for offset, cells in enumerate(records, start=1):
-        if not _is_blank(cells):
+        if not is_blank(cells):
             checker.check(header_row + offset, cells)
         if progress is not None and (offset % PROGRESS_EVERY == 0 or offset == total):
             progress(offset, total)
@@ -479,7 +280,7 @@ class _RowChecker:
         if self.pad_short_rows and len(cells) < width:
             cells = cells + [""] * (width - len(cells))
         extra = cells[width:]
-        if len(cells) < width or not _is_blank(extra):
+        if len(cells) < width or not is_blank(extra):
             actual = len(cells) if len(cells) < width else width + len(extra)
             self.errors.append(RowError(row, "", f"列数不对：应为 {width} 列，实为 {actual} 列"))
             return
@@ -572,71 +373,6 @@ class _RowChecker:
                 )
             elif not rows and group not in self.flagged_groups:
                 self.warnings.append(f"代表团(组)“{group}”没有团(组)长")
-
-
-# --------------------------------------------------------------------------- composition
-
-
-class _HasRoleAndType(Protocol):
-    role: str
-    delegate_type: str
-
-
-def composition_warnings(
-    rows: Iterable[_HasRoleAndType],
-    *,
-    max_managers: Fraction = Fraction(1, 5),
-    min_front_line: Fraction = Fraction(1, 2),
-    max_non_voting: Fraction = Fraction(1, 5),
-) -> list[str]:
-    """Statutory composition of the delegates, as warnings with the actual figures.
-
-    管理人员 + 领导人员 at most ``max_managers`` of the 正式代表; 一线职工 at least
-    ``min_front_line`` of them; 列席 + 特邀 at most ``max_non_voting`` of the number of 正式代表.
-    """
-    voting = non_voting = managers = front_line = 0
-    for row in rows:
-        if row.delegate_type != VOTING_TYPE:
-            non_voting += 1
-            continue
-        voting += 1
-        managers += row.role in ("管理人员", "领导人员")
-        front_line += row.role == "一线职工"
-    if voting == 0:
-        return ["名册中没有正式代表"] if non_voting else []
-    warnings = []
-    share = Fraction(managers, voting)
-    if share > max_managers:
-        warnings.append(
-            f"管理人员和领导人员共 {managers} 人，占正式代表 {voting} 人的 {_percent(share, max_managers)}，"
-            f"超过 {_percent(max_managers)}"
-        )
-    share = Fraction(front_line, voting)
-    if share < min_front_line:
-        warnings.append(
-            f"一线职工 {front_line} 人，占正式代表 {voting} 人的 {_percent(share, min_front_line)}，"
-            f"低于 {_percent(min_front_line)}"
-        )
-    share = Fraction(non_voting, voting)
-    if share > max_non_voting:
-        warnings.append(
-            f"列席代表和特邀代表共 {non_voting} 人，为正式代表 {voting} 人的 {_percent(share, max_non_voting)}，"
-            f"超过 {_percent(max_non_voting)}"
-        )
-    return warnings
-
-
-def _percent(value: Fraction, avoid: Fraction | None = None) -> str:
-    """``value`` as a percentage: "20%" when whole, else one decimal, more when one decimal would
-    show exactly ``avoid`` (20.01% must not read as "20.0%, above 20%")."""
-    percent = value * 100
-    if percent.denominator == 1:
-        return f"{percent}%"
-    for digits in range(1, 6):
-        shown = Fraction(round(percent * 10**digits), 10**digits)
-        if avoid is None or shown != avoid * 100:
-            break
-    return f"{float(shown):.{digits}f}%"
 
 
 # --------------------------------------------------------------------------- re-import

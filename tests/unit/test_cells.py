@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "congress"
 # Modules that may use openpyxl or the csv module without congress.cells, and why.
 NOT_EXPORTS = {
     "cells.py": "the helper itself",
-    "domain/roster.py": "reads roster files (load_workbook, csv.reader); writes nothing",
+    "domain/roster_files.py": "reads roster files (load_workbook, csv.reader); writes nothing",
     "rehearsal/roster.py": "writes a generated roster for the importer to read back, not a file for people",
 }
 
