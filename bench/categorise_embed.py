@@ -105,7 +105,7 @@ def embedding_logproba(kind: str, train_x, train_y, test_x, categories) -> np.nd
 
 def fold_scores(texts, labels, vectors, train, test):
     """The shipped model's logits (scores / T) and every classifier's log-probabilities for one fold."""
-    model = C.Categoriser.train([(texts[i], labels[i]) for i in train])
+    model = C.Categoriser.train([(texts[i], labels[i]) for i in train], semantic=False)
     logits = model.scores([texts[i] for i in test]) / C.TEMPERATURE
     cats = list(model.categories)
     emb = {k: embedding_logproba(k, vectors[train], labels[train], vectors[test], cats) for k in CLASSIFIERS}
@@ -174,7 +174,7 @@ def unseen(rows, unseen_rows) -> int:
     u_texts = texts_of(unseen_rows)
     u_labels = np.array([r["category"] for r in unseen_rows])
     vectors, u_vectors = embed(texts), embed(u_texts)
-    model = C.Categoriser.train(list(zip(texts, labels, strict=True)))
+    model = C.Categoriser.train(list(zip(texts, labels, strict=True)), semantic=False)
     cats = list(model.categories)
     logits = model.scores(u_texts) / C.TEMPERATURE
     emb = {kind: embedding_logproba(kind, vectors, labels, u_vectors, cats)}

