@@ -32,6 +32,7 @@ SEMANTIC_C = 1.0
 CACHE_KEPT = 20_000  # texts whose vectors are kept (1.5 KB each)
 
 _lock = threading.Lock()
+_encode_lock = threading.Lock()  # one text at a time through the engine (ctypes lets threads in together)
 _cache: dict[str, np.ndarray] = {}
 
 
@@ -93,7 +94,8 @@ def embed(texts: Sequence[str]) -> np.ndarray | None:
         found = {t: _cache[t] for t in texts if t in _cache}
     missing = [t for t in dict.fromkeys(texts) if t not in found]
     if missing:
-        fresh = np.asarray(model.query(missing), dtype=np.float32).reshape(len(missing), -1)
+        with _encode_lock:
+            fresh = np.asarray(model.query(missing), dtype=np.float32).reshape(len(missing), -1)
         found.update(zip(missing, fresh, strict=True))
         with _lock:
             if len(_cache) > CACHE_KEPT:
