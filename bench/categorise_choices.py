@@ -9,7 +9,8 @@ Prints top-1 / top-2 for the shipped settings and each variant tried (issue 19, 
 the ablations of the lexicon's issue-19 extension: without it, and without the words of it that
 appear in the titles of the topic-split errors read before it was written (SEEN_IN_ERRORS), which
 shows how much of its gain on these splits is fitted; and the weight of staff-confirmed examples
-(CONFIRMED_WEIGHT) with half of each held-out fold confirmed.
+(CONFIRMED_WEIGHT) with half of each held-out fold confirmed.  Every row includes the sentence encoder
+(SEMANTIC; its own choices are in bench/categorise_embed.py).
 """
 
 from __future__ import annotations
