@@ -276,6 +276,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             await hub.close_all(CLOSE_SERVER_RESTART, "server restarting")
             for task in tasks:
                 task.cancel()
+            # the notice sender's pass in flight ends before the database closes (Sender.run)
+            await asyncio.gather(tasks[-1], return_exceptions=True)
             await service.stop()
             await backplane.stop()
             db.dispose()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,20 +49,30 @@ class Sender:
         self.batch = batch
         self.smtp = smtp
         self.lease = lease
+        self.stopping = threading.Event()  # set when `run` is cancelled: the pass in flight claims no more
 
     # -- one pass --------------------------------------------------------------------------------
     def drain(self) -> tuple[dict[str, int], list[Event]]:
         """Claim and send what is due now, batch after batch; the outcomes and any staff events."""
         counts = {"sent": 0, "retry": 0, "failed": 0, "cancelled": 0}
         events: list[Event] = []
-        while True:
+        while not self.stopping.is_set():
             ids = self.claim()
             if not ids:
                 return counts, events
-            for notice_id in ids:
+            for n, notice_id in enumerate(ids):
+                if self.stopping.is_set():  # stopping: the rest go back, for the next sender at once
+                    self._release(ids[n:])
+                    return counts, events
                 outcome, told = self.send_one(notice_id)
                 counts[outcome] = counts.get(outcome, 0) + 1
                 events.extend(told)
+        return counts, events
+
+    def _release(self, ids: list[int]) -> None:
+        with self.db.write() as session:
+            session.execute(sa.update(Notice.__table__).where(T.id.in_(ids), T.status == "sending")
+                            .values(status="pending", lease_until=None, attempts=T.attempts - 1))
 
     def claim(self) -> list[int]:
         now = self.clock()
@@ -133,13 +144,22 @@ class Sender:
 
     # -- the server's task -------------------------------------------------------------------------
     async def run(self, publish: Callable[[list[Event]], Any] | None = None, interval: float = 2.0) -> None:
-        """Drain every `interval` seconds until cancelled; a failure is logged and the loop goes on."""
+        """Drain every `interval` seconds until cancelled; a failure is logged and the loop goes on.
+
+        Cancelled during a pass, it waits for that pass's thread (which claims nothing more) before it
+        ends: an asyncio cancellation does not wait for a worker thread by itself, and a pass left
+        running would record its rows after the sender "stopped", or leave them `sending` until their
+        lease expires and another sender sends them again (seen in tests/notices/test_delivery.py,
+        whose clock jumps a day past the lease)."""
         while True:
+            drained = asyncio.ensure_future(anyio.to_thread.run_sync(self.drain))
             try:
-                _counts, events = await anyio.to_thread.run_sync(self.drain)
+                _counts, events = await asyncio.shield(drained)
                 if events and publish is not None:
                     await publish(events)
             except asyncio.CancelledError:
+                self.stopping.set()
+                await asyncio.gather(drained, return_exceptions=True)
                 raise
             except Exception as exc:
                 log.warning("sending notices failed: %s", exc.__class__.__name__)

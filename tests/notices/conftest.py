@@ -11,6 +11,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -77,7 +78,8 @@ class Received:
 @dataclass
 class Robots:
     """A local HTTP server answering as the robots do. Paths: /wecom/…, /dingtalk/…, /feishu/…;
-    a path ending in /refuse answers 200 with a non-zero code, /broken answers 500."""
+    a path ending in /refuse answers 200 with a non-zero code, /broken answers 500, /slow answers
+    success a second after it has recorded the request."""
 
     port: int
     received: list[Received] = field(default_factory=list)
@@ -137,6 +139,8 @@ def robots() -> Iterator[Robots]:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
             with state.lock:
                 state.received.append(Received(parsed.path, query, body, check_shape(parsed.path, query, body)))
+            if parsed.path.endswith("/slow"):  # received at once, answered a second later
+                time.sleep(1)
             if parsed.path.endswith("/broken"):
                 self._answer(500, {"error": "boom"})
             elif parsed.path.endswith("/refuse"):
