@@ -182,10 +182,19 @@ def _why_not(session: sa.orm.Session, notice: Notice) -> str | None:
     lead_due = session.scalar(sa.select(Assignment.due_at).where(
         Assignment.proposal_id == notice.proposal_id, Assignment.is_lead).order_by(
         Assignment.round.desc(), Assignment.id.desc()).limit(1))
-    if still_applies(notice.kind, status=proposal.status if proposal else None, queued_due=notice.due_at,
-                     current_due=lead_due):
-        return None
-    return "提案已答复、已办结或期限已改，提醒不再发送"
+    if not still_applies(notice.kind, status=proposal.status if proposal else None, queued_due=notice.due_at,
+                         current_due=lead_due):
+        return "提案已答复、已办结或期限已改，提醒不再发送"
+    what, _, ref = notice.recipient.partition(":")
+    channel = session.get(NoticeChannel, int(ref)) if what == "channel" else None
+    if channel is not None and channel.department_id is not None:  # still one of the case's departments?
+        current = sa.select(sa.func.max(Assignment.round)).where(
+            Assignment.proposal_id == notice.proposal_id).scalar_subquery()
+        if session.scalar(sa.select(Assignment.id).where(
+                Assignment.proposal_id == notice.proposal_id, Assignment.round == current,
+                Assignment.department_id == channel.department_id).limit(1)) is None:
+            return "提案已改由其他部门办理，提醒不再发送"
+    return None
 
 
 def _target(session: sa.orm.Session, notice: Notice) -> tuple[str, str | None] | None:

@@ -10,7 +10,7 @@ import pytest
 
 from congress.actions.accounts import add_department
 from congress.actions.base import Context
-from congress.actions.casework import assign_proposal, rate_reply, reply_proposal
+from congress.actions.casework import assign_proposal, rate_reply, reply_proposal, report_misassigned
 from congress.actions.notices import notices_view, set_notices
 from congress.auth import delegate_actor
 from congress.notices.sender import Sender
@@ -113,3 +113,21 @@ def test_an_unsatisfied_rating_tells_the_departments_to_handle_the_case_again(
     assert f"/department?congress={story.congress_id}#proposal-{p['id']}" in again[0]
     assert len(helper) == 1 and str(helper[0]["To"]) == HQ_MAIL and "协办" in helper[0].get_content()
     assert "夜班职工仍然吃不上热饭" not in again[0]  # the proposer's words stay on the page, not in a group chat
+
+
+def test_a_case_reassigned_to_another_department_with_the_same_due_date_stops_the_first_ones_reminders(
+        db, story, smtp_sink):  # type: ignore[no-untyped-def]
+    act(db, SETUP, add_department, HQ)
+    channel(db, story, "department", "email", HR_MAIL)
+    channel(db, story, "department", "email", HQ_MAIL, department=HQ)
+    a, b, c = story.voting()[:3]
+    p = registered(db, story, a, [b, c])
+    due = (T0 + timedelta(days=8)).isoformat()
+    act(db, SETUP, assign_proposal, story.congress_id, p["id"], HR, due_at=due, now=T0)
+    act(db, as_department(db), report_misassigned, story.congress_id, p["id"], "食堂归后勤服务中心管理",
+        now=T0 + timedelta(hours=1))
+    act(db, SETUP, assign_proposal, story.congress_id, p["id"], HQ, due_at=due, now=T0 + timedelta(hours=2))
+    for day in (0, 1, 7, 8):
+        drain(db, T0 + timedelta(days=day, minutes=1))
+    assert [s[:6] for s in smtp_sink.subjects(HR_MAIL)] == ["【提案交办】"]  # no longer its case: no reminder
+    assert len(smtp_sink.subjects(HQ_MAIL)) == 4
