@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.story import build_story
+
 SECRET = "SECtest-signing-secret"
 
 
@@ -186,3 +188,8 @@ class SetClock:
     def advance(self, **delta: float) -> None:
         with self.lock:
             self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def story(db):  # type: ignore[no-untyped-def]
+    return build_story(db, with_codes=False)

@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from congress.actions.casework import assign_proposal
 from congress.cli import main
 from tests.db.test_casework import registered
 from tests.db.test_proposals import act
-from tests.story import SETUP, build_story
-
-
-@pytest.fixture
-def story(db):  # type: ignore[no-untyped-def]
-    return build_story(db, with_codes=False)
+from tests.story import SETUP
 
 
 def test_channel_add_status_send_and_test_from_the_command_line(db, story, robots, smtp_sink, capsys, monkeypatch):  # type: ignore[no-untyped-def]

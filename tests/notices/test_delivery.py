@@ -23,16 +23,11 @@ from congress.notices.settings import smtp_settings
 from tests.db.test_casework import as_department, registered
 from tests.db.test_proposals import act
 from tests.notices.conftest import SECRET, SetClock
-from tests.story import SETUP, build_story
+from tests.story import SETUP
 
 T0 = datetime(2027, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
 HR = "人力资源部"
 HR_MAIL, UNION_MAIL = "hr@example.cn", "union@example.cn"
-
-
-@pytest.fixture
-def story(db):  # type: ignore[no-untyped-def]
-    return build_story(db, with_codes=False)
 
 
 def channel(db, story, audience, kind, address, secret=None, department=HR):  # type: ignore[no-untyped-def]

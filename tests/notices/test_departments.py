@@ -9,40 +9,14 @@ from datetime import timedelta
 import pytest
 
 from congress.actions.accounts import add_department
-from congress.actions.base import Context
 from congress.actions.casework import assign_proposal, rate_reply, reply_proposal, report_misassigned
-from congress.actions.notices import notices_view, set_notices
+from congress.actions.notices import set_notices
 from congress.auth import delegate_actor
-from congress.notices.sender import Sender
-from congress.notices.settings import smtp_settings
 from tests.db.test_casework import as_department, registered
 from tests.db.test_proposals import act
-from tests.notices.conftest import SetClock
+from tests.notices.steps import HQ, HQ_MAIL, KINDS, drain, view
 from tests.notices.test_delivery import HR, HR_MAIL, T0, UNION_MAIL, channel
-from tests.story import SETUP, build_story
-
-HQ, HQ_MAIL = "后勤服务中心", "hq@example.cn"
-KINDS = ("【提案交办】", "还有 7 天", "还有 1 天", "【已超期】")
-
-
-@pytest.fixture
-def story(db):  # type: ignore[no-untyped-def]
-    return build_story(db, with_codes=False)
-
-
-def drain(db, at):  # type: ignore[no-untyped-def]
-    return Sender(db, SetClock(at), smtp=smtp_settings()).drain()[0]
-
-
-def view(db, congress_id: int):  # type: ignore[no-untyped-def]
-    with db.read() as session:
-        return notices_view(Context(session, SETUP, T0), congress_id)
-
-
-def links(mailbox, to: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Each message's subject -> the link at its end."""
-    return {str(m["Subject"]): m.get_content().strip().splitlines()[-1] for m in mailbox.messages if str(m["To"]) == to}
-
+from tests.story import SETUP
 
 # ---- 3. helping departments hear too ---------------------------------------------------------------
 

@@ -25,15 +25,10 @@ from congress.notices.settings import smtp_settings
 from tests.db.test_casework import as_department, registered
 from tests.db.test_proposals import act, file
 from tests.notices.conftest import SetClock
-from tests.story import SETUP, build_story, open_pay_vote
+from tests.story import SETUP, open_pay_vote
 
 T0 = datetime(2027, 3, 1, 1, 0, tzinfo=UTC)
 HR = "人力资源部"
-
-
-@pytest.fixture
-def story(db):  # type: ignore[no-untyped-def]
-    return build_story(db, with_codes=False)
 
 
 def emails(db, story, people):  # type: ignore[no-untyped-def]

@@ -7,16 +7,10 @@ from __future__ import annotations
 import time
 
 import httpx
-import pytest
 
 from congress.settings import Settings
 from tests.db.test_casework import registered
-from tests.story import LiveServer, build_story, sign_in
-
-
-@pytest.fixture
-def story(db):  # type: ignore[no-untyped-def]
-    return build_story(db, with_codes=False)
+from tests.story import LiveServer, sign_in
 
 
 def test_the_server_sends_an_assignment_notice_queued_by_a_command(db, database_url, story, robots):  # type: ignore[no-untyped-def]

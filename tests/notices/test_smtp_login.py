@@ -29,7 +29,7 @@ from congress.notices.settings import smtp_settings
 from tests.db.test_casework import registered
 from tests.db.test_proposals import act
 from tests.notices.conftest import Mailbox, SetClock, free_port
-from tests.story import SETUP, build_story
+from tests.story import SETUP
 
 PASSWORD = "s3cret-Smtp-pass-4242"
 
@@ -81,11 +81,6 @@ def tls_sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
         yield mailbox, logins, password_file
     finally:
         controller.stop()
-
-
-@pytest.fixture
-def story(db):  # type: ignore[no-untyped-def]
-    return build_story(db, with_codes=False)
 
 
 def test_starttls_and_a_login_with_the_password_from_a_file(db, story, tls_sink):  # type: ignore[no-untyped-def]
