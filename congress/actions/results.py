@@ -72,7 +72,7 @@ def compute_result(session: Session, vote: Vote, rules: CongressRules,
     rolls = group_rolls(session, vote)
     hand = {int(g) for g, m in vote.group_modes.items() if m == GroupMode.HAND_COUNT}
     counts = {c.group_id: c for c in session.scalars(sa.select(GroupCount).where(GroupCount.vote_id == vote.id))}
-    questions = [TallyQuestion(str(q.id), QuestionKind(q.kind).value, tuple(o.key for o in q.options),  # type: ignore[arg-type]
+    questions = [TallyQuestion(str(q.id), QuestionKind(q.kind), tuple(o.key for o in q.options),
                                q.seats or 1, q.allows_write_in) for q in vote.questions]
     online_rolls = {str(g): GroupRoll(e, p) for g, (_n, e, p) in rolls.items() if g not in hand}
     members: dict[int, list[int]] = {}

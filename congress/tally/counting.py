@@ -8,21 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from congress.domain.errors import DomainError
+from congress.domain.kinds import QuestionKind  # the one definition (tally may import domain)
 from congress.tally.election import ballot_is_valid
 from congress.tally.motion import YesNo
 from congress.tally.rating import DEFAULT_SCALE
 from congress.tally.words import require_non_negative
 
 Answer = str | Sequence[str]  # a chosen option, or the candidates marked on an election question
-
-
-class QuestionKind(StrEnum):
-    YES_NO = "yes_no"
-    ELECTION = "election"
-    RATING = "rating"
 
 
 @dataclass(frozen=True, slots=True)
