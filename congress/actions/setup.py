@@ -178,7 +178,7 @@ def set_watch(ctx: Context, congress_id: int, mode: str, token: str | None = Non
     try:
         chosen = WatchMode(mode)
     except ValueError:
-        raise DomainError("bad_field", "观看方式应为 open / token / off") from None
+        raise DomainError("bad_field", f"观看方式应为 {' / '.join(WatchMode)}") from None  # open / token / off
     reply: dict[str, Any] = {"mode": chosen.value}
     if chosen is WatchMode.TOKEN:
         if token is not None and token.strip():

@@ -1,5 +1,6 @@
 """Who may watch a congress without signing in (云听会): the one rule for observers, used by the
-websocket and by every HTTP read an anonymous visitor can reach, and what a watch token must be.
+websocket and by every HTTP read an anonymous visitor can reach, and what a watch token must be;
+and who may see which event once in (`may_see`, for every role).
 
 Signed-in people (staff, delegates, departments) are not observers and are not asked.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 from enum import Enum, StrEnum
 
 from congress.domain.errors import DomainError
+from congress.domain.kinds import Audience, Role
 
 
 class WatchMode(StrEnum):
@@ -53,6 +55,24 @@ def may_watch(mode: WatchMode, *, token_ok: bool, link_issued: bool = True) -> W
     if not link_issued:
         return WatchRefusal.WATCH_LINK_NOT_ISSUED
     return None if token_ok else WatchRefusal.WATCH_TOKEN_REQUIRED
+
+
+def may_see(role: Role, audience: str, audience_id: int | None, *,
+             group_id: int | None = None, delegate_id: int | None = None) -> bool:
+    """The one audience rule (live delivery, resume and snapshots alike): public events are everyone's,
+    staff see all; a group's events are its delegates', a delegate's their own; observers and
+    departments see only public events."""
+    if audience == Audience.PUBLIC:
+        return True
+    if role is Role.STAFF:
+        return True
+    if audience == Audience.GROUP:
+        return role is Role.DELEGATE and group_id == audience_id
+    if audience == Audience.DELEGATE:
+        return role is Role.DELEGATE and delegate_id == audience_id
+    if audience == Audience.DELEGATES:
+        return role is Role.DELEGATE
+    return False
 
 
 def check_chosen_watch_token(token: str) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from congress.domain.kinds import Audience, Role
+from congress.domain.watching import may_see as may_see_event
 from congress.live.connection import CLOSE_RESYNC as CLOSE_RESYNC  # re-exported with the other codes
 from congress.live.connection import Connection
 from congress.live.frames import text_frame
@@ -57,18 +58,8 @@ class Published:
 
 
 def may_see(actor: Actor, audience: str, audience_id: int | None) -> bool:
-    """The one audience rule, used for live delivery, resume and snapshots alike."""
-    if audience == Audience.PUBLIC:
-        return True
-    if actor.role is Role.STAFF:
-        return True
-    if audience == Audience.GROUP:
-        return actor.role is Role.DELEGATE and actor.group_id == audience_id
-    if audience == Audience.DELEGATE:
-        return actor.role is Role.DELEGATE and actor.delegate_id == audience_id
-    if audience == Audience.DELEGATES:
-        return actor.role is Role.DELEGATE
-    return False
+    """The one audience rule (congress.domain.watching.may_see) for a connection's actor."""
+    return may_see_event(actor.role, audience, audience_id, group_id=actor.group_id, delegate_id=actor.delegate_id)
 
 
 FetchMissing = Callable[[int, int, int], Awaitable[list[Published]]]
