@@ -63,7 +63,7 @@ def test_staff_set_a_webhook_see_it_masked_and_see_a_failed_notice(site, open_pa
     expect(page.locator("#notices-outbox")).to_contain_text("发送失败 1")
     assert KEY not in page.content()
     assert accessibility_problems(page) == []
-    shot(page, "staff-notices", full_page=True)
+    shot(page, "staff-notices", docs="staff-notices.png", full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the section still reads
     expect(failures.first).to_be_visible()

@@ -7,6 +7,7 @@ the changes made to it; nothing of the view reaches past a phone's width."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -69,10 +70,15 @@ def test_staff_start_the_next_session_carry_open_proposals_and_read_the_terms_st
     for i in range(3):
         expect(charts.nth(i).locator(".chart-row")).to_have_count(3)  # two sessions and the term
         expect(charts.nth(i).locator("svg.bar")).to_have_count(3)
+    # each bar reads as its rate, as the table beside it does (not the bar's scale of 1000)
+    for i in range(3):
+        for row in range(3):
+            numbers = charts.nth(i).locator(".chart-row").nth(row).locator(".chart-numbers").inner_text()
+            assert re.fullmatch(r"\d{1,3}\.\d%|—", numbers), numbers
     expect(view.locator("#term-year-on-year li")).to_contain_text("第十届第三次 → 第十届第四次")
     expect(view.locator("#term-by-department tbody tr").first).to_be_visible()
     assert accessibility_problems(staff) == []
-    shot(staff, "term-staff")
+    shot(staff, "term-staff", docs="term-statistics.png", full_page=True)
 
     # The new session's roster re-imported: the preview lists exactly the changes, then the import
     data, expected = _changed_roster()

@@ -12,7 +12,7 @@ export function optionClass(key, index) {
 }
 
 /**
- * legend: [{key, label, isData?}] in order; rows: [{label, total, counts: {key: n}, detail?, isTotal?,
+ * legend: [{key, label, isData?}] in order; rows: [{label, total, counts: {key: n}, text?, detail?, isTotal?,
  * isData?}]; threshold: {value, label} drawn on total rows; caption: text. `isData`: the label is
  * people's words (a candidate, a group), shown as given in any language (class data-text).
  */
@@ -47,7 +47,9 @@ function chartRow(row, legend, classes, threshold) {
       x1: threshold.value, x2: threshold.value, y1: 0, y2: 10, class: 'threshold', 'vector-effect': 'non-scaling-stroke',
     }));
   }
-  const numbers = legend.map((o, i) => [i ? ' · ' : '', label(o), ` ${row.counts[o.key] || 0}`]);
+  // row.text: what the row's figures read as, when its counts are only the bar's scale (a rate drawn
+  // out of 1000 reads as its percentage, not as a count)
+  const numbers = row.text ?? legend.map((o, i) => [i ? ' · ' : '', label(o), ` ${row.counts[o.key] || 0}`]);
   return h('div', { class: ['chart-row', row.isTotal ? 'is-total' : null] },
     h('div', { class: 'chart-label' },
       h('span', { class: ['chart-name', row.isData ? 'data-text' : null] }, row.label),

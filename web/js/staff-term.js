@@ -18,10 +18,10 @@ function pct(rate) {
 
 function rateChart(stats, key) {
   const rows = stats.sessions.map((s) => ({
-    label: s.label, isData: true, total: 1000, counts: { rate: Math.round((s[key] ?? 0) * 1000) }, detail: pct(s[key]),
+    label: s.label, isData: true, total: 1000, counts: { rate: Math.round((s[key] ?? 0) * 1000) }, text: pct(s[key]),
   }));
   rows.push({ label: t('term.whole'), total: 1000, counts: { rate: Math.round((stats.term[key] ?? 0) * 1000) },
-    detail: pct(stats.term[key]), isTotal: true });
+    text: pct(stats.term[key]), isTotal: true });
   return h('div', { class: 'term-chart', dataset: { rate: key } },
     barChart({ caption: t(`term.${key}`), legend: [{ key: 'rate', label: t(`term.${key}`) }], rows }));
 }
