@@ -29,6 +29,7 @@ from congress.db.models import (
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, GroupMode, QuestionKind, Role, VoteStatus
 from congress.domain.rules import CongressRules, parse_fraction
+from congress.domain.votes import VoteStep, next_status
 from congress.live.snapshot import snapshot_section
 from congress.permissions import Actor, Permission
 from congress.tally import check_quorum
@@ -140,10 +141,9 @@ def _vote(ctx: Context, congress_id: int, vote_id: int) -> Vote:
     return ctx.find(Vote, vote_id, congress_id, f"本次职代会没有这项表决（编号 {vote_id}）")
 
 
-def _require_status(vote: Vote, *allowed: VoteStatus) -> None:
-    if vote.status not in allowed:
-        names = {"draft": "草稿", "open": "进行中", "closed": "已截止", "published": "已公布", "cancelled": "已取消"}
-        raise DomainError("bad_vote_state", f"表决“{vote.title}”当前为{names[vote.status]}，不能进行此操作")
+def _step(vote: Vote, step: VoteStep) -> VoteStatus:
+    """The vote's status after `step` (congress.domain.votes), or bad_vote_state naming its status now."""
+    return next_status(vote.status, step, vote.title)
 
 
 def quorum_now(session: Session, congress: Congress) -> Any:
@@ -156,7 +156,7 @@ def quorum_now(session: Session, congress: Congress) -> Any:
 def open_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     ctx.actor.require(Permission.RUN_VOTE)
     vote = _vote(ctx, congress_id, vote_id)
-    _require_status(vote, VoteStatus.DRAFT)
+    opened = _step(vote, VoteStep.OPEN)
     congress = ctx.get(Congress, congress_id, "职代会")
     quorum = quorum_now(ctx.session, congress)
     if not quorum.met:
@@ -166,7 +166,7 @@ def open_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
         if ceremony is None:
             raise DomainError("no_trustee_key", "无记名投票须先由监票人生成密钥（工作人员指定监票人，监票人各自完成三步）")
         vote.ceremony_id, vote.ceremony = ceremony.id, ceremony
-    vote.status, vote.opened_at = VoteStatus.OPEN.value, ctx.now
+    vote.status, vote.opened_at = opened.value, ctx.now
     if vote.closes_after_seconds:
         vote.closes_at = ctx.now + timedelta(seconds=vote.closes_after_seconds)
     payload = {**vote_json(vote), "quorum": quorum.words}
@@ -181,7 +181,7 @@ def close_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     # Fix: lock the vote row before counting, so ballots still in flight on another worker (they hold
     # a share lock, see ballots._open_vote) commit first and are counted; the lock also re-reads status.
     ctx.session.refresh(vote, with_for_update=True)
-    _require_status(vote, VoteStatus.OPEN)
+    closed = _step(vote, VoteStep.CLOSE)
     hand_counted = {int(g) for g, mode in vote.group_modes.items() if mode == GroupMode.HAND_COUNT}
     reported = set(ctx.session.scalars(sa.select(GroupCount.group_id).where(GroupCount.vote_id == vote.id)))
     missing = hand_counted - reported
@@ -191,7 +191,7 @@ def close_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     congress = ctx.get(Congress, congress_id, "职代会")
     if vote.is_secret:
         # Nobody can count a sealed vote alone: the sums wait for the trustees' decryption shares.
-        vote.status, vote.closed_at = VoteStatus.CLOSED.value, ctx.now
+        vote.status, vote.closed_at = closed.value, ctx.now
         sealed = seal_tally(ctx.session, vote)
         ctx.emit(congress_id, "vote.closed", {"vote_id": vote.id, "at": ctx.now.isoformat(),
                                               "cast": sealed["ballots"]})
@@ -205,7 +205,7 @@ def close_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
         ctx.emit(congress_id, "tally.sealed", {"vote_id": vote.id, **sealed})
         return {"vote_id": vote.id, "result": None, "awaiting_trustees": True}
     vote.result = compute_result(ctx.session, vote, CongressRules.from_json(congress.rules))
-    vote.status, vote.closed_at = VoteStatus.CLOSED.value, ctx.now
+    vote.status, vote.closed_at = closed.value, ctx.now
     ctx.emit(congress_id, "vote.closed", {"vote_id": vote.id, "at": ctx.now.isoformat(),
                                           "cast": vote.result["cast"]})
     ctx.emit(congress_id, "vote.tallied", {"vote_id": vote.id, "result": vote.result}, Audience.STAFF)
@@ -216,7 +216,7 @@ def certify_vote(ctx: Context, congress_id: int, vote_id: int, scrutineer: str) 
     """The chief scrutineer (总监票人) certifies the stored count."""
     ctx.actor.require(Permission.RUN_VOTE)
     vote = _vote(ctx, congress_id, vote_id)
-    _require_status(vote, VoteStatus.CLOSED)
+    _step(vote, VoteStep.CERTIFY)  # the status stays closed; the count is marked certified
     if vote.result is None:
         raise DomainError("awaiting_trustees", "监票人尚未完成解密，还没有计票结果可以确认")
     if not scrutineer.strip():
@@ -230,10 +230,10 @@ def certify_vote(ctx: Context, congress_id: int, vote_id: int, scrutineer: str) 
 def publish_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     ctx.actor.require(Permission.RUN_VOTE)
     vote = _vote(ctx, congress_id, vote_id)
-    _require_status(vote, VoteStatus.CLOSED)
+    published = _step(vote, VoteStep.PUBLISH)
     if vote.certified_at is None:
         raise DomainError("not_certified", "计票结果须经总监票人确认后才能公布")
-    vote.status, vote.published_at = VoteStatus.PUBLISHED.value, ctx.now
+    vote.status, vote.published_at = published.value, ctx.now
     payload = {"vote_id": vote.id, "result": vote.result, "certified_by": vote.certified_by}
     # with_record: the payload also carries "record": {"seq", "hash"}, the head of the record just before
     # this event (seq - 1), so every published result names a head that watchers can note (docs/records.md)
@@ -243,10 +243,10 @@ def publish_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]
 def cancel_vote(ctx: Context, congress_id: int, vote_id: int, reason: str) -> dict[str, Any]:
     ctx.actor.require(Permission.RUN_VOTE)
     vote = _vote(ctx, congress_id, vote_id)
-    _require_status(vote, VoteStatus.DRAFT, VoteStatus.OPEN)
+    cancelled = _step(vote, VoteStep.CANCEL)
     if not reason.strip():
         raise DomainError("bad_field", "取消表决须说明原因")
-    vote.status = VoteStatus.CANCELLED.value
+    vote.status = cancelled.value
     payload = {"vote_id": vote.id, "reason": reason.strip()}
     ctx.emit(congress_id, "vote.cancelled", payload)
     return payload
@@ -256,7 +256,7 @@ def repeat_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     """A new round with the same questions; the earlier round stays as it was."""
     ctx.actor.require(Permission.RUN_VOTE)
     vote = _vote(ctx, congress_id, vote_id)
-    _require_status(vote, VoteStatus.CLOSED, VoteStatus.PUBLISHED, VoteStatus.CANCELLED)
+    _step(vote, VoteStep.REPEAT)  # a new vote beside this one, which stays as it was
     specs = [{"kind": q.kind, "text": q.text, "seats": q.seats, "allows_write_in": q.allows_write_in,
               "basis": q.basis, "threshold": q.threshold, "is_strict": q.is_strict,
               "candidates": [o.label for o in q.options], "scale": [o.label for o in q.options]}
