@@ -12,7 +12,10 @@ Modules, each small:
 - ``worker``   — a client process: its share of observers and delegates, driven through a pipe
 - ``ledger``   — the server's log as the truth (staff ledger + public log reader) and the checks
 - ``procstat`` — CPU and memory of a local server from /proc
-- ``scenario`` — the coordinator: setup, phases, merging the workers' results
+- ``scenario`` — the coordinator: setup, the day from observers to the last check, the report's frame
+- ``processes`` — the client processes: how many, started, asked, stopped
+- ``phases``  — one vote (with the fault and the probes), the proposals and triage, the storm
+- ``outcome`` — the clients' results merged and checked against the truth; tallies compared
 - ``report``   — figures, verdict, the rich/plain/JSON output
 """
 

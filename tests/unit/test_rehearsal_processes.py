@@ -1,8 +1,8 @@
-"""How many client processes the rehearsal starts (congress.rehearsal.scenario.client_processes)."""
+"""How many client processes the rehearsal starts (congress.rehearsal.processes.client_processes)."""
 
 from __future__ import annotations
 
-from congress.rehearsal.scenario import PER_PROCESS, client_processes
+from congress.rehearsal.processes import PER_PROCESS, client_processes
 
 
 def test_the_story_on_the_two_core_machine_uses_three_client_processes() -> None:
