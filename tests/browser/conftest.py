@@ -299,6 +299,18 @@ def sign_in_staff(open_page: Any, site: Site, init_script: str | None = None) ->
     return page
 
 
+def wait_for_true(page: Any, expression: str, timeout: float = 15.0) -> None:
+    """Poll a JavaScript expression from here until it is true. Playwright's wait_for_function polls
+    inside the page and, when the answer is not there at once, builds its predicate with eval, which
+    the pages' Content-Security-Policy refuses (a violation these tests count as a failure); an
+    evaluate from the test is not the page's own script and is not refused."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} s: {expression}")
+        page.wait_for_timeout(100)
+
+
 def shot(page: Any, name: str, *, docs: str | None = None, full_page: bool = False) -> Path:
     """Save a screenshot under artifacts/screenshots/; `docs` names the README tour's copy of it,
     written only when CONGRESS_REFRESH_DOCS=1 (see keep_for_docs)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import LAPTOP, PHONE, PROJECTOR, sign_in_delegate, sign_in_staff
+from tests.browser.conftest import LAPTOP, PHONE, PROJECTOR, sign_in_delegate, sign_in_staff, wait_for_true
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +78,7 @@ def test_no_payload_runs_or_becomes_markup_on_any_page_or_view(site, open_page):
     phone.wait_for_timeout(500)
     _nothing_ran(phone)
     _every_view(phone, "nav a[href^='#'], [role=tab]")  # one long page today: its sections, no tabs
-    phone.wait_for_function("document.body.innerText.includes('讨论发言<img')")
+    wait_for_true(phone, "document.body.innerText.includes('讨论发言<img')")
     assert "提案标题<img" in phone.locator("body").inner_text()
 
     leader = sign_in_delegate(open_page, site, people["leader"], LAPTOP)

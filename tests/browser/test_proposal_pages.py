@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LAPTOP, PHONE, accessibility_problems, shot, sign_in_staff
+from tests.browser.conftest import LAPTOP, PHONE, accessibility_problems, shot, sign_in_staff, wait_for_true
 
 pytestmark = pytest.mark.browser
 
@@ -181,7 +181,7 @@ def test_typing_in_a_card_keeps_its_place_when_an_update_redraws_the_card(site, 
     ime = page.context.new_cdp_session(page)
     ime.send("Input.imeSetComposition", {"text": "zuo", "selectionStart": 3, "selectionEnd": 3})
     site.command(author, "edit_proposal", proposal_id=pid, title=TITLE + "（三）", reason=REASON, suggestion=SUGGESTION)
-    page.wait_for_function("window.__events.includes('proposal.edited 3')")
+    wait_for_true(page, "window.__events.includes('proposal.edited 3')")
     expect(item.locator(".p-title")).to_have_text(TITLE + "（二）")  # waits for the composition
     ime.send("Input.imeSetComposition", {"text": "zuozi", "selectionStart": 5, "selectionEnd": 5})
     ime.send("Input.insertText", {"text": second.name})
@@ -340,7 +340,7 @@ def test_staff_pages_read_the_review_queue_only_while_it_is_shown(site, open_pag
     for person in (first, second):
         site.command(site.delegate(person.employee_id), "answer_cosign", proposal_id=pid, accept=True)
     site.command(author, "submit_proposal", proposal_id=pid)
-    staff.wait_for_function("window.__events.some((e) => e.startsWith('proposal.submitted'))")
+    wait_for_true(staff, "window.__events.some((e) => e.startsWith('proposal.submitted'))")
     staff.wait_for_timeout(1500)  # past the view's 500 ms debounce: a read would have gone out
     assert triage_reads(staff) == 0
 
