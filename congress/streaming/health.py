@@ -28,6 +28,7 @@ import anyio
 import httpx
 import sqlalchemy as sa
 
+from congress.db.engine import is_outage
 from congress.db.models import Congress
 from congress.domain.kinds import Role
 from congress.live.hub import Published, encode
@@ -128,8 +129,14 @@ class StreamHealth:
                 await asyncio.sleep(self.interval)
                 try:
                     await self.check_all(client)
-                except Exception:
-                    log.exception("the stream health check failed")
+                except Exception as exc:
+                    # While the database is down (a restart, a failover) one line a pass, not a traceback:
+                    # the other background loops say the same (congress.app._log_failure)
+                    if is_outage(exc):
+                        log.warning("the stream health check failed: the database is unreachable (%s)",
+                                    exc.__class__.__name__)
+                    else:
+                        log.exception("the stream health check failed")
 
     async def check_all(self, client: httpx.AsyncClient) -> None:
         hub = self.service.hub
