@@ -2,7 +2,7 @@
 
     python bench/demo_picture.py [--runs 3]
 
-Each run: a fresh folder, `congress demo --port P` in its own process (congress.demo_process), and
+Each run: a fresh folder, `congress demo --port P` in its own process (congress.demo.process), and
 Debian's Chromium (Playwright) opening /watch?congress=1 as soon as the server answers. Printed per
 run: seconds from starting the command to the server answering (the demo is built first: roster,
 codes, the trustees' key, proposals), and to the video playing with its time moving on (the first
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from congress.demo_process import DemoProcess  # noqa: E402
+from congress.demo.process import DemoProcess  # noqa: E402
 
 PLAYING = "() => { const v = document.querySelector('#stream video'); return !!v && v.readyState >= 2 && !v.paused && v.currentTime > 0; }"
 

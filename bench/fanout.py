@@ -415,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from congress.demo import build_demo
+    from congress.demo.story import build_demo
 
     console = Console(width=150)
     counts = [int(n) for n in args.observers.split(",")]

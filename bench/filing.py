@@ -38,14 +38,15 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import event  # noqa: E402
 
 from bench.votes import drop_database, new_database  # noqa: E402
-from congress.actions.suggestions import warm_categoriser  # noqa: E402
-from congress.auth import delegate_actor  # noqa: E402
-from congress.commands import COMMANDS, load_all, parse_args  # noqa: E402
+from congress.application.auth import delegate_actor  # noqa: E402
+from congress.application.commands import COMMANDS, load_all
+from congress.domain.commands import parse_args
+from congress.application.service import Service, _Job  # noqa: E402
 from congress.db.engine import Database  # noqa: E402
 from congress.db.migrate import upgrade  # noqa: E402
 from congress.live.backplane import make_backplane  # noqa: E402
 from congress.live.hub import Hub  # noqa: E402
-from congress.service import Service, _Job  # noqa: E402
+from congress.reads.suggestions import warm_categoriser  # noqa: E402
 from tests.story import build_story  # noqa: E402
 
 STEPS = ("draft_proposal", "invite_cosigners", "answer_cosign", "submit_proposal")
@@ -112,7 +113,7 @@ class Filing:
 
     def triage_ms(self, reads: int = 5) -> tuple[int, float]:
         from congress.actions.base import Context
-        from congress.service import system_clock
+        from congress.application.service import system_clock
         from tests.story import SETUP
 
         times, queued = [], 0
@@ -126,8 +127,8 @@ class Filing:
     def board_ms(self, reads: int = 5) -> tuple[float, float]:
         """(first read after a change, median of the next reads) of the whole board."""
         from congress.actions.base import Context
-        from congress.auth import observer_actor
-        from congress.service import system_clock
+        from congress.application.auth import observer_actor
+        from congress.application.service import system_clock
 
         times = []
         for _ in range(reads + 1):

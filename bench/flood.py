@@ -48,7 +48,7 @@ import httpx  # noqa: E402
 from scratch_congress import GROUPS, drop_database, new_database, progress, roster_csv  # noqa: E402
 
 import congress  # noqa: E402
-from congress.server_process import ServerProcess  # noqa: E402
+from congress.ops.server_process import ServerProcess  # noqa: E402
 
 DELEGATES = 40
 PERIOD = 0.25  # seconds between one of the others' commands
@@ -64,7 +64,7 @@ def build(url: str) -> tuple[int, list[tuple[str, str]]]:
     from congress.db.engine import Database
     from congress.db.migrate import upgrade
     from congress.domain.kinds import Role
-    from congress.permissions import Actor
+    from congress.domain.permissions import Actor
 
     upgrade(url)
     db = Database(url)

@@ -21,7 +21,7 @@ import time
 
 
 def measure(calls: int) -> dict[str, float]:
-    from congress.commands import load_all
+    from congress.application.commands import load_all
     from congress.ops import metrics
 
     load_all()

@@ -53,7 +53,7 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from congress.server_process import ServerProcess  # noqa: E402
+from congress.ops.server_process import ServerProcess  # noqa: E402
 
 GROUPS = ["主会场", "长沙", "岳阳", "怀化", "益阳", "永州", "宁波"]
 PG_ADMIN_URL = os.environ.get("CONGRESS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -129,7 +129,7 @@ def build(url: str, delegates: int, secret: str | None = None) -> Setup:
     from congress.db.engine import Database
     from congress.db.migrate import upgrade
     from congress.domain.kinds import Role
-    from congress.permissions import Actor
+    from congress.domain.permissions import Actor
 
     upgrade(url)
     db = Database(url)
@@ -158,7 +158,7 @@ def make_trustees(ctx: Any, congress_id: int) -> tuple[int, list[Any], list[byte
     """Three delegates make the key as their computers would (congress.sealed.kit)."""
     from congress.actions.base import Context
     from congress.actions.trustees import ceremony_state, name_trustees, post_trustee_message
-    from congress.auth import delegate_actor
+    from congress.application.auth import delegate_actor
     from congress.db.models import Delegate
     from congress.sealed.kit import next_message
     from congress.sealed.trustees import new_seed
@@ -183,11 +183,11 @@ def decrypt_by_two_trustees(setup: Setup) -> tuple[float, dict[str, Any]]:
     from congress.actions.sealed_tally import post_decryption, sealed_ballots
     from congress.actions.trustees import ceremony_state
     from congress.actions.votes import close_vote
-    from congress.auth import delegate_actor
+    from congress.application.auth import delegate_actor
     from congress.db.engine import Database
     from congress.db.models import Delegate, Vote
     from congress.domain.kinds import Role
-    from congress.permissions import Actor
+    from congress.domain.permissions import Actor
     from congress.sealed.kit import decryption_message
 
     ceremony_id, members, seeds = setup.trustees

@@ -51,7 +51,7 @@ import httpx  # noqa: E402
 from scratch_congress import drop_database, new_database, progress, roster_csv  # noqa: E402
 
 import congress  # noqa: E402
-from congress.server_process import ServerProcess  # noqa: E402
+from congress.ops.server_process import ServerProcess  # noqa: E402
 
 GROUPS = ["主会场", "长沙", "岳阳"]
 DELEGATES = 20
@@ -70,7 +70,7 @@ def build(url: str) -> tuple[int, str, str]:
     from congress.db.engine import Database
     from congress.db.migrate import upgrade
     from congress.domain.kinds import Role
-    from congress.permissions import Actor
+    from congress.domain.permissions import Actor
 
     upgrade(url)
     db = Database(url)

@@ -18,27 +18,27 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from congress.commands import load_all
+from congress.application.commands import load_all
+from congress.application.connection_access import AccessWatch
+from congress.application.notice_sender import Sender
+from congress.application.observer_start import iso, read_snapshot
+from congress.application.ratelimit import RateBudget
+from congress.application.service import Clock, Service, system_clock, to_published
 from congress.db.engine import Database, is_outage
 from congress.db.models import Congress, Vote
 from congress.domain.kinds import Role, VoteStatus
-from congress.live.access import AccessWatch
+from congress.domain.permissions import Actor
 from congress.live.backplane import make_backplane
+from congress.live.drain import Drain
 from congress.live.frames import ExposeWebsocketProtocol
 from congress.live.hub import CLOSE_SERVER_RESTART, Hub, Published, encode
 from congress.live.observer_history import ObserverHistory
-from congress.live.observer_start import iso, read_snapshot
-from congress.notices.sender import Sender
 from congress.notices.settings import smtp_settings
 from congress.ops import exposition, health
-from congress.ops.drain import Drain
-from congress.origin import RefuseCrossSite
-from congress.permissions import Actor
-from congress.ratelimit import RateBudget
 from congress.routes import admin, api, attachments, documents, pages, replay
 from congress.routes.headers import HeaderSources, SecurityHeaders
+from congress.routes.origin import RefuseCrossSite
 from congress.routes.ws import forget_watch_mode, live_endpoint
-from congress.service import Clock, Service, system_clock, to_published
 from congress.settings import Settings
 from congress.streaming.health import StreamHealth
 from congress.streaming.live_files import LiveFiles
@@ -166,7 +166,7 @@ class LiveState:
         for congress_id in observer_attendance:
             if not hub.count(congress_id, Role.OBSERVER):
                 continue
-            from congress.actions.attendance import attendance_by_group, attendance_json
+            from congress.reads.attendance import attendance_by_group, attendance_json
 
             def counts(cid: int = congress_id) -> dict[str, Any]:
                 with self.service.db.read() as session:
@@ -211,7 +211,7 @@ GC_THRESHOLDS = (50_000, 20, 100)
 
 
 async def _warm_up(service: Service) -> None:
-    from congress.actions.suggestions import warm_categoriser
+    from congress.reads.suggestions import warm_categoriser
 
     def warm() -> None:
         with service.db.read() as session:
@@ -242,7 +242,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         gc.set_threshold(*GC_THRESHOLDS)
         await backplane.start(hub)
         await service.start()
-        # Open connections of sign-ins that ended or whose roster rows changed are closed (congress.live.access)
+        # Open connections of sign-ins that ended or whose roster rows changed are closed (congress.application.connection_access)
         access = AccessWatch(service)
         # Observers' snapshots as they were, for the stream's hold (congress.live.observer_history)
         history = ObserverHistory(lambda cid: anyio.to_thread.run_sync(read_snapshot, service, cid))
@@ -251,14 +251,14 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         stream_health = StreamHealth(service, settings.stream_dir, settings.stream_check_origin)
         hub.on_received.append(stream_health.on_event)
         # Notices from the outbox, by e-mail and group robots; with several workers each row goes to one
-        notice_sender = Sender(db, clock, smtp=smtp_settings())  # (congress.notices.sender)
+        notice_sender = Sender(db, clock, smtp=smtp_settings())  # (congress.application.notice_sender)
         tasks = [asyncio.create_task(history.run()), asyncio.create_task(live.run()), asyncio.create_task(live.close_due_votes()),
                  asyncio.create_task(access.run()), asyncio.create_task(stream_health.run()),
                  asyncio.create_task(_warm_up(service)),
                  asyncio.create_task(notice_sender.run(lambda events: backplane.publish([to_published(e) for e in events])))]
         app.state.settings = settings
         app.state.service = service
-        # SIGTERM: finish the commands in flight, close every websocket with 1012, exit (congress.ops.drain)
+        # SIGTERM: finish the commands in flight, close every websocket with 1012, exit (congress.live.drain)
         app.state.drain = Drain(app.state, hub)  # sets app.state.draining = False
         app.state.drain.install()
         app.state.budget = RateBudget(settings.commands_per_second)  # one per person, HTTP and websocket alike
@@ -301,7 +301,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     # Starlette's ServerErrorMiddleware passes a websocket's send through unwrapped: this layer sees
     # uvicorn's own (congress.live.frames).
     # RefuseCrossSite: every state-changing request from another site is refused in one place
-    # (congress.origin). The database unreachable: 503 `unavailable` from any route (api.database_outage).
+    # (congress.routes.origin). The database unreachable: 503 `unavailable` from any route (api.database_outage).
     return Starlette(routes=routes, lifespan=lifespan,
                      middleware=[Middleware(SecurityHeaders, is_https=settings.is_https),
                                  Middleware(RefuseCrossSite, is_https=settings.is_https),

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from congress.server_process import end_process, free_port
+from congress.ops.server_process import end_process, free_port
 from tests.conftest import IN_CI
 
 

@@ -12,11 +12,11 @@ from typing import Any
 from congress.actions.base import Context
 from congress.actions.sealed_tally import post_decryption, sealed_ballots
 from congress.actions.trustees import ceremony_state, name_trustees, post_trustee_message
-from congress.auth import delegate_actor
+from congress.application.auth import delegate_actor
 from congress.db.engine import Database
 from congress.db.models import Delegate
 from congress.domain.kinds import Role
-from congress.permissions import Actor
+from congress.domain.permissions import Actor
 from congress.sealed.kit import decryption_message, next_message, seal_answers
 from congress.sealed.trustees import new_seed
 

@@ -25,16 +25,16 @@ from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
 from congress.actions.votes import create_vote, open_vote
 from congress.app import create_app
+from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.models import Delegate
-from congress.demo import DEPARTMENTS
-from congress.demo_proposals import file_demo_proposals
+from congress.demo.proposals import file_demo_proposals
+from congress.demo.story import DEPARTMENTS
 from congress.domain.kinds import Role
-from congress.permissions import Actor
-from congress.server_process import Loopback
-from congress.server_process import ServerProcess as ServerProcess  # re-exported for the live tests
-from congress.server_process import free_port as free_port
-from congress.service import system_clock
+from congress.domain.permissions import Actor
+from congress.ops.server_process import Loopback
+from congress.ops.server_process import ServerProcess as ServerProcess  # re-exported for the live tests
+from congress.ops.server_process import free_port as free_port
 from congress.settings import Settings, websocket_options
 
 GROUPS = ["主会场", "长沙", "岳阳", "怀化", "益阳", "永州", "宁波"]

@@ -28,11 +28,11 @@ from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress, set_rules
 from congress.actions.speakers import request_to_speak
 from congress.actions.votes import certify_vote, close_vote, create_vote, open_vote
-from congress.auth import actor_for_session, delegate_actor
+from congress.application.auth import actor_for_session, delegate_actor
+from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.models import Account, Delegate, SignInSession
-from congress.permissions import Actor
-from congress.service import system_clock
+from congress.domain.permissions import Actor
 from tests.sealing import make_trustees
 from tests.story import SETUP
 

@@ -1,6 +1,6 @@
 """Staff manage the sign-ins of staff and departments: list them, reset a password (shown once),
 deactivate and reactivate an account, and end all of its sign-ins. Ending sign-ins closes their
-open sockets on every worker (congress.live.access, told by the `account.changed` event).
+open sockets on every worker (congress.application.connection_access, told by the `account.changed` event).
 
 Accounts serve every congress, so the congress of the command only carries the staff event that
 records who changed what and tells the other staff pages. Delegates have no account: their access
@@ -21,10 +21,10 @@ from congress.actions.accounts import (
     revoke_account_sessions,
 )
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
 from congress.db.models import Account, Congress, Department, SignInSession
+from congress.domain.commands import Command, Param
 from congress.domain.kinds import Audience
-from congress.permissions import Permission
+from congress.domain.permissions import Permission
 
 
 def account_json(account: Account, department: str | None, live_sessions: int) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def _without_password(reply: dict[str, Any]) -> dict[str, Any]:
 
 
 LOGIN = Param("login", str, doc="账号的登录名")
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("list_accounts", list_accounts, (), "工作人员与承办部门账号列表（是否启用、在线登录数）", writes=False),
     Command("reset_account_password", reset_account_password, (LOGIN,),
             "重置账号密码（新密码只显示一次），并结束该账号的全部登录", stored_reply=_without_password),

@@ -7,12 +7,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
-from congress.auth import generate_access_code, generate_password, hash_code, hash_secret
 from congress.db.models import Account, Delegate, Department, Group, SignInSession
+from congress.db.secrets import generate_access_code, generate_password, hash_code, hash_secret
 from congress.domain.access import deactivation_refusal
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
-from congress.permissions import Permission
+from congress.domain.permissions import Permission
 
 
 def add_staff(ctx: Context, login: str, display_name: str | None = None) -> tuple[Account, str]:
@@ -56,7 +56,7 @@ def find_account(ctx: Context, login: str) -> Account:
 
 
 def revoke_account_sessions(ctx: Context, account: Account) -> int:
-    """End every live sign-in of the account (their open sockets close: congress.live.access)."""
+    """End every live sign-in of the account (their open sockets close: congress.application.connection_access)."""
     result = ctx.session.execute(sa.update(SignInSession).where(
         SignInSession.account_id == account.id, SignInSession.revoked_at.is_(None),
         SignInSession.expires_at > ctx.now).values(revoked_at=ctx.now))

@@ -7,16 +7,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
 from congress.db.models import AgendaItem, Congress
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import AgendaKind
-from congress.permissions import Permission
-
-
-def item_json(item: AgendaItem) -> dict[str, Any]:
-    return {"id": item.id, "position": item.position, "kind": item.kind, "title": item.title,
-            "description": item.description, "names": item.names, "status": item.status}
+from congress.domain.permissions import Permission
+from congress.reads.agenda import item_json
 
 
 def add_agenda_item(ctx: Context, congress_id: int, kind: str, title: str, description: str = "",
@@ -75,7 +71,7 @@ def set_current_item(ctx: Context, congress_id: int, item_id: int | None = None)
     return {"item_id": item_id}
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("add_agenda_item", add_agenda_item,
             (Param("kind", str, doc="审议/审议通过/审议决定/选举/民主评议/确认/名单"), Param("title", str),
              Param("description", str, False), Param("names", list, False)), "添加议程"),

@@ -6,7 +6,6 @@ import hashlib
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
 from congress.db.models import Assignment, Delegate, Proposal, ProposalAttachment
@@ -14,8 +13,9 @@ from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
 from congress.domain.limits import MAX_ATTACHMENT_BYTES as MAX_ATTACHMENT_BYTES  # the route's body limit
 from congress.domain.limits import check_attachment
+from congress.domain.permissions import Permission
 from congress.domain.proposals import ProposalStatus, may_read_attachments
-from congress.permissions import Permission
+from congress.reads.attachments import attachment_info
 
 # Recognised by their first bytes, not by the name the browser sends
 SIGNATURES = (
@@ -72,35 +72,13 @@ def attachment_json(row: ProposalAttachment) -> dict[str, Any]:
     return attachment_info(row.id, row.filename, row.content_type, len(row.content), row.sha256)
 
 
-def attachment_info(id: int, filename: str, content_type: str, size: int, sha256: str) -> dict[str, Any]:
-    return {"id": id, "filename": filename, "content_type": content_type, "size": size, "sha256": sha256}
-
-
-def attachments_of(session: Session, proposal_id: int) -> list[dict[str, Any]]:
-    """A proposal's attachments as listed with it: the database measures each file. Loading the
-    rows loaded the files themselves (up to 5 × 10 MB) into every write and read that lists the
-    proposal: each command on it in the writer, staff's review queue, the proposer's snapshot."""
-    return [attachment_info(*row) for _pid, *row in session.execute(
-        _LISTING.where(ProposalAttachment.proposal_id == proposal_id))]
-
-
-def attachments_of_many(session: Session, proposal_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    listed: dict[int, list[dict[str, Any]]] = {}
-    for proposal_id, *row in session.execute(_LISTING.where(ProposalAttachment.proposal_id.in_(proposal_ids))):
-        listed.setdefault(proposal_id, []).append(attachment_info(*row))
-    return listed
-
-
-_LISTING = sa.select(ProposalAttachment.proposal_id, ProposalAttachment.id, ProposalAttachment.filename,
-                     ProposalAttachment.content_type, sa.func.length(ProposalAttachment.content),
-                     ProposalAttachment.sha256).order_by(ProposalAttachment.id)
 
 
 def readable_attachment(ctx: Context, congress_id: int, proposal_id: int, attachment_id: int) -> ProposalAttachment:
     """The proposer, co-signers who have not declined, staff once it is submitted, and the
     departments it was handed to may read it (congress.domain.proposals.may_read_attachments).
     Every refusal — no such file, another congress, not theirs to read — is the same `not_found`."""
-    from congress.actions.proposals import reading_of
+    from congress.reads.proposals import reading_of
 
     proposal = ctx.session.get(Proposal, proposal_id)
     row = ctx.session.get(ProposalAttachment, attachment_id)

@@ -2,59 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
-from congress.db.models import Attendance, Congress, Delegate, Group
+from congress.db.models import Attendance, Congress, Delegate
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
-from congress.domain.kinds import VOTING_TYPE, Audience, Role
-from congress.permissions import Permission
-
-
-@dataclass(frozen=True, slots=True)
-class GroupAttendance:
-    group_id: int
-    name: str
-    eligible: int  # 应到: active voting delegates
-    present: int  # 实到: voting delegates checked in and not left
-    present_non_voting: int
-
-
-def attendance_by_group(session: Session, congress_id: int) -> list[GroupAttendance]:
-    is_voting = Delegate.delegate_type == VOTING_TYPE
-    present = (sa.select(Attendance.delegate_id).where(Attendance.congress_id == congress_id,
-                                                        Attendance.checked_out_at.is_(None)).subquery())
-    rows = session.execute(
-        sa.select(Group.id, Group.name,
-                  sa.func.count(Delegate.id).filter(is_voting),
-                  sa.func.count(present.c.delegate_id).filter(is_voting),
-                  sa.func.count(present.c.delegate_id).filter(~is_voting))
-        .select_from(Group)
-        .outerjoin(Delegate, (Delegate.group_id == Group.id) & Delegate.is_active)
-        .outerjoin(present, present.c.delegate_id == Delegate.id)
-        .where(Group.congress_id == congress_id).group_by(Group.id, Group.name, Group.position)
-        .order_by(Group.position)
-    )
-    return [GroupAttendance(*row) for row in rows]
-
-
-def attendance_json(groups: list[GroupAttendance]) -> dict[str, Any]:
-    return {
-        "groups": [{"group_id": g.group_id, "name": g.name, "eligible": g.eligible, "present": g.present}
-                   for g in groups],
-        "eligible": sum(g.eligible for g in groups),
-        "present": sum(g.present for g in groups),
-    }
-
-
-def _open_stay(session: Session, delegate_id: int) -> Attendance | None:
-    return session.scalar(sa.select(Attendance).where(Attendance.delegate_id == delegate_id,
-                                                      Attendance.checked_out_at.is_(None)))
+from congress.domain.kinds import Audience, Role
+from congress.domain.permissions import Permission
+from congress.reads.attendance import _open_stay, attendance_by_group, attendance_json
 
 
 def _check_in(ctx: Context, congress: Congress, delegate: Delegate, method: str, reason: str | None) -> dict[str, Any]:
@@ -127,11 +85,8 @@ def check_out(ctx: Context, congress_id: int, employee_id: str | None = None, re
     return _emit_change(ctx, congress_id, delegate, "attendance.checked_out", reason=stay.checkout_reason)
 
 
-def is_present(session: Session, delegate_id: int) -> bool:
-    return _open_stay(session, delegate_id) is not None
 
-
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("check_in", check_in, (), "代表本人签到"),
     Command("check_in_at_desk", check_in_at_desk, (Param("employee_id", str), Param("reason", str, False)),
             "工作人员代为签到（截止后为补签到，须填写原因）"),

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
 from congress.actions.results import group_rolls
-from congress.commands import Command, Param, register
 from congress.db.models import (
     Attendance,
     Ballot,
@@ -26,10 +25,11 @@ from congress.db.models import (
     SealedBallot,
     Vote,
 )
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import VOTING_TYPE, Audience, GroupMode, QuestionKind, VoteStatus
+from congress.domain.permissions import Permission
 from congress.domain.time import BEIJING
-from congress.permissions import Permission
 from congress.records.chain import as_stored, event_hash
 from congress.sealed.ballot import (
     BallotError,
@@ -524,7 +524,7 @@ def named_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any
                                             for e, n, g, a in rows]}
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("cast_ballot", cast_ballot, (
         Param("vote_id", int), Param("answers", dict, False, doc="记名投票：事项编号 → 选项"),
         Param("sealed", dict, False, doc="无记名投票：在手机上加密的选票（docs/secrecy.md）")),

@@ -2,32 +2,29 @@
 
 An action is a plain function `verb(ctx, ...)`. It validates, checks the actor's permission,
 applies the change and appends Events, all inside the caller's single transaction. The caller
-commits and only then publishes `ctx.events` (congress.service.Service.run); a rolled-back action
+commits and only then publishes `ctx.events` (congress.application.service.Service.run); a rolled-back action
 publishes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.notices.outbox import NOTICE_EVENTS, queue_for
-from congress.permissions import Actor
+from congress.reads.context import ReadContext
 from congress.records.chain import GENESIS, as_stored, event_hash
 
 
 @dataclass
-class Context:
-    session: Session
-    actor: Actor
-    now: datetime
+class Context(ReadContext):
+    """A writer's context: what a read has (session, actor, now), and the events it appends."""
+
     command_id: str | None = None  # the client's id for this command, when it sent one
     prepared: Any = None  # what the command's `prepare` computed before the write, if it has one
     is_https: bool = False  # the site is served over HTTPS (Settings.is_https): what its pages load must be too
@@ -105,20 +102,6 @@ class Context:
                     earlier.hash = event_hash(prev, earlier.seq, earlier.type, earlier.payload)
                 prev = earlier.hash
         return prev
-
-    def get(self, model: type, id: int | None, what: str) -> Any:
-        row = self.session.get(model, id) if id is not None else None
-        if row is None:
-            raise DomainError("not_found", f"找不到{what}（编号 {id}）")
-        return row
-
-    def find(self, model: type, id: int | None, congress_id: int | None, words: str) -> Any:
-        """A row of this congress by its id. Never used or another congress's: the same `not_found`
-        in the same words, so trying ids tells nobody what another congress holds."""
-        row = self.session.get(model, id) if id is not None else None
-        if row is None or row.congress_id != congress_id:
-            raise DomainError("not_found", words)
-        return row
 
 
 def event_message(event: Event) -> dict[str, Any]:

@@ -3,7 +3,6 @@ ratings and awards. Staff decide; departments reply; the proposer rates."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,17 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.actions.proposals import (
-    _tell_people,
-    case_people,
-    proposal_json,
-    public_event,
-    published_proposal,
-)
-from congress.commands import Command, Param, register
+from congress.actions.proposals import _tell_people, case_people, public_event
 from congress.db.models import Assignment, Congress, Decision, Department, Proposal, Rating, Reply, Term
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
+from congress.domain.permissions import Permission
 from congress.domain.proposals import (
     AWARD_LEVELS,
     DECISIONS,
@@ -33,7 +27,8 @@ from congress.domain.proposals import (
     rating_verb,
 )
 from congress.domain.terms import session_label
-from congress.permissions import Permission
+from congress.reads.casework import _assignment_data, reply_json
+from congress.reads.proposals import proposal_json, published_proposal
 from congress.tally.categorise import DEFAULT_CATEGORIES
 
 
@@ -171,28 +166,6 @@ def assignment_json(session: Session, proposal_id: int) -> dict[str, Any]:
     return _assignment_data(rows)
 
 
-def assignments_json(session: Session, proposal_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """`assignment_json` for many proposals in one read: each one's departments of its current round."""
-    rows = session.execute(sa.select(Assignment, Department.name).join(Department).where(
-        Assignment.proposal_id.in_(proposal_ids)).order_by(Assignment.id)).all()
-    by_proposal: dict[int, list[Any]] = {}
-    for a, name in rows:
-        by_proposal.setdefault(a.proposal_id, []).append((a, name))
-    data = {}
-    for pid in proposal_ids:
-        mine = by_proposal.get(pid, [])
-        current = max((a.round for a, _n in mine), default=0)
-        data[pid] = _assignment_data([(a, n) for a, n in mine if a.round == current])
-    return data
-
-
-def _assignment_data(rows: Sequence[Any]) -> dict[str, Any]:
-    """rows: (Assignment, department name) of one proposal's current round, in order."""
-    lead = next(((a, n) for a, n in rows if a.is_lead), None)
-    return {"lead_department": lead[1] if lead else None,
-            "helper_departments": [n for a, n in rows if not a.is_lead],
-            "due_at": lead[0].due_at.isoformat() if lead and lead[0].due_at else None}
-
 
 def _department_assignment(ctx: Context, proposal: Proposal) -> Assignment:
     if ctx.actor.role is not Role.DEPARTMENT:
@@ -226,11 +199,6 @@ def reply_proposal(ctx: Context, congress_id: int, proposal_id: int, reply_class
                  "title": proposal.title, "reply_class": reply_class})
     return data
 
-
-def reply_json(reply: Reply) -> dict[str, Any]:
-    return {"id": reply.id, "round": reply.round, "reply_class": reply.reply_class,
-            "class_label": REPLY_CLASSES[reply.reply_class], "text": reply.text, "replied_by": reply.replied_by,
-            "replied_at": reply.replied_at.isoformat()}
 
 
 def report_misassigned(ctx: Context, congress_id: int, proposal_id: int, reason: str) -> dict[str, Any]:
@@ -297,7 +265,7 @@ def mark_key(ctx: Context, congress_id: int, proposal_id: int, is_key: bool) -> 
     return _public(ctx, congress_id, "proposal.marked_key", proposal)
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("categorise", categorise, (Param("proposal_id", int), Param("category", str)), "确认或修改提案类别"),
     Command("decide_proposal", decide_proposal, (
         Param("proposal_id", int), Param("decision", str, doc="立案/合并立案/转为意见建议/不予立案/转为议案"),

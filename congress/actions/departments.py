@@ -13,11 +13,11 @@ import sqlalchemy as sa
 
 from congress.actions.accounts import add_department
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
 from congress.db.models import Account, Congress, Department
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
-from congress.permissions import Permission
+from congress.domain.permissions import Permission
 
 MAX_NAME_CHARS = 100
 
@@ -54,7 +54,7 @@ def _without_password(reply: dict[str, Any]) -> dict[str, Any]:
     return {**reply, "password": None, "password_withheld": True}
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("list_departments", list_departments, (), "承办部门列表（交办时选择）", writes=False),
     Command("create_department", create_department, (Param("name", str, doc="部门名称"),),
             "新增承办部门及其登录账号（初始密码只显示一次）", stored_reply=_without_password),

@@ -22,12 +22,16 @@ from markdown_it import MarkdownIt
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
 from congress.db.models import AgendaItem, Document, DocumentVersion
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
-from congress.domain.kinds import Audience, Role
-from congress.live.snapshot import snapshot_section
-from congress.permissions import Actor, Permission
+from congress.domain.kinds import Audience
+from congress.domain.permissions import Actor, Permission
+from congress.reads.documents import (
+    _version_json,
+    document_json,
+    may_read_all,
+)
 
 PDF = "application/pdf"
 MARKDOWN = "text/markdown"
@@ -36,13 +40,6 @@ MAX_MARKDOWN_BYTES = 1024 * 1024
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
 WORD_SUFFIXES = (".docx", ".doc", ".wps")
 
-
-# -- reading rights ------------------------------------------------------------------------------
-def may_read_all(actor: Actor, congress_id: int) -> bool:
-    """Staff, and the delegates of this congress, read every document; others only public ones."""
-    if actor.role is Role.STAFF:
-        return True
-    return actor.role is Role.DELEGATE and actor.congress_id == congress_id
 
 
 def document_audience(document: Document) -> Audience:
@@ -136,44 +133,12 @@ def markdown_page(title: str, body_html: str) -> str:
             f"</style></head><body><article>{body_html}</article></body></html>")
 
 
-# -- JSON -----------------------------------------------------------------------------------------
-def version_url(congress_id: int, document_id: int, version: int) -> str:
-    return f"/api/congresses/{congress_id}/documents/{document_id}/versions/{version}"
-
-
-def _version_json(congress_id: int, document_id: int, version: int, filename: str, content_type: str,
-                  size: int, sha256: str, uploaded_by: str, uploaded_at: Any) -> dict[str, Any]:
-    return {"version": version, "filename": filename, "content_type": content_type, "size": size,
-            "sha256": sha256, "uploaded_by": uploaded_by, "uploaded_at": uploaded_at.isoformat(),
-            "url": version_url(congress_id, document_id, version)}
-
 
 def version_json(document: Document, version: DocumentVersion) -> dict[str, Any]:
     return _version_json(document.congress_id, document.id, version.version, version.filename,
                          version.content_type, len(version.content), version.sha256, version.uploaded_by,
                          version.uploaded_at)
 
-
-def document_json(document: Document, versions: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"id": document.id, "agenda_item_id": document.agenda_item_id, "title": document.title,
-            "is_public": document.is_public, "is_tabled": document.is_tabled, "versions": versions}
-
-
-def _versions_of(session: Session, documents: list[Document]) -> dict[int, list[dict[str, Any]]]:
-    """Every version's description, without loading the files themselves."""
-    by_id = {d.id: d for d in documents}
-    result: dict[int, list[dict[str, Any]]] = {d.id: [] for d in documents}
-    if not documents:
-        return result
-    rows = session.execute(
-        sa.select(DocumentVersion.document_id, DocumentVersion.version, DocumentVersion.filename,
-                  DocumentVersion.content_type, sa.func.length(DocumentVersion.content), DocumentVersion.sha256,
-                  DocumentVersion.uploaded_by, DocumentVersion.uploaded_at)
-        .where(DocumentVersion.document_id.in_(list(by_id)))
-        .order_by(DocumentVersion.document_id, DocumentVersion.version))
-    for document_id, *rest in rows:
-        result[document_id].append(_version_json(by_id[document_id].congress_id, document_id, *rest))
-    return result
 
 
 # -- actions -----------------------------------------------------------------------------------------
@@ -272,18 +237,8 @@ def readable_version(session: Session, actor: Actor, congress_id: int, document_
     return document, row
 
 
-@snapshot_section("documents")
-def documents_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
-    """The documents this viewer may read, each with its versions (not their content)."""
-    query = sa.select(Document).where(Document.congress_id == congress_id).order_by(Document.id)
-    if not may_read_all(actor, congress_id):
-        query = query.where(Document.is_public)
-    documents = list(session.scalars(query))
-    versions = _versions_of(session, documents)
-    return [document_json(d, versions[d.id]) for d in documents]
 
-
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("table_document", table_document, (Param("document_id", int),),
             "文件提交大会审议（此后只能上传新版本）"),
 )

@@ -13,33 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
 from congress.db.models import Congress, Setting
+from congress.domain.commands import Command, Param
 from congress.domain.kinds import Audience
 from congress.domain.origins import parse_embed_origins
-from congress.permissions import Permission
-
-KEY_PREFIX = "embed_origins:"
-
-
-def embed_origins(session: Session, congress_id: int) -> tuple[str, ...]:
-    row = session.get(Setting, f"{KEY_PREFIX}{congress_id}")
-    return tuple(row.value.split()) if row is not None else ()
-
-
-def all_embed_origins(session: Session) -> dict[int, tuple[str, ...]]:
-    """Every congress's embedding sites, for the header middleware's cache (one query)."""
-    rows = session.execute(sa.select(Setting.key, Setting.value).where(Setting.key.startswith(KEY_PREFIX)))
-    result = {}
-    for key, value in rows:
-        suffix = key[len(KEY_PREFIX):]
-        if suffix.isdigit() and value.split():
-            result[int(suffix)] = tuple(value.split())
-    return result
+from congress.domain.permissions import Permission
+from congress.reads.embedding import KEY_PREFIX
 
 
 def set_embedding(ctx: Context, congress_id: int, origins: list[Any]) -> dict[str, Any]:
@@ -60,7 +40,7 @@ def set_embedding(ctx: Context, congress_id: int, origins: list[Any]) -> dict[st
     return {"origins": list(allowed)}
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("set_embedding", set_embedding,
             (Param("origins", list, doc="允许嵌入观看页和大屏幕的网站，如 https://portal.example.cn；空列表为不允许"),),
             "设置哪些网站可以把观看页和大屏幕嵌入自己的页面"),

@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
 from congress.db.models import Congress, Delegate, Department, Notice, NoticeChannel, NoticeConfig
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.notices import (
@@ -25,8 +25,8 @@ from congress.domain.notices import (
     mask_address,
     rules_of,
 )
-from congress.notices.sender import failure_json
-from congress.permissions import Permission
+from congress.domain.permissions import Permission
+from congress.reads.notices import failure_json
 
 MAX_CHANNELS = 200  # per congress: a channel or two per department
 
@@ -129,7 +129,7 @@ def notices_view(ctx: Context, congress_id: int) -> dict[str, Any]:
             "failures": [failure_json(n) for n in failed]}
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("set_notices", set_notices, (
         Param("rules", dict, False, doc="通知规则：{规则: 是/否}"),
         Param("add_channel", dict, False, doc="{audience: department/staff/delegates, department, "

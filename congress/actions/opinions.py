@@ -14,48 +14,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.actions.rooms import is_hidden, same_congress
-from congress.commands import Command, Param, register
+from congress.actions.rooms import same_congress
 from congress.db.models import AgendaItem, Group, GroupOpinion, Message
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
-from congress.domain.kinds import Audience, Role
-from congress.live.snapshot import snapshot_section
-from congress.permissions import Actor, Permission
+from congress.domain.kinds import Audience
+from congress.domain.permissions import Permission
+from congress.reads.opinions import opinion_json
+from congress.reads.rooms import is_hidden
 
 MAX_OPINION_CHARS = 10000
 MAX_QUOTES = 50
 # How the presidium handled an opinion (处理情况)
 HANDLINGS = ("已采纳", "部分采纳", "已作解释说明", "转有关部门研究办理", "暂不采纳")
 
-
-def quotes_json(session: Session, message_ids: list[int]) -> list[dict[str, Any]]:
-    """The quoted messages as the record shows them; one hidden since it was quoted shows no text."""
-    if not message_ids:
-        return []
-    rows = {m.id: m for m in session.scalars(sa.select(Message).where(Message.id.in_(message_ids)))}
-    quotes = []
-    for message_id in message_ids:
-        message = rows.get(message_id)
-        if message is None:
-            continue
-        hidden = is_hidden(message)
-        quotes.append({"message_id": message.id, "author_name": message.author_name,
-                       "text": None if hidden else message.text, "is_hidden": hidden})
-    return quotes
-
-
-def opinion_json(session: Session, opinion: GroupOpinion) -> dict[str, Any]:
-    group = session.get(Group, opinion.group_id)
-    return {
-        "id": opinion.id, "group_id": opinion.group_id, "group": group.name if group else "",
-        "agenda_item_id": opinion.agenda_item_id, "status": opinion.status,
-        "agreement": opinion.agreement, "suggestions": opinion.suggestions, "objections": opinion.objections,
-        "quoted_message_ids": list(opinion.quoted_message_ids),
-        "quotes": quotes_json(session, list(opinion.quoted_message_ids)),
-        "drafted_by": opinion.drafted_by, "updated_at": opinion.updated_at.isoformat(),
-        "submitted_at": opinion.submitted_at.isoformat() if opinion.submitted_at else None,
-        "handling": opinion.handling, "handling_note": opinion.handling_note,
-    }
 
 
 def _item(ctx: Context, congress_id: int, agenda_item_id: int) -> AgendaItem:
@@ -188,18 +160,8 @@ def opinions_for_item(ctx: Context, congress_id: int, agenda_item_id: int) -> di
     return opinions_table(ctx.session, congress_id, agenda_item_id)
 
 
-@snapshot_section("opinions")
-def opinions_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
-    """Delegates: their own group's opinions (drafts included). Staff: every group's."""
-    query = sa.select(GroupOpinion).where(GroupOpinion.congress_id == congress_id)
-    if actor.role is Role.DELEGATE and actor.congress_id == congress_id:
-        query = query.where(GroupOpinion.group_id == actor.group_id)
-    elif actor.role is not Role.STAFF:
-        return []
-    return [opinion_json(session, o) for o in session.scalars(query.order_by(GroupOpinion.id))]
 
-
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("save_opinion", save_opinion, (
         Param("agenda_item_id", int), Param("agreement", str, False, doc="赞同意见"),
         Param("suggestions", str, False, doc="建议"), Param("objections", str, False, doc="不同意见"),

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from congress.actions.attachments import attachments_of, attachments_of_many
 from congress.actions.base import Context
-from congress.actions.suggestions import prepare_suggestion, suggest_category
-from congress.commands import Command, Param, register
-from congress.db.models import Congress, Cosignature, Delegate, Group, Proposal
+from congress.db.models import Congress, Cosignature, Delegate, Proposal
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
-from congress.domain.kinds import Audience, Role
+from congress.domain.kinds import Audience
 from congress.domain.limits import check_new_draft
+from congress.domain.permissions import Permission
 from congress.domain.proposals import (
     ProposalStatus,
-    Reading,
     Verb,
     check_filing_text,
-    is_published,
     may_answer_cosign,
     next_status,
-    reading,
 )
 from congress.domain.rules import CongressRules
-from congress.permissions import Actor, Permission
+from congress.reads.proposals import (
+    find_proposal,
+    proposal_json,
+    proposal_not_found,
+    readable_proposal,
+)
+from congress.reads.suggestions import prepare_suggestion, suggest_category
 
 PRIVATE_FIELDS = ("attachments", "invitations", "suggested_category", "category_confidence")
 # Not in public events: the text is read on demand (proposal_board, proposal_detail). A filing burst
@@ -35,62 +36,6 @@ PRIVATE_FIELDS = ("attachments", "invitations", "suggested_category", "category_
 TEXT_FIELDS = ("reason", "suggestion")
 
 
-def proposal_json(session: Session, proposal: Proposal, *, private: bool = False) -> dict[str, Any]:
-    """What anyone may see of a proposal (names, never other personal details); `private` adds
-    what only its proposer, co-signers and staff see."""
-    cosigners = [row for _pid, *row in session.execute(_COSIGNERS.where(Cosignature.proposal_id == proposal.id))]
-    return _proposal_data(proposal, session.get(Delegate, proposal.proposer_id), session.get(Group, proposal.group_id),
-                          cosigners, attachments_of(session, proposal.id) if private else None)
-
-
-def proposals_json(session: Session, proposals: list[Proposal], *, private: bool = False) -> list[dict[str, Any]]:
-    """`proposal_json` for a list (the board, staff's review queue): each kind of row is read once
-    for the whole list instead of once per proposal."""
-    if not proposals:
-        return []
-    ids = [p.id for p in proposals]
-    people = {d.id: d for d in session.scalars(sa.select(Delegate).where(
-        Delegate.id.in_({p.proposer_id for p in proposals})))}
-    groups = {g.id: g for g in session.scalars(sa.select(Group).where(Group.id.in_({p.group_id for p in proposals})))}
-    cosigners: dict[int, list[Any]] = defaultdict(list)
-    for pid, *row in session.execute(_COSIGNERS.where(Cosignature.proposal_id.in_(ids))):
-        cosigners[pid].append(row)
-    attachments = attachments_of_many(session, ids) if private else {}
-    return [_proposal_data(p, people.get(p.proposer_id), groups.get(p.group_id), cosigners[p.id],
-                           attachments.get(p.id, []) if private else None) for p in proposals]
-
-
-# (proposal id, status, name, employee id, delegate id) of each co-signer, in the order invited.
-_COSIGNERS = (sa.select(Cosignature.proposal_id, Cosignature.status, Delegate.name, Delegate.employee_id, Delegate.id)
-              .join(Delegate, Cosignature.delegate_id == Delegate.id).order_by(Cosignature.id))
-
-
-def _proposal_data(proposal: Proposal, proposer: Delegate | None, group: Group | None, cosigners: list[Any],
-                   attachments: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """cosigners: (status, name, employee_id, delegate id) in the order invited; attachments only
-    for the private form."""
-    data: dict[str, Any] = {
-        "id": proposal.id, "number": proposal.number, "title": proposal.title, "reason": proposal.reason,
-        "suggestion": proposal.suggestion, "status": proposal.status,
-        "status_label": ProposalStatus(proposal.status).label, "category": proposal.category,
-        "group_id": proposal.group_id, "group": group.name if group else "",
-        "proposer": proposer.name if proposer else "", "proposer_id": proposal.proposer_id,
-        "cosigners": [name for status, name, _e, _i in cosigners if status == "accepted"],
-        "is_key": proposal.is_key, "is_between_sessions": proposal.is_between_sessions,
-        "merged_into_id": proposal.merged_into_id, "award_level": proposal.award_level,
-        "suggested_department": proposal.suggested_department,
-        "submitted_at": proposal.submitted_at.isoformat() if proposal.submitted_at else None,
-        # 上次会议转入: the session and number it came from (congress.actions.terms)
-        "carried_from": ({"session": proposal.carried_from_session, "number": proposal.carried_from_number}
-                         if proposal.carried_from_number is not None else None),
-    }
-    if attachments is not None:
-        data["attachments"] = attachments
-        data["invitations"] = [{"delegate_id": i, "employee_id": e, "name": n, "status": s}
-                               for s, n, e, i in cosigners]
-        data["suggested_category"] = proposal.suggested_category
-        data["category_confidence"] = proposal.category_confidence
-    return data
 
 
 def public_event(data: dict[str, Any]) -> dict[str, Any]:
@@ -98,53 +43,6 @@ def public_event(data: dict[str, Any]) -> dict[str, Any]:
     form of proposal_json) without its text: what the board shows."""
     return {key: value for key, value in data.items() if key not in PRIVATE_FIELDS and key not in TEXT_FIELDS}
 
-
-def proposal_not_found(proposal_id: int) -> DomainError:
-    """The one answer for a proposal someone may not reach: never used, of another congress, a draft
-    that is not theirs, an invitation declined. Each gets these very words, so none can be told apart."""
-    return DomainError("not_found", f"找不到提案（编号 {proposal_id}）")
-
-
-def invitation_of(session: Session, actor: Actor, proposal_id: int) -> str | None:
-    """The actor's co-signature on the proposal (invited / accepted / declined), None if never asked."""
-    if actor.role is not Role.DELEGATE or actor.delegate_id is None:
-        return None
-    return session.scalar(sa.select(Cosignature.status).where(Cosignature.proposal_id == proposal_id,
-                                                              Cosignature.delegate_id == actor.delegate_id))
-
-
-def reading_of(session: Session, actor: Actor, proposal: Proposal) -> Reading:
-    """What this actor may read of this proposal (congress.domain.proposals.reading)."""
-    is_delegate = actor.role is Role.DELEGATE and actor.delegate_id is not None
-    return reading(proposal.status, is_proposer=is_delegate and proposal.proposer_id == actor.delegate_id,
-                   invitation=invitation_of(session, actor, proposal.id), is_staff=actor.role is Role.STAFF,
-                   leads_its_group=is_delegate and actor.is_group_leader and actor.group_id == proposal.group_id)
-
-
-def find_proposal(ctx: Context, congress_id: int, proposal_id: int | None) -> Proposal:
-    """A proposal of this congress, whatever its status (the caller decides who may reach it)."""
-    proposal = ctx.session.get(Proposal, proposal_id) if proposal_id is not None else None
-    if proposal is None or proposal.congress_id != congress_id:
-        raise proposal_not_found(proposal_id or 0)
-    return proposal
-
-
-def readable_proposal(ctx: Context, congress_id: int, proposal_id: int) -> tuple[Proposal, Reading]:
-    """A proposal of this congress that the actor may read, and how much of it."""
-    proposal = find_proposal(ctx, congress_id, proposal_id)
-    level = reading_of(ctx.session, ctx.actor, proposal)
-    if level is Reading.NONE:
-        raise proposal_not_found(proposal_id)
-    return proposal, level
-
-
-def published_proposal(ctx: Context, congress_id: int, proposal_id: int | None) -> Proposal:
-    """A submitted proposal of this congress: what review, casework and similarity work on. A draft
-    is nobody's case yet (and a step on it would put its title in a public event)."""
-    proposal = find_proposal(ctx, congress_id, proposal_id)
-    if not is_published(proposal.status):
-        raise proposal_not_found(proposal.id)
-    return proposal
 
 
 def own_proposal(ctx: Context, congress_id: int, proposal_id: int) -> Proposal:
@@ -333,7 +231,7 @@ def pre_review(ctx: Context, congress_id: int, proposal_id: int, approve: bool, 
     return payload
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("draft_proposal", draft_proposal, (Param("title", str), Param("reason", str, doc="案由"),
             Param("suggestion", str, doc="建议和措施"), Param("suggested_department", str, False)), "起草提案"),
     Command("edit_proposal", edit_proposal, (Param("proposal_id", int), Param("title", str), Param("reason", str),

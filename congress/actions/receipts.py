@@ -24,11 +24,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
 from congress.db.models import Ballot, BallotCast, CommandResult, Congress, Group, SealedBallot, Vote
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import QuestionKind, Role, VoteStatus
-from congress.permissions import Permission
+from congress.domain.permissions import Permission
 
 RECEIPT_LENGTH = 12  # characters without the dashes: XXXX-XXXX-XXXX
 
@@ -180,7 +180,7 @@ def receipts(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     return {"vote_id": vote.id, "is_secret": vote.is_secret, "count": len(listed), "receipts": listed}
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("my_ballot", my_ballot, (Param("vote_id", int),),
             "查看本人的选票（记名表决：所选内容；无记名表决：回执及是否计入，选择无人可见）", writes=False),
     Command("check_receipt", check_receipt, (Param("vote_id", int), Param("receipt", str, doc="回执码")),

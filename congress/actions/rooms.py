@@ -14,39 +14,20 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
 from congress.db.models import AgendaItem, Congress, Group, Message
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
-from congress.live.snapshot import snapshot_section
-from congress.permissions import Actor, Permission
+from congress.domain.permissions import Permission
+from congress.reads.rooms import is_hidden, message_json
 
 MAX_MESSAGE_CHARS = 1000
 MAX_REASON_CHARS = 500
 MESSAGES_PER_WINDOW = 5  # per delegate ...
 MESSAGE_WINDOW = timedelta(seconds=10)  # ... in this long, counted from the message table
-ROOM_HISTORY = 200  # messages per room in a snapshot
 
-
-def is_hidden(message: Message) -> bool:
-    return message.hidden_by is not None
-
-
-def message_json(message: Message, *, for_staff: bool = False) -> dict[str, Any]:
-    """A message as a viewer gets it: a hidden one is a stub; only staff see why and who hid it."""
-    data: dict[str, Any] = {"id": message.id, "group_id": message.group_id, "reply_to_id": message.reply_to_id,
-                            "agenda_item_id": message.agenda_item_id, "created_at": message.created_at.isoformat()}
-    if is_hidden(message):
-        data.update(is_hidden=True, is_pinned=False)
-        if for_staff:
-            data.update(hidden_reason=message.hidden_reason, hidden_by=message.hidden_by)
-        return data
-    data.update(is_hidden=False, is_pinned=message.is_pinned, text=message.text, author_name=message.author_name,
-                author_delegate_id=message.author_delegate_id, is_staff_author=message.author_delegate_id is None)
-    return data
 
 
 def same_congress(ctx: Context, congress_id: int) -> None:
@@ -156,13 +137,6 @@ def hide_message(ctx: Context, congress_id: int, message_id: int, reason: str) -
     return {"message": message_json(message, for_staff=True)}
 
 
-def room_messages(session: Session, group_id: int, *, for_staff: bool, limit: int = ROOM_HISTORY
-                  ) -> list[dict[str, Any]]:
-    """The last `limit` messages of a room, oldest first."""
-    rows = list(session.scalars(sa.select(Message).where(Message.group_id == group_id)
-                                .order_by(Message.id.desc()).limit(limit)))
-    return [message_json(m, for_staff=for_staff) for m in reversed(rows)]
-
 
 def group_rooms(ctx: Context, congress_id: int, agenda_item_id: int | None = None) -> dict[str, Any]:
     """Staff read every group's room, read-only: the messages posted on one agenda item (the
@@ -186,22 +160,8 @@ def group_rooms(ctx: Context, congress_id: int, agenda_item_id: int | None = Non
             "groups": [{"group_id": gid, "group": name, "messages": by_group.get(gid, [])} for gid, name in groups]}
 
 
-@snapshot_section("room")
-def room_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
-    """Delegates: their own group's room. Staff: every group's room. Observers, departments: none."""
-    if actor.role is Role.STAFF:
-        groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == congress_id)
-                                      .order_by(Group.position, Group.id)))
-    elif actor.role is Role.DELEGATE and actor.congress_id == congress_id and actor.group_id is not None:
-        groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.id == actor.group_id)))
-    else:
-        return []
-    is_staff = actor.role is Role.STAFF
-    return [{"group_id": gid, "group": name, "messages": room_messages(session, gid, for_staff=is_staff)}
-            for gid, name in groups]
 
-
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("post_message", post_message, (
         Param("text", str, doc=f"消息内容，不超过 {MAX_MESSAGE_CHARS} 字"), Param("reply_to_id", int, False),
         Param("agenda_item_id", int, False),

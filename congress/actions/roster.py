@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.db.models import Congress, Delegate, Group
 from congress.domain.errors import DomainError
+from congress.domain.permissions import Permission
 from congress.domain.roster import (
     LABELS,
     RosterDiff,
@@ -22,7 +23,6 @@ from congress.domain.roster import (
 from congress.domain.roster_email import FIELD as EMAIL
 from congress.domain.roster_email import LABEL as EMAIL_LABEL
 from congress.domain.roster_email import email_change
-from congress.permissions import Permission
 
 
 class RosterRejected(DomainError):

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
 from congress.actions.results import compute_result, group_rolls
-from congress.commands import Command, Param, register
 from congress.db.models import Congress, DecryptionShare, Group, SealedBallot, TrusteeMessage, Vote
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, GroupMode, VoteStatus
+from congress.domain.permissions import Permission
 from congress.domain.rules import CongressRules
-from congress.permissions import Permission
 from congress.sealed.ballot import Ciphertext
 from congress.sealed.counting import (
     MIN_POOL,
@@ -159,7 +159,7 @@ def sealed_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, An
                            "decrypted": vote.result is not None}}
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("post_decryption", post_decryption, (Param("vote_id", int), Param("message", dict)),
             "监票人提交无记名表决的解密份额"),
     Command("sealed_ballots", sealed_ballots, (Param("vote_id", int),), "无记名表决收到的全部选票指纹（可核对回执）",

@@ -8,16 +8,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
-from congress.auth import secret_key
-from congress.commands import Command, Param, register
 from congress.db.models import Congress, Group, Term
+from congress.db.secrets import HMAC_PREFIX, new_watch_token, secret_key, watch_token_digest
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.origins import origin_of
+from congress.domain.permissions import Permission
 from congress.domain.rules import CongressRules
 from congress.domain.terms import parse_congress_name
-from congress.domain.watching import WatchMode, check_chosen_watch_token
-from congress.permissions import Permission
-from congress.watching import HMAC_PREFIX, new_watch_token, watch_path, watch_token_digest
+from congress.domain.watching import WatchMode, check_chosen_watch_token, watch_path
 
 
 def create_congress(ctx: Context, name: str, group_names: list[str], *, is_rehearsal: bool = False,
@@ -205,7 +204,7 @@ def _without_token(reply: dict[str, Any]) -> dict[str, Any]:
     return {**reply, "token": None, "watch_path": None, "token_withheld": True}
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("set_rules", set_rules, (Param("rules", dict, doc="要修改的规则"),), "修改本次职代会的规则"),
     Command("set_check_in_window", set_check_in_window,
             (Param("opens_at", str, False), Param("closes_at", str, False)), "设置签到开始和截止时间"),

@@ -7,14 +7,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from congress import sign_in_waits as waits
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
+from congress.db import sign_in_waits as waits
 from congress.db.models import Account, Congress, Delegate
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
+from congress.domain.permissions import Permission
 from congress.domain.sign_in import address_of, retry_after
-from congress.permissions import Permission
 
 MAX_ROWS = 200
 
@@ -83,7 +83,7 @@ def clear_sign_in_wait(ctx: Context, congress_id: int, employee_id: str | None =
     return detail
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("sign_in_waits", sign_in_waits, (), "登录等待：谁登录失败、从哪个地址、还要等多久（签到台）", writes=False),
     Command("clear_sign_in_wait", clear_sign_in_wait,
             (Param("employee_id", str, False, "代表工号"), Param("login", str, False, "工作人员或承办部门账号"),

@@ -21,41 +21,16 @@ from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
 from congress.actions.rooms import same_congress
-from congress.commands import Command, Param, register
-from congress.db.models import AgendaItem, Congress, Delegate, Group, SpeechRequest
+from congress.db.models import AgendaItem, Congress, SpeechRequest
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
-from congress.live.snapshot import snapshot_section
-from congress.permissions import Actor, Permission
+from congress.domain.permissions import Permission
+from congress.reads.speakers import DONE, SPEAKING, WAITING, WITHDRAWN, _speaking, floor_json, request_json
 
 MAX_TOPIC_CHARS = 300
 MAX_SECONDS_ALLOWED = 3600
-WAITING, SPEAKING, DONE, WITHDRAWN = "waiting", "speaking", "done", "withdrawn"
 
-
-def _who(session: Session, request: SpeechRequest) -> tuple[Delegate, str]:
-    delegate = session.get(Delegate, request.delegate_id)
-    assert delegate is not None
-    group = session.get(Group, delegate.group_id)
-    return delegate, group.name if group else ""
-
-
-def request_json(session: Session, request: SpeechRequest) -> dict[str, Any]:
-    delegate, group = _who(session, request)
-    return {"id": request.id, "agenda_item_id": request.agenda_item_id, "delegate_id": delegate.id,
-            "name": delegate.name, "group_id": delegate.group_id, "group": group, "topic": request.topic,
-            "position": request.position, "status": request.status,
-            "requested_at": request.requested_at.isoformat()}
-
-
-def floor_json(session: Session, request: SpeechRequest) -> dict[str, Any]:
-    """The public view of whoever has the floor."""
-    delegate, group = _who(session, request)
-    assert request.started_at is not None
-    return {"request_id": request.id, "delegate_id": delegate.id, "name": delegate.name,
-            "group_id": delegate.group_id, "group": group, "agenda_item_id": request.agenda_item_id,
-            "topic": request.topic, "seconds_allowed": request.seconds_allowed,
-            "started_at": request.started_at.isoformat()}
 
 
 def _request(ctx: Context, congress_id: int, request_id: int) -> SpeechRequest:
@@ -70,19 +45,6 @@ def _waiting(session: Session, congress_id: int, agenda_item_id: int | None) -> 
         SpeechRequest.congress_id == congress_id, SpeechRequest.agenda_item_id == agenda_item_id,
         SpeechRequest.status == WAITING).order_by(SpeechRequest.position, SpeechRequest.id)))
 
-
-def _all_waiting(session: Session, congress_id: int, delegate_id: int | None = None) -> list[SpeechRequest]:
-    """Every waiting request of the congress, whatever its item (one delegate's, when given)."""
-    query = sa.select(SpeechRequest).where(SpeechRequest.congress_id == congress_id, SpeechRequest.status == WAITING)
-    if delegate_id is not None:
-        query = query.where(SpeechRequest.delegate_id == delegate_id)
-    return list(session.scalars(query.order_by(SpeechRequest.agenda_item_id, SpeechRequest.position,
-                                               SpeechRequest.id)))
-
-
-def _speaking(session: Session, congress_id: int) -> SpeechRequest | None:
-    return session.scalar(sa.select(SpeechRequest).where(SpeechRequest.congress_id == congress_id,
-                                                         SpeechRequest.status == SPEAKING))
 
 
 def request_to_speak(ctx: Context, congress_id: int, topic: str | None = None) -> dict[str, Any]:
@@ -193,20 +155,8 @@ def end_speech(ctx: Context, congress_id: int) -> dict[str, Any]:
     return ended
 
 
-@snapshot_section("speakers")
-def speakers_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str, Any]:
-    """Everyone: who has the floor. Staff: every waiting request, on whichever item it was made.
-    A delegate: their own waiting requests."""
-    current = _speaking(session, congress_id)
-    state: dict[str, Any] = {"current": floor_json(session, current) if current else None, "waiting": []}
-    if actor.role is Role.STAFF:
-        state["waiting"] = [request_json(session, r) for r in _all_waiting(session, congress_id)]
-    elif actor.role is Role.DELEGATE and actor.delegate_id is not None:
-        state["waiting"] = [request_json(session, r) for r in _all_waiting(session, congress_id, actor.delegate_id)]
-    return state
 
-
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("request_to_speak", request_to_speak, (Param("topic", str, False, doc="发言题目"),),
             "申请在当前议程发言"),
     Command("withdraw_speech_request", withdraw_speech_request, (Param("request_id", int),),

@@ -20,9 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
-from congress.actions.proposals import proposal_json, public_event
+from congress.actions.proposals import public_event
 from congress.actions.setup import create_congress
-from congress.commands import Command, Param, register
 from congress.db.models import (
     Assignment,
     Congress,
@@ -38,29 +37,20 @@ from congress.db.models import (
     Reply,
     Term,
 )
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
+from congress.domain.permissions import Permission
 from congress.domain.proposals import ProposalStatus
 from congress.domain.terms import OPEN_STATUSES, next_session_name, session_label
 from congress.domain.time import BEIJING
-from congress.permissions import Permission
+from congress.reads.proposals import proposal_json
+from congress.reads.terms import label_of, previous_session
 
 # The roster row as it stands, with the delegate's notice e-mail (never the access code)
 DELEGATE_FIELDS = ("employee_id", "name", "gender", "unit", "role", "delegate_type", "is_group_leader", "is_active",
                    "email")
 
-
-def label_of(session: sa.orm.Session, congress: Congress) -> str:
-    term = session.get(Term, congress.term_id) if congress.term_id else None
-    return session_label(term.number if term else None, congress.session_number)
-
-
-def term_json(session: sa.orm.Session, congress: Congress) -> dict[str, Any]:
-    """What the pages show beside the congress's name: its term and 第N届第M次."""
-    term = session.get(Term, congress.term_id) if congress.term_id else None
-    return {"id": term.id if term else None, "name": term.name if term else congress.name,
-            "number": term.number if term else None, "session_number": congress.session_number,
-            "label": session_label(term.number if term else None, congress.session_number)}
 
 
 def start_next_session(ctx: Context, congress_id: int, name: str | None = None) -> dict[str, Any]:
@@ -120,14 +110,6 @@ def _copy_notices(ctx: Context, old_cid: int, new_cid: int) -> int:
                   sa.literal(ctx.now, t.c.created_at.type)).where(t.c.congress_id == old_cid).order_by(t.c.id)))
     return int(ctx.session.scalar(sa.select(sa.func.count()).where(t.c.congress_id == new_cid)) or 0)
 
-
-def previous_session(session: sa.orm.Session, congress: Congress) -> Congress | None:
-    """The session before this one in its term (the nearest lower 次)."""
-    if congress.term_id is None:
-        return None
-    return session.scalar(sa.select(Congress).where(
-        Congress.term_id == congress.term_id, Congress.session_number < congress.session_number)
-        .order_by(Congress.session_number.desc()).limit(1))
 
 
 def carry_over_candidates(ctx: Context, congress_id: int) -> dict[str, Any]:
@@ -282,7 +264,7 @@ def term_statistics(ctx: Context, congress_id: int) -> dict[str, Any]:
     return term_statistics_of(ctx.session, congress_id, ctx.now.astimezone(BEIJING).date())
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("start_next_session", start_next_session, (Param("name", str, False, "新一次会议的名称；不填则按上次名称顺延"),),
             "开始本届的下一次会议（沿用代表团(组)、代表名册、团(组)长和规则）"),
     Command("carry_over_candidates", carry_over_candidates, (), "上次会议尚未办结、可转入本次会议的提案", writes=False),

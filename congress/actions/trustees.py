@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
 from congress.db.models import Delegate, Group, KeyCeremony, Trustee, TrusteeMessage
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
-from congress.permissions import Permission
+from congress.domain.permissions import Permission
 from congress.sealed.group import point_hex, read_point
 from congress.sealed.trustees import (
     Ceremony,
@@ -181,7 +181,7 @@ def ceremony_state(ctx: Context, congress_id: int, ceremony_id: int | None = Non
 
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("name_trustees", name_trustees, (
         Param("employee_ids", list, doc="监票人工号（至少 3 位）"), Param("threshold", int, doc="解密所需人数")),
         "指定监票人并发起密钥生成"),

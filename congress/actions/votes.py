@@ -9,29 +9,27 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from congress.actions.attendance import attendance_by_group
 from congress.actions.base import Context
 from congress.actions.results import compute_result
 from congress.actions.sealed_tally import HASHES_PER_EVENT, seal_tally, sealed_hashes
 from congress.actions.trustees import ready_ceremony
-from congress.commands import Command, Param, register
 from congress.db.models import (
     AgendaItem,
-    BallotCast,
     Congress,
-    Event,
     Group,
     GroupCount,
     Option,
     Question,
     Vote,
 )
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
-from congress.domain.kinds import Audience, GroupMode, QuestionKind, Role, VoteStatus
+from congress.domain.kinds import Audience, GroupMode, QuestionKind, VoteStatus
+from congress.domain.permissions import Permission
 from congress.domain.rules import CongressRules, parse_fraction
 from congress.domain.votes import VoteStep, next_status
-from congress.live.snapshot import snapshot_section
-from congress.permissions import Actor, Permission
+from congress.reads.attendance import attendance_by_group
+from congress.reads.votes import vote_json
 from congress.tally import check_quorum
 from congress.tally.motion import YesNo
 
@@ -39,27 +37,6 @@ YES_NO_LABELS = {YesNo.YES: "赞成", YesNo.NO: "反对", YesNo.ABSTAIN: "弃权
 DEFAULT_SCALE = ["称职", "基本称职", "不称职"]
 BASES = ("all_voting", "present", "cast")
 
-
-def vote_json(vote: Vote) -> dict[str, Any]:
-    """What anyone may know about a vote: its rules, not its tally."""
-    return {
-        "id": vote.id, "agenda_item_id": vote.agenda_item_id, "round": vote.round, "title": vote.title,
-        "status": vote.status, "is_secret": vote.is_secret, "is_changeable": vote.is_changeable,
-        "shows_live_counts": vote.shows_live_counts, "closes_after_seconds": vote.closes_after_seconds,
-        "group_modes": vote.group_modes,
-        "opened_at": vote.opened_at.isoformat() if vote.opened_at else None,
-        "closes_at": vote.closes_at.isoformat() if vote.closes_at else None,
-        "certified_by": vote.certified_by,
-        # A secret vote is sealed under the trustees' key: the phone encrypts with it (docs/secrecy.md)
-        "sealing": ({"ceremony_id": vote.ceremony_id, "public_key": vote.ceremony.public_key}
-                    if vote.is_secret and vote.ceremony is not None else None),
-        "questions": [
-            {"id": q.id, "kind": q.kind, "text": q.text, "seats": q.seats, "allows_write_in": q.allows_write_in,
-             "rule": {"basis": q.basis, "threshold": q.threshold, "is_strict": q.is_strict},
-             "options": [{"key": o.key, "label": o.label} for o in q.options]}
-            for q in vote.questions
-        ],
-    }
 
 
 def _build_question(position: int, spec: dict[str, Any]) -> Question:
@@ -267,41 +244,12 @@ def repeat_vote(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
                        vote.closes_after_seconds, hand)
 
 
-@snapshot_section("votes")
-def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
-    votes = session.scalars(sa.select(Vote).where(Vote.congress_id == congress_id).order_by(Vote.id))
-    is_staff = actor.role is Role.STAFF
-    cast = {}
-    if actor.delegate_id is not None:
-        cast = {row.vote_id: row.cast_at.isoformat() for row in session.scalars(
-            sa.select(BallotCast).where(BallotCast.delegate_id == actor.delegate_id))}
-    late: dict[int, int] = {}
-    if is_staff:  # ballots that arrived after the close (ballot.late): a count per vote, for staff
-        for payload in session.scalars(sa.select(Event.payload).where(Event.congress_id == congress_id,
-                                                                      Event.type == "ballot.late")):
-            late[payload["vote_id"]] = late.get(payload["vote_id"], 0) + 1
-    result = []
-    for vote in votes:
-        if vote.status == VoteStatus.DRAFT and not is_staff:
-            continue
-        data = vote_json(vote)
-        if vote.status == VoteStatus.PUBLISHED or (is_staff and vote.result is not None):
-            data["result"] = vote.result
-        if actor.delegate_id is not None:
-            data["my_ballot_at"] = cast.get(vote.id)
-        if vote.is_secret and vote.status == VoteStatus.CLOSED:  # public: tally.sealed / tally.decrypted
-            data["awaiting_trustees"] = vote.result is None
-        if late.get(vote.id):
-            data["late_ballots"] = late[vote.id]
-        result.append(data)
-    return result
-
 
 def fraction_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
-register(
+COMMANDS: tuple[Command, ...] = (
     Command("create_vote", create_vote, (
         Param("agenda_item_id", int), Param("title", str), Param("questions", list, doc="事项列表"),
         Param("is_secret", bool, False), Param("is_changeable", bool, False), Param("shows_live_counts", bool, False),

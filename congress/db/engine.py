@@ -101,7 +101,7 @@ def _hold_loaded_objects(factory: sessionmaker[Session]) -> None:
 
     The identity map holds objects weakly: an object no action still refers to is dropped at once,
     and the next `session.get` of the same row queries again. One write transaction is a whole
-    batch of commands (congress.service); without this, the congress row, a group or the same
+    batch of commands (congress.application.service); without this, the congress row, a group or the same
     delegate was read again by every command of the batch (found profiling the filing burst)."""
     def hold(session: Session, instance: object) -> None:
         session.info.setdefault("held", set()).add(instance)

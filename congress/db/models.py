@@ -608,7 +608,7 @@ class NoticeChannel(Base):
 
 class Notice(Base):
     """The outbox: one message to one recipient on one channel, written in the transaction of the
-    event that causes it; the sender claims, sends and records it (congress.notices.sender)."""
+    event that causes it; the sender claims, sends and records it (congress.application.notice_sender)."""
 
     __tablename__ = "notice"
     __table_args__ = (sa.Index("ix_notice_due", "status", "next_attempt_at"),)

@@ -1,7 +1,7 @@
 """Notices (issue 19), the pure part: which notices an event produces under a congress's rules, their
 Chinese words, when a reminder no longer applies, the sender's back-off, and how an address is shown.
 
-No I/O: congress.notices.outbox writes what these return, congress.notices.sender sends it.
+No I/O: congress.notices.outbox writes what these return, congress.application.notice_sender sends it.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ A correct code signs in whenever the waits are over; an attempt during a wait is
 and not counted, so hammering does not make a wait longer. Codes are 8 of 31 symbols (~40 bits) and
 staff passwords 96 bits: the waits keep online guessing hopeless; they are not the only defence.
 
-Pure functions only: the history comes in as counts and times (congress.sign_in_waits reads them).
+Pure functions only: the history comes in as counts and times (congress.db.sign_in_waits reads them).
 """
 
 from __future__ import annotations

@@ -89,3 +89,10 @@ def check_chosen_watch_token(token: str) -> str:
     if odd:
         raise DomainError("bad_field", f"观看口令只能使用英文字母、数字和 - _ . ~（不能有：{' '.join(odd[:5])}）")
     return token
+
+
+def watch_path(congress_id: int, token: str | None) -> str:
+    from urllib.parse import urlencode
+
+    query = {"congress": congress_id, **({"watch": token} if token else {})}
+    return f"/watch?{urlencode(query)}"

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CHANNEL = "congress:events"
 # A notice (not an event: no congress, no seq) that every worker acts on: sign-ins may have ended or
-# roster rows changed, so each re-checks its open connections now (congress.live.access).
+# roster rows changed, so each re-checks its open connections now (congress.application.connection_access).
 ACCESS_NOTICE = "access"
 
 
@@ -40,7 +40,7 @@ def deployment_channel(db: Database) -> str:
     worker of a deployment finds the same channel however its database URL is spelled, and the
     secret itself never leaves the database.
     """
-    from congress.auth import secret_key
+    from congress.db.secrets import secret_key
 
     try:
         with db.write() as session:

@@ -25,9 +25,9 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from congress.domain.permissions import Actor
 from congress.live.frames import RawSocket, text_frame
 from congress.ops import metrics
-from congress.permissions import Actor
 
 CLOSE_RESYNC = 4001  # fell behind: reconnect with your last seq
 # A connection whose socket still takes data may hold this many times `queue_size` messages: room

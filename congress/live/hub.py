@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from congress.domain.kinds import Audience, Role
+from congress.domain.permissions import Actor
 from congress.domain.watching import may_see as may_see_event
 from congress.live.connection import CLOSE_RESYNC as CLOSE_RESYNC  # re-exported with the other codes
 from congress.live.connection import Connection
 from congress.live.frames import text_frame
 from congress.live.observer_line import ObserverLine
 from congress.ops import metrics
-from congress.permissions import Actor
 
 log = logging.getLogger(__name__)
 

@@ -2,10 +2,10 @@
 
 /healthz: the process is alive and its event loop answers; no I/O, always 200 while it runs.
 /readyz: this worker can serve now — its database answers `SELECT 1`, its Redis answers PING (when
-it has one) and it is not draining (`app.state.draining`, set on SIGTERM by congress.ops.drain).
+it has one) and it is not draining (`app.state.draining`, set on SIGTERM by congress.live.drain).
 200 {"status": "ready", "checks": ...} or 503 {"status": "not_ready", "failing": [{"check", "error"}]}.
 
-Both are GETs: no cookie, no CSRF token, no rate budget (congress.ratelimit charges only the routes
+Both are GETs: no cookie, no CSRF token, no rate budget (congress.application.ratelimit charges only the routes
 that call it). Each check has a short timeout, so a probe never hangs on a database that does not
 answer; the database check runs on a thread, and only one at a time per worker (a probe every
 second against a hung database would otherwise leave a blocked thread behind each time and use up

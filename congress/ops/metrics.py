@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from congress.commands import COMMANDS
-
 # Seconds: a command is answered in milliseconds when all is well; a second or more is an incident.
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Commands per group commit (service.BATCH_LIMIT is 500)
@@ -57,9 +55,19 @@ _connections: dict[str, object] = {}
 _resumes = {kind: RESUMES.labels(kind) for kind in RESUME_KINDS}
 
 
+# The ops of the command table, told by the application layer when it assembles the table
+# (congress.application.commands.load_all): metrics sit below it and import nothing of it.
+_known_ops: frozenset[str] = frozenset()
+
+
+def know_ops(ops: frozenset[str]) -> None:
+    global _known_ops
+    _known_ops = ops
+
+
 def op_label(op: str) -> str:
     """The op as a label: only ops of the command table, so a client inventing names adds no series."""
-    return op if op in COMMANDS else "unknown"
+    return op if op in _known_ops else "unknown"
 
 
 def command(op: str, outcome: str, seconds: float) -> None:

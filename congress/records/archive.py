@@ -36,7 +36,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from congress.actions.terms import term_json
 from congress.db.engine import Database
 from congress.db.models import (
     AgendaItem,
@@ -54,6 +53,7 @@ from congress.db.models import (
     Vote,
 )
 from congress.domain.errors import DomainError
+from congress.reads.terms import term_json
 
 FORMAT = "congress-archive"
 VERSION = 1

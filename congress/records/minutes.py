@@ -29,9 +29,9 @@ from fpdf.fonts import FontFace
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from congress.cells import append_row
 from congress.domain.errors import DomainError
 from congress.domain.time import BEIJING  # noqa: E402 - shared with the actions
+from congress.records.cells import append_row
 
 FONT_PACKAGE = "fonts-noto-cjk"
 FONT_CANDIDATES = (  # Debian/Ubuntu, Fedora, Arch, a manual install

@@ -14,12 +14,12 @@ from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.styles import Alignment, Font
 from sqlalchemy.orm import Session
 
-from congress.cells import append_row
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.progress import ProposalEvent, end_of_day, percent, progress_figures
 from congress.domain.proposals import STATUS_LABELS, ProposalStatus
+from congress.records.cells import append_row
 from congress.records.minutes import CjkFont, _heading, _para, _table, new_pdf
 from congress.records.pdf_charts import bar_chart, pie_chart
 
@@ -118,7 +118,7 @@ def _due_text(iso: str | None) -> str:
 
 def report_xlsx(congress_name: str, f: dict[str, Any], term_stats: dict[str, Any] | None = None) -> bytes:
     """Sheets 概况 (figures, states with a bar chart, ratings with a pie), 超期未答复, 承办部门 and
-    分类统计 (each with a bar chart); every text cell through congress.cells (never a formula).
+    分类统计 (each with a bar chart); every text cell through congress.records.cells (never a formula).
     With `term_stats` (a later session of a 届): a sheet per session and 届汇总 with charts."""
     book = Workbook()
     summary = book.active

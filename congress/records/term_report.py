@@ -13,13 +13,13 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from congress.cells import append_row
 from congress.db.models import Assignment, Congress, Department, Proposal, Rating, Reply, Term
 from congress.domain.errors import DomainError
 from congress.domain.progress import percent
 from congress.domain.proposals import ProposalStatus
 from congress.domain.term_stats import ProposalRow, RatingRow, SessionRows, term_figures
 from congress.domain.terms import session_label
+from congress.records.cells import append_row
 from congress.records.progress_report import append_category_table
 
 HIDDEN = (ProposalStatus.DRAFT.value, ProposalStatus.PRE_REVIEW.value)

@@ -34,7 +34,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from congress.rehearsal.http import NotARehearsal, check_rehearsal
+from congress.client.http import NotARehearsal, check_rehearsal
 
 EVENT_PREFIX = '{"msg":"event","seq":'
 BATCH_PREFIX = '{"msg":"events","events":['
@@ -157,7 +157,7 @@ class Peer:
             # short back-off (0.5–1 s) after a network loss.
             if code == CLOSE_RESYNC:
                 delay = self.rng.random() * 0.5
-            elif code == CLOSE_RESTART:  # a worker drained (congress.ops.drain): another takes us at once
+            elif code == CLOSE_RESTART:  # a worker drained (congress.live.drain): another takes us at once
                 delay = self.rng.random() * 0.25
                 if len(self.ws_urls) > 1:  # with several URLs (no balancer in front): the next one
                     self._url_index = (self._url_index + 1) % len(self.ws_urls)
@@ -278,7 +278,7 @@ class Peer:
         self.seqs.append(seq)
         self.times.append(now)
         # live: after the hello's head and after the pong that follows the backlog (an observer's
-        # resume hello carries `since`, not the head: congress.live.observer_start)
+        # resume hello carries `since`, not the head: congress.application.observer_start)
         self.live.append(1 if seq > self.head_at_hello and self.synced_at else 0)
         known = self.seq_types.get(seq)
         if known is None:

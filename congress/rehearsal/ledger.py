@@ -107,7 +107,7 @@ class PublicLog:
     async def page(self) -> int:
         """One page: the backlog after the cursor, to the pong of a ping sent after the hello (the
         backlog is queued before it). An observer's resume hello carries `since`, not the head (its
-        events are held back by the stream's hold, congress.live.observer_start): the events read
+        events are held back by the stream's hold, congress.application.observer_start): the events read
         are the page, and the cursor moves to the last of them."""
         url = f"{self.ws_url}?congress={self.congress_id}&since={self.cursor}"
         async with connect(url, compression=self.compression, open_timeout=90, ping_interval=None,

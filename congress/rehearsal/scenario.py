@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from congress.client.http import StaffHttp, ws_url
+from congress.client.trustee import TrusteeHttp
 from congress.rehearsal.client import Peer
 from congress.rehearsal.faults import FaultPlan, FaultRun
-from congress.rehearsal.http import StaffHttp, ws_url
 from congress.rehearsal.ledger import PublicLog, StaffLedger
 from congress.rehearsal.outcome import Outcome, _pct
 from congress.rehearsal.phases import Phases
@@ -29,7 +30,6 @@ from congress.rehearsal.processes import ClientProcesses, RehearsalAborted, Work
 from congress.rehearsal.procstat import Sampler, local_server_pids
 from congress.rehearsal.roster import Plan, make_plan, roster_csv, vote_specs
 from congress.sealed.trustees import new_seed
-from congress.trustee import TrusteeHttp
 
 __all__ = ["Coordinator", "Options", "RehearsalAborted", "UI", "rehearse"]
 

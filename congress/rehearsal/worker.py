@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from congress.client.http import sign_in, ws_url
 from congress.rehearsal.client import Peer
-from congress.rehearsal.http import sign_in, ws_url
 from congress.rehearsal.ledger import check_client
 from congress.sealed.kit import seal_answers
 

@@ -63,11 +63,11 @@ async def proposal_register(request: Request) -> Response:
 
     import anyio
 
-    from congress.actions.proposal_views import proposal_board
     from congress.db.models import Congress
+    from congress.domain.permissions import Permission
     from congress.domain.time import BEIJING
-    from congress.exports import write_proposal_register
-    from congress.permissions import Permission
+    from congress.reads.proposal_views import proposal_board
+    from congress.records.exports import write_proposal_register
     from congress.records.term_report import term_statistics_if_sessions
 
     congress_id = int(request.path_params["congress_id"])
@@ -103,8 +103,8 @@ async def progress_report(request: Request) -> Response:
 
     import anyio
 
+    from congress.domain.permissions import Permission
     from congress.domain.time import BEIJING
-    from congress.permissions import Permission
     from congress.records.minutes import find_cjk_font
     from congress.records.progress_report import (
         MEDIA_TYPES,

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from congress.actions.roster import RosterRejected, import_roster
-from congress.auth import (
+from congress.application.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
     BadCredentials,
@@ -27,19 +27,19 @@ from congress.auth import (
     sign_in_account,
     sign_in_delegate,
 )
-from congress.commands import COMMANDS
+from congress.application.commands import COMMANDS
+from congress.application.observer_start import observer_start, parse_as_of, state_text
+from congress.application.ratelimit import COMMAND_COST, UPLOAD_COST, RateLimited
+from congress.application.service import Service
+from congress.application.watching import WATCH_HEADER, admit_anonymous
 from congress.db.engine import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_outage
 from congress.db.models import Congress, SignInSession
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
-from congress.live.observer_start import observer_start, parse_as_of, state_text
-from congress.live.snapshot import build_snapshot, head_seq
-from congress.permissions import Actor
-from congress.ratelimit import COMMAND_COST, UPLOAD_COST, RateLimited
+from congress.domain.permissions import Actor
+from congress.reads.snapshot import build_snapshot, head_seq
 from congress.routes.openapi import openapi_document
-from congress.service import Service
-from congress.watching import WATCH_HEADER, admit_anonymous
-from congress.wire import read_json
+from congress.routes.wire import read_json
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -73,7 +73,7 @@ async def database_outage(request: Request, exc: Exception) -> Response:
 
 
 async def spend(request: Request, actor: Actor, cost: float = COMMAND_COST) -> None:
-    """From this person's rate budget, shared with their websockets (congress.ratelimit); 429 when spent."""
+    """From this person's rate budget, shared with their websockets (congress.application.ratelimit); 429 when spent."""
     await request.app.state.budget.charge(actor, request.client.host if request.client else None,
                                           request.cookies.get(SESSION_COOKIE), cost)
 
@@ -103,7 +103,7 @@ async def _actor(request: Request, *, writing: bool) -> Actor:
             if request.cookies.get(SESSION_COOKIE):  # signed out, expired or revoked: sign in again
                 raise DomainError("not_signed_in", "请先登录（登录已失效）")
             raise DomainError("read_only", "未登录的观众（云听会）只能观看，不能进行任何操作；请先登录")
-        # An anonymous reader is an observer: the same rule as the websocket (congress.watching)
+        # An anonymous reader is an observer: the same rule as the websocket (congress.application.watching)
         congress_id = int(request.path_params.get("congress_id", 0))
         await admit_anonymous(_service(request), congress_id,
                               request.query_params.get("watch") or request.headers.get(WATCH_HEADER),

@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from congress.actions.attachments import MAX_ATTACHMENT_BYTES, attach_file, readable_attachment
 from congress.actions.base import Context
+from congress.application.ratelimit import UPLOAD_COST
 from congress.domain.errors import DomainError
-from congress.ratelimit import UPLOAD_COST
 from congress.routes.api import _actor, _service, error_response, refuse_early, spend
 from congress.routes.headers import DOCUMENT_CSP
 

@@ -26,11 +26,11 @@ from congress.actions.documents import (
     upload_version,
 )
 from congress.actions.opinions import opinions_table
+from congress.application.ratelimit import UPLOAD_COST
 from congress.db.models import Congress
 from congress.domain.errors import DomainError
-from congress.opinions_export import opinions_print_html, opinions_xlsx
-from congress.permissions import Actor, Permission
-from congress.ratelimit import UPLOAD_COST
+from congress.domain.permissions import Actor, Permission
+from congress.records.opinions_export import opinions_print_html, opinions_xlsx
 from congress.routes.api import _actor, _service, error_response, spend
 from congress.routes.headers import DOCUMENT_CSP  # a sandbox: documents and printouts run and fetch nothing
 
@@ -123,7 +123,7 @@ async def change_version(request: Request) -> Response:
 
 def _check_watch(session: Any, actor: Actor, congress_id: int) -> Congress:
     """The congress read. An anonymous reader was already let in, or refused, by the observers'
-    rule (routes.api._actor → congress.watching: ?watch= or X-Watch-Token in token mode)."""
+    rule (routes.api._actor → congress.application.watching: ?watch= or X-Watch-Token in token mode)."""
     congress = session.get(Congress, congress_id)
     if congress is None:
         raise DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会")

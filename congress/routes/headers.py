@@ -72,8 +72,8 @@ class Sources:
 
 
 def read_sources(session: Any) -> Sources:
-    from congress.actions.embedding import all_embed_origins
     from congress.db.models import Congress
+    from congress.reads.embedding import all_embed_origins
 
     media: list[str] = []
     frames: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from congress.commands import COMMANDS, load_all
+from congress.application.commands import COMMANDS, load_all
 
 _SCHEMA_TYPES = {int: "integer", str: "string", bool: "boolean", list: "array", dict: "object"}
 _ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {

@@ -28,13 +28,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from congress.auth import SESSION_COOKIE, actor_for_session, find_session
+from congress.application.auth import SESSION_COOKIE, actor_for_session, find_session
+from congress.application.watching import WATCH_HEADER, gate_for
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.routes.api import STATUS
 from congress.streaming.timeline import TIMELINE_TYPES, timeline_from_events
-from congress.watching import WATCH_HEADER, gate_for
 
 CHAPTER_TYPES = ("agenda.item_added", "agenda.current_changed", "vote.opened", "vote.published")
 MIN_LAST_CHAPTER = timedelta(minutes=1)
@@ -137,7 +137,7 @@ def _read_log(request: Request, types: tuple[str, ...]) -> _Log:
         signed_in = row is not None
         if row is not None and (actor := actor_for_session(session, row)) is not None:
             actor.require_congress(congress_id)  # a delegate reads only their own congress (docs/api.md)
-        if not signed_in:  # the observers' rule, as for the websocket and the API (congress.watching)
+        if not signed_in:  # the observers' rule, as for the websocket and the API (congress.application.watching)
             gate.admit(gate.learn(session, congress, ticket),
                        params.get("watch") or request.headers.get(WATCH_HEADER),
                        request.client.host if request.client else None)

@@ -14,26 +14,26 @@ from typing import Any
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from congress.auth import SESSION_COOKIE, actor_for_session, find_session, observer_actor
-from congress.commands import COMMANDS
+from congress.application.auth import SESSION_COOKIE, actor_for_session, find_session, observer_actor
+from congress.application.commands import COMMANDS
+from congress.application.connection_access import after_refusal
+from congress.application.observer_start import hello_text, observer_start, parse_as_of
+from congress.application.ratelimit import MAX_PAUSE_SECONDS, RateLimited, SocketAllowance
+from congress.application.service import Service, to_published
+from congress.application.watching import WATCH_HEADER, NotAdmitted, WatchSetting, gate_for
 from congress.db.engine import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_outage
 from congress.db.models import Congress
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
-from congress.live.access import after_refusal
+from congress.domain.permissions import Actor
 from congress.live.connection import Connection
+from congress.live.drain import CLOSE_REASON
 from congress.live.frames import RawSocket
 from congress.live.hub import CLOSE_POLICY, CLOSE_SERVER_RESTART, encode, may_see
-from congress.live.observer_start import hello_text, observer_start, parse_as_of
-from congress.live.snapshot import build_snapshot, head_seq
 from congress.ops import metrics
-from congress.ops.drain import CLOSE_REASON
-from congress.origin import cross_site_reason
-from congress.permissions import Actor
-from congress.ratelimit import MAX_PAUSE_SECONDS, RateLimited, SocketAllowance
-from congress.service import Service, to_published
-from congress.watching import WATCH_HEADER, NotAdmitted, WatchSetting, gate_for
-from congress.wire import read_json
+from congress.reads.snapshot import build_snapshot, head_seq
+from congress.routes.origin import cross_site_reason
+from congress.routes.wire import read_json
 
 log = logging.getLogger(__name__)
 PROTOCOL_VERSION = 3
@@ -63,7 +63,7 @@ def _known_observer(service: Service, websocket: WebSocket) -> tuple[Actor, int,
 
     A join storm is thousands of observers asking the same question of the same row; each answer
     was a thread hop and an ORM session, and in token mode an argon2 hash (issue 18). Now it is at
-    most one HMAC (congress.watching)."""
+    most one HMAC (congress.application.watching)."""
     if websocket.cookies.get(SESSION_COOKIE):
         return None
     congress_id = _int(websocket.query_params.get("congress"))
@@ -116,7 +116,7 @@ def _authenticate(service: Service, websocket: WebSocket) -> tuple[Actor, int, i
 
 def _check_origin(websocket: WebSocket) -> None:
     """Cookies ride along cross-site; a signed-in socket must come from our own pages: the Origin's
-    scheme (http for ws, https for wss), host and port (congress.origin). Fix: the scheme was not
+    scheme (http for ws, https for wss), host and port (congress.routes.origin). Fix: the scheme was not
     compared. No Origin: not a browser (the rehearsal, tests), no cookie theft possible."""
     if cross_site_reason(websocket.scope, is_https=websocket.app.state.settings.is_https) is not None:
         raise Refused(4403, "cross-site connection refused")
@@ -173,10 +173,10 @@ async def live_endpoint(websocket: WebSocket) -> None:
     service: Service = state.service
     settings = state.settings
     await websocket.accept()
-    if state.draining:  # this worker is shutting down (congress.ops.drain): reconnect, to another one
+    if state.draining:  # this worker is shutting down (congress.live.drain): reconnect, to another one
         await websocket.close(CLOSE_SERVER_RESTART, CLOSE_REASON)
         return
-    # A person already over their rate budget (known by their cookie: congress.ratelimit) opens no
+    # A person already over their rate budget (known by their cookie: congress.application.ratelimit) opens no
     # new socket until it refills, refused before any read: a flood that reconnects after every
     # policy close costs no session read, snapshot or presence broadcast.
     try:
@@ -217,7 +217,7 @@ async def live_endpoint(websocket: WebSocket) -> None:
     # its registration on, every later event reaches it through the hub, with no await in between.
     # Only if the hub already follows this congress: a first connection's head may be older than
     # an event published before anyone here listened.
-    # Observers start from the held history instead (congress.live.observer_start): never younger than the hold.
+    # Observers start from the held history instead (congress.application.observer_start): never younger than the hold.
     from_hub = None if since is None or actor.role is Role.OBSERVER else service.hub.resume(congress_id, since, False)
     # Register before reading, so an event committed while we read is queued, not lost.
     service.hub.register(conn, head)
@@ -303,7 +303,7 @@ async def _close_after_replies(conn: Connection, code: int, reason: str) -> None
 
 async def _receive_loop(websocket: WebSocket, service: Service, conn: Connection, settings: Any) -> None:
     # One rate budget per person, shared with their other sockets and their HTTP requests
-    # (congress.ratelimit); staff (the check-in desk) go faster. `ping` spends none of it.
+    # (congress.application.ratelimit); staff (the check-in desk) go faster. `ping` spends none of it.
     bucket = SocketAllowance(websocket.app.state.budget, conn.actor, websocket.client.host if websocket.client else None)
     websocket.app.state.budget.remember(websocket.cookies.get(SESSION_COOKIE), conn.actor)
     strikes = 0

@@ -96,7 +96,7 @@ class Site:
         through the action: no page is open yet, so no live event is missed. Returns employee ids."""
         from congress.actions.attendance import check_in_at_desk
         from congress.actions.base import Context
-        from congress.service import system_clock
+        from congress.application.service import system_clock
         from tests.story import SETUP
 
         by_group: dict[int, list[str]] = {}

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from congress.demo_process import DemoProcess
+from congress.demo.process import DemoProcess
 from tests.browser.conftest import CSP_WATCH, LAPTOP, PROJECTOR, _is_csp_report, accessibility_problems, shot
 from tests.stream.conftest import require_ffmpeg
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from congress.actions.casework import assign_proposal
+from congress.application.notice_sender import Sender
 from congress.db.models import Notice
 from congress.domain.notices import MAX_ATTEMPTS
-from congress.notices.sender import Sender
 from tests.browser.conftest import accessibility_problems, shot, sign_in_staff
 from tests.browser.test_english_pages import assert_all_english, to_english
 from tests.db.test_casework import registered

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from congress.actions.base import Context
 from congress.actions.notices import notices_view
-from congress.service import system_clock
+from congress.application.service import system_clock
 from tests.browser.conftest import sign_in_staff
 from tests.browser.test_english_pages import to_english
 from tests.story import SETUP

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from congress.actions.base import Context
 from congress.actions.terms import start_next_session
+from congress.application.service import system_clock
 from congress.records.archive import build_archive
-from congress.service import system_clock
 from tests.browser.conftest import PROJECTOR
 from tests.story import SETUP
 

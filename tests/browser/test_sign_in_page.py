@@ -14,8 +14,8 @@ from congress.actions.accounts import issue_codes
 from congress.actions.base import Context
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
+from congress.application.service import system_clock
 from congress.db.models import Delegate
-from congress.service import system_clock
 from tests.browser.conftest import PHONE, Site
 from tests.story import GROUPS, SETUP, story_roster
 

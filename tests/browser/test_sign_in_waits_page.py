@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from congress.service import system_clock
+from congress.application.service import system_clock
 from tests.browser.conftest import PHONE, accessibility_problems, shot
 
 pytestmark = pytest.mark.browser
@@ -51,7 +51,7 @@ def test_the_sign_in_page_counts_down_the_wait_and_gives_the_button_back(site, o
 
 
 def test_the_check_in_desk_shows_who_waits_and_clears_it_on_a_phone(site, open_page):
-    from congress import sign_in_waits as waits  # here: the page test above runs on code without it too
+    from congress.db import sign_in_waits as waits  # here: the page test above runs on code without it too
 
     delegate = site.story.delegates[7]
     account = waits.delegate_account(site.story.congress_id, delegate.employee_id)

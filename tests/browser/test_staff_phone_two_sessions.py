@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from congress.actions.base import Context
 from congress.actions.terms import start_next_session
-from congress.service import system_clock
+from congress.application.service import system_clock
 from tests.browser.conftest import sign_in_staff
 from tests.browser.test_english_pages import to_english
 from tests.story import SETUP, story_with_demo_proposals

@@ -15,9 +15,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from congress.actions.base import Context
+from congress.application.service import system_clock
 from congress.db.models import Proposal
 from congress.domain.terms import OPEN_STATUSES
-from congress.service import system_clock
 from tests.browser.conftest import PHONE, accessibility_problems, shot, sign_in_staff
 from tests.db.test_terms import _changed_roster
 from tests.story import SETUP, story_with_demo_proposals

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from congress.actions.votes import vote_json
 from congress.db.models import DecryptionShare, KeyCeremony, Vote
+from congress.reads.votes import vote_json
 from congress.sealed.group import scalar_hex
 from congress.sealed.kit import key_file_text, next_message, seal_answers, seed_from_key_file, share_of
 from congress.sealed.trustees import new_seed

@@ -1,5 +1,5 @@
 """A sign-in acts only while it still grants what it acts as, checked by the group-committing writer
-in the command's own transaction (congress.service, congress.access), on SQLite and PostgreSQL; and
+in the command's own transaction (congress.application.service, congress.application.access), on SQLite and PostgreSQL; and
 staff's account actions: reset a password, deactivate, reactivate, end an account's sign-ins."""
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
 from congress.actions.votes import create_vote, open_vote
 from congress.app import SYSTEM
-from congress.auth import actor_for_session, revoke_session, token_digest, verify_secret
-from congress.commands import COMMANDS, load_all
+from congress.application.auth import actor_for_session, revoke_session, token_digest, verify_secret
+from congress.application.commands import COMMANDS, load_all
+from congress.application.service import Service
 from congress.db.engine import Database
 from congress.db.models import Account, BallotCast, CommandResult, GroupCount, Message, SignInSession
 from congress.domain.errors import DomainError
-from congress.permissions import Actor
-from congress.service import Service
+from congress.domain.permissions import Actor
 from tests.db.test_votes import NOW, run_with_service
 
 load_all()

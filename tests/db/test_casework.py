@@ -20,20 +20,20 @@ from congress.actions.casework import (
     report_misassigned,
 )
 from congress.actions.departments import create_department, list_departments
-from congress.actions.proposal_views import (
+from congress.actions.proposals import submit_proposal
+from congress.actions.rooms import group_rooms, hide_message, post_message
+from congress.actions.setup import create_congress
+from congress.application.auth import delegate_actor, observer_actor
+from congress.application.service import system_clock
+from congress.db.models import Account, Department, Proposal
+from congress.domain.errors import DomainError
+from congress.reads.proposal_views import (
     department_cases,
     department_congresses,
     proposal_detail,
     proposal_stats,
     triage,
 )
-from congress.actions.proposals import submit_proposal
-from congress.actions.rooms import group_rooms, hide_message, post_message
-from congress.actions.setup import create_congress
-from congress.auth import delegate_actor, observer_actor
-from congress.db.models import Account, Department, Proposal
-from congress.domain.errors import DomainError
-from congress.service import system_clock
 from tests.db.test_proposals import act, department, file
 from tests.story import GROUPS, SETUP, build_story
 

@@ -34,16 +34,17 @@ import pytest
 import sqlalchemy as sa
 
 from congress.actions.base import Context
-from congress.auth import observer_actor
-from congress.commands import COMMANDS, Command, load_all
+from congress.application.auth import observer_actor
+from congress.application.commands import COMMANDS, load_all
+from congress.domain.commands import Command
+from congress.application.service import Service
 from congress.db.base import Base
 from congress.db.engine import Database
 from congress.db.models import Congress
 from congress.domain.errors import DomainError
+from congress.domain.permissions import Actor
 from congress.live.backplane import MemoryBackplane
 from congress.live.hub import Hub
-from congress.permissions import Actor
-from congress.service import Service
 from congress.settings import Settings
 from tests.story import LiveClient, LiveServer
 from tests.two_congresses import YES_NO, Congresses, World, build_two

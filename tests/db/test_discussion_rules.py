@@ -18,7 +18,6 @@ from congress.actions.agenda import add_agenda_item, set_current_item
 from congress.actions.base import Context
 from congress.actions.documents import (
     MAX_DOCUMENT_BYTES,
-    documents_snapshot,
     readable_version,
     render_markdown,
     replace_version,
@@ -43,15 +42,16 @@ from congress.actions.speakers import (
     request_to_speak,
     withdraw_speech_request,
 )
-from congress.auth import delegate_actor, observer_actor
+from congress.application.auth import delegate_actor, observer_actor
 from congress.db.engine import Database
 from congress.db.models import Delegate, Event, Message
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
+from congress.domain.permissions import Actor
 from congress.live.hub import may_see
-from congress.live.snapshot import build_snapshot
-from congress.opinions_export import COLUMNS, opinions_print_html, opinions_xlsx
-from congress.permissions import Actor
+from congress.reads.documents import documents_snapshot
+from congress.reads.snapshot import build_snapshot
+from congress.records.opinions_export import COLUMNS, opinions_print_html, opinions_xlsx
 
 # Two groups: 长沙 (leader 甲一, 甲二, 列席 甲三) and 岳阳 (leader 乙一, 乙二)
 ROSTER = """employee_id,name,gender,group,unit,role,is_group_leader,delegate_type

@@ -12,9 +12,9 @@ from congress.actions.attendance import check_in_at_desk
 from congress.actions.base import Context
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
+from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.models import Congress, Delegate, Event
-from congress.service import system_clock
 from tests.story import SETUP, story_roster
 
 WRITERS = 20

@@ -11,10 +11,10 @@ from congress.actions.attachments import attach_file
 from congress.actions.base import Context
 from congress.actions.proposals import draft_proposal, submit_proposal
 from congress.actions.setup import set_rules
-from congress.auth import delegate_actor
+from congress.application.auth import delegate_actor
+from congress.application.service import system_clock
 from congress.db.models import Congress, Proposal, ProposalAttachment
 from congress.domain.errors import DomainError
-from congress.service import system_clock
 from tests.story import SETUP, build_story
 
 MB = 1024 * 1024

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.actions.proposals import answer_cosign, draft_proposal, invite_cosigners, submit_proposal
 from congress.actions.setup import set_filing_window, set_rules
-from congress.auth import delegate_actor, observer_actor
+from congress.application.auth import delegate_actor, observer_actor
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
-from congress.live.snapshot import build_snapshot
+from congress.reads.snapshot import build_snapshot
 from tests.story import SETUP, build_story
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)

@@ -26,9 +26,9 @@ from openpyxl import load_workbook
 from congress.actions.accounts import add_department, add_staff
 from congress.actions.base import Context
 from congress.actions.setup import create_congress
+from congress.application.service import system_clock
 from congress.cli import main
 from congress.db.engine import Database
-from congress.service import system_clock
 from congress.settings import Settings
 from tests.story import SETUP, LiveServer, sign_in
 

@@ -18,11 +18,11 @@ from pypdf import PdfReader
 from congress.actions.accounts import add_department
 from congress.actions.base import Context
 from congress.actions.casework import rate_reply, reply_proposal
-from congress.auth import delegate_actor
+from congress.application.auth import delegate_actor
 from congress.cli import main as cli_main
 from congress.db.models import Assignment, Delegate, Department, Proposal, Rating
-from congress.demo import DEPARTMENTS
-from congress.demo_proposals import _department_actor, file_demo_proposals
+from congress.demo.proposals import _department_actor, file_demo_proposals
+from congress.demo.story import DEPARTMENTS
 from congress.domain.progress import end_of_day
 from congress.domain.time import BEIJING
 from congress.records.minutes import find_cjk_font

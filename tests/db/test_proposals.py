@@ -9,13 +9,6 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.actions.casework import assign_proposal, decide_proposal, rate_reply, reply_proposal
-from congress.actions.proposal_views import (
-    cosign_invitation,
-    proposal_board,
-    proposal_detail,
-    proposal_stats,
-    triage,
-)
 from congress.actions.proposals import (
     answer_cosign,
     case_people,
@@ -26,12 +19,19 @@ from congress.actions.proposals import (
     submit_proposal,
 )
 from congress.actions.setup import set_rules
-from congress.actions.suggestions import PreparedSuggestion, prepare_suggestion
-from congress.auth import actor_for_session, delegate_actor, observer_actor
+from congress.application.auth import actor_for_session, delegate_actor, observer_actor
+from congress.application.service import system_clock
 from congress.db.models import Account, Assignment, Congress, Event, Proposal, Reply, SignInSession
 from congress.domain.errors import DomainError
-from congress.permissions import Actor
-from congress.service import system_clock
+from congress.domain.permissions import Actor
+from congress.reads.proposal_views import (
+    cosign_invitation,
+    proposal_board,
+    proposal_detail,
+    proposal_stats,
+    triage,
+)
+from congress.reads.suggestions import PreparedSuggestion, prepare_suggestion
 from congress.tally.categorise import Suggestion
 from tests.story import SETUP, build_story
 
@@ -383,8 +383,8 @@ def test_board_lines_and_the_review_queue_read_for_many_proposals_say_what_each_
     """The board and staff's queue read their proposals together; each line must be what that
     proposal's own read gives: a draft, a submitted one, one merged into another, one answered
     twice (dissatisfied, then satisfied) and rated."""
-    from congress.actions.proposal_views import board_entries
-    from congress.actions.proposals import proposal_json, proposals_json
+    from congress.reads.proposal_views import board_entries
+    from congress.reads.proposals import proposal_json, proposals_json
 
     voting = story.voting()
     file(db, story, voting[0], voting[1:3], title="一件草稿")

@@ -40,8 +40,8 @@ from congress.db.migrate import upgrade
 from congress.db.models import Ballot, BallotCast, Delegate, Event, Group, GroupCount, SealedBallot
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
-from congress.live.snapshot import build_snapshot
-from congress.permissions import Actor
+from congress.domain.permissions import Actor
+from congress.reads.snapshot import build_snapshot
 from congress.records.archive import build_archive, read_archive
 from congress.records.chain import GENESIS, canonical, event_hash
 from congress.records.verify import verify_archive

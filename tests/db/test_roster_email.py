@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.actions.roster import RosterRejected, import_roster
 from congress.actions.setup import create_congress
-from congress.cli_terms import print_roster_changes
+from congress.application.service import system_clock
+from congress.cli.terms import print_roster_changes
 from congress.db.models import Delegate
 from congress.domain.roster import parse_roster
-from congress.service import system_clock
 from tests.story import GROUPS, SETUP, story_roster
 
 

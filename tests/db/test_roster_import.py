@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from congress.actions.accounts import add_staff
 from congress.actions.base import Context
 from congress.actions.setup import create_congress
+from congress.application.service import system_clock
 from congress.cli import main
 from congress.db.engine import Database
 from congress.db.models import Delegate
-from congress.service import system_clock
 from congress.settings import Settings
 from tests.story import GROUPS, SETUP, LiveServer, sign_in, story_roster
 

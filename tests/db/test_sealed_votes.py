@@ -19,12 +19,13 @@ from congress.actions.base import Context
 from congress.actions.receipts import my_ballot
 from congress.actions.sealed_tally import post_decryption
 from congress.actions.trustees import post_trustee_message
-from congress.actions.votes import certify_vote, close_vote, create_vote, open_vote, publish_vote, vote_json
+from congress.actions.votes import certify_vote, close_vote, create_vote, open_vote, publish_vote
+from congress.application.service import Service
 from congress.cli import main
 from congress.db.engine import Database
 from congress.db.models import BallotCast, DecryptionShare, SealedBallot, Vote
+from congress.reads.votes import vote_json
 from congress.sealed.kit import decryption_message
-from congress.service import Service
 from tests.db.test_votes import NOW, Hall, actor_of, build_hall, refused, run_with_service
 from tests.sealing import make_trustees, seal
 

@@ -320,7 +320,7 @@ def test_sign_in_input_of_the_wrong_type_is_400_bad_request_naming_the_field(clo
 
 # -- housekeeping -------------------------------------------------------------------------------
 def test_failures_older_than_a_day_are_deleted_as_new_ones_come(db):
-    from congress import sign_in_waits as waits
+    from congress.db import sign_in_waits as waits
 
     clock = Clock()
     with db.write() as session:

@@ -23,7 +23,8 @@ from congress.actions.terms import (
     start_next_session,
     term_statistics,
 )
-from congress.auth import delegate_actor
+from congress.application.auth import delegate_actor
+from congress.application.service import system_clock
 from congress.cli import main as cli_main
 from congress.db.models import (
     Assignment,
@@ -38,13 +39,12 @@ from congress.db.models import (
     Reply,
     Term,
 )
-from congress.demo import DEPARTMENTS
+from congress.demo.story import DEPARTMENTS
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
+from congress.domain.permissions import Actor
 from congress.domain.terms import OPEN_STATUSES
-from congress.permissions import Actor
 from congress.records.term_report import term_xlsx
-from congress.service import system_clock
 from tests.story import SETUP, build_story, story_roster, story_with_demo_proposals
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from congress.actions.base import Context
+from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.migrate import current_revision, downgrade, upgrade
-from congress.service import system_clock
 from tests.story import SETUP, build_story, story_with_demo_proposals
 
 

@@ -2,7 +2,7 @@
 counts, the stored result and its words, secret ballots, and resent or concurrent commands.
 
 Every action runs through a Context inside `db.write()` (one transaction, as the interfaces run it) or
-through congress.service.Service where group commit and command ids matter."""
+through congress.application.service.Service where group commit and command ids matter."""
 
 from __future__ import annotations
 
@@ -20,22 +20,14 @@ import pytest
 import sqlalchemy as sa
 
 from congress.actions.agenda import add_agenda_item
-from congress.actions.attendance import attendance_by_group, check_in, check_in_at_desk, check_out
+from congress.actions.attendance import check_in, check_in_at_desk, check_out
 from congress.actions.ballots import cast_ballot, enter_group_count
 from congress.actions.base import Context
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress, set_check_in_window
-from congress.actions.votes import (
-    certify_vote,
-    close_vote,
-    create_vote,
-    open_vote,
-    publish_vote,
-    repeat_vote,
-    vote_json,
-    votes_snapshot,
-)
-from congress.commands import load_all
+from congress.actions.votes import certify_vote, close_vote, create_vote, open_vote, publish_vote, repeat_vote
+from congress.application.commands import load_all
+from congress.application.service import Service
 from congress.db.engine import Database
 from congress.db.models import (
     Attendance,
@@ -48,11 +40,12 @@ from congress.db.models import (
 )
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
+from congress.domain.permissions import Actor
 from congress.live.backplane import MemoryBackplane
 from congress.live.hub import Hub
-from congress.permissions import Actor
+from congress.reads.attendance import attendance_by_group
+from congress.reads.votes import vote_json, votes_snapshot
 from congress.records.chain import GENESIS, event_hash
-from congress.service import Service
 from tests.sealing import Trustees, make_trustees, seal
 from tests.story import GROUPS, story_roster
 
@@ -62,7 +55,7 @@ MOTION = [{"kind": "yes_no", "text": "是否同意《职工薪酬福利调整方
 
 
 def actor_of(delegate: Delegate) -> Actor:
-    """The actor a signed-in delegate acts as (what congress.auth.actor_for_session builds)."""
+    """The actor a signed-in delegate acts as (what congress.application.auth.actor_for_session builds)."""
     return Actor(role=Role.DELEGATE, name=delegate.name, congress_id=delegate.congress_id,
                  delegate_id=delegate.id, group_id=delegate.group_id,
                  is_group_leader=delegate.is_group_leader, is_voting=delegate.is_voting)

@@ -23,11 +23,11 @@ from congress.actions.accounts import add_staff
 from congress.actions.attendance import check_in_at_desk
 from congress.actions.base import Context
 from congress.actions.votes import create_vote, open_vote
-from congress.auth import token_digest
+from congress.application.auth import token_digest
+from congress.application.service import system_clock
 from congress.cli import main as cli_main
 from congress.db.engine import Database
 from congress.db.models import BallotCast, Delegate, GroupCount, Message, SignInSession
-from congress.service import system_clock
 from congress.settings import Settings
 from tests.conftest import REDIS_URL, require_redis
 from tests.sealing import make_trustees, seal
@@ -320,8 +320,8 @@ async def test_a_socket_on_another_worker_is_closed_at_once(db: Database, databa
     """Two workers with Redis: the code is re-issued on one, the thief's socket is on the other; with the
     periodic check switched off in effect, only the workers' notice can close it within the wait."""
     require_redis()
-    if importlib.util.find_spec("congress.live.access") is not None:  # (the module is new with this check)
-        monkeypatch.setattr("congress.live.access.SWEEP_SECONDS", 600.0)
+    if importlib.util.find_spec("congress.application.connection_access") is not None:  # (the module is new with this check)
+        monkeypatch.setattr("congress.application.connection_access.SWEEP_SECONDS", 600.0)
     hall, first = build_hall(db, Settings(database_url=database_url, port=0, redis_url=REDIS_URL))
     second = LiveServer(Settings(database_url=database_url, port=0, redis_url=REDIS_URL)).start()
     try:

@@ -29,11 +29,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from congress.actions.attendance import check_in_at_desk
 from congress.actions.base import Context
 from congress.actions.setup import set_rules
-from congress.commands import COMMANDS, load_all
+from congress.application.commands import COMMANDS, load_all
+from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.db.models import Congress, Delegate
-from congress.service import system_clock
 from congress.settings import Settings
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.db.test_permissions import STAFF_ONLY, AskedActor, nonsense_args
@@ -130,12 +130,12 @@ def staff_only_ops(venue: Venue) -> list[str]:
 
 
 def _actor_fields() -> list[str]:
-    from congress.permissions import Actor
+    from congress.domain.permissions import Actor
     return list(Actor.__dataclass_fields__)
 
 
 def _actor_of(delegate: Delegate) -> Any:
-    from congress.auth import delegate_actor
+    from congress.application.auth import delegate_actor
     return delegate_actor(delegate)
 
 

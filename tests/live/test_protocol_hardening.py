@@ -32,11 +32,11 @@ from congress.actions.attendance import check_in_at_desk
 from congress.actions.base import Context
 from congress.actions.setup import set_rules
 from congress.actions.votes import create_vote, open_vote
-from congress.commands import COMMANDS, load_all
+from congress.application.commands import COMMANDS, load_all
+from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.db.models import Attendance, CommandResult, Delegate, Event, SpeechRequest
-from congress.service import system_clock
 from congress.settings import Settings
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.story import SETUP, LiveClient, LiveServer, Story, build_story, sign_in

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.actions.proposals import draft_proposal
-from congress.auth import delegate_actor
+from congress.application.auth import delegate_actor
+from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.db.models import Delegate, Proposal
-from congress.service import system_clock
 from congress.settings import Settings
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.story import LiveClient, LiveServer, Story, build_story, sign_in

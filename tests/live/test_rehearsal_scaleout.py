@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from congress.rehearsal.http import NotARehearsal, StaffHttp
-from congress.server_process import ServerProcess
+from congress.client.http import NotARehearsal, StaffHttp
+from congress.ops.server_process import ServerProcess
 from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
 
 DEPARTMENT = "演练承办部门"

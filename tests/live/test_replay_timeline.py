@@ -22,10 +22,10 @@ from congress.actions.base import Context
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress, set_stream
 from congress.actions.votes import certify_vote, close_vote, create_vote, open_vote, publish_vote
-from congress.auth import delegate_actor
+from congress.application.auth import delegate_actor
+from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.models import Delegate
-from congress.service import system_clock
 from congress.settings import Settings
 from tests.story import SETUP, LiveServer, sign_in
 

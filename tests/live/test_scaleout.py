@@ -19,7 +19,7 @@ import redis
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.live.backplane import deployment_channel
-from congress.server_process import Loopback
+from congress.ops.server_process import Loopback
 from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
 from tests.story import LiveClient, Story, build_story, free_port, sign_in
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from congress.actions.base import Context
 from congress.actions.notices import notices_view
-from congress.notices.sender import Sender
+from congress.application.notice_sender import Sender
 from congress.notices.settings import smtp_settings
 from tests.notices.conftest import SetClock
 from tests.notices.test_delivery import T0

@@ -16,9 +16,9 @@ from congress.actions.accounts import add_department
 from congress.actions.base import Context
 from congress.actions.casework import assign_proposal, reply_proposal, report_misassigned
 from congress.actions.notices import notices_view, set_notices
+from congress.application.notice_sender import Sender
 from congress.db.models import Event, Notice
 from congress.domain.notices import MAX_ATTEMPTS
-from congress.notices.sender import Sender
 from congress.notices.settings import smtp_settings
 from tests.db.test_casework import as_department, registered
 from tests.db.test_proposals import act

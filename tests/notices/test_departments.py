@@ -11,7 +11,7 @@ import pytest
 from congress.actions.accounts import add_department
 from congress.actions.casework import assign_proposal, rate_reply, reply_proposal, report_misassigned
 from congress.actions.notices import set_notices
-from congress.auth import delegate_actor
+from congress.application.auth import delegate_actor
 from tests.db.test_casework import as_department, registered
 from tests.db.test_proposals import act
 from tests.notices.steps import HQ, HQ_MAIL, KINDS, drain, view

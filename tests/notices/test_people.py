@@ -16,11 +16,11 @@ from congress.actions.base import Context
 from congress.actions.casework import assign_proposal, decide_proposal, reply_proposal
 from congress.actions.notices import notices_view, set_notices
 from congress.actions.proposals import submit_proposal
-from congress.auth import delegate_actor, observer_actor
+from congress.application.auth import delegate_actor, observer_actor
+from congress.application.notice_sender import Sender
 from congress.db.engine import Database
 from congress.db.models import Notice
 from congress.domain.errors import DomainError
-from congress.notices.sender import Sender
 from congress.notices.settings import smtp_settings
 from tests.db.test_casework import as_department, registered
 from tests.db.test_proposals import act, file

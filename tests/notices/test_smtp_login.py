@@ -22,9 +22,9 @@ from cryptography.x509.oid import NameOID
 
 from congress.actions.casework import assign_proposal
 from congress.actions.notices import set_notices
+from congress.application.notice_sender import Sender
 from congress.db.models import Notice
 from congress.domain.notices import MAX_ATTEMPTS
-from congress.notices.sender import Sender
 from congress.notices.settings import smtp_settings
 from tests.db.test_casework import registered
 from tests.db.test_proposals import act

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from congress.server_process import ROOT, Loopback, end_process, free_port, wait_until_answering
+from congress.ops.server_process import ROOT, Loopback, end_process, free_port, wait_until_answering
 
 SHIPPED = ROOT / "deploy" / "nginx.conf"
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -22,7 +22,7 @@ from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.db.models import BallotCast, Event
 from congress.ops.backup import libpq_env
-from congress.server_process import ROOT, ServerProcess
+from congress.ops.server_process import ROOT, ServerProcess
 from tests.conftest import IN_CI, create_pg_database, drop_pg_database
 from tests.story import GROUPS, LiveClient, build_story, main_hall_roster, open_pay_vote
 

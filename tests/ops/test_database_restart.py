@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.db.models import Ballot, BallotCast
-from congress.server_process import ServerProcess
+from congress.ops.server_process import ServerProcess
 from tests.conftest import REDIS_URL, require_redis
 from tests.private_services import PrivatePostgres
 from tests.private_services import postgres as postgres  # the private cluster fixture

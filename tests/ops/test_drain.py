@@ -1,4 +1,4 @@
-"""A draining worker (congress.ops.drain), on a real uvicorn server with SQLite and PostgreSQL: from the
+"""A draining worker (congress.live.drain), on a real uvicorn server with SQLite and PostgreSQL: from the
 moment it drains, a new websocket is closed with 1012 before its hello, a command that arrives is
 neither applied nor answered (the client resends it, with the same id, to another worker), and the
 drain closes the open sockets with 1012 after answering what it had started.

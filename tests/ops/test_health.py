@@ -52,7 +52,7 @@ def test_healthz_and_readyz_answer_a_probe_without_cookie_and_readyz_names_drain
             assert "set-cookie" not in ready.headers
             assert http.head(f"{server.url}/healthz").status_code == 200
 
-            # SIGTERM sets this flag (congress.ops.drain); the load balancer must stop choosing the worker
+            # SIGTERM sets this flag (congress.live.drain); the load balancer must stop choosing the worker
             app = server.server.config.app
             app.state.draining = True
             try:

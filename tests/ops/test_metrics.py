@@ -30,7 +30,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from congress.db.engine import Database
-from congress.server_process import ROOT, ServerProcess
+from congress.ops.server_process import ROOT, ServerProcess
 from tests.conftest import REDIS_URL, require_redis
 from tests.ops.nginx import SHIPPED, Nginx
 from tests.story import GROUPS, LiveClient, build_story, main_hall_roster, open_pay_vote, sign_in

@@ -10,7 +10,7 @@ import httpx
 from websockets.asyncio.client import connect
 
 from congress.db.engine import Database
-from congress.server_process import ServerProcess
+from congress.ops.server_process import ServerProcess
 from tests.ops.nginx import Nginx
 from tests.story import build_story
 

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = """
 import os, sys, time
-from congress.service import proof_pool
+from congress.application.service import proof_pool
 pool = proof_pool(2)
 pids = {pool.submit(os.getpid).result() for _ in range(8)}
 print(" ".join(map(str, sorted(pids))), flush=True)

@@ -30,7 +30,7 @@ from congress.actions.votes import create_vote, open_vote
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.db.models import BallotCast, Delegate, Event
-from congress.server_process import ServerProcess
+from congress.ops.server_process import ServerProcess
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.private_services import PrivateRedis
 from tests.story import SETUP, LiveClient, Story, build_story, sign_in

@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from congress.server_process import ROOT, ServerProcess, free_port
+from congress.ops.server_process import ROOT, ServerProcess, free_port
 from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
 from tests.live.test_rehearsal_scaleout import assert_clean, bootstrap
 from tests.private_services import PrivatePostgres, PrivateRedis

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from congress.db.engine import Database
 from congress.db.models import Attendance
-from congress.server_process import ServerProcess, free_port
+from congress.ops.server_process import ServerProcess, free_port
 from tests.browser.conftest import CSP_WATCH, PHONE, browser, shot  # noqa: F401 (browser: the fixture)
 from tests.conftest import REDIS_URL, require_redis
 from tests.ops.nginx import Nginx

@@ -30,11 +30,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from congress.actions.attendance import check_in_at_desk
 from congress.actions.base import Context
 from congress.actions.votes import create_vote, open_vote
-from congress.auth import observer_actor as make_observer
+from congress.application.auth import observer_actor as make_observer
 from congress.db.engine import Database
 from congress.db.models import Ballot, BallotCast, CommandResult, Event
 from congress.live.hub import may_see
-from congress.server_process import ServerProcess, free_port
+from congress.ops.server_process import ServerProcess, free_port
 from tests.conftest import REDIS_URL, require_redis
 from tests.ops.nginx import Nginx
 from tests.story import SETUP, Story, build_story, sign_in_all

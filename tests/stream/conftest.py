@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from congress.db.engine import Database
-from congress.server_process import ServerProcess
+from congress.ops.server_process import ServerProcess
 from congress.streaming.encoder import TestPicture, ffmpeg_path
 from tests.story import Story, build_story
 

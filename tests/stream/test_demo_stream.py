@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from congress.db.engine import Database
 from congress.db.models import Congress
-from congress.demo import DEMO_STREAM_URL, NO_FFMPEG_HINT, set_demo_stream
+from congress.demo.story import DEMO_STREAM_URL, NO_FFMPEG_HINT, set_demo_stream
 from congress.streaming.encoder import PictureSpec, TestPicture
 from tests.story import build_story
 from tests.stream.conftest import require_ffmpeg

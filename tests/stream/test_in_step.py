@@ -35,11 +35,11 @@ from congress.actions.base import Context
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress, set_stream
 from congress.actions.votes import certify_vote, close_vote, create_vote, open_vote
-from congress.auth import delegate_actor
+from congress.application.auth import delegate_actor
+from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.models import Delegate, Event
-from congress.server_process import ServerProcess
-from congress.service import system_clock
+from congress.ops.server_process import ServerProcess
 from congress.streaming.encoder import PictureSpec, TestPicture
 from tests.browser.conftest import LAPTOP, PHONE, browser, shot  # noqa: F401 (fixture)
 from tests.story import SETUP

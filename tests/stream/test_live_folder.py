@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from congress.server_process import ServerProcess
+from congress.ops.server_process import ServerProcess
 
 PDT = re.compile(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)")
 

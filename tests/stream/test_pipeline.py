@@ -26,10 +26,10 @@ import pytest
 
 from congress.actions.base import Context
 from congress.actions.setup import set_stream
+from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
-from congress.server_process import ServerProcess, free_port
-from congress.service import system_clock
+from congress.ops.server_process import ServerProcess, free_port
 from congress.streaming.encoder import TestPicture
 from tests.browser.conftest import CSP_WATCH, LAPTOP, _is_csp_report, browser  # noqa: F401 (the fixture)
 from tests.story import SETUP, build_story

@@ -1,4 +1,4 @@
-"""People's text in spreadsheets and CSV files stays text (congress.cells; issue 18 point 5), and no
+"""People's text in spreadsheets and CSV files stays text (congress.records.cells; issue 18 point 5), and no
 module writes spreadsheet cells or CSV rows around it."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from congress.cells import append_row, csv_cell, csv_text
+from congress.records.cells import append_row, csv_cell, csv_text
 
 PAYLOADS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "＝1+1", "＋1", "－1", "＠SUM(A1)",
             "\t=1+1", "\r=1+1"]
 PACKAGE = Path(__file__).resolve().parents[2] / "congress"
-# Modules that may use openpyxl or the csv module without congress.cells, and why.
+# Modules that may use openpyxl or the csv module without congress.records.cells, and why.
 NOT_EXPORTS = {
-    "cells.py": "the helper itself",
+    "records/cells.py": "the helper itself",
     "domain/roster_files.py": "reads roster files (load_workbook, csv.reader); writes nothing",
     "rehearsal/roster.py": "writes a generated roster for the importer to read back, not a file for people",
 }
@@ -110,12 +110,12 @@ def test_every_spreadsheet_and_csv_writer_goes_through_the_helper() -> None:
         if name in NOT_EXPORTS:
             continue
         found = cell_writes_around_the_helper(source, uses_openpyxl="openpyxl" in source)
-        assert found == [], f"{name} writes cells without congress.cells: {found}"
+        assert found == [], f"{name} writes cells without congress.records.cells: {found}"
         if "openpyxl" in source or "import csv" in source:
             writers.add(name)
-            assert "from congress.cells import" in source, f"{name} uses openpyxl or csv but not congress.cells"
+            assert "from congress.records.cells import" in source, f"{name} uses openpyxl or csv but not congress.records.cells"
     # the check still looks at the writers that exist (it would pass vacuously if they moved)
-    assert {"exports.py", "opinions_export.py", "records/minutes.py"} <= writers, writers
+    assert {"records/exports.py", "records/opinions_export.py", "records/minutes.py"} <= writers, writers
 
 
 @pytest.mark.parametrize("name", sorted(NOT_EXPORTS))

@@ -8,10 +8,10 @@ import json
 import pytest
 
 from congress.domain.kinds import Audience, Role
+from congress.domain.permissions import Actor
 from congress.live import hub as hub_module
 from congress.live.connection import Connection
 from congress.live.hub import Hub, Published
-from congress.permissions import Actor
 
 CONGRESS = 1
 

@@ -8,10 +8,10 @@ import time
 from typing import Any
 
 from congress.domain.kinds import Role
+from congress.domain.permissions import Actor
 from congress.live.connection import Connection
 from congress.live.frames import text_frame
 from congress.live.observer_line import ObserverLine, batch
-from congress.permissions import Actor
 
 OBSERVER = Actor(role=Role.OBSERVER, name="职工")
 

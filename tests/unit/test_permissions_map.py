@@ -1,4 +1,4 @@
-"""The permission map (congress.permissions.GRANTS) as data: every permission belongs to someone,
+"""The permission map (congress.domain.permissions.GRANTS) as data: every permission belongs to someone,
 observers hold nothing, and a delegate's leader-only and voting-only permissions are refused with
 the code that tells them why."""
 
@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from congress.auth import observer_actor
+from congress.application.auth import observer_actor
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
-from congress.permissions import GRANTS, LEADER_ONLY, VOTING_ONLY, Actor, Permission
+from congress.domain.permissions import GRANTS, LEADER_ONLY, VOTING_ONLY, Actor, Permission
 
 OWN_GROUP, OTHER_GROUP = 1, 2
 

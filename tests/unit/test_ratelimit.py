@@ -3,9 +3,9 @@ observers by address, `ping` free, idle buckets forgotten."""
 
 from __future__ import annotations
 
+from congress.application.ratelimit import UPLOAD_COST, RateBudget, RateLimited, SocketAllowance
 from congress.domain.kinds import Role
-from congress.permissions import Actor
-from congress.ratelimit import UPLOAD_COST, RateBudget, RateLimited, SocketAllowance
+from congress.domain.permissions import Actor
 
 
 class Clock:

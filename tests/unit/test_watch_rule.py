@@ -1,13 +1,13 @@
 """The observers' rule (congress.domain.watching.may_watch) and the wrong-token throttle
-(congress.watching.FailureThrottle), without a server: a table and a clock moved by hand."""
+(congress.application.watching.FailureThrottle), without a server: a table and a clock moved by hand."""
 
 from __future__ import annotations
 
 import pytest
 
+from congress.application.watching import FailureThrottle, new_watch_token, watch_token_digest
 from congress.domain.errors import DomainError
 from congress.domain.watching import WatchMode, WatchRefusal, check_chosen_watch_token, may_watch
-from congress.watching import FailureThrottle, new_watch_token, watch_token_digest
 
 
 @pytest.mark.parametrize(("mode", "token_ok", "link_issued", "expected"), [

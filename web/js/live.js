@@ -241,7 +241,7 @@ export class LiveClient {
     this.handlers.onStatus?.(false);
     let delay;
     if (code === CLOSE_RESYNC) delay = Math.random() * 500; // we fell behind: resume at once
-    // Restarting (a worker drained on SIGTERM, congress.ops.drain): nginx sends us to another worker,
+    // Restarting (a worker drained on SIGTERM, congress.live.drain): nginx sends us to another worker,
     // so at once; the quarter second of jitter spreads thousands of pages over a few event-loop turns.
     else if (code === CLOSE_RESTART) delay = Math.random() * 250;
     else delay = backoffDelay(this.attempt);

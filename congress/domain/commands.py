@@ -1,0 +1,104 @@
+"""How a command is declared, and its arguments checked against the declaration.
+
+Pure: no I/O. Each writer module (congress.actions) and read module (congress.reads) declares its
+commands as a `COMMANDS` tuple of `Command`; the application layer (congress.application.commands)
+assembles them into the one table the websocket, the HTTP API, OpenAPI and docs/protocol.md share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from congress.domain.errors import DomainError
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: type
+    required: bool = True
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    op: str
+    action: Callable[..., dict[str, Any]]
+    params: tuple[Param, ...]
+    summary: str
+    writes: bool = True
+    # What a resend gets back (e.g. a secret ballot's receipt must not be stored beside the voter)
+    stored_reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # Work done before the write, in a read session off the writer (session, actor, congress id,
+    # args): the action finds the result in `ctx.prepared` and checks that it still applies. Every
+    # command of a group commit waits for the slowest one, so what can be computed beforehand is.
+    prepare: Callable[[Any, Any, int | None, dict[str, Any]], Any] | None = None
+    # CPU-bound, pure work on what `prepare` returned (e.g. checking a sealed ballot's proofs), run
+    # in the Service's process pool so that it uses every core; a module-level function (picklable).
+    check: Callable[[Any], Any] | None = None
+    # `prepare` from what it cached earlier (the Service's prepare cache, args), on the event loop:
+    # None when it must run after all. Saves a thread and a session per command in a burst.
+    prepare_from_cache: Callable[[dict[Any, Any], dict[str, Any]], Any] | None = None
+
+
+_TYPE_NAMES = {int: "整数", str: "文本", bool: "是/否", list: "列表", dict: "对象"}
+MAX_TEXT = 20000
+# Every integer the table takes is an id, a count, a position or a number of seconds: PostgreSQL's
+# INTEGER range. A larger one reached the database and came back as a server error (OverflowError
+# on SQLite, a DataError on PostgreSQL) instead of a refusal naming the field (issue 18).
+MIN_INT, MAX_INT = -(2**31), 2**31 - 1
+
+
+def _clean(name: str, value: Any) -> None:
+    """Refuse what no column can store, anywhere inside a value: NUL characters and lone surrogates
+    (PostgreSQL and UTF-8 refuse them: a server error before), out-of-range integers, over-long text.
+    (Every ballot passes here: type() tests and one list, a few microseconds for a sealed ballot.)"""
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if len(item) > MAX_TEXT:
+                raise DomainError("bad_field", f"字段 {name} 太长")
+            if "\x00" in item or not item.isascii() and not _is_utf8(item):
+                raise DomainError("bad_field", f"字段 {name} 含有不能保存的字符（NUL 或不成对的代理字符）")
+        elif kind is int:
+            if not MIN_INT <= item <= MAX_INT:
+                raise DomainError("bad_field", f"字段 {name} 的数字超出范围")
+        elif kind is list:
+            push(item)
+        elif kind is dict:
+            push(item)  # its keys
+            push(item.values())
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_args(command: Command, body: dict[str, Any]) -> dict[str, Any]:
+    """Check the arguments against the table: a clear error naming the field, nothing half-done."""
+    if not isinstance(body, dict):
+        raise DomainError("bad_request", "请求内容必须是 JSON 对象")
+    args: dict[str, Any] = {}
+    for param in command.params:
+        value = body.get(param.name)
+        if value is None:
+            if param.required:
+                raise DomainError("missing_field", f"缺少字段 {param.name}（{param.doc or _TYPE_NAMES[param.type]}）")
+            continue
+        if param.type is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if not isinstance(value, param.type) or (param.type is int and isinstance(value, bool)):
+            raise DomainError("bad_field", f"字段 {param.name} 应为{_TYPE_NAMES[param.type]}")
+        if not isinstance(value, bool):
+            _clean(param.name, value)
+        args[param.name] = value
+    return args

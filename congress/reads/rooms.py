@@ -1,0 +1,57 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.db.models import Group, Message
+from congress.domain.kinds import Role
+from congress.domain.permissions import Actor
+
+ROOM_HISTORY = 200  # messages per room in a snapshot
+
+
+
+def message_json(message: Message, *, for_staff: bool = False) -> dict[str, Any]:
+    """A message as a viewer gets it: a hidden one is a stub; only staff see why and who hid it."""
+    data: dict[str, Any] = {"id": message.id, "group_id": message.group_id, "reply_to_id": message.reply_to_id,
+                            "agenda_item_id": message.agenda_item_id, "created_at": message.created_at.isoformat()}
+    if is_hidden(message):
+        data.update(is_hidden=True, is_pinned=False)
+        if for_staff:
+            data.update(hidden_reason=message.hidden_reason, hidden_by=message.hidden_by)
+        return data
+    data.update(is_hidden=False, is_pinned=message.is_pinned, text=message.text, author_name=message.author_name,
+                author_delegate_id=message.author_delegate_id, is_staff_author=message.author_delegate_id is None)
+    return data
+
+
+def room_messages(session: Session, group_id: int, *, for_staff: bool, limit: int = ROOM_HISTORY
+                  ) -> list[dict[str, Any]]:
+    """The last `limit` messages of a room, oldest first."""
+    rows = list(session.scalars(sa.select(Message).where(Message.group_id == group_id)
+                                .order_by(Message.id.desc()).limit(limit)))
+    return [message_json(m, for_staff=for_staff) for m in reversed(rows)]
+
+
+def room_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
+    """Delegates: their own group's room. Staff: every group's room. Observers, departments: none."""
+    if actor.role is Role.STAFF:
+        groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == congress_id)
+                                      .order_by(Group.position, Group.id)))
+    elif actor.role is Role.DELEGATE and actor.congress_id == congress_id and actor.group_id is not None:
+        groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.id == actor.group_id)))
+    else:
+        return []
+    is_staff = actor.role is Role.STAFF
+    return [{"group_id": gid, "group": name, "messages": room_messages(session, gid, for_staff=is_staff)}
+            for gid, name in groups]
+
+
+
+
+def is_hidden(message: Message) -> bool:
+    return message.hidden_by is not None

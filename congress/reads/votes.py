@@ -1,0 +1,67 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from congress.db.models import (
+    BallotCast,
+    Event,
+    Vote,
+)
+from congress.domain.kinds import Role, VoteStatus
+from congress.domain.permissions import Actor
+
+
+def vote_json(vote: Vote) -> dict[str, Any]:
+    """What anyone may know about a vote: its rules, not its tally."""
+    return {
+        "id": vote.id, "agenda_item_id": vote.agenda_item_id, "round": vote.round, "title": vote.title,
+        "status": vote.status, "is_secret": vote.is_secret, "is_changeable": vote.is_changeable,
+        "shows_live_counts": vote.shows_live_counts, "closes_after_seconds": vote.closes_after_seconds,
+        "group_modes": vote.group_modes,
+        "opened_at": vote.opened_at.isoformat() if vote.opened_at else None,
+        "closes_at": vote.closes_at.isoformat() if vote.closes_at else None,
+        "certified_by": vote.certified_by,
+        # A secret vote is sealed under the trustees' key: the phone encrypts with it (docs/secrecy.md)
+        "sealing": ({"ceremony_id": vote.ceremony_id, "public_key": vote.ceremony.public_key}
+                    if vote.is_secret and vote.ceremony is not None else None),
+        "questions": [
+            {"id": q.id, "kind": q.kind, "text": q.text, "seats": q.seats, "allows_write_in": q.allows_write_in,
+             "rule": {"basis": q.basis, "threshold": q.threshold, "is_strict": q.is_strict},
+             "options": [{"key": o.key, "label": o.label} for o in q.options]}
+            for q in vote.questions
+        ],
+    }
+
+
+def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
+    votes = session.scalars(sa.select(Vote).where(Vote.congress_id == congress_id).order_by(Vote.id))
+    is_staff = actor.role is Role.STAFF
+    cast = {}
+    if actor.delegate_id is not None:
+        cast = {row.vote_id: row.cast_at.isoformat() for row in session.scalars(
+            sa.select(BallotCast).where(BallotCast.delegate_id == actor.delegate_id))}
+    late: dict[int, int] = {}
+    if is_staff:  # ballots that arrived after the close (ballot.late): a count per vote, for staff
+        for payload in session.scalars(sa.select(Event.payload).where(Event.congress_id == congress_id,
+                                                                      Event.type == "ballot.late")):
+            late[payload["vote_id"]] = late.get(payload["vote_id"], 0) + 1
+    result = []
+    for vote in votes:
+        if vote.status == VoteStatus.DRAFT and not is_staff:
+            continue
+        data = vote_json(vote)
+        if vote.status == VoteStatus.PUBLISHED or (is_staff and vote.result is not None):
+            data["result"] = vote.result
+        if actor.delegate_id is not None:
+            data["my_ballot_at"] = cast.get(vote.id)
+        if vote.is_secret and vote.status == VoteStatus.CLOSED:  # public: tally.sealed / tally.decrypted
+            data["awaiting_trustees"] = vote.result is None
+        if late.get(vote.id):
+            data["late_ballots"] = late[vote.id]
+        result.append(data)
+    return result
