@@ -39,11 +39,11 @@ from sqlalchemy import event  # noqa: E402
 
 from bench.votes import drop_database, new_database  # noqa: E402
 from congress.application.auth import delegate_actor  # noqa: E402
-from congress.application.commands import COMMANDS, load_all
-from congress.domain.commands import parse_args
+from congress.application.commands import COMMANDS, load_all  # noqa: E402
 from congress.application.service import Service, _Job  # noqa: E402
 from congress.db.engine import Database  # noqa: E402
 from congress.db.migrate import upgrade  # noqa: E402
+from congress.domain.commands import parse_args  # noqa: E402
 from congress.live.backplane import make_backplane  # noqa: E402
 from congress.live.hub import Hub  # noqa: E402
 from congress.reads.suggestions import warm_categoriser  # noqa: E402

@@ -39,9 +39,9 @@ from congress.actions.ballots import BallotRequest, cast_ballot, cast_ballots
 from congress.actions.base import Context, event_message
 from congress.application.access import ENDS_ACCESS, refusals, require_access
 from congress.application.commands import COMMANDS, load_all
-from congress.domain.commands import Command, parse_args
 from congress.db.engine import Database, DatabaseUnavailable, is_outage
 from congress.db.models import CommandResult, Congress, Event
+from congress.domain.commands import Command, parse_args
 from congress.domain.errors import DomainError
 from congress.domain.permissions import Actor
 from congress.live.backplane import ACCESS_NOTICE, Backplane

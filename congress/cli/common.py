@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""What every subcommand shares: the database address, one congress chosen, the schema checked first,
+and `run_action`, which runs an action in one transaction as the command line's staff actor.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""`congress proposals export|report`, `export`, `backup`, `verify`, `minutes`: the files a congress
+leaves (docs/records.md).
+"""
 
 from __future__ import annotations
 

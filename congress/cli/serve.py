@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""`congress serve`, `congress demo` and `congress rehearse`: the server, the story's congress, and the
+dress rehearsal against a running deployment.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""`congress db upgrade`, `new`, `roster import`, `staff add`, `department add`, `account`, `codes
+export`, `proposals window`: setting a congress up from the command line.
+"""
 
 from __future__ import annotations
 

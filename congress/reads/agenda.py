@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""An agenda item as the pages read it.
+"""
 
 from __future__ import annotations
 

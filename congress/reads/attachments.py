@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""A proposal's attachments as listed: name, type, size and digest, never the content.
+"""
 
 from __future__ import annotations
 

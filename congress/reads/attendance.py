@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""Attendance as the pages read it: present and expected per group, and whether a delegate is in.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""A proposal's casework as read: its departments per round (lead and 协办) and the replies.
+"""
 
 from __future__ import annotations
 

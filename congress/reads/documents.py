@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Documents as a viewer reads them: who may read all (staff, the congress's delegates) or only the
+public ones (observers), each document with its versions, and the snapshot's `documents` section.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""Which websites may frame the watch page and the big screen, per congress (set by staff).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""The groups' review opinions as a viewer reads them, with the room messages they quote, and the
+snapshot's `opinions` section (a delegate: their group's; staff: every group's).
+"""
 
 from __future__ import annotations
 

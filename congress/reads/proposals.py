@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""A proposal as each reader may see it: the JSON shapes of the board and the detail page, who may
+read a draft (its proposer and invited co-signers) or a published one, and the invitations.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""A group's discussion room as a viewer reads it: its last messages (a hidden one a stub; only staff
+see why and who hid it) and the snapshot's `room` section (delegates: their group's; staff: every group's).
+"""
 
 from __future__ import annotations
 

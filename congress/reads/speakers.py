@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Speech requests (请求发言) as a viewer reads them: who has the floor, who waits, and the snapshot's
+`speakers` section (everyone: the floor; staff: every waiting request; a delegate: their own).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""A congress's term (届) and session (次) as the pages and the archive show them: 第N届第M次.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""A vote as a viewer reads it, and the snapshot's `votes` section: drafts for staff only, results once
+published (staff: as soon as counted), the delegate's own ballot time, late ballots for staff.
+"""
 
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ from typing import Protocol
 
 import numpy as np
 
-from congress.tally.categorise import load_seed_proposals, proposal_text, seed_categoriser
+from congress.tally.categorise import proposal_text, seed_categoriser
+from congress.tally.examples import load_seed_proposals
 
 # A match whose score reaches this is flagged as a likely duplicate.  Chosen on the seed data
 # (bench/categorise.py, out-of-fold category probabilities): F1 of the flag is flat at

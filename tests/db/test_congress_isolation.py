@@ -36,11 +36,11 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.application.auth import observer_actor
 from congress.application.commands import COMMANDS, load_all
-from congress.domain.commands import Command
 from congress.application.service import Service
 from congress.db.base import Base
 from congress.db.engine import Database
 from congress.db.models import Congress
+from congress.domain.commands import Command
 from congress.domain.errors import DomainError
 from congress.domain.permissions import Actor
 from congress.live.backplane import MemoryBackplane

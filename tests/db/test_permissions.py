@@ -22,10 +22,10 @@ from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
 from congress.application.auth import actor_for_session, observer_actor
 from congress.application.commands import COMMANDS, load_all
-from congress.domain.commands import Command, Param
 from congress.db.base import Base
 from congress.db.engine import Database
 from congress.db.models import Congress, Delegate, GroupCount, SignInSession
+from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.domain.permissions import GRANTS, Actor, Permission

@@ -13,17 +13,16 @@ import pytest
 
 from congress.tally.categorise import (
     DEFAULT_CATEGORIES,
-    LEXICON,
     Categoriser,
     Suggestion,
-    load_seed_proposals,
-    load_training_proposals,
     proposal_text,
     reason_words,
     seed_categoriser,
     seed_examples,
     words,
 )
+from congress.tally.examples import load_seed_proposals, load_training_proposals
+from congress.tally.lexicon import LEXICON
 from congress.tally.similar import (
     DUPLICATE_THRESHOLD,
     Similar,
