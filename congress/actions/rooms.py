@@ -100,7 +100,8 @@ def post_message(ctx: Context, congress_id: int, text: str, reply_to_id: int | N
     if not body:
         raise DomainError("bad_field", "消息不能为空")
     if len(body) > MAX_MESSAGE_CHARS:
-        raise DomainError("message_too_long", f"消息不能超过 {MAX_MESSAGE_CHARS} 字（现有 {len(body)} 字）")
+        raise DomainError("message_too_long", f"消息不能超过 {MAX_MESSAGE_CHARS} 字（现有 {len(body)} 字）",
+                          params={"limit": MAX_MESSAGE_CHARS})
     if reply_to_id is not None:
         room_message(ctx, congress_id, reply_to_id, target)
     if agenda_item_id is not None:

@@ -59,7 +59,7 @@ def error_response(error: DomainError, **extra: Any) -> JSONResponse:
     if error.code == "unavailable":  # the database is unreachable: try again shortly
         extra["retry_after"] = RETRY_AFTER_SECONDS
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    return JSONResponse({"error": {"code": error.code, "message": error.message, **extra}},
+    return JSONResponse({"error": {**error.reply(), **extra}},
                         status_code=STATUS.get(error.code, 409 if error.code.endswith("state") else 400), headers=headers)
 
 
