@@ -163,3 +163,32 @@ def test_the_pages_in_english_leave_only_names_titles_and_the_official_words_in_
     expect(entry).to_contain_text("Safety and environment")
     expect(watch.locator("#board-status")).to_contain_text("Awaiting review")
     assert_all_english(watch, "/watch")
+
+
+def test_a_refusal_on_an_english_page_is_in_english(site, open_page):
+    """The server's refusals carry a code (and params); an English page says them from the catalogue
+    (web/i18n/en.json error.<code>), not the server's Chinese message: over HTTP (a wrong access code
+    at sign-in) and over the live connection (deactivating the last active staff account)."""
+    story = site.story
+    delegate = story.voting()[0]
+    page = open_page("/sign-in?lang=en", PHONE)
+    page.get_by_label("Employee ID", exact=True).fill(delegate.employee_id)
+    page.get_by_label("Access code", exact=True).fill("WRONG234")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("#delegate-status")).to_contain_text("The login or password (access code) is not correct.")
+    assert_all_english(page, "the sign-in page after a wrong code")
+
+    staff = sign_in_staff(open_page, site)
+    to_english(staff)
+    staff.get_by_role("link", name="Accounts", exact=True).click()
+    staff.locator("#accounts-table tr[data-login='staff']").get_by_role("button", name="Deactivate").click()
+    staff.get_by_role("dialog").get_by_role("button", name="Deactivate").click()
+    status = staff.locator("#accounts-status")
+    expect(status).to_contain_text("This is the only active staff account; add or enable another staff account first.")
+    assert_all_english(staff, "the staff's accounts view after a refusal")
+    # The same refusal on a Chinese page keeps the server's own (more precise) words.
+    staff.get_by_role("button", name="中文").click()
+    expect(staff.locator("html")).to_have_attribute("lang", "zh-CN")
+    staff.locator("#accounts-table tr[data-login='staff']").get_by_role("button", name="停用").click()
+    staff.get_by_role("dialog").get_by_role("button", name="停用").click()
+    expect(status).to_contain_text("这是唯一启用的工作人员账号，停用后将无人能够管理系统")
