@@ -4,8 +4,9 @@ the official record: names, titles, group names, typed text (marked class="data-
 server's outcome sentences (赞成 … 票，…，通过), shown under an English summary (lang="zh-CN").
 
 Covered: the delegate's page with a published result and their proposals (status, category, reply
-class, the rating's choices, the current item's kind 审议), the staff's 表决 and 提案 views, and
-/watch with a published result and the proposal board."""
+class, the rating's choices, the current item's kind 审议), the staff's 表决 and 提案 views,
+/watch with a published result and the proposal board, and /screen with the result; a refusal's
+words (the server's code, said from web/i18n/en.json) over HTTP and over the live connection."""
 
 from __future__ import annotations
 
@@ -163,6 +164,12 @@ def test_the_pages_in_english_leave_only_names_titles_and_the_official_words_in_
     expect(entry).to_contain_text("Safety and environment")
     expect(watch.locator("#board-status")).to_contain_text("Awaiting review")
     assert_all_english(watch, "/watch")
+
+    # The venue screen (?lang=en, nothing to click there): the published result, its words kept.
+    screen = open_page(f"/screen?congress={story.congress_id}&lang=en", LAPTOP)
+    expect(screen.locator(".screen-result .outcome")).to_contain_text("Not passed: 9 yes votes")
+    expect(screen.locator(".screen-result .official-words")).to_contain_text("未通过")
+    assert_all_english(screen, "/screen")
 
 
 def test_a_refusal_on_an_english_page_is_in_english(site, open_page):
