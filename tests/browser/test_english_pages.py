@@ -10,6 +10,8 @@ words (the server's code, said from web/i18n/en.json) over HTTP and over the liv
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,3 +201,42 @@ def test_a_refusal_on_an_english_page_is_in_english(site, open_page):
     staff.locator("#accounts-table tr[data-login='staff']").get_by_role("button", name="停用").click()
     staff.get_by_role("dialog").get_by_role("button", name="停用").click()
     expect(status).to_contain_text("这是唯一启用的工作人员账号，停用后将无人能够管理系统")
+
+
+# Records, from the first moment of the page, any text or label that is a bare catalogue key (what
+# t() shows for a string it does not have): a page rendering before its catalogue arrives would.
+KEYS_SEEN = """
+(() => {
+  const keys = new Set(%s);
+  window.__keysSeen = [];
+  const check = (text, where) => { if (keys.has((text || '').trim())) window.__keysSeen.push(`${where}: ${text.trim()}`); };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'characterData') check(r.target.data, 'text');
+      if (r.type === 'attributes') check(r.target.getAttribute(r.attributeName), r.attributeName);
+      for (const node of r.addedNodes || []) {
+        const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
+        for (let n = walker.currentNode; n; n = walker.nextNode()) {
+          if (n.nodeType === Node.TEXT_NODE) check(n.data, 'text');
+          else if (n.nodeType === Node.ELEMENT_NODE) for (const name of ['aria-label', 'placeholder', 'title']) if (n.hasAttribute(name)) check(n.getAttribute(name), name);
+        }
+      }
+    }
+  }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+})();
+"""
+
+
+def test_no_page_shows_a_bare_key_while_its_catalogue_loads(site, open_page):
+    """i18n.js fetches the catalogue with a top-level await, so no page module renders before it."""
+    keys = json.loads((Path(__file__).resolve().parents[2] / "web/i18n/en.json").read_text(encoding="utf-8"))
+    script = KEYS_SEEN % json.dumps(sorted(keys))
+    for path in ("/sign-in?lang=en", f"/watch?congress={site.story.congress_id}&lang=en", "/sign-in?lang=zh-CN"):
+        page = open_page(path, PHONE, init_script=script)
+        expect(page.get_by_role("button", name="English" if path.endswith("zh-CN") else "中文")).to_be_visible()
+        assert page.evaluate("window.__keysSeen") == [], path
+    staff = sign_in_staff(open_page, site, init_script=script)
+    expect(staff.get_by_role("link", name="表决", exact=True)).to_be_visible()
+    staff.get_by_role("button", name="English").click()  # the other catalogue is fetched, then the page redrawn
+    expect(staff.get_by_role("link", name="Votes", exact=True)).to_be_visible()
+    assert staff.evaluate("window.__keysSeen") == []

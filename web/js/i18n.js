@@ -57,19 +57,24 @@ if (LANGS.includes(asked)) {
 }
 let current = LANGS.includes(asked) ? asked : (LANGS.includes(stored()) ? stored() : DEFAULT);
 
-try {
-  await load(current);
-} catch (error) {
-  console.warn(error);
-  if (current === DEFAULT) {
-    // Without strings no page can run: say so in both languages rather than show a blank page.
-    document.body?.prepend(Object.assign(document.createElement('p'), {
-      className: 'notice bad', role: 'alert', textContent: '页面文字未能加载，请刷新本页。 The page\u2019s text did not load: please reload.',
-    }));
-    throw error;
+// The chosen language's catalogue, else the default's; without either no page can run: say so in
+// both languages rather than leave a blank page.
+for (const code of new Set([current, DEFAULT])) {
+  try {
+    await load(code);
+    current = code;
+    break;
+  } catch (error) {
+    console.warn(error);
   }
-  current = DEFAULT;
-  await load(current);
+}
+if (!DICTS[current]) {
+  const notice = document.createElement('p');
+  notice.className = 'notice bad';
+  notice.setAttribute('role', 'alert');
+  notice.textContent = '页面文字未能加载，请刷新本页。 The page\u2019s text did not load: please reload.';
+  document.body?.prepend(notice);
+  throw new Error('i18n: no catalogue could be loaded');
 }
 
 export function lang() {
