@@ -90,7 +90,8 @@ def _check_rate(ctx: Context, congress_id: int, delegate_id: int) -> None:
         Message.author_delegate_id == delegate_id, Message.created_at > ctx.now - MESSAGE_WINDOW))
     if recent >= MESSAGES_PER_WINDOW:
         raise DomainError("too_many_messages", f"发言太频繁：每 {int(MESSAGE_WINDOW.total_seconds())} 秒最多发 "
-                                               f"{MESSAGES_PER_WINDOW} 条，请稍后再发")
+                                               f"{MESSAGES_PER_WINDOW} 条，请稍后再发",
+                          params={"limit": MESSAGES_PER_WINDOW, "seconds": int(MESSAGE_WINDOW.total_seconds())})
 
 
 def post_message(ctx: Context, congress_id: int, text: str, reply_to_id: int | None = None,

@@ -314,7 +314,8 @@ async def roster(request: Request) -> Response:
         actor = await _actor(request, writing=True)
         await spend(request, actor, UPLOAD_COST)  # before the file is read
         content_type = request.headers.get("content-type", "")
-        too_large = DomainError("too_large", f"名册文件超过 {MAX_UPLOAD_BYTES // 2**20} MB 的上限，未导入任何数据")
+        too_large = DomainError("too_large", f"名册文件超过 {MAX_UPLOAD_BYTES // 2**20} MB 的上限，未导入任何数据",
+                                params={"limit": f"{MAX_UPLOAD_BYTES // 2**20} MB"})
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 2**16:  # + multipart framing
             raise too_large  # refused before a byte of it is read
