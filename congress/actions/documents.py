@@ -59,7 +59,8 @@ def sniff_content_type(filename: str, data: bytes) -> str:
     if not data:
         raise DomainError("empty_file", "上传的文件是空的")
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise DomainError("too_large", f"文件超过 {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
+        raise DomainError("too_large", f"文件超过 {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB",
+                          params={"limit": f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MB"})
     lower = filename.lower()
     if data.startswith(b"%PDF-"):
         return PDF
@@ -70,7 +71,8 @@ def sniff_content_type(filename: str, data: bytes) -> str:
     if not lower.endswith(MARKDOWN_SUFFIXES):
         raise DomainError("unsupported_type", "只接受 PDF 或 Markdown（.md）文件")
     if len(data) > MAX_MARKDOWN_BYTES:
-        raise DomainError("too_large", f"Markdown 文件超过 {MAX_MARKDOWN_BYTES // 1024} KB")
+        raise DomainError("too_large", f"Markdown 文件超过 {MAX_MARKDOWN_BYTES // 1024} KB",
+                          params={"limit": f"{MAX_MARKDOWN_BYTES // 1024} KB"})
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -71,7 +71,8 @@ def _check_rate(ctx: Context, congress_id: int, delegate_id: int) -> None:
         Message.author_delegate_id == delegate_id, Message.created_at > ctx.now - MESSAGE_WINDOW))
     if recent >= MESSAGES_PER_WINDOW:
         raise DomainError("too_many_messages", f"发言太频繁：每 {int(MESSAGE_WINDOW.total_seconds())} 秒最多发 "
-                                               f"{MESSAGES_PER_WINDOW} 条，请稍后再发")
+                                               f"{MESSAGES_PER_WINDOW} 条，请稍后再发",
+                          params={"limit": MESSAGES_PER_WINDOW, "seconds": int(MESSAGE_WINDOW.total_seconds())})
 
 
 def post_message(ctx: Context, congress_id: int, text: str, reply_to_id: int | None = None,
@@ -81,7 +82,8 @@ def post_message(ctx: Context, congress_id: int, text: str, reply_to_id: int | N
     if not body:
         raise DomainError("bad_field", "消息不能为空")
     if len(body) > MAX_MESSAGE_CHARS:
-        raise DomainError("message_too_long", f"消息不能超过 {MAX_MESSAGE_CHARS} 字（现有 {len(body)} 字）")
+        raise DomainError("message_too_long", f"消息不能超过 {MAX_MESSAGE_CHARS} 字（现有 {len(body)} 字）",
+                          params={"limit": MAX_MESSAGE_CHARS})
     if reply_to_id is not None:
         room_message(ctx, congress_id, reply_to_id, target)
     if agenda_item_id is not None:

@@ -29,7 +29,8 @@ class RosterRejected(DomainError):
     """The file has errors; carries every one of them so the caller can list them."""
 
     def __init__(self, roster: RosterFile) -> None:
-        super().__init__("roster_invalid", f"名册有 {len(roster.errors)} 处错误，未导入任何数据")
+        super().__init__("roster_invalid", f"名册有 {len(roster.errors)} 处错误，未导入任何数据",
+                         params={"count": len(roster.errors)})
         self.roster = roster
 
 

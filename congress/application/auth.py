@@ -42,7 +42,7 @@ class TooManyAttempts(DomainError):
     """Wait before trying again (congress.domain.sign_in): `retry_after` whole seconds."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__("too_many_attempts", f"尝试次数过多，请 {retry_after} 秒后再试")
+        super().__init__("too_many_attempts", f"尝试次数过多，请 {retry_after} 秒后再试", params={"seconds": retry_after})
         self.retry_after = retry_after
 
     def __reduce__(self) -> tuple[Any, ...]:

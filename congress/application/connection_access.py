@@ -55,7 +55,7 @@ async def end_connection(conn: Connection, refusal: str, *, announce: bool = Tru
         return
     if announce:
         error = access_error(refusal)
-        conn.offer(0, encode({"msg": "error", "id": None, "code": error.code, "message": error.message}))
+        conn.offer(0, encode({"msg": "error", "id": None, **error.reply()}))
     await conn.flush(FLUSH_SECONDS)
     await conn.close(CLOSE_CODES[refusal], refusal)
 

@@ -52,7 +52,7 @@ class RateLimited(DomainError):
 
     def __init__(self, retry_after: float) -> None:
         seconds = max(1, math.ceil(retry_after))
-        super().__init__("rate_limited", f"操作过于频繁，请 {seconds} 秒后再试")
+        super().__init__("rate_limited", f"操作过于频繁，请 {seconds} 秒后再试", params={"seconds": seconds})
         self.retry_after = retry_after
 
     @property

@@ -22,7 +22,7 @@ from typing import Any
 
 from congress.domain.errors import DomainError
 
-# The outbox states as staff read them (the page has the same words in web/js/i18n.js).
+# The outbox states as staff read them (the page has the same words in web/i18n/zh-CN.json).
 OUTBOX_WORDS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "cancelled": "已取消"}
 
 

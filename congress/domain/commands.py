@@ -62,12 +62,12 @@ def _clean(name: str, value: Any) -> None:
         kind = type(item)
         if kind is str:
             if len(item) > MAX_TEXT:
-                raise DomainError("bad_field", f"字段 {name} 太长")
+                raise DomainError("bad_field", f"字段 {name} 太长", params={"field": name})
             if "\x00" in item or not item.isascii() and not _is_utf8(item):
-                raise DomainError("bad_field", f"字段 {name} 含有不能保存的字符（NUL 或不成对的代理字符）")
+                raise DomainError("bad_field", f"字段 {name} 含有不能保存的字符（NUL 或不成对的代理字符）", params={"field": name})
         elif kind is int:
             if not MIN_INT <= item <= MAX_INT:
-                raise DomainError("bad_field", f"字段 {name} 的数字超出范围")
+                raise DomainError("bad_field", f"字段 {name} 的数字超出范围", params={"field": name})
         elif kind is list:
             push(item)
         elif kind is dict:
@@ -92,12 +92,13 @@ def parse_args(command: Command, body: dict[str, Any]) -> dict[str, Any]:
         value = body.get(param.name)
         if value is None:
             if param.required:
-                raise DomainError("missing_field", f"缺少字段 {param.name}（{param.doc or _TYPE_NAMES[param.type]}）")
+                raise DomainError("missing_field", f"缺少字段 {param.name}（{param.doc or _TYPE_NAMES[param.type]}）",
+                                  params={"field": param.name})
             continue
         if param.type is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
             value = int(value)
         if not isinstance(value, param.type) or (param.type is int and isinstance(value, bool)):
-            raise DomainError("bad_field", f"字段 {param.name} 应为{_TYPE_NAMES[param.type]}")
+            raise DomainError("bad_field", f"字段 {param.name} 应为{_TYPE_NAMES[param.type]}", params={"field": param.name})
         if not isinstance(value, bool):
             _clean(param.name, value)
         args[param.name] = value

@@ -20,7 +20,7 @@ def check_new_draft(open_drafts: int) -> None:
     """A new draft, with `open_drafts` of this delegate's drafts already there."""
     if open_drafts >= MAX_OPEN_DRAFTS:
         raise DomainError("draft_limit", f"每位代表最多同时保留 {MAX_OPEN_DRAFTS} 份未提交的草稿，"
-                                         "请先提交已有的草稿再新建")
+                                         "请先提交已有的草稿再新建", params={"limit": MAX_OPEN_DRAFTS})
 
 
 def check_attachment(size: int, on_proposal: int, delegate_bytes: int) -> None:
@@ -34,4 +34,5 @@ def check_attachment(size: int, on_proposal: int, delegate_bytes: int) -> None:
         raise DomainError("bad_file", f"每件提案最多 {MAX_ATTACHMENTS} 个附件")
     if delegate_bytes + size > MAX_ATTACHMENT_BYTES_PER_DELEGATE:
         raise DomainError("attachment_quota", f"每位代表的附件合计不能超过 {MAX_ATTACHMENT_BYTES_PER_DELEGATE // MB} MB"
-                                              f"（已用 {delegate_bytes / MB:.1f} MB，本文件 {size / MB:.1f} MB）")
+                                              f"（已用 {delegate_bytes / MB:.1f} MB，本文件 {size / MB:.1f} MB）",
+                               params={"limit": f"{MAX_ATTACHMENT_BYTES_PER_DELEGATE // MB} MB"})

@@ -166,7 +166,8 @@ def parse_roster(
     Raises DomainError ``too_large`` when the file is beyond one of the limits above.
     """
     if len(data) > MAX_FILE_BYTES:
-        raise DomainError("too_large", f"名册文件超过 {MAX_FILE_BYTES // MB} MB 的上限，未导入任何数据")
+        raise DomainError("too_large", f"名册文件超过 {MAX_FILE_BYTES // MB} MB 的上限，未导入任何数据",
+                          params={"limit": f"{MAX_FILE_BYTES // MB} MB"})
     try:
         table, encoding = read_table(data, filename)
     except Unreadable as exc:

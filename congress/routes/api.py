@@ -59,7 +59,7 @@ def error_response(error: DomainError, **extra: Any) -> JSONResponse:
     if error.code == "unavailable":  # the database is unreachable: try again shortly
         extra["retry_after"] = RETRY_AFTER_SECONDS
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    return JSONResponse({"error": {"code": error.code, "message": error.message, **extra}},
+    return JSONResponse({"error": {**error.reply(), **extra}},
                         status_code=STATUS.get(error.code, 409 if error.code.endswith("state") else 400), headers=headers)
 
 
@@ -314,7 +314,8 @@ async def roster(request: Request) -> Response:
         actor = await _actor(request, writing=True)
         await spend(request, actor, UPLOAD_COST)  # before the file is read
         content_type = request.headers.get("content-type", "")
-        too_large = DomainError("too_large", f"名册文件超过 {MAX_UPLOAD_BYTES // 2**20} MB 的上限，未导入任何数据")
+        too_large = DomainError("too_large", f"名册文件超过 {MAX_UPLOAD_BYTES // 2**20} MB 的上限，未导入任何数据",
+                                params={"limit": f"{MAX_UPLOAD_BYTES // 2**20} MB"})
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 2**16:  # + multipart framing
             raise too_large  # refused before a byte of it is read

@@ -58,7 +58,8 @@ async def _upload(request: Request) -> tuple[dict[str, Any], str, bytes]:
     """The form's text fields, and the file's name and bytes, refusing oversize uploads early."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_DOCUMENT_BYTES + MULTIPART_SLACK:
-        raise DomainError("too_large", f"文件超过 {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
+        raise DomainError("too_large", f"文件超过 {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB",
+                          params={"limit": f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MB"})
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise DomainError("bad_request", "请用 multipart/form-data 上传文件（字段 file）")
     form = await request.form(max_files=1, max_fields=10)

@@ -8,7 +8,9 @@ from congress.application.commands import COMMANDS, load_all
 
 _SCHEMA_TYPES = {int: "integer", str: "string", bool: "boolean", list: "array", dict: "object"}
 _ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
-    "code": {"type": "string"}, "message": {"type": "string"}}}}}
+    "code": {"type": "string"}, "message": {"type": "string"},
+    # what the message is about, e.g. {"field": "questions"}: pages build their own words from it (docs/i18n.md)
+    "params": {"type": "object"}}}}}
 
 
 def openapi_document() -> dict[str, Any]:

@@ -157,7 +157,7 @@ async def _answer(work: Callable[[], Response]) -> Response:
         return await anyio.to_thread.run_sync(work)
     except DomainError as error:
         status = STATUS.get(error.code, 400)
-        return JSONResponse({"error": {"code": error.code, "message": error.message}}, status_code=status)
+        return JSONResponse({"error": error.reply()}, status_code=status)
 
 
 async def chapters(request: Request) -> Response:

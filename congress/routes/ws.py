@@ -271,8 +271,7 @@ async def _close_unavailable(websocket: WebSocket) -> None:
     log.warning("websocket refused: the database is unreachable")
     error = DatabaseUnavailable()
     try:
-        await websocket.send_text(encode({"msg": "error", "id": None, "code": error.code, "message": error.message,
-                                          "retry_after": RETRY_AFTER_SECONDS}))
+        await websocket.send_text(encode({"msg": "error", "id": None, **error.reply(), "retry_after": RETRY_AFTER_SECONDS}))
         await websocket.close(CLOSE_TRY_AGAIN_LATER, "database unavailable, try again later")
     except Exception:  # the client has gone meanwhile
         pass
@@ -385,8 +384,7 @@ async def _run_command(service: Service, conn: Connection, command: dict[str, An
         conn.offer(0, encode({"msg": "ack", "id": command_id, "op": op, "result": result}))
     except DomainError as error:
         retry = {"retry_after": RETRY_AFTER_SECONDS} if error.code == "unavailable" else {}
-        conn.offer(0, encode({"msg": "error", "id": command_id, "op": op, "code": error.code,
-                                   "message": error.message, **retry}))
+        conn.offer(0, encode({"msg": "error", "id": command_id, "op": op, **error.reply(), **retry}))
         after_refusal(conn, error.code)  # session_ended / access_changed: the socket is closed too
     except Exception:
         log.exception("command %s", op)

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from congress.db.models import Group, GroupCount
 from tests.browser.conftest import LAPTOP, PHONE, accessibility_problems, shot
+from tests.browser.test_english_pages import untranslated
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +75,15 @@ def test_a_group_leader_reports_the_hand_count_from_a_phone_and_the_observer_see
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the page scrolls sideways"
     assert accessibility_problems(page) == []
     shot(page, "leader-hand-count-reported", full_page=True)
+    # In English: the group and the question are people's words (data), the server's check of the
+    # figures (举手表决：…，核对无误) stays as the record, marked Chinese, under an English line.
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    summary = page.locator(".handcount-summary")
+    expect(summary).to_contain_text(f"{present} present in the group, Show of hands")
+    expect(summary).to_contain_text("Checked: the figures add up.")
+    expect(summary.locator("[lang=zh-CN]")).to_contain_text("核对无误")
+    assert untranslated(page) == []
 
     online = [d for d in story.voting() if d.employee_id in checked_in and d.group_id != ningbo][:12]
     question = str(vote["questions"][0]["id"])

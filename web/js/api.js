@@ -1,13 +1,18 @@
 // The few HTTP calls the pages make (sign-in, who am I, roster upload); everything else is live.
 // URLs are relative to this server, so a page works behind any host name or path-less proxy.
 
+import { errorMessage } from './i18n.js';
+
+/** A refused request: `message` in the page's language (i18n.js errorMessage), `serverMessage` as sent. */
 export class ApiError extends Error {
   constructor(status, body) {
     const error = body?.error || {};
-    super(error.message || `HTTP ${status}`);
+    super(error.code ? errorMessage(error.code, error.params, error.message) : (error.message || `HTTP ${status}`));
     this.name = 'ApiError';
     this.status = status;
     this.code = error.code || 'http_error';
+    this.params = error.params || {};
+    this.serverMessage = error.message;
     this.body = body;
   }
 }

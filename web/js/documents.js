@@ -3,6 +3,7 @@
 // as the browser shows it, Markdown as the server's rendered page (no script, its own strict CSP)
 // in a sandboxed frame. Staff: the upload form, 提交大会审议 and new versions.
 
+import { ApiError } from './api.js';
 import { clear, data, field, formatTime, h, region } from './dom.js';
 import { t, tx } from './i18n.js';
 import { currentItem, onEvents } from './state.js';
@@ -155,7 +156,7 @@ export function mountDocuments(root, { store }) {
 async function upload(url, form, csrf, method = 'POST') {
   const response = await fetch(url, { method, body: form, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf, Accept: 'application/json' } });
   const data = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(data?.error?.message || `HTTP ${response.status}`);
+  if (!response.ok) throw new ApiError(response.status, data); // its message in the page's language
   return data.result;
 }
 

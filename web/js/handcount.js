@@ -7,6 +7,7 @@
 
 import { choice, clear, data, field, h } from './dom.js';
 import { optionLabel, t, tx } from './i18n.js';
+import { officialWords } from './results.js';
 
 function numberInput(id) {
   return h('input', { type: 'number', id, min: 0, step: 1, inputmode: 'numeric', required: true, class: 'num-input' });
@@ -31,13 +32,17 @@ function questionFigures(question, stored) {
 function reportedSummary(vote, count) {
   return [
     h('p', { class: 'handcount-reported' }, h('strong', {}, tx('handcount.reported', { by: data(count.entered_by ?? ''), scrutineer: data(count.scrutineer) }))),
-    h('p', {}, t('handcount.summary_line', {
-      group: count.group ?? '', present: count.figures?.present ?? '',
+    h('p', {}, tx('handcount.summary_line', {
+      group: data(count.group ?? ''), present: count.figures?.present ?? '',
       method: t(count.method === 'paper' ? 'result.paper' : 'result.show_of_hands'),
     })),
-    h('ul', { class: 'handcount-figures' }, vote.questions.map((q) => h('li', {},
-      vote.questions.length > 1 ? `${q.text}：` : '', questionFigures(q, count.figures?.questions?.[String(q.id)])))),
-    count.words?.length ? h('p', { class: 'hint' }, count.words.join(' ')) : null,
+    h('ul', { class: 'handcount-figures' }, vote.questions.map((q) => {
+      const figures = questionFigures(q, count.figures?.questions?.[String(q.id)]);
+      return h('li', {}, vote.questions.length > 1 ? tx('handcount.question_figures', { question: data(q.text), figures }) : figures);
+    })),
+    // The server's check of the figures is the record's words: in English under a line of our own.
+    count.words?.length ? officialWords(count.words.join(' '),
+      t(count.figures?.is_void_round ? 'result.summary_void' : 'handcount.checked'), { className: 'hint' }) : null,
     h('p', { class: 'hint' }, t('handcount.correct_hint')),
   ];
 }

@@ -6,7 +6,7 @@
 
 import { go } from './api.js';
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { errorMessage, t } from './i18n.js';
 
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
@@ -32,13 +32,25 @@ const ACCESS_RELOAD_KEY = 'congress.accessChangedReloadAt';
 const CLOSE_RESTART = 1012;
 const CLOSE_TOO_BIG = 1009;
 
-/** A command the server refused: `code` is stable, `message` is the server's (Chinese) words. */
+/**
+ * A command refused: `code` is stable, `message` the words to show in the page's language.
+ * fromServer(reply): the server's refusal, its words from the catalogue (i18n.js errorMessage:
+ * error.<code>, or the server's Chinese words), `params` what it names (a field, a limit) and
+ * `serverMessage` the server's own words.
+ */
 export class CommandError extends Error {
-  constructor(code, message, op) {
+  constructor(code, message, op, params = {}) {
     super(message);
     this.name = 'CommandError';
     this.code = code;
     this.op = op;
+    this.params = params;
+  }
+
+  static fromServer(reply) {
+    const error = new CommandError(reply.code, errorMessage(reply.code, reply.params, reply.message), reply.op, reply.params || {});
+    error.serverMessage = reply.message;
+    return error;
   }
 }
 
@@ -173,7 +185,7 @@ export class LiveClient {
         } else if (command) {
           this.retried(command);
           this.pending.delete(message.id);
-          command.reject(new CommandError(message.code, message.message, message.op));
+          command.reject(CommandError.fromServer(message));
         } else if (message.code === 'refused') {
           this.refusal = message.message;
         } else {
