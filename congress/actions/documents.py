@@ -11,26 +11,21 @@ sanitise its output, so it would need a second library (an HTML sanitiser) for o
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 import unicodedata
 from typing import Any
-from urllib.parse import unquote
 
 import sqlalchemy as sa
-from markdown_it import MarkdownIt
-from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
 from congress.db.models import AgendaItem, Document, DocumentVersion
 from congress.domain.commands import Command, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
-from congress.domain.permissions import Actor, Permission
+from congress.domain.permissions import Permission
 from congress.reads.documents import (
-    _version_json,
     document_json,
-    may_read_all,
+    version_json,
 )
 
 PDF = "application/pdf"
@@ -82,64 +77,6 @@ def sniff_content_type(filename: str, data: bytes) -> str:
     return MARKDOWN
 
 
-# -- Markdown, rendered safely -----------------------------------------------------------------
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
-
-
-def is_safe_link(url: str) -> bool:
-    """Only http(s) and relative links (and #anchors); never javascript:, data:, file:, ..."""
-    # Browsers drop tabs and newlines inside a scheme; percent-decode too, to judge the strictest reading
-    cleaned = "".join(ch for ch in unquote(url) if ch > " ").lower()
-    scheme = _SCHEME.match(cleaned)
-    return scheme is None or scheme.group(1) in ("http", "https")
-
-
-def _markdown() -> MarkdownIt:
-    # "js-default": raw HTML in the file is escaped as text, no linkify, no typographer.
-    md = MarkdownIt("js-default")
-    md.validateLink = is_safe_link  # type: ignore[method-assign]
-
-    def link_open(renderer, tokens, idx, options, env):  # type: ignore[no-untyped-def]
-        tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
-        return renderer.renderToken(tokens, idx, options, env)
-
-    md.add_render_rule("link_open", link_open)
-
-    def image(renderer, tokens, idx, options, env):  # type: ignore[no-untyped-def]
-        # No <img> at all: a remote picture is a tracking pixel (the reader's address and time go to
-        # whoever runs it), and a relative one names nothing this server has. The alt text stays.
-        alt = renderer.renderInlineAsText(tokens[idx].children or [], options, env)
-        return f'<span class="image-omitted">[{html.escape(f"图片：{alt}" if alt else "图片")}]</span>'
-
-    md.add_render_rule("image", image)
-    return md
-
-
-_MD = _markdown()
-
-
-def render_markdown(text: str) -> str:
-    """HTML that runs nothing and loads nothing: raw HTML is shown as text, links only to http(s) or
-    relative places, images only as their alt text."""
-    return _MD.render(text)
-
-
-def markdown_page(title: str, body_html: str) -> str:
-    """A standalone, printable page around rendered Markdown (served with a no-script CSP)."""
-    return ("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>"
-            "body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;line-height:1.7;"
-            "max-width:46em;margin:2em auto;padding:0 1em;color:#222}"
-            "pre,code{white-space:pre-wrap}table{border-collapse:collapse}td,th{border:1px solid #999;"
-            "padding:.2em .5em}img{max-width:100%}@media print{body{margin:0;max-width:none}}"
-            f"</style></head><body><article>{body_html}</article></body></html>")
-
-
-
-def version_json(document: Document, version: DocumentVersion) -> dict[str, Any]:
-    return _version_json(document.congress_id, document.id, version.version, version.filename,
-                         version.content_type, len(version.content), version.sha256, version.uploaded_by,
-                         version.uploaded_at)
 
 
 
@@ -223,20 +160,6 @@ def table_document(ctx: Context, congress_id: int, document_id: int) -> dict[str
     payload = {"document_id": document.id, "title": document.title, "at": ctx.now.isoformat()}
     ctx.emit(congress_id, "document.tabled", payload, document_audience(document))
     return payload
-
-
-def readable_version(session: Session, actor: Actor, congress_id: int, document_id: int,
-                     version: int) -> tuple[Document, DocumentVersion]:
-    """The version a viewer asked for; a document they may not read is 'not found' to them."""
-    document = session.get(Document, document_id)
-    if document is None or document.congress_id != congress_id or not (
-            document.is_public or may_read_all(actor, congress_id)):
-        raise DomainError("not_found", f"找不到文件（编号 {document_id}）")
-    row = session.scalar(sa.select(DocumentVersion).where(DocumentVersion.document_id == document_id,
-                                                          DocumentVersion.version == version))
-    if row is None:
-        raise DomainError("not_found", f"文件没有第 {version} 版")
-    return document, row
 
 
 

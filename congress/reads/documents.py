@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.db.models import Document, DocumentVersion
+from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.domain.permissions import Actor
 
@@ -64,3 +65,23 @@ def documents_snapshot(session: Session, congress_id: int, actor: Actor) -> list
 # -- JSON -----------------------------------------------------------------------------------------
 def version_url(congress_id: int, document_id: int, version: int) -> str:
     return f"/api/congresses/{congress_id}/documents/{document_id}/versions/{version}"
+
+
+def version_json(document: Document, version: DocumentVersion) -> dict[str, Any]:
+    return _version_json(document.congress_id, document.id, version.version, version.filename,
+                         version.content_type, len(version.content), version.sha256, version.uploaded_by,
+                         version.uploaded_at)
+
+
+def readable_version(session: Session, actor: Actor, congress_id: int, document_id: int,
+                     version: int) -> tuple[Document, DocumentVersion]:
+    """The version a viewer asked for; a document they may not read is 'not found' to them."""
+    document = session.get(Document, document_id)
+    if document is None or document.congress_id != congress_id or not (
+            document.is_public or may_read_all(actor, congress_id)):
+        raise DomainError("not_found", f"找不到文件（编号 {document_id}）")
+    row = session.scalar(sa.select(DocumentVersion).where(DocumentVersion.document_id == document_id,
+                                                          DocumentVersion.version == version))
+    if row is None:
+        raise DomainError("not_found", f"文件没有第 {version} 版")
+    return document, row

@@ -18,9 +18,6 @@ from starlette.routing import Route
 from congress.actions.documents import (
     MAX_DOCUMENT_BYTES,
     PDF,
-    markdown_page,
-    readable_version,
-    render_markdown,
     replace_version,
     upload_document,
     upload_version,
@@ -30,6 +27,8 @@ from congress.application.ratelimit import UPLOAD_COST
 from congress.db.models import Congress
 from congress.domain.errors import DomainError
 from congress.domain.permissions import Actor, Permission
+from congress.reads.document_pages import markdown_page, render_markdown
+from congress.reads.documents import readable_version
 from congress.records.opinions_export import opinions_print_html, opinions_xlsx
 from congress.routes.api import _actor, _service, error_response, spend
 from congress.routes.headers import DOCUMENT_CSP  # a sandbox: documents and printouts run and fetch nothing

@@ -18,8 +18,6 @@ from congress.actions.agenda import add_agenda_item, set_current_item
 from congress.actions.base import Context
 from congress.actions.documents import (
     MAX_DOCUMENT_BYTES,
-    readable_version,
-    render_markdown,
     replace_version,
     table_document,
     upload_document,
@@ -49,7 +47,8 @@ from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.domain.permissions import Actor
 from congress.live.hub import may_see
-from congress.reads.documents import documents_snapshot
+from congress.reads.document_pages import render_markdown
+from congress.reads.documents import documents_snapshot, readable_version
 from congress.reads.snapshot import build_snapshot
 from congress.records.opinions_export import COLUMNS, opinions_print_html, opinions_xlsx
 
