@@ -80,10 +80,10 @@ def _without_password(reply: dict[str, Any]) -> dict[str, Any]:
 
 LOGIN = Param("login", str, doc="账号的登录名")
 register(
-    Command("list_accounts", list_accounts, (), "工作人员与承办部门账号列表（是否启用、在线登录数）", writes=False),
+    Command("list_accounts", list_accounts, (), "工作人员与承办部门账号列表（是否启用、在线登录数）", writes=False, permissions=(Permission.MANAGE_ACCOUNTS,)),
     Command("reset_account_password", reset_account_password, (LOGIN,),
-            "重置账号密码（新密码只显示一次），并结束该账号的全部登录", stored_reply=_without_password),
-    Command("deactivate_account", deactivate, (LOGIN,), "停用账号并结束其全部登录（不能停用最后一个启用的工作人员账号）"),
-    Command("activate_account", activate, (LOGIN,), "重新启用账号"),
-    Command("revoke_account_sessions", revoke_sessions, (LOGIN,), "结束账号的全部登录（打开的页面随即断开）"),
+            "重置账号密码（新密码只显示一次），并结束该账号的全部登录", stored_reply=_without_password, errors=("not_found",), permissions=(Permission.MANAGE_ACCOUNTS,)),
+    Command("deactivate_account", deactivate, (LOGIN,), "停用账号并结束其全部登录（不能停用最后一个启用的工作人员账号）", errors=("last_staff", "not_found"), permissions=(Permission.MANAGE_ACCOUNTS,)),
+    Command("activate_account", activate, (LOGIN,), "重新启用账号", errors=("not_found",), permissions=(Permission.MANAGE_ACCOUNTS,)),
+    Command("revoke_account_sessions", revoke_sessions, (LOGIN,), "结束账号的全部登录（打开的页面随即断开）", errors=("not_found",), permissions=(Permission.MANAGE_ACCOUNTS,)),
 )

@@ -78,7 +78,7 @@ def set_current_item(ctx: Context, congress_id: int, item_id: int | None = None)
 register(
     Command("add_agenda_item", add_agenda_item,
             (Param("kind", str, doc="审议/审议通过/审议决定/选举/民主评议/确认/名单"), Param("title", str),
-             Param("description", str, False), Param("names", list, False)), "添加议程"),
-    Command("move_agenda_item", move_agenda_item, (Param("item_id", int), Param("position", int)), "调整议程顺序"),
-    Command("set_current_item", set_current_item, (Param("item_id", int, False),), "进入某项议程"),
+             Param("description", str, False), Param("names", list, False)), "添加议程", errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_AGENDA,)),
+    Command("move_agenda_item", move_agenda_item, (Param("item_id", int), Param("position", int)), "调整议程顺序", errors=("not_found",), permissions=(Permission.MANAGE_AGENDA,)),
+    Command("set_current_item", set_current_item, (Param("item_id", int, False),), "进入某项议程", errors=("not_found",), permissions=(Permission.MANAGE_AGENDA,)),
 )

@@ -132,9 +132,9 @@ def is_present(session: Session, delegate_id: int) -> bool:
 
 
 register(
-    Command("check_in", check_in, (), "代表本人签到"),
+    Command("check_in", check_in, (), "代表本人签到", errors=("already_checked_in", "check_in_closed", "check_in_not_open", "not_found"), permissions=(Permission.CHECK_IN_SELF,)),
     Command("check_in_at_desk", check_in_at_desk, (Param("employee_id", str), Param("reason", str, False)),
-            "工作人员代为签到（截止后为补签到，须填写原因）"),
+            "工作人员代为签到（截止后为补签到，须填写原因）", errors=("already_checked_in", "not_found", "reason_required"), permissions=(Permission.CHECK_IN_AT_DESK,)),
     Command("check_out", check_out, (Param("employee_id", str, False), Param("reason", str, False)),
-            "中途退场"),
+            "中途退场", errors=("not_checked_in", "not_found"), permissions=(Permission.CHECK_IN_SELF, Permission.CHECK_IN_AT_DESK)),
 )

@@ -529,10 +529,10 @@ register(
         Param("vote_id", int), Param("answers", dict, False, doc="记名投票：事项编号 → 选项"),
         Param("sealed", dict, False, doc="无记名投票：在手机上加密的选票（docs/secrecy.md）")),
         "投票（同一命令 id 重发只记一次）", stored_reply=stored_ballot_reply, prepare=prepare_ballot,
-        prepare_from_cache=prepare_from_cache, check=check_prepared),
+        prepare_from_cache=prepare_from_cache, check=check_prepared, errors=("already_voted", "bad_ballot", "duplicate_ballot", "group_hand_counted", "internal_error", "no_trustee_key", "not_checked_in", "not_found", "sealed_ballot_required", "vote_not_open"), permissions=(Permission.CAST_BALLOT,)),
     Command("enter_group_count", enter_group_count, (
         Param("vote_id", int), Param("group_id", int), Param("method", str, doc="show_of_hands / paper"),
         Param("present", int), Param("questions", dict, doc="事项编号 → 计票数字"), Param("scrutineer", str)),
-        "报送本组现场计票"),
-    Command("named_ballots", named_ballots, (Param("vote_id", int),), "记名表决的投票明细", writes=False),
+        "报送本组现场计票", errors=("bad_field", "group_count_does_not_add_up", "group_count_exceeds_present", "group_votes_online", "negative_count", "not_found", "show_of_hands_for_secret", "unknown_count_method", "vote_not_open"), permissions=(Permission.ENTER_GROUP_COUNT,)),
+    Command("named_ballots", named_ballots, (Param("vote_id", int),), "记名表决的投票明细", writes=False, errors=("not_found", "secret_vote"), permissions=(Permission.READ_STAFF_VIEWS,)),
 )

@@ -298,19 +298,19 @@ def mark_key(ctx: Context, congress_id: int, proposal_id: int, is_key: bool) -> 
 
 
 register(
-    Command("categorise", categorise, (Param("proposal_id", int), Param("category", str)), "确认或修改提案类别"),
+    Command("categorise", categorise, (Param("proposal_id", int), Param("category", str)), "确认或修改提案类别", errors=("bad_field", "carried_over", "not_found"), permissions=(Permission.REVIEW_PROPOSAL,)),
     Command("decide_proposal", decide_proposal, (
         Param("proposal_id", int), Param("decision", str, doc="立案/合并立案/转为意见建议/不予立案/转为议案"),
         Param("reason", str, False), Param("merge_into_id", int, False), Param("category", str, False),
-        Param("is_key", bool, False)), "立案审查"),
+        Param("is_key", bool, False)), "立案审查", errors=("bad_field", "bad_proposal_state", "carried_over", "not_found", "reason_required"), permissions=(Permission.REVIEW_PROPOSAL,)),
     Command("assign_proposal", assign_proposal, (Param("proposal_id", int), Param("lead", str, doc="主办部门"),
-            Param("helpers", list, False, doc="协办部门"), Param("due_at", str, False)), "交办承办部门"),
+            Param("helpers", list, False, doc="协办部门"), Param("due_at", str, False)), "交办承办部门", errors=("bad_field", "bad_proposal_state", "carried_over", "not_found"), permissions=(Permission.REVIEW_PROPOSAL,)),
     Command("reply_proposal", reply_proposal, (Param("proposal_id", int), Param("reply_class", str, doc="A/B/C/D"),
-            Param("text", str)), "承办部门答复"),
+            Param("text", str)), "承办部门答复", errors=("bad_field", "bad_proposal_state", "carried_over", "not_assigned", "not_found"), permissions=(Permission.REPLY_PROPOSAL,)),
     Command("report_misassigned", report_misassigned, (Param("proposal_id", int), Param("reason", str)),
-            "承办部门退回：非本部门职责"),
+            "承办部门退回：非本部门职责", errors=("bad_proposal_state", "carried_over", "not_assigned", "not_found", "reason_required"), permissions=(Permission.REPLY_PROPOSAL,)),
     Command("rate_reply", rate_reply, (Param("proposal_id", int), Param("rating", str), Param("comment", str, False)),
-            "提案人满意度测评"),
-    Command("award_proposal", award_proposal, (Param("proposal_id", int), Param("level", str, False)), "评为优秀提案"),
-    Command("mark_key", mark_key, (Param("proposal_id", int), Param("is_key", bool)), "标记重点提案"),
+            "提案人满意度测评", errors=("bad_field", "bad_proposal_state", "carried_over", "not_found", "not_yours", "reason_required"), permissions=(Permission.RATE_REPLY,)),
+    Command("award_proposal", award_proposal, (Param("proposal_id", int), Param("level", str, False)), "评为优秀提案", errors=("bad_field", "bad_proposal_state", "carried_over", "not_found"), permissions=(Permission.REVIEW_PROPOSAL,)),
+    Command("mark_key", mark_key, (Param("proposal_id", int), Param("is_key", bool)), "标记重点提案", errors=("carried_over", "not_found"), permissions=(Permission.REVIEW_PROPOSAL,)),
 )

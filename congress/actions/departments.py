@@ -55,7 +55,7 @@ def _without_password(reply: dict[str, Any]) -> dict[str, Any]:
 
 
 register(
-    Command("list_departments", list_departments, (), "承办部门列表（交办时选择）", writes=False),
+    Command("list_departments", list_departments, (), "承办部门列表（交办时选择）", writes=False, permissions=(Permission.REVIEW_PROPOSAL,)),
     Command("create_department", create_department, (Param("name", str, doc="部门名称"),),
-            "新增承办部门及其登录账号（初始密码只显示一次）", stored_reply=_without_password),
+            "新增承办部门及其登录账号（初始密码只显示一次）", stored_reply=_without_password, errors=("bad_field", "department_exists", "login_taken", "not_found"), permissions=(Permission.REVIEW_PROPOSAL, Permission.MANAGE_ACCOUNTS)),
 )

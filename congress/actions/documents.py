@@ -285,5 +285,5 @@ def documents_snapshot(session: Session, congress_id: int, actor: Actor) -> list
 
 register(
     Command("table_document", table_document, (Param("document_id", int),),
-            "文件提交大会审议（此后只能上传新版本）"),
+            "文件提交大会审议（此后只能上传新版本）", errors=("document_tabled", "not_found"), permissions=(Permission.MANAGE_DOCUMENTS,)),
 )

@@ -63,5 +63,5 @@ def set_embedding(ctx: Context, congress_id: int, origins: list[Any]) -> dict[st
 register(
     Command("set_embedding", set_embedding,
             (Param("origins", list, doc="允许嵌入观看页和大屏幕的网站，如 https://portal.example.cn；空列表为不允许"),),
-            "设置哪些网站可以把观看页和大屏幕嵌入自己的页面"),
+            "设置哪些网站可以把观看页和大屏幕嵌入自己的页面", errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
 )

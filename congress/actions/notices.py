@@ -135,6 +135,6 @@ register(
         Param("add_channel", dict, False, doc="{audience: department/staff/delegates, department, "
                                               "kind: email/wecom/dingtalk/feishu, address, secret}"),
         Param("remove_channel", int, False, doc="通知渠道编号"),
-        Param("delegate_emails", dict, False, doc="{工号: 电子邮件}")), "设置通知：谁在何时收到什么"),
-    Command("notices_view", notices_view, (), "通知设置与发送情况（待发、已发、失败）", writes=False),
+        Param("delegate_emails", dict, False, doc="{工号: 电子邮件}")), "设置通知：谁在何时收到什么", errors=("bad_field", "missing_field", "not_found", "too_many"), permissions=(Permission.MANAGE_CONGRESS,)),
+    Command("notices_view", notices_view, (), "通知设置与发送情况（待发、已发、失败）", writes=False, errors=("not_found",), permissions=(Permission.MANAGE_CONGRESS,)),
 )

@@ -204,12 +204,12 @@ register(
         Param("agenda_item_id", int), Param("agreement", str, False, doc="赞同意见"),
         Param("suggestions", str, False, doc="建议"), Param("objections", str, False, doc="不同意见"),
         Param("quoted_message_ids", list, False, doc="引用的本组讨论区消息编号")),
-        "保存本组审议意见草稿（组长）"),
+        "保存本组审议意见草稿（组长）", errors=("bad_field", "not_found", "opinion_submitted"), permissions=(Permission.SUBMIT_GROUP_OPINION,)),
     Command("submit_opinion", submit_opinion, (Param("agenda_item_id", int),),
-            "向主席团报送本组审议意见（组长；报送后不能修改）"),
+            "向主席团报送本组审议意见（组长；报送后不能修改）", errors=("no_draft", "not_found", "opinion_empty", "opinion_submitted"), permissions=(Permission.SUBMIT_GROUP_OPINION,)),
     Command("mark_opinion_handled", mark_opinion_handled, (
         Param("opinion_id", int), Param("handling", str, doc="、".join(HANDLINGS)), Param("note", str, False)),
-        "登记审议意见的处理情况"),
+        "登记审议意见的处理情况", errors=("bad_field", "not_found", "opinion_not_submitted"), permissions=(Permission.MANAGE_AGENDA,)),
     Command("opinions_for_item", opinions_for_item, (Param("agenda_item_id", int),),
-            "各代表团(组)对一项议程的审议意见（并列查看）", writes=False),
+            "各代表团(组)对一项议程的审议意见（并列查看）", writes=False, errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
 )

@@ -182,8 +182,8 @@ def receipts(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
 
 register(
     Command("my_ballot", my_ballot, (Param("vote_id", int),),
-            "查看本人的选票（记名表决：所选内容；无记名表决：回执及是否计入，选择无人可见）", writes=False),
+            "查看本人的选票（记名表决：所选内容；无记名表决：回执及是否计入，选择无人可见）", writes=False, errors=("not_found", "secret_vote")),
     Command("check_receipt", check_receipt, (Param("vote_id", int), Param("receipt", str, doc="回执码")),
-            "核对回执：选票是否已计入（无记名投票的选票已加密，只显示是否计入）", writes=False),
-    Command("receipts", receipts, (Param("vote_id", int),), "回执清单（结果公布后公开）", writes=False),
+            "核对回执：选票是否已计入（无记名投票的选票已加密，只显示是否计入）", writes=False, errors=("bad_field", "not_found")),
+    Command("receipts", receipts, (Param("vote_id", int),), "回执清单（结果公布后公开）", writes=False, errors=("bad_field", "not_found", "not_published")),
 )

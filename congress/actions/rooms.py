@@ -205,11 +205,11 @@ register(
     Command("post_message", post_message, (
         Param("text", str, doc=f"消息内容，不超过 {MAX_MESSAGE_CHARS} 字"), Param("reply_to_id", int, False),
         Param("agenda_item_id", int, False),
-        Param("group_id", int, False, doc="工作人员发到哪个组；代表只能发到本组")), "在本组讨论区发言"),
+        Param("group_id", int, False, doc="工作人员发到哪个组；代表只能发到本组")), "在本组讨论区发言", errors=("bad_field", "message_too_long", "missing_field", "not_found", "too_many_messages"), permissions=(Permission.POST_MESSAGE,)),
     Command("pin_message", pin_message, (Param("message_id", int), Param("is_pinned", bool, False)),
-            "置顶（或取消置顶）讨论区消息（组长或工作人员）"),
+            "置顶（或取消置顶）讨论区消息（组长或工作人员）", errors=("message_hidden", "not_found"), permissions=(Permission.MODERATE_ROOM,)),
     Command("hide_message", hide_message, (Param("message_id", int), Param("reason", str)),
-            "隐藏讨论区消息并记录原因（组长或工作人员）"),
+            "隐藏讨论区消息并记录原因（组长或工作人员）", errors=("already_hidden", "bad_field", "not_found", "reason_required"), permissions=(Permission.MODERATE_ROOM,)),
     Command("group_rooms", group_rooms, (Param("agenda_item_id", int, False, doc="默认为当前议程"),),
-            "各组讨论区的消息（工作人员只读）", writes=False),
+            "各组讨论区的消息（工作人员只读）", writes=False, errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
 )

@@ -161,7 +161,7 @@ def sealed_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, An
 
 register(
     Command("post_decryption", post_decryption, (Param("vote_id", int), Param("message", dict)),
-            "监票人提交无记名表决的解密份额"),
+            "监票人提交无记名表决的解密份额", errors=("already_decrypted", "already_posted", "bad_decryption", "bad_field", "bad_vote_state", "ballots_exceed_present", "count_exceeds_total", "duplicate_group", "invalid_question", "invalid_scale", "invalid_seats", "invalid_threshold", "negative_count", "not_found", "unknown_group", "unknown_option", "unknown_question"), permissions=(Permission.ACT_AS_TRUSTEE,)),
     Command("sealed_ballots", sealed_ballots, (Param("vote_id", int),), "无记名表决收到的全部选票指纹（可核对回执）",
-            writes=False),
+            writes=False, errors=("not_found",)),
 )

@@ -206,16 +206,16 @@ def _without_token(reply: dict[str, Any]) -> dict[str, Any]:
 
 
 register(
-    Command("set_rules", set_rules, (Param("rules", dict, doc="要修改的规则"),), "修改本次职代会的规则"),
+    Command("set_rules", set_rules, (Param("rules", dict, doc="要修改的规则"),), "修改本次职代会的规则", errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
     Command("set_check_in_window", set_check_in_window,
-            (Param("opens_at", str, False), Param("closes_at", str, False)), "设置签到开始和截止时间"),
+            (Param("opens_at", str, False), Param("closes_at", str, False)), "设置签到开始和截止时间", errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
     Command("set_filing_window", set_filing_window,
             (Param("opens_at", str, False, "提案征集开始时间（ISO 8601，带时区）"),
-             Param("closes_at", str, False, "提案征集截止时间（ISO 8601，带时区）")), "设置提案征集的开始和截止时间"),
+             Param("closes_at", str, False, "提案征集截止时间（ISO 8601，带时区）")), "设置提案征集的开始和截止时间", errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
     Command("set_stream", set_stream, (Param("kind", str), Param("url", str, False),
-                                       Param("delay_seconds", int, False)), "设置直播地址和延迟"),
+                                       Param("delay_seconds", int, False)), "设置直播地址和延迟", errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
     Command("set_watch", set_watch,
             (Param("mode", str), Param("token", str, False, "观看口令，至少 16 个字符；不填则由系统生成"),
              Param("renew", bool, False, "重新生成观看链接（旧链接失效）")),
-            "设置观看链接（口令方式的链接只显示一次）", stored_reply=_without_token),
+            "设置观看链接（口令方式的链接只显示一次）", stored_reply=_without_token, errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
 )

@@ -84,9 +84,9 @@ def clear_sign_in_wait(ctx: Context, congress_id: int, employee_id: str | None =
 
 
 register(
-    Command("sign_in_waits", sign_in_waits, (), "登录等待：谁登录失败、从哪个地址、还要等多久（签到台）", writes=False),
+    Command("sign_in_waits", sign_in_waits, (), "登录等待：谁登录失败、从哪个地址、还要等多久（签到台）", writes=False, errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
     Command("clear_sign_in_wait", clear_sign_in_wait,
             (Param("employee_id", str, False, "代表工号"), Param("login", str, False, "工作人员或承办部门账号"),
              Param("address", str, False, "只解除这个地址的等待")),
-            "解除登录等待（签到台，现场核实身份后）"),
+            "解除登录等待（签到台，现场核实身份后）", errors=("bad_request", "missing_field", "not_found"), permissions=(Permission.CHECK_IN_AT_DESK,)),
 )

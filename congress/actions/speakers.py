@@ -208,12 +208,12 @@ def speakers_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[
 
 register(
     Command("request_to_speak", request_to_speak, (Param("topic", str, False, doc="发言题目"),),
-            "申请在当前议程发言"),
+            "申请在当前议程发言", errors=("already_requested", "bad_field", "no_current_item"), permissions=(Permission.REQUEST_TO_SPEAK,)),
     Command("withdraw_speech_request", withdraw_speech_request, (Param("request_id", int),),
-            "撤回发言申请（工作人员移出时通知代表本人）"),
+            "撤回发言申请（工作人员移出时通知代表本人）", errors=("not_found", "not_waiting"), permissions=(Permission.REQUEST_TO_SPEAK, Permission.MANAGE_SPEAKERS)),
     Command("order_speakers", order_speakers, (Param("order", list, doc="申请编号，按发言顺序"),),
-            "安排发言顺序"),
+            "安排发言顺序", errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_SPEAKERS,)),
     Command("give_floor", give_floor, (Param("request_id", int), Param("seconds_allowed", int, False)),
-            "请代表发言（结束上一位的发言）"),
-    Command("end_speech", end_speech, (), "结束当前发言"),
+            "请代表发言（结束上一位的发言）", errors=("bad_field", "not_found", "not_waiting"), permissions=(Permission.MANAGE_SPEAKERS,)),
+    Command("end_speech", end_speech, (), "结束当前发言", errors=("no_speaker",), permissions=(Permission.MANAGE_SPEAKERS,)),
 )

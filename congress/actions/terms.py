@@ -284,11 +284,11 @@ def term_statistics(ctx: Context, congress_id: int) -> dict[str, Any]:
 
 register(
     Command("start_next_session", start_next_session, (Param("name", str, False, "新一次会议的名称；不填则按上次名称顺延"),),
-            "开始本届的下一次会议（沿用代表团(组)、代表名册、团(组)长和规则）"),
-    Command("carry_over_candidates", carry_over_candidates, (), "上次会议尚未办结、可转入本次会议的提案", writes=False),
+            "开始本届的下一次会议（沿用代表团(组)、代表名册、团(组)长和规则）", errors=("bad_field", "conflict", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
+    Command("carry_over_candidates", carry_over_candidates, (), "上次会议尚未办结、可转入本次会议的提案", writes=False, errors=("not_found",), permissions=(Permission.REVIEW_PROPOSAL,)),
     Command("carry_over_proposals", carry_over_proposals,
             (Param("numbers", list, False, "要转入的上次会议提案编号；不填则转入全部未办结提案"),),
-            "将上次会议未办结的提案（连同办理过程）转入本次会议"),
+            "将上次会议未办结的提案（连同办理过程）转入本次会议", errors=("bad_field", "no_previous_session", "not_found", "nothing_to_carry"), permissions=(Permission.REVIEW_PROPOSAL,)),
     Command("term_statistics", term_statistics, (), "本届各次会议的立案率、办结率、满意率（按承办部门、按类别，逐年比较）",
-            writes=False),
+            writes=False, errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
 )

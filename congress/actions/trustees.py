@@ -184,10 +184,10 @@ def ceremony_state(ctx: Context, congress_id: int, ceremony_id: int | None = Non
 register(
     Command("name_trustees", name_trustees, (
         Param("employee_ids", list, doc="监票人工号（至少 3 位）"), Param("threshold", int, doc="解密所需人数")),
-        "指定监票人并发起密钥生成"),
+        "指定监票人并发起密钥生成", errors=("bad_field", "not_found"), permissions=(Permission.NAME_TRUSTEES,)),
     Command("post_trustee_message", post_trustee_message, (
         Param("ceremony_id", int), Param("round", int, doc="1 / 2 / 3"), Param("message", dict)),
-        "监票人提交密钥生成的一轮消息"),
+        "监票人提交密钥生成的一轮消息", errors=("already_posted", "bad_field", "bad_trustee_message", "ceremony_closed", "not_found", "round_not_ready"), permissions=(Permission.ACT_AS_TRUSTEE,)),
     Command("ceremony_state", ceremony_state, (Param("ceremony_id", int, False),), "密钥生成的进展与全部公开消息",
-            writes=False),
+            writes=False, errors=("not_found",)),
 )

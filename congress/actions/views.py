@@ -108,8 +108,8 @@ def congress_setup(ctx: Context, congress_id: int) -> dict[str, Any]:
 register(
     Command("list_delegates", list_delegates, (Param("query", str, False, "工号或姓名的一部分"),
                                                Param("group_id", int, False), Param("limit", int, False)),
-            "代表名单及签到状态（签到台）", writes=False),
+            "代表名单及签到状态（签到台）", writes=False, errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
     Command("list_group_counts", list_group_counts, (Param("vote_id", int),),
-            "某次表决已报送的现场计票及未报送的代表团(组)", writes=False),
-    Command("congress_setup", congress_setup, (), "本次职代会的设置（观看方式、各代表团(组)人数）", writes=False),
+            "某次表决已报送的现场计票及未报送的代表团(组)", writes=False, errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
+    Command("congress_setup", congress_setup, (), "本次职代会的设置（观看方式、各代表团(组)人数）", writes=False, errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
 )
