@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.commands import Command, Param, register
+from congress.commands import Command, Key, Obj, Param, register
 from congress.db.models import AgendaItem, Document, DocumentVersion
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
@@ -285,5 +285,9 @@ def documents_snapshot(session: Session, congress_id: int, actor: Actor) -> list
 
 register(
     Command("table_document", table_document, (Param("document_id", int),),
-            "文件提交大会审议（此后只能上传新版本）", errors=("document_tabled", "not_found"), permissions=(Permission.MANAGE_DOCUMENTS,)),
+            "文件提交大会审议（此后只能上传新版本）",
+            result=Obj((Key("document_id", int), Key("title", str), Key("at", str)),
+                       "提交大会审议: the document is frozen; a later change is a new version (uploads: *HTTP "
+                       "endpoints*)"),
+            errors=("document_tabled", "not_found"), permissions=(Permission.MANAGE_DOCUMENTS,)),
 )

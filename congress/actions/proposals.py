@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from congress.actions.attachments import attachments_of, attachments_of_many
 from congress.actions.base import Context
 from congress.actions.suggestions import prepare_suggestion, suggest_category
-from congress.commands import Command, Param, register
+from congress.commands import Command, Key, ListOf, Obj, Param, register
 from congress.db.models import Congress, Cosignature, Delegate, Group, Proposal
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
@@ -333,16 +333,54 @@ def pre_review(ctx: Context, congress_id: int, proposal_id: int, approve: bool, 
     return payload
 
 
+# A proposal as the protocol describes it: the board's form (public), and the private one its
+# proposer, co-signers and staff see (with the text's helpers)
+PROPOSAL_KEYS = (
+    Key("id", int), Key("number", int, "提案号, null before submission"), Key("title", str), Key("reason", str, "案由"),
+    Key("suggestion", str, "建议和措施"), Key("status", str, "docs/proposals.md"), Key("status_label", str),
+    Key("category", str), Key("group_id", int), Key("group", str), Key("proposer", str), Key("proposer_id", int),
+    Key("cosigners", ListOf(str), "who accepted"), Key("is_key", bool), Key("is_between_sessions", bool),
+    Key("merged_into_id", int), Key("award_level", str), Key("suggested_department", str),
+    Key("submitted_at", str), Key("carried_from", Obj((Key("session", str), Key("number", int))),
+                                  "上次会议转入, else null"))
+PROPOSAL = Obj(PROPOSAL_KEYS, "a proposal as anyone may see it")
+ATTACHMENT = Obj((Key("id", int), Key("filename", str), Key("content_type", str), Key("size", int),
+                  Key("sha256", str)))
+PRIVATE_PROPOSAL = Obj((
+    *PROPOSAL_KEYS, Key("attachments", ListOf(ATTACHMENT)),
+    Key("invitations", ListOf(Obj((Key("delegate_id", int), Key("employee_id", str), Key("name", str),
+                                   Key("status", str, "invited / accepted / declined"))))),
+    Key("suggested_category", str), Key("category_confidence", float)),
+    "the proposal with what only its proposer, co-signers and staff see")
+_ID = Param("proposal_id", int)
+
 register(
     Command("draft_proposal", draft_proposal, (Param("title", str), Param("reason", str, doc="案由"),
-            Param("suggestion", str, doc="建议和措施"), Param("suggested_department", str, False)), "起草提案", errors=("bad_field", "draft_limit", "not_found"), permissions=(Permission.FILE_PROPOSAL,)),
-    Command("edit_proposal", edit_proposal, (Param("proposal_id", int), Param("title", str), Param("reason", str),
-            Param("suggestion", str), Param("suggested_department", str, False)), "修改提案草稿", errors=("bad_field", "bad_proposal_state", "not_found"), permissions=(Permission.FILE_PROPOSAL,)),
-    Command("invite_cosigners", invite_cosigners, (Param("proposal_id", int), Param("employee_ids", list)),
-            "邀请代表附议", errors=("bad_field", "bad_proposal_state", "not_found"), permissions=(Permission.FILE_PROPOSAL,)),
-    Command("answer_cosign", answer_cosign, (Param("proposal_id", int), Param("accept", bool)),
-            "同意或谢绝提案人的附议邀请（同意后提交前可撤回）", errors=("bad_field", "bad_proposal_state", "not_found"), permissions=(Permission.COSIGN_PROPOSAL,)),
-    Command("submit_proposal", submit_proposal, (Param("proposal_id", int),), "提交提案", prepare=prepare_suggestion, errors=("bad_field", "bad_proposal_state", "filing_closed", "filing_not_open", "not_found", "too_few_cosigners"), permissions=(Permission.FILE_PROPOSAL,)),
-    Command("pre_review", pre_review, (Param("proposal_id", int), Param("approve", bool), Param("note", str, False)),
-            "团长初审", prepare=prepare_suggestion, errors=("bad_proposal_state", "not_found", "reason_required"), permissions=(Permission.PRE_REVIEW_PROPOSAL,)),
+            Param("suggestion", str, doc="建议和措施"), Param("suggested_department", str, False)), "起草提案",
+            result=Obj(PRIVATE_PROPOSAL.keys, "a new draft"),
+            errors=("bad_field", "draft_limit", "not_found"), permissions=(Permission.FILE_PROPOSAL,)),
+    Command("edit_proposal", edit_proposal, (_ID, Param("title", str), Param("reason", str),
+            Param("suggestion", str), Param("suggested_department", str, False)), "修改提案草稿",
+            result=PRIVATE_PROPOSAL, errors=("bad_field", "bad_proposal_state", "not_found"),
+            permissions=(Permission.FILE_PROPOSAL,)),
+    Command("invite_cosigners", invite_cosigners,
+            (_ID, Param("employee_ids", list, shape=ListOf(str, "工号 of the delegates to invite"))), "邀请代表附议",
+            result=Obj(PRIVATE_PROPOSAL.keys, "each invitee gets `cosign.invited` and reads the text with "
+                                              "`cosign_invitation`"),
+            errors=("bad_field", "bad_proposal_state", "not_found"), permissions=(Permission.FILE_PROPOSAL,)),
+    Command("answer_cosign", answer_cosign, (_ID, Param("accept", bool)),
+            "同意或谢绝提案人的附议邀请（同意后提交前可撤回）",
+            result=Obj((Key("proposal_id", int), Key("accepted", bool)),
+                       "needs an open invitation: without one `not_found`, draft or submitted alike"),
+            errors=("bad_field", "bad_proposal_state", "not_found"), permissions=(Permission.COSIGN_PROPOSAL,)),
+    Command("submit_proposal", submit_proposal, (_ID,), "提交提案", prepare=prepare_suggestion,
+            result=Obj(PRIVATE_PROPOSAL.keys, "to the committee, or first to the group's leader (团长初审) when the "
+                                              "rules say so; after the filing window by the rule `late_proposals`"),
+            errors=("bad_field", "bad_proposal_state", "filing_closed", "filing_not_open", "not_found",
+                    "too_few_cosigners"), permissions=(Permission.FILE_PROPOSAL,)),
+    Command("pre_review", pre_review, (_ID, Param("approve", bool), Param("note", str, False)),
+            "团长初审", prepare=prepare_suggestion,
+            result=Obj((Key("proposal_id", int), Key("approved", bool), Key("note", str)),
+                       "approved: to the committee; else back to the proposer with the note"),
+            errors=("bad_proposal_state", "not_found", "reason_required"), permissions=(Permission.PRE_REVIEW_PROPOSAL,)),
 )

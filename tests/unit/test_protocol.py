@@ -98,3 +98,22 @@ def test_every_route_is_described() -> None:
     assert len(described) == len(ENDPOINTS)
     assert not routes - described, f"routes without an entry in congress/protocol/http.py: {sorted(routes - described)}"
     assert not described - routes, f"entries for no route: {sorted(described - routes)}"
+
+
+def _objects(spec: object):
+    if isinstance(spec, Obj):
+        yield spec
+        for key in spec.keys:
+            yield from _objects(key.spec)
+    elif isinstance(spec, ListOf):
+        yield from _objects(spec.item)
+    elif isinstance(spec, MapOf):
+        yield from _objects(spec.value)
+
+
+@pytest.mark.parametrize("op", sorted(COMMANDS))
+def test_an_object_names_each_key_once(op: str) -> None:
+    command = COMMANDS[op]
+    for obj in [*_objects(command.result), *(o for p in command.params for o in _objects(p.shape))]:
+        names = [k.name for k in obj.keys]
+        assert len(names) == len(set(names)), f"{op}: {sorted(n for n in names if names.count(n) > 1)}"
