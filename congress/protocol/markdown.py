@@ -38,7 +38,7 @@ def _table(rows: list[tuple[str, str, str, str]], head: tuple[str, str, str, str
 def command_text(command: Command) -> list[str]:
     lines = [f"#### `{command.op}`", ""]
     result = command.result or Obj(())
-    lines.append(f"{command.summary}{'. ' + result.doc if result.doc else ''}")
+    lines.append(f"{command.summary}{' — ' + result.doc if result.doc else ''}")
     lines += ["", f"- who: {who(command)}",
               f"- {'writes (an `ack` once committed; a resent `id` gets the first answer)' if command.writes else 'reads only (answered afresh each time)'}"]
     codes = ", ".join(f"`{c}`" for c in command.errors)
@@ -51,9 +51,9 @@ def command_text(command: Command) -> list[str]:
     else:
         lines += ["No arguments.", ""]
     if result.keys:
-        rows = [(f"`{path}`", type_words(spec), "" if req else "sometimes", doc)
+        rows = [(f"`{path}`", type_words(spec), "always" if req else "sometimes", doc)
                 for k in result.keys for path, spec, doc, req in flatten(k.name, k.spec, k.doc, k.required)]
-        lines += _table(rows, ("result", "type", "present", "meaning")) + [""]
+        lines += _table(rows, ("result", "type", "in the answer", "meaning")) + [""]
     return lines
 
 
@@ -64,7 +64,12 @@ def commands_section() -> str:
         by_area.setdefault(command.action.__module__, []).append(command)
     lines = [f"{len(commands)} commands. Codes every command may answer: "
              + ", ".join(f"`{c}`" for c in ("missing_field", "bad_field", "rate_limited", "unavailable",
-                                            *sorted(COMMON_CODES))) + ".", ""]
+                                            *sorted(COMMON_CODES))) + ".", "",
+             "| op | who | | summary |", "|---|---|---|---|"]
+    for module in sorted(by_area):
+        lines += [f"| [`{c.op}`](#{c.op}) | {_cell(who(c))} | {'writes' if c.writes else 'reads'} | {_cell(c.summary)} |"
+                  for c in by_area[module]]
+    lines.append("")
     for module in sorted(by_area):
         lines += [f"### {_area(module)}", ""]
         for command in by_area[module]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from congress.commands import Command, Key, ListOf, MapOf, Obj, Spec
+from congress.commands import Command, ListOf, MapOf, Obj, Spec
 from congress.domain.kinds import Role
 from congress.permissions import GRANTS, LEADER_ONLY, VOTING_ONLY, Permission
 
@@ -102,7 +102,3 @@ def schema(spec: Spec, doc: str = "") -> dict[str, Any]:
     if text:
         out["description"] = f"{text} ({out['description']})" if "description" in out else text
     return out
-
-
-def keys_of(obj: Obj) -> list[Key]:
-    return list(obj.keys)
