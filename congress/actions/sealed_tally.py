@@ -159,8 +159,12 @@ def sealed_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, An
                            "decrypted": vote.result is not None}}
 
 
-DECRYPTION = Obj((), "a decryption share of every sum, with proofs, as congress/sealed/trustees.py "
-                     "(make_decryption) writes it (docs/secrecy.md, Decryption)")
+DECRYPTION = Obj((
+    Key("trustee", int, "the sender's index"),
+    Key("shares", ListOf(Obj((Key("share", str, "D = alpha^x (hex point)"),
+                              Key("proof", Obj((Key("c", str), Key("s", str))), "Chaum–Pedersen"))),
+                         "one per encrypted sum, in the order of sealed_ballots' pools")),
+), "a decryption share of every sum, with proofs (docs/secrecy.md, Decryption)")
 
 register(
     Command("post_decryption", post_decryption, (Param("vote_id", int), Param("message", dict, shape=DECRYPTION)),

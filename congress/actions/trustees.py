@@ -182,8 +182,18 @@ def ceremony_state(ctx: Context, congress_id: int, ceremony_id: int | None = Non
 
 
 TRUSTEE = Obj((Key("index", int), Key("employee_id", str), Key("name", str), Key("group", str)))
-ROUND_MESSAGE = Obj((), "round 1 通信公钥, 2 承诺与份额, 3 确认 (`{trustee, verification_key}` or "
-                        "`{trustee, complaint}`), as congress/sealed/trustees.py writes them (docs/secrecy.md)")
+_PAIR = Obj((Key("c", str, "hex"), Key("s", str, "hex")), "a proof (congress/sealed/proofs.py)")
+ROUND_MESSAGE = Obj((
+    Key("trustee", int, "the sender's index"),
+    Key("comm_key", str, "round 1: the communication public key (hex point)", False),
+    Key("comm_proof", _PAIR, "round 1: that the sender holds its secret", False),
+    Key("commitments", ListOf(str), "round 2: the polynomial's commitments (hex points)", False),
+    Key("key_proof", _PAIR, "round 2", False),
+    Key("shares", ListOf(Obj((Key("to", int, "the receiving trustee"), Key("ephemeral", str), Key("sealed", str)))),
+        "round 2: each other trustee's share, encrypted to them", False),
+    Key("verification_key", str, "round 3, to confirm: the key everyone can compute", False),
+    Key("complaint", str, "round 3, instead: a share did not check (the ceremony fails)", False)),
+    "one round's message, as congress/sealed/trustees.py writes it (docs/secrecy.md): exactly that round's keys")
 
 register(
     Command("name_trustees", name_trustees, (
