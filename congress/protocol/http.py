@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from congress.routes.pages import PAGES  # the page names, as the route serves them
+
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
@@ -30,7 +32,6 @@ class Endpoint:
 
 
 _C = "/api/congresses/{congress_id:int}"
-PAGES = ("sign-in", "delegate", "watch", "staff", "screen", "department", "trustee")
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     # Pages (congress/routes/pages.py): HTML files with their ES modules, zh-CN first with English

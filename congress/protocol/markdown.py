@@ -80,7 +80,7 @@ def commands_section() -> str:
 def endpoints_section() -> str:
     lines = ["| request | who | body / query | answer |", "|---|---|---|---|"]
     for endpoint in ENDPOINTS:
-        lines.append(f"| `{endpoint.method} {endpoint.path}` | {_cell(endpoint.who)} | {_cell(endpoint.request or '—')} "
+        lines.append(f"| `{endpoint.method} {endpoint.plain_path}` | {_cell(endpoint.who)} | {_cell(endpoint.request or '—')} "
                      f"| {_cell(endpoint.summary)}{_cell('; errors: ' + ', '.join(f'`{c}`' for c in endpoint.errors)) if endpoint.errors else ''} |")
     return "\n".join(lines) + "\n"
 
