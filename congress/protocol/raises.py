@@ -29,8 +29,7 @@ COMMON_CODES = frozenset({
 @dataclass
 class Found:
     codes: set[str] = field(default_factory=set)
-    permissions: set[str] = field(default_factory=set)  # named anywhere (`may` too)
-    required: set[str] = field(default_factory=set)  # given to a `….require(…)` call
+    permissions: set[str] = field(default_factory=set)  # named anywhere (in `require` and `may` alike)
 
 
 @dataclass(frozen=True)
@@ -148,9 +147,6 @@ def what_it_raises(module_name: str, function: str) -> Found:
                 found.permissions.add(node.attr.lower())
             if not isinstance(node, ast.Call):
                 continue
-            if isinstance(node.func, ast.Attribute) and node.func.attr == "require":
-                found.required |= {a.attr.lower() for a in node.args if isinstance(a, ast.Attribute)
-                                   and isinstance(a.value, ast.Name) and a.value.id == "Permission"}
             if isinstance(node.func, ast.Name) and node.func.id == "DomainError" and node.args:
                 code = _code_of(module, node.args[0])
                 if code is not None:
