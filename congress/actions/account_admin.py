@@ -22,7 +22,7 @@ from congress.actions.accounts import (
 )
 from congress.actions.base import Context
 from congress.db.models import Account, Congress, Department, SignInSession
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.kinds import Audience
 from congress.domain.permissions import Permission
 
@@ -79,11 +79,36 @@ def _without_password(reply: dict[str, Any]) -> dict[str, Any]:
 
 
 LOGIN = Param("login", str, doc="账号的登录名")
+# What the protocol says each answer holds (docs/protocol.md)
+ACCOUNT = Obj((Key("id", int), Key("login", str), Key("display_name", str), Key("kind", str, "staff / department"),
+               Key("department", str, "the department's name, null for staff"), Key("is_active", bool),
+               Key("live_sessions", int, "sign-ins alive now")))
+CHANGED = (Key("account_id", int), Key("login", str), Key("kind", str, "staff / department"), Key("is_active", bool),
+           Key("change", str, "password_reset / deactivated / activated / sessions_revoked"),
+           Key("by", str, "the staff member who made the change"))
+
 COMMANDS: tuple[Command, ...] = (
-    Command("list_accounts", list_accounts, (), "工作人员与承办部门账号列表（是否启用、在线登录数）", writes=False),
+    Command("list_accounts", list_accounts, (), "工作人员与承办部门账号列表（是否启用、在线登录数）", writes=False,
+            result=Obj((Key("accounts", ListOf(ACCOUNT)), Key("me", int, "the caller's own account id")),
+                       "every staff and department sign-in (delegates have none: their access code is re-issued "
+                       "instead)"),
+            permissions=(Permission.MANAGE_ACCOUNTS,)),
     Command("reset_account_password", reset_account_password, (LOGIN,),
-            "重置账号密码（新密码只显示一次），并结束该账号的全部登录", stored_reply=_without_password),
-    Command("deactivate_account", deactivate, (LOGIN,), "停用账号并结束其全部登录（不能停用最后一个启用的工作人员账号）"),
-    Command("activate_account", activate, (LOGIN,), "重新启用账号"),
-    Command("revoke_account_sessions", revoke_sessions, (LOGIN,), "结束账号的全部登录（打开的页面随即断开）"),
+            "重置账号密码（新密码只显示一次），并结束该账号的全部登录", stored_reply=_without_password,
+            result=Obj((*CHANGED, Key("password", str, "the new password, in this reply only: a resend gets null"),
+                        Key("password_withheld", bool, "true on a resend", False)),
+                       "the old password stops working and every sign-in of the account ends (its sockets close "
+                       "with 4010)"),
+            errors=("not_found",), permissions=(Permission.MANAGE_ACCOUNTS,)),
+    Command("deactivate_account", deactivate, (LOGIN,), "停用账号并结束其全部登录（不能停用最后一个启用的工作人员账号）",
+            result=Obj(CHANGED, "the account can no longer sign in and every sign-in of it ends (4010); "
+                                "`last_staff` for the last active staff account"),
+            errors=("last_staff", "not_found"), permissions=(Permission.MANAGE_ACCOUNTS,)),
+    Command("activate_account", activate, (LOGIN,), "重新启用账号",
+            result=Obj(CHANGED, "the account may sign in again (with its password)"),
+            errors=("not_found",), permissions=(Permission.MANAGE_ACCOUNTS,)),
+    Command("revoke_account_sessions", revoke_sessions, (LOGIN,), "结束账号的全部登录（打开的页面随即断开）",
+            result=Obj((*CHANGED, Key("sessions_ended", int, "how many sign-ins ended")),
+                       "its open sockets close with 4010"),
+            errors=("not_found",), permissions=(Permission.MANAGE_ACCOUNTS,)),
 )

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.db.models import AgendaItem, Congress
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import AgendaKind
 from congress.domain.permissions import Permission
@@ -71,10 +71,20 @@ def set_current_item(ctx: Context, congress_id: int, item_id: int | None = None)
     return {"item_id": item_id}
 
 
+AGENDA_ITEM = Obj((Key("id", int), Key("position", int), Key("kind", str), Key("title", str), Key("description", str),
+                   Key("names", ListOf(str), "a 名单 item's names"), Key("status", str, "pending / current / done")))
+
 COMMANDS: tuple[Command, ...] = (
     Command("add_agenda_item", add_agenda_item,
             (Param("kind", str, doc="审议/审议通过/审议决定/选举/民主评议/确认/名单"), Param("title", str),
-             Param("description", str, False), Param("names", list, False)), "添加议程"),
-    Command("move_agenda_item", move_agenda_item, (Param("item_id", int), Param("position", int)), "调整议程顺序"),
-    Command("set_current_item", set_current_item, (Param("item_id", int, False),), "进入某项议程"),
+             Param("description", str, False),
+             Param("names", list, False, shape=ListOf(str, "人员名单（只用于“名单”类议程）"))), "添加议程",
+            result=Obj(AGENDA_ITEM.keys, "the new item, at the end"),
+            errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_AGENDA,)),
+    Command("move_agenda_item", move_agenda_item, (Param("item_id", int), Param("position", int)), "调整议程顺序",
+            result=Obj((Key("order", ListOf(int), "every item's id in the new order"),)),
+            errors=("not_found",), permissions=(Permission.MANAGE_AGENDA,)),
+    Command("set_current_item", set_current_item, (Param("item_id", int, False),), "进入某项议程",
+            result=Obj((Key("item_id", int, "null: no current item"),), "moves the congress to that item"),
+            errors=("not_found",), permissions=(Permission.MANAGE_AGENDA,)),
 )

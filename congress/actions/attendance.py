@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.db.models import Attendance, Congress, Delegate
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
 from congress.domain.permissions import Permission
@@ -86,10 +86,26 @@ def check_out(ctx: Context, congress_id: int, employee_id: str | None = None, re
 
 
 
+
+# The answer to a check-in or check-out: who, and the congress's 应到 / 实到 after it
+ATTENDANCE = Obj((Key("groups", ListOf(Obj((Key("group_id", int), Key("name", str), Key("eligible", int),
+                                            Key("present", int))))),
+                  Key("eligible", int, "应到: voting delegates"), Key("present", int, "实到: voting delegates checked in")))
+CHANGE = (Key("delegate_id", int), Key("employee_id", str), Key("name", str), Key("group_id", int),
+          Key("at", str, "ISO 8601"), Key("attendance", ATTENDANCE))
+CHECKED_IN = Obj((*CHANGE, Key("method", str, "self / desk"), Key("reason", str, "补签到's reason, else null")))
+
 COMMANDS: tuple[Command, ...] = (
-    Command("check_in", check_in, (), "代表本人签到"),
+    Command("check_in", check_in, (), "代表本人签到",
+            result=Obj(CHECKED_IN.keys, "checks the delegate in (inside the check-in window)"),
+            errors=("already_checked_in", "check_in_closed", "check_in_not_open", "not_found"),
+            permissions=(Permission.CHECK_IN_SELF,)),
     Command("check_in_at_desk", check_in_at_desk, (Param("employee_id", str), Param("reason", str, False)),
-            "工作人员代为签到（截止后为补签到，须填写原因）"),
+            "工作人员代为签到（截止后为补签到，须填写原因）",
+            result=Obj(CHECKED_IN.keys, "desk check-in; after the window closes (补签到) `reason` is required"),
+            errors=("already_checked_in", "not_found", "reason_required"), permissions=(Permission.CHECK_IN_AT_DESK,)),
     Command("check_out", check_out, (Param("employee_id", str, False), Param("reason", str, False)),
-            "中途退场"),
+            "中途退场", result=Obj((*CHANGE, Key("reason", str)), "中途退场: the delegate themself (no "
+                                                                  "`employee_id`) or staff for them; lowers 实到"),
+            errors=("not_checked_in", "not_found"), permissions=(Permission.CHECK_IN_SELF, Permission.CHECK_IN_AT_DESK)),
 )

@@ -25,7 +25,7 @@ from congress.db.models import (
     SealedBallot,
     Vote,
 )
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, MapOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import VOTING_TYPE, Audience, GroupMode, QuestionKind, VoteStatus
 from congress.domain.permissions import Permission
@@ -524,15 +524,62 @@ def named_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any
                                             for e, n, g, a in rows]}
 
 
+_PAIR = Obj((Key("c", str, "hex"), Key("s", str, "hex")), "one pair of a proof (congress/sealed/proofs.py)")
+SEALED_BALLOT = Obj((
+    Key("vote_id", int),
+    Key("questions", ListOf(Obj((
+        Key("question_id", int, "in the vote's order"),
+        Key("choices", ListOf(Obj((Key("alpha", str), Key("beta", str)))), "one ciphertext per option (hex points)"),
+        Key("individual_proofs", ListOf(ListOf(_PAIR)), "per option: that its mark is 0 or 1"),
+        Key("overall_proof", ListOf(_PAIR), "that the marks add up to what the question allows"))))),
+), "无记名投票：在手机上加密的选票（docs/secrecy.md, A ballot）; exactly these keys")
+_COUNTS = Key("counts", MapOf("option key (yes/no/abstain, a candidate, a grade)", int), "each option's count")
+GROUP_COUNT_QUESTIONS = MapOf("question id", Obj((
+    _COUNTS,
+    Key("issued", int, "paper: ballots issued", False), Key("returned", int, "paper: returned", False),
+    Key("valid", int, "paper: valid", False), Key("void", int, "paper: void", False))),
+    "事项编号 → 计票数字: every question of the vote; a show of hands gives `counts` only")
+
 COMMANDS: tuple[Command, ...] = (
     Command("cast_ballot", cast_ballot, (
-        Param("vote_id", int), Param("answers", dict, False, doc="记名投票：事项编号 → 选项"),
-        Param("sealed", dict, False, doc="无记名投票：在手机上加密的选票（docs/secrecy.md）")),
+        Param("vote_id", int),
+        Param("answers", dict, False, doc="记名投票：事项编号 → 选项",
+              shape=MapOf("question id", None, "yes/no: `yes`/`no`/`abstain`; election: a list of candidate names "
+                                               "(more names than seats makes it void); rating: a scale label")),
+        Param("sealed", dict, False, doc="无记名投票：在手机上加密的选票（docs/secrecy.md）", shape=SEALED_BALLOT)),
         "投票（同一命令 id 重发只记一次）", stored_reply=stored_ballot_reply, prepare=prepare_ballot,
-        prepare_from_cache=prepare_from_cache, check=check_prepared),
+        prepare_from_cache=prepare_from_cache, check=check_prepared,
+        result=Obj((Key("vote_id", int), Key("recorded", bool, "false: arrived after the close, not counted"),
+                    Key("receipt", str, "XXXX-XXXX-XXXX; a sealed ballot's: the start of its hash", False),
+                    Key("is_change", bool, "it replaced the delegate's earlier ballot", False),
+                    Key("at", str, "ISO 8601", False), Key("is_secret_vote", bool),
+                    Key("ballot_hash", str, "a sealed ballot's SHA-256", False),
+                    Key("late", bool, "true when not recorded", False),
+                    Key("code", str, "`arrived_after_close` when not recorded", False),
+                    Key("words", str, "why, when not recorded", False)),
+                   "`answers` for a named vote, `sealed` for a secret one; a voting delegate, checked in, whose "
+                   "group votes online; nothing is stored on a refusal"),
+        errors=("already_voted", "bad_ballot", "duplicate_ballot", "group_hand_counted", "internal_error",
+                "no_trustee_key", "not_checked_in", "not_found", "sealed_ballot_required", "vote_not_open"),
+        permissions=(Permission.CAST_BALLOT,)),
     Command("enter_group_count", enter_group_count, (
         Param("vote_id", int), Param("group_id", int), Param("method", str, doc="show_of_hands / paper"),
-        Param("present", int), Param("questions", dict, doc="事项编号 → 计票数字"), Param("scrutineer", str)),
-        "报送本组现场计票"),
-    Command("named_ballots", named_ballots, (Param("vote_id", int),), "记名表决的投票明细", writes=False),
+        Param("present", int, doc="本组实到"),
+        Param("questions", dict, doc="事项编号 → 计票数字", shape=GROUP_COUNT_QUESTIONS),
+        Param("scrutineer", str, doc="本组监票人")),
+        "报送本组现场计票",
+        result=Obj((Key("vote_id", int), Key("group_id", int), Key("group", str), Key("method", str),
+                    Key("figures", Obj((Key("present", int), Key("questions", GROUP_COUNT_QUESTIONS),
+                                        Key("is_void_round", bool)))),
+                    Key("scrutineer", str), Key("entered_by", str), Key("words", ListOf(str), "per question")),
+                   "the group's hand count (entered again: replaced)"),
+        errors=("bad_field", "group_count_does_not_add_up", "group_count_exceeds_present", "group_votes_online",
+                "negative_count", "not_found", "show_of_hands_for_secret", "unknown_count_method", "vote_not_open"),
+        permissions=(Permission.ENTER_GROUP_COUNT,)),
+    Command("named_ballots", named_ballots, (Param("vote_id", int),), "记名表决的投票明细", writes=False,
+            result=Obj((Key("vote_id", int), Key("ballots", ListOf(Obj((
+                Key("employee_id", str), Key("name", str), Key("group", str),
+                Key("answers", MapOf("question id", None))))))), "who voted what, named votes only"),
+            errors=("not_found", "secret_vote"), permissions=(Permission.READ_STAFF_VIEWS,),
+            who="everyone, once published, if the vote shows voters publicly"),
 )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from congress.actions.base import Context
 from congress.actions.proposals import _tell_people, case_people, public_event
 from congress.db.models import Assignment, Congress, Decision, Department, Proposal, Rating, Reply, Term
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
 from congress.domain.permissions import Permission
@@ -27,8 +27,8 @@ from congress.domain.proposals import (
     rating_verb,
 )
 from congress.domain.terms import session_label
-from congress.reads.casework import _assignment_data, reply_json
-from congress.reads.proposals import proposal_json, published_proposal
+from congress.reads.casework import ASSIGNMENT_KEYS, REPLY, _assignment_data, reply_json
+from congress.reads.proposals import PROPOSAL_KEYS, proposal_json, published_proposal
 from congress.tally.categorise import DEFAULT_CATEGORIES
 
 
@@ -265,20 +265,55 @@ def mark_key(ctx: Context, congress_id: int, proposal_id: int, is_key: bool) -> 
     return _public(ctx, congress_id, "proposal.marked_key", proposal)
 
 
+# What each step answers: the proposal as the board shows it, plus what the step adds
+def _step(*extra: Key, doc: str = "") -> Obj:
+    replaced = {k.name for k in extra}  # a decision's `reason` stands in for the proposal's 案由
+    return Obj((*(k for k in PROPOSAL_KEYS if k.name not in replaced), *extra), doc)
+
+
+_ID = Param("proposal_id", int)
+
 COMMANDS: tuple[Command, ...] = (
-    Command("categorise", categorise, (Param("proposal_id", int), Param("category", str)), "确认或修改提案类别"),
+    Command("categorise", categorise, (_ID, Param("category", str)), "确认或修改提案类别",
+            result=_step(doc="the category must be one of the congress's"),
+            errors=("bad_field", "carried_over", "not_found"), permissions=(Permission.REVIEW_PROPOSAL,)),
     Command("decide_proposal", decide_proposal, (
-        Param("proposal_id", int), Param("decision", str, doc="立案/合并立案/转为意见建议/不予立案/转为议案"),
-        Param("reason", str, False), Param("merge_into_id", int, False), Param("category", str, False),
-        Param("is_key", bool, False)), "立案审查"),
-    Command("assign_proposal", assign_proposal, (Param("proposal_id", int), Param("lead", str, doc="主办部门"),
-            Param("helpers", list, False, doc="协办部门"), Param("due_at", str, False)), "交办承办部门"),
-    Command("reply_proposal", reply_proposal, (Param("proposal_id", int), Param("reply_class", str, doc="A/B/C/D"),
-            Param("text", str)), "承办部门答复"),
-    Command("report_misassigned", report_misassigned, (Param("proposal_id", int), Param("reason", str)),
-            "承办部门退回：非本部门职责"),
-    Command("rate_reply", rate_reply, (Param("proposal_id", int), Param("rating", str), Param("comment", str, False)),
-            "提案人满意度测评"),
-    Command("award_proposal", award_proposal, (Param("proposal_id", int), Param("level", str, False)), "评为优秀提案"),
-    Command("mark_key", mark_key, (Param("proposal_id", int), Param("is_key", bool)), "标记重点提案"),
+        _ID, Param("decision", str, doc="立案/合并立案/转为意见建议/不予立案/转为议案"),
+        Param("reason", str, False, doc="不予立案 needs one"), Param("merge_into_id", int, False, doc="合并立案: the case"),
+        Param("category", str, False), Param("is_key", bool, False)), "立案审查",
+        result=_step(Key("decision", str), Key("reason", str, "the decision's reason (in place of 案由)"),
+                     doc="the proposer and co-signers are told (`proposal.decision_told`)"),
+        errors=("bad_field", "bad_proposal_state", "carried_over", "not_found", "reason_required"),
+        permissions=(Permission.REVIEW_PROPOSAL,)),
+    Command("assign_proposal", assign_proposal, (_ID, Param("lead", str, doc="主办部门"),
+            Param("helpers", list, False, doc="协办部门", shape=ListOf(str, "department names (or ids)")),
+            Param("due_at", str, False, doc="办理期限, ISO 8601 with its zone")), "交办承办部门",
+            result=_step(*ASSIGNMENT_KEYS, doc="交办: a new round with a lead department and helping ones"),
+            errors=("bad_field", "bad_proposal_state", "carried_over", "not_found"),
+            permissions=(Permission.REVIEW_PROPOSAL,)),
+    Command("reply_proposal", reply_proposal, (_ID, Param("reply_class", str, doc="A/B/C/D"),
+            Param("text", str, doc="at least 10 characters")), "承办部门答复",
+            result=_step(Key("reply", REPLY), doc="the lead department's reply, on the board"),
+            errors=("bad_field", "bad_proposal_state", "carried_over", "not_assigned", "not_found"),
+            permissions=(Permission.REPLY_PROPOSAL,), who="the lead department of the case"),
+    Command("report_misassigned", report_misassigned, (_ID, Param("reason", str)),
+            "承办部门退回：非本部门职责",
+            result=Obj((Key("proposal_id", int), Key("department", str), Key("reason", str)),
+                       "staff reassign the case"),
+            errors=("bad_proposal_state", "carried_over", "not_assigned", "not_found", "reason_required"),
+            permissions=(Permission.REPLY_PROPOSAL,), who="the lead department of the case"),
+    Command("rate_reply", rate_reply, (_ID, Param("rating", str, doc="满意 / 基本满意 / 不满意"),
+                                       Param("comment", str, False, doc="不满意 needs one")),
+            "提案人满意度测评",
+            result=_step(Key("rating", str), Key("round", int),
+                         doc="不满意 sends the case back for another round; after a B reply 满意 keeps it open "
+                             "(following_up)"),
+            errors=("bad_field", "bad_proposal_state", "carried_over", "not_found", "not_yours", "reason_required"),
+            permissions=(Permission.RATE_REPLY,), who="the proposer"),
+    Command("award_proposal", award_proposal, (_ID, Param("level", str, False, doc="null: withdraw the award")),
+            "评为优秀提案", result=_step(),
+            errors=("bad_field", "bad_proposal_state", "carried_over", "not_found"),
+            permissions=(Permission.REVIEW_PROPOSAL,)),
+    Command("mark_key", mark_key, (_ID, Param("is_key", bool)), "标记重点提案", result=_step(),
+            errors=("carried_over", "not_found"), permissions=(Permission.REVIEW_PROPOSAL,)),
 )

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from congress.actions.accounts import add_department
 from congress.actions.base import Context
 from congress.db.models import Account, Congress, Department
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.permissions import Permission
@@ -55,7 +55,16 @@ def _without_password(reply: dict[str, Any]) -> dict[str, Any]:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("list_departments", list_departments, (), "承办部门列表（交办时选择）", writes=False),
+    Command("list_departments", list_departments, (), "承办部门列表（交办时选择）", writes=False,
+            result=Obj((Key("departments", ListOf(Obj((Key("id", int), Key("name", str),
+                                                       Key("can_sign_in", bool, "it has a sign-in"))))),)),
+            permissions=(Permission.REVIEW_PROPOSAL,)),
     Command("create_department", create_department, (Param("name", str, doc="部门名称"),),
-            "新增承办部门及其登录账号（初始密码只显示一次）", stored_reply=_without_password),
+            "新增承办部门及其登录账号（初始密码只显示一次）", stored_reply=_without_password,
+            result=Obj((Key("id", int), Key("name", str), Key("login", str),
+                        Key("password", str, "once: a resend gets null"),
+                        Key("password_withheld", bool, "true on a resend", False)),
+                       "the department and its sign-in (needs both permissions)"),
+            errors=("bad_field", "department_exists", "login_taken", "not_found"),
+            permissions=(Permission.REVIEW_PROPOSAL, Permission.MANAGE_ACCOUNTS)),
 )

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.db.models import AgendaItem, Document, DocumentVersion
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.permissions import Permission
@@ -165,5 +165,9 @@ def table_document(ctx: Context, congress_id: int, document_id: int) -> dict[str
 
 COMMANDS: tuple[Command, ...] = (
     Command("table_document", table_document, (Param("document_id", int),),
-            "文件提交大会审议（此后只能上传新版本）"),
+            "文件提交大会审议（此后只能上传新版本）",
+            result=Obj((Key("document_id", int), Key("title", str), Key("at", str)),
+                       "提交大会审议: the document is frozen; a later change is a new version (uploads: *HTTP "
+                       "endpoints*)"),
+            errors=("document_tabled", "not_found"), permissions=(Permission.MANAGE_DOCUMENTS,)),
 )

@@ -15,7 +15,7 @@ from typing import Any
 
 from congress.actions.base import Context
 from congress.db.models import Congress, Setting
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.kinds import Audience
 from congress.domain.origins import parse_embed_origins
 from congress.domain.permissions import Permission
@@ -42,6 +42,10 @@ def set_embedding(ctx: Context, congress_id: int, origins: list[Any]) -> dict[st
 
 COMMANDS: tuple[Command, ...] = (
     Command("set_embedding", set_embedding,
-            (Param("origins", list, doc="允许嵌入观看页和大屏幕的网站，如 https://portal.example.cn；空列表为不允许"),),
-            "设置哪些网站可以把观看页和大屏幕嵌入自己的页面"),
+            (Param("origins", list, doc="允许嵌入观看页和大屏幕的网站，如 https://portal.example.cn；空列表为不允许",
+                   shape=ListOf(str, "https://host[:port], no path; at most 10")),),
+            "设置哪些网站可以把观看页和大屏幕嵌入自己的页面",
+            result=Obj((Key("origins", ListOf(str), "normalised"),),
+                       "the sites whose pages may show this congress's /watch and /screen in a frame"),
+            errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
 )

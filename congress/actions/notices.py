@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.db.models import Congress, Delegate, Department, Notice, NoticeChannel, NoticeConfig
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, MapOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.notices import (
@@ -129,12 +129,32 @@ def notices_view(ctx: Context, congress_id: int) -> dict[str, Any]:
             "failures": [failure_json(n) for n in failed]}
 
 
+# The rules' keys come from congress.domain.notices.RULES itself
+NOTICE_RULES = Obj(tuple(Key(k, bool, words, False) for k, (_default, words) in RULES.items()), "规则: on or off")
+CHANNEL = Obj((Key("audience", str, "department / staff / delegates"),
+               Key("department", str, "the department (its name or id) when audience is department", False),
+               Key("kind", str, "email / wecom / dingtalk / feishu"), Key("address", str, "an e-mail or a webhook URL"),
+               Key("secret", str, "dingtalk, feishu: the signing secret", False)))
+CONFIG = (Key("rules", ListOf(Obj((Key("key", str), Key("on", bool), Key("words", str))))),
+          Key("channels", ListOf(Obj((Key("id", int), Key("audience", str), Key("audience_label", str),
+                                      Key("department", str), Key("kind", str), Key("kind_label", str),
+                                      Key("address", str, "masked"), Key("signed", bool))))),
+          Key("delegates_with_email", int))
+
 COMMANDS: tuple[Command, ...] = (
     Command("set_notices", set_notices, (
-        Param("rules", dict, False, doc="通知规则：{规则: 是/否}"),
-        Param("add_channel", dict, False, doc="{audience: department/staff/delegates, department, "
-                                              "kind: email/wecom/dingtalk/feishu, address, secret}"),
+        Param("rules", dict, False, doc="通知规则：{规则: 是/否}", shape=NOTICE_RULES),
+        Param("add_channel", dict, False, doc="一个通知渠道", shape=CHANNEL),
         Param("remove_channel", int, False, doc="通知渠道编号"),
-        Param("delegate_emails", dict, False, doc="{工号: 电子邮件}")), "设置通知：谁在何时收到什么"),
-    Command("notices_view", notices_view, (), "通知设置与发送情况（待发、已发、失败）", writes=False),
+        Param("delegate_emails", dict, False, doc="{工号: 电子邮件}",
+              shape=MapOf("工号", str, "the address; empty: none"))), "设置通知：谁在何时收到什么",
+        result=Obj(CONFIG, "the configuration; a webhook's address is never sent back in full (docs/notices.md)"),
+        errors=("bad_field", "missing_field", "not_found", "too_many"), permissions=(Permission.MANAGE_CONGRESS,)),
+    Command("notices_view", notices_view, (), "通知设置与发送情况（待发、已发、失败）", writes=False,
+            result=Obj((*CONFIG, Key("outbox", Obj(tuple(Key(s, int) for s in (
+                "pending", "sending", "sent", "failed", "cancelled")))),
+                Key("failures", ListOf(Obj((Key("id", int), Key("kind", str), Key("channel", str),
+                                            Key("recipient", str), Key("subject", str), Key("attempts", int),
+                                            Key("error", str), Key("words", str)))), "the last 20"))),
+            errors=("not_found",), permissions=(Permission.MANAGE_CONGRESS,)),
 )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from congress.actions.base import Context
 from congress.actions.rooms import same_congress
 from congress.db.models import AgendaItem, Group, GroupOpinion, Message
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.permissions import Permission
@@ -161,17 +161,37 @@ def opinions_for_item(ctx: Context, congress_id: int, agenda_item_id: int) -> di
 
 
 
+
+OPINION = Obj((
+    Key("id", int), Key("group_id", int), Key("group", str), Key("agenda_item_id", int),
+    Key("status", str, "draft / submitted"), Key("agreement", str, "赞同意见"), Key("suggestions", str, "建议"),
+    Key("objections", str, "不同意见"), Key("quoted_message_ids", ListOf(int)),
+    Key("quotes", ListOf(Obj((Key("message_id", int), Key("author_name", str), Key("text", str, "null once hidden"),
+                              Key("is_hidden", bool))))),
+    Key("drafted_by", str), Key("updated_at", str), Key("submitted_at", str),
+    Key("handling", str, "处理情况"), Key("handling_note", str)), "a group's 审议意见")
+_ITEM = Param("agenda_item_id", int)
+
 COMMANDS: tuple[Command, ...] = (
     Command("save_opinion", save_opinion, (
-        Param("agenda_item_id", int), Param("agreement", str, False, doc="赞同意见"),
+        _ITEM, Param("agreement", str, False, doc="赞同意见"),
         Param("suggestions", str, False, doc="建议"), Param("objections", str, False, doc="不同意见"),
-        Param("quoted_message_ids", list, False, doc="引用的本组讨论区消息编号")),
-        "保存本组审议意见草稿（组长）"),
-    Command("submit_opinion", submit_opinion, (Param("agenda_item_id", int),),
-            "向主席团报送本组审议意见（组长；报送后不能修改）"),
+        Param("quoted_message_ids", list, False, doc="引用的本组讨论区消息编号",
+              shape=ListOf(int, "visible messages of the group's own room, at most 50"))),
+        "保存本组审议意见草稿（组长）", result=Obj(OPINION.keys, "fields left out keep their value"),
+        errors=("bad_field", "not_found", "opinion_submitted"), permissions=(Permission.SUBMIT_GROUP_OPINION,)),
+    Command("submit_opinion", submit_opinion, (_ITEM,),
+            "向主席团报送本组审议意见（组长；报送后不能修改）", result=Obj(OPINION.keys, "报送主席团"),
+            errors=("no_draft", "not_found", "opinion_empty", "opinion_submitted"),
+            permissions=(Permission.SUBMIT_GROUP_OPINION,)),
     Command("mark_opinion_handled", mark_opinion_handled, (
         Param("opinion_id", int), Param("handling", str, doc="、".join(HANDLINGS)), Param("note", str, False)),
-        "登记审议意见的处理情况"),
-    Command("opinions_for_item", opinions_for_item, (Param("agenda_item_id", int),),
-            "各代表团(组)对一项议程的审议意见（并列查看）", writes=False),
+        "登记审议意见的处理情况", result=OPINION,
+        errors=("bad_field", "not_found", "opinion_not_submitted"), permissions=(Permission.MANAGE_AGENDA,)),
+    Command("opinions_for_item", opinions_for_item, (_ITEM,),
+            "各代表团(组)对一项议程的审议意见（并列查看）", writes=False,
+            result=Obj((Key("agenda_item", Obj((Key("id", int), Key("title", str), Key("kind", str)))),
+                        Key("groups", ListOf(Obj((Key("group_id", int), Key("group", str),
+                                                  Key("opinion", OPINION, "null: none yet"))))))),
+            errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
 )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
 from congress.db.models import Congress, Cosignature, Delegate, Proposal
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.limits import check_new_draft
@@ -23,6 +23,8 @@ from congress.domain.proposals import (
 )
 from congress.domain.rules import CongressRules
 from congress.reads.proposals import (
+    PRIVATE_PROPOSAL,
+    PROPOSAL_KEYS,
     find_proposal,
     proposal_json,
     proposal_not_found,
@@ -231,16 +233,36 @@ def pre_review(ctx: Context, congress_id: int, proposal_id: int, approve: bool, 
     return payload
 
 
+PROPOSAL = Obj(PROPOSAL_KEYS, "a proposal as anyone may see it")
+_ID = Param("proposal_id", int)
+
 COMMANDS: tuple[Command, ...] = (
     Command("draft_proposal", draft_proposal, (Param("title", str), Param("reason", str, doc="案由"),
-            Param("suggestion", str, doc="建议和措施"), Param("suggested_department", str, False)), "起草提案"),
-    Command("edit_proposal", edit_proposal, (Param("proposal_id", int), Param("title", str), Param("reason", str),
-            Param("suggestion", str), Param("suggested_department", str, False)), "修改提案草稿"),
-    Command("invite_cosigners", invite_cosigners, (Param("proposal_id", int), Param("employee_ids", list)),
-            "邀请代表附议"),
-    Command("answer_cosign", answer_cosign, (Param("proposal_id", int), Param("accept", bool)),
-            "同意或谢绝提案人的附议邀请（同意后提交前可撤回）"),
-    Command("submit_proposal", submit_proposal, (Param("proposal_id", int),), "提交提案", prepare=prepare_suggestion),
-    Command("pre_review", pre_review, (Param("proposal_id", int), Param("approve", bool), Param("note", str, False)),
-            "团长初审", prepare=prepare_suggestion),
+            Param("suggestion", str, doc="建议和措施"), Param("suggested_department", str, False)), "起草提案",
+            result=Obj(PRIVATE_PROPOSAL.keys, "a new draft"),
+            errors=("bad_field", "draft_limit", "not_found"), permissions=(Permission.FILE_PROPOSAL,)),
+    Command("edit_proposal", edit_proposal, (_ID, Param("title", str), Param("reason", str),
+            Param("suggestion", str), Param("suggested_department", str, False)), "修改提案草稿",
+            result=PRIVATE_PROPOSAL, errors=("bad_field", "bad_proposal_state", "not_found"),
+            permissions=(Permission.FILE_PROPOSAL,)),
+    Command("invite_cosigners", invite_cosigners,
+            (_ID, Param("employee_ids", list, shape=ListOf(str, "工号 of the delegates to invite"))), "邀请代表附议",
+            result=Obj(PRIVATE_PROPOSAL.keys, "each invitee gets `cosign.invited` and reads the text with "
+                                              "`cosign_invitation`"),
+            errors=("bad_field", "bad_proposal_state", "not_found"), permissions=(Permission.FILE_PROPOSAL,)),
+    Command("answer_cosign", answer_cosign, (_ID, Param("accept", bool)),
+            "同意或谢绝提案人的附议邀请（同意后提交前可撤回）",
+            result=Obj((Key("proposal_id", int), Key("accepted", bool)),
+                       "needs an open invitation: without one `not_found`, draft or submitted alike"),
+            errors=("bad_field", "bad_proposal_state", "not_found"), permissions=(Permission.COSIGN_PROPOSAL,)),
+    Command("submit_proposal", submit_proposal, (_ID,), "提交提案", prepare=prepare_suggestion,
+            result=Obj(PRIVATE_PROPOSAL.keys, "to the committee, or first to the group's leader (团长初审) when the "
+                                              "rules say so; after the filing window by the rule `late_proposals`"),
+            errors=("bad_field", "bad_proposal_state", "filing_closed", "filing_not_open", "not_found",
+                    "too_few_cosigners"), permissions=(Permission.FILE_PROPOSAL,)),
+    Command("pre_review", pre_review, (_ID, Param("approve", bool), Param("note", str, False)),
+            "团长初审", prepare=prepare_suggestion,
+            result=Obj((Key("proposal_id", int), Key("approved", bool), Key("note", str)),
+                       "approved: to the committee; else back to the proposer with the note"),
+            errors=("bad_proposal_state", "not_found", "reason_required"), permissions=(Permission.PRE_REVIEW_PROPOSAL,)),
 )

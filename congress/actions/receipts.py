@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.db.models import Ballot, BallotCast, CommandResult, Congress, Group, SealedBallot, Vote
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, MapOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import QuestionKind, Role, VoteStatus
 from congress.domain.permissions import Permission
@@ -180,10 +180,34 @@ def receipts(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
     return {"vote_id": vote.id, "is_secret": vote.is_secret, "count": len(listed), "receipts": listed}
 
 
+_VOTE_ID = Param("vote_id", int)
+
 COMMANDS: tuple[Command, ...] = (
-    Command("my_ballot", my_ballot, (Param("vote_id", int),),
-            "查看本人的选票（记名表决：所选内容；无记名表决：回执及是否计入，选择无人可见）", writes=False),
-    Command("check_receipt", check_receipt, (Param("vote_id", int), Param("receipt", str, doc="回执码")),
-            "核对回执：选票是否已计入（无记名投票的选票已加密，只显示是否计入）", writes=False),
-    Command("receipts", receipts, (Param("vote_id", int),), "回执清单（结果公布后公开）", writes=False),
+    Command("my_ballot", my_ballot, (_VOTE_ID,),
+            "查看本人的选票（记名表决：所选内容；无记名表决：回执及是否计入，选择无人可见）", writes=False,
+            result=Obj((Key("vote_id", int), Key("has_voted", bool),
+                        Key("receipt", str, "null: a sealed ballot's receipt that was not kept", False),
+                        Key("answers", MapOf("question id", None), "a named vote: as cast", False),
+                        Key("choices", ListOf(None), "a named vote: the answers in words", False),
+                        Key("updated_at", str, "a named vote", False), Key("is_sealed", bool, "a secret vote", False),
+                        Key("ballot_hash", str, "a secret vote", False), Key("is_counted", bool, "", False),
+                        Key("words", str, "", False)),
+                       "the delegate's own ballot: a named vote's stored answers, receipt, whether counted; a secret "
+                       "vote's receipt and whether it is counted, never what it says"),
+            errors=("not_found", "secret_vote"), who="a delegate, their own ballot"),
+    Command("check_receipt", check_receipt, (_VOTE_ID, Param("receipt", str, doc="回执码")),
+            "核对回执：选票是否已计入（无记名投票的选票已加密，只显示是否计入）", writes=False,
+            result=Obj((Key("vote_id", int), Key("receipt", str, "as normalised"), Key("found", bool),
+                        Key("is_counted", bool), Key("group", str, "the ballot's group", False),
+                        Key("is_sealed", bool, "a secret vote", False),
+                        Key("ballot_hash", str, "a secret vote", False), Key("words", str)),
+                       "a secret vote's receipt is the start of its sealed ballot's hash: the reply says it is in "
+                       "the count, never what it says — never a voter"),
+            errors=("bad_field", "not_found"), who="observers too"),
+    Command("receipts", receipts, (_VOTE_ID,), "回执清单（结果公布后公开）", writes=False,
+            result=Obj((Key("vote_id", int), Key("is_secret", bool), Key("count", int),
+                        Key("receipts", ListOf(Obj((Key("receipt", str), Key("group", str),
+                                                    Key("ballot_hash", str, "a secret vote", False)))), "sorted")),
+                       "every counted receipt, never linked to a person"),
+            errors=("bad_field", "not_found", "not_published"), who="once published (staff once closed)"),
 )

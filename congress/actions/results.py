@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.db.models import Attendance, Ballot, BallotCast, Delegate, Group, GroupCount, Vote
+from congress.domain.commands import Key, ListOf, MapOf, Obj
 from congress.domain.kinds import VOTING_TYPE, GroupMode, QuestionKind
 from congress.domain.rules import CongressRules
 from congress.tally import (
@@ -141,3 +142,31 @@ def compute_result(session: Session, vote: Vote, rules: CongressRules,
 
 def _pool_name(rolls: dict[int, tuple[str, int, int]], group_ids: list[int]) -> str:
     return f"{'、'.join(rolls[g][0] for g in group_ids)}（合并计票）"
+
+
+# What compute_result gives, as the protocol describes it (docs/protocol.md: close_vote, publish_vote, …)
+_FIGURES = (Key("eligible", int, "应到"), Key("present", int, "实到"), Key("issued", int, "发出"),
+            Key("returned", int, "收回 / 参加表决"), Key("valid", int, "有效"), Key("void", int, "无效"))
+RESULT = Obj((
+    Key("eligible", int, "应到: voting delegates"), Key("present", int, "实到"),
+    Key("cast", int, "ballots returned (the most over the questions)"),
+    Key("quorum", Obj((Key("met", bool), Key("required", int), Key("words", str)))),
+    Key("is_void_round", bool, "a hand-counted group returned more ballots than it issued: vote again"),
+    Key("void_round_words", str, "why, else null"),
+    Key("questions", ListOf(Obj((
+        Key("question_id", int), Key("text", str), Key("kind", str, "yes_no / election / rating"),
+        Key("rule", str, "the rule in words"), *_FIGURES, Key("not_voting", int, "未投票"),
+        Key("options", ListOf(Obj((Key("key", str), Key("label", str), Key("count", int))))),
+        Key("groups", ListOf(Obj((
+            Key("group_id", int), Key("name", str, "a pool of small groups: their names, （合并计票）"),
+            Key("group_ids", ListOf(int), "a pool's groups", False),
+            Key("method", str, "online / show_of_hands / paper"), *_FIGURES,
+            Key("counts", MapOf("option key", int)))))),
+        Key("words", str, "the outcome in words (赞成 201 票，超过…，通过)"),
+        Key("passed", bool, "yes/no: carried", False),
+        Key("required", int, "yes/no, election: the votes needed", False),
+        Key("elected", ListOf(str), "election: who is elected", False),
+        Key("tied_for_last", ListOf(str), "election: tied for the last seat (a run-off decides)", False),
+        Key("unfilled_seats", int, "election: seats nobody won", False),
+    )))),
+), "a vote's result")

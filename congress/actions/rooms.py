@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from congress.actions.base import Context
 from congress.db.models import AgendaItem, Congress, Group, Message
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
 from congress.domain.permissions import Permission
@@ -163,15 +163,36 @@ def group_rooms(ctx: Context, congress_id: int, agenda_item_id: int | None = Non
 
 
 
+
+MESSAGE = Obj((
+    Key("id", int), Key("group_id", int), Key("author_name", str, "", False), Key("author_delegate_id", int, "", False),
+    Key("is_staff_author", bool, "", False), Key("text", str, "as typed: render it as text", False),
+    Key("reply_to_id", int), Key("agenda_item_id", int), Key("is_pinned", bool), Key("is_hidden", bool),
+    Key("created_at", str), Key("hidden_reason", str, "staff, a hidden message", False),
+    Key("hidden_by", str, "staff, a hidden message", False)), "a message; a hidden one is a stub without its text")
+
 COMMANDS: tuple[Command, ...] = (
     Command("post_message", post_message, (
         Param("text", str, doc=f"消息内容，不超过 {MAX_MESSAGE_CHARS} 字"), Param("reply_to_id", int, False),
         Param("agenda_item_id", int, False),
-        Param("group_id", int, False, doc="工作人员发到哪个组；代表只能发到本组")), "在本组讨论区发言"),
-    Command("pin_message", pin_message, (Param("message_id", int), Param("is_pinned", bool, False)),
-            "置顶（或取消置顶）讨论区消息（组长或工作人员）"),
+        Param("group_id", int, False, doc="工作人员发到哪个组；代表只能发到本组")), "在本组讨论区发言",
+        result=Obj(MESSAGE.keys, "the message; 5 messages per delegate in 10 s"),
+        errors=("bad_field", "message_too_long", "missing_field", "not_found", "too_many_messages"),
+        permissions=(Permission.POST_MESSAGE,), who="a delegate in their own group's room; staff with `group_id`"),
+    Command("pin_message", pin_message, (Param("message_id", int), Param("is_pinned", bool, False, doc="默认 true")),
+            "置顶（或取消置顶）讨论区消息（组长或工作人员）",
+            result=Obj((Key("message_id", int), Key("group_id", int), Key("is_pinned", bool))),
+            errors=("message_hidden", "not_found"), permissions=(Permission.MODERATE_ROOM,)),
     Command("hide_message", hide_message, (Param("message_id", int), Param("reason", str)),
-            "隐藏讨论区消息并记录原因（组长或工作人员）"),
+            "隐藏讨论区消息并记录原因（组长或工作人员）",
+            result=Obj((Key("message", MESSAGE, "as staff see it"),),
+                       "members get a stub; the record keeps the text, the reason and who hid it"),
+            errors=("already_hidden", "bad_field", "not_found", "reason_required"), permissions=(Permission.MODERATE_ROOM,)),
     Command("group_rooms", group_rooms, (Param("agenda_item_id", int, False, doc="默认为当前议程"),),
-            "各组讨论区的消息（工作人员只读）", writes=False),
+            "各组讨论区的消息（工作人员只读）", writes=False,
+            result=Obj((Key("agenda_item", Obj((Key("id", int), Key("title", str))), "null: every message"),
+                        Key("groups", ListOf(Obj((Key("group_id", int), Key("group", str),
+                                                  Key("messages", ListOf(MESSAGE))))))),
+                       "every group's room on that item (default: the current item; with none, every message)"),
+            errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
 )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from congress.actions.base import Context
 from congress.actions.results import compute_result, group_rolls
 from congress.db.models import Congress, DecryptionShare, Group, SealedBallot, TrusteeMessage, Vote
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, GroupMode, VoteStatus
 from congress.domain.permissions import Permission
@@ -159,9 +159,34 @@ def sealed_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, An
                            "decrypted": vote.result is not None}}
 
 
+DECRYPTION = Obj((
+    Key("trustee", int, "the sender's index"),
+    Key("shares", ListOf(Obj((Key("share", str, "D = alpha^x (hex point)"),
+                              Key("proof", Obj((Key("c", str), Key("s", str))), "Chaum–Pedersen"))),
+                         "one per encrypted sum, in the order of sealed_ballots' pools")),
+), "a decryption share of every sum, with proofs (docs/secrecy.md, Decryption)")
+
 COMMANDS: tuple[Command, ...] = (
-    Command("post_decryption", post_decryption, (Param("vote_id", int), Param("message", dict)),
-            "监票人提交无记名表决的解密份额"),
+    Command("post_decryption", post_decryption, (Param("vote_id", int), Param("message", dict, shape=DECRYPTION)),
+            "监票人提交无记名表决的解密份额",
+            result=Obj((Key("vote_id", int), Key("trustee", int, "the trustee's index"), Key("shares_posted", int),
+                        Key("threshold", int), Key("decrypted", bool)),
+                       "checked and published; the threshold-th share computes the result"),
+            errors=("already_decrypted", "already_posted", "bad_decryption", "bad_field", "bad_vote_state",
+                    "ballots_exceed_present", "count_exceeds_total", "duplicate_group", "invalid_question",
+                    "invalid_scale", "invalid_seats", "invalid_threshold", "negative_count", "not_found",
+                    "unknown_group", "unknown_option", "unknown_question"),
+            permissions=(Permission.ACT_AS_TRUSTEE,), who="a trustee of the vote's key"),
     Command("sealed_ballots", sealed_ballots, (Param("vote_id", int),), "无记名表决收到的全部选票指纹（可核对回执）",
-            writes=False),
+            writes=False,
+            result=Obj((Key("vote_id", int), Key("count", int), Key("hashes", ListOf(str), "sorted"),
+                        Key("ballots_digest", str, "SHA-256 of the sorted hashes"),
+                        Key("sealed_tally", Obj((Key("ballots", int), Key("ballots_digest", str), Key("min_pool", int),
+                                                 Key("pools", ListOf(None), "per pool: group_ids, ballots, sums"))),
+                            "the encrypted sums once closed, else null"),
+                        Key("sealing", Obj((Key("ceremony_id", int), Key("public_key", str)))),
+                        Key("decryption", Obj((Key("trustees", ListOf(int), "who has posted shares"),
+                                               Key("threshold", int), Key("decrypted", bool))))),
+                       "a secret vote's ballot hashes: anyone can count them and find their receipt"),
+            errors=("not_found",)),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.db.models import Congress, Group, Term
 from congress.db.secrets import HMAC_PREFIX, new_watch_token, secret_key, watch_token_digest
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.origins import origin_of
 from congress.domain.permissions import Permission
@@ -204,17 +205,53 @@ def _without_token(reply: dict[str, Any]) -> dict[str, Any]:
     return {**reply, "token": None, "watch_path": None, "token_withheld": True}
 
 
+# The rules' keys come from CongressRules itself, so a new rule is described as soon as it exists
+_RULE_TYPES: dict[str, Any] = {"str": str, "bool": bool, "int": int, "tuple[int, ...]": ListOf(int)}
+_RULE_WORDS = {
+    "quorum": "法定人数: a fraction of all voting delegates (\"2/3\")",
+    "quorum_inclusive": "true: at least the quorum; false: more than it",
+    "cosigners_required": "附议人数 a proposal needs (0–20)",
+    "late_proposals": "after the filing window: between_sessions (平时提案) / refuse",
+    "leader_pre_review_groups": "the groups whose leader pre-reviews proposals (团长初审)",
+}
+RULES = Obj(tuple(Key(f.name, _RULE_TYPES[str(f.type)], _RULE_WORDS.get(f.name, ""), False)
+                  for f in fields(CongressRules)), "the rules to change; the others keep their value")
+WINDOW = Obj((Key("opens_at", str, "ISO 8601, null: no limit"), Key("closes_at", str, "ISO 8601, null: no limit")))
+
 COMMANDS: tuple[Command, ...] = (
-    Command("set_rules", set_rules, (Param("rules", dict, doc="要修改的规则"),), "修改本次职代会的规则"),
+    Command("set_rules", set_rules, (Param("rules", dict, doc="要修改的规则", shape=RULES),), "修改本次职代会的规则",
+            result=Obj((Key("rules", Obj(tuple(Key(k.name, k.spec, k.doc) for k in RULES.keys))),),
+                       "e.g. `{\"quorum\": \"2/3\", \"quorum_inclusive\": true, \"cosigners_required\": 2}`; "
+                       "an unknown rule is `bad_field`"),
+            errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
     Command("set_check_in_window", set_check_in_window,
-            (Param("opens_at", str, False), Param("closes_at", str, False)), "设置签到开始和截止时间"),
+            (Param("opens_at", str, False, "签到开始时间（ISO 8601，带时区）"),
+             Param("closes_at", str, False, "签到截止时间（ISO 8601，带时区）")), "设置签到开始和截止时间",
+            result=WINDOW, errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
     Command("set_filing_window", set_filing_window,
             (Param("opens_at", str, False, "提案征集开始时间（ISO 8601，带时区）"),
-             Param("closes_at", str, False, "提案征集截止时间（ISO 8601，带时区）")), "设置提案征集的开始和截止时间"),
-    Command("set_stream", set_stream, (Param("kind", str), Param("url", str, False),
-                                       Param("delay_seconds", int, False)), "设置直播地址和延迟"),
+             Param("closes_at", str, False, "提案征集截止时间（ISO 8601，带时区）")), "设置提案征集的开始和截止时间",
+            result=Obj(WINDOW.keys, "提案征集 (empty or left out: no limit on that side). `closes_at` must be after "
+                                    "`opens_at`. After the close `submit_proposal` makes a 平时提案 or refuses "
+                                    "(`filing_closed`), by the rule `late_proposals`"),
+            errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
+    Command("set_stream", set_stream, (Param("kind", str, doc="none / hls / embed"),
+                                       Param("url", str, False, "https://… or a path on this server (/…)"),
+                                       Param("delay_seconds", int, False, "the stream's hold for observers")),
+            "设置直播地址和延迟",
+            result=Obj((Key("kind", str), Key("url", str), Key("delay_seconds", int),
+                        Key("warning", str, "an http:// picture on a site served over HTTPS would be blocked", False)),
+                       "`http://…` only when the site is not served over HTTPS, and then with a `warning`"),
+            errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
     Command("set_watch", set_watch,
-            (Param("mode", str), Param("token", str, False, "观看口令，至少 16 个字符；不填则由系统生成"),
+            (Param("mode", str, doc="open / token / off"),
+             Param("token", str, False, "观看口令，至少 16 个字符；不填则由系统生成"),
              Param("renew", bool, False, "重新生成观看链接（旧链接失效）")),
-            "设置观看链接（口令方式的链接只显示一次）", stored_reply=_without_token),
+            "设置观看链接（口令方式的链接只显示一次）", stored_reply=_without_token,
+            result=Obj((Key("mode", str), Key("token", str, "shown this once; a resend gets null", False),
+                        Key("watch_path", str, "/watch?congress=ID&watch=TOKEN", False),
+                        Key("token_withheld", bool, "true on a resend", False),
+                        Key("token_kept", bool, "token mode kept without renew: the link given out before", False)),
+                       "switching to `token` from another mode always makes a new link"),
+            errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
 )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from congress.actions.base import Context
 from congress.db import sign_in_waits as waits
 from congress.db.models import Account, Congress, Delegate
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.permissions import Permission
@@ -83,10 +83,24 @@ def clear_sign_in_wait(ctx: Context, congress_id: int, employee_id: str | None =
     return detail
 
 
+CLEARED = Obj((Key("employee_id", str), Key("login", str), Key("address", str, "null: everywhere"),
+               Key("failures", int, "how many were deleted"), Key("by", str)))
+
 COMMANDS: tuple[Command, ...] = (
-    Command("sign_in_waits", sign_in_waits, (), "登录等待：谁登录失败、从哪个地址、还要等多久（签到台）", writes=False),
+    Command("sign_in_waits", sign_in_waits, (), "登录等待：谁登录失败、从哪个地址、还要等多久（签到台）", writes=False,
+            result=Obj((Key("waits", ListOf(Obj((
+                Key("kind", str, "delegate / account"), Key("employee_id", str), Key("login", str),
+                Key("name", str, "null: no such person"), Key("address", str), Key("failures", int),
+                Key("last_failure_at", str), Key("wait_seconds", int))))),
+                Key("addresses", ListOf(Obj((Key("address", str), Key("failures", int), Key("accounts", int),
+                                             Key("wait_seconds", int)))), "addresses spraying guesses over many accounts"),
+                Key("at", str)), "failures within the hour, longest wait first (docs/api.md, Waits, not lock-outs)"),
+            errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
     Command("clear_sign_in_wait", clear_sign_in_wait,
             (Param("employee_id", str, False, "代表工号"), Param("login", str, False, "工作人员或承办部门账号"),
              Param("address", str, False, "只解除这个地址的等待")),
-            "解除登录等待（签到台，现场核实身份后）"),
+            "解除登录等待（签到台，现场核实身份后）",
+            result=Obj(CLEARED.keys, "`employee_id` or `login`, with `address` or everywhere; `address` alone: every "
+                                     "pair at it"),
+            errors=("bad_request", "missing_field", "not_found"), permissions=(Permission.CHECK_IN_AT_DESK,)),
 )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from congress.actions.base import Context
 from congress.actions.rooms import same_congress
 from congress.db.models import AgendaItem, Congress, SpeechRequest
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
 from congress.domain.permissions import Permission
@@ -156,14 +156,37 @@ def end_speech(ctx: Context, congress_id: int) -> dict[str, Any]:
 
 
 
+
+REQUEST = (Key("id", int), Key("agenda_item_id", int), Key("delegate_id", int), Key("name", str), Key("group_id", int),
+           Key("group", str), Key("topic", str), Key("position", int), Key("status", str), Key("requested_at", str))
+FLOOR = Obj((Key("request_id", int), Key("delegate_id", int), Key("name", str), Key("group_id", int),
+             Key("group", str), Key("agenda_item_id", int), Key("topic", str), Key("seconds_allowed", int),
+             Key("started_at", str)))
+ENDED = Obj((Key("request_id", int), Key("delegate_id", int), Key("agenda_item_id", int), Key("ended_at", str)))
+
 COMMANDS: tuple[Command, ...] = (
     Command("request_to_speak", request_to_speak, (Param("topic", str, False, doc="发言题目"),),
-            "申请在当前议程发言"),
+            "申请在当前议程发言",
+            result=Obj(REQUEST, "a waiting request on the current item, which stays waiting on that item when the "
+                                "agenda moves on; one waiting request per delegate per item"),
+            errors=("already_requested", "bad_field", "no_current_item"), permissions=(Permission.REQUEST_TO_SPEAK,)),
     Command("withdraw_speech_request", withdraw_speech_request, (Param("request_id", int),),
-            "撤回发言申请（工作人员移出时通知代表本人）"),
-    Command("order_speakers", order_speakers, (Param("order", list, doc="申请编号，按发言顺序"),),
-            "安排发言顺序"),
-    Command("give_floor", give_floor, (Param("request_id", int), Param("seconds_allowed", int, False)),
-            "请代表发言（结束上一位的发言）"),
-    Command("end_speech", end_speech, (), "结束当前发言"),
+            "撤回发言申请（工作人员移出时通知代表本人）",
+            result=Obj((*REQUEST, Key("agenda_item_title", str, "staff removing it", False),
+                        Key("removed_by", str, "staff removing it", False)),
+                       "the requester's own: `speech.withdrawn`; staff taking a delegate's request off the list: "
+                       "`speech.removed`, which tells the delegate"),
+            errors=("not_found", "not_waiting"), permissions=(Permission.REQUEST_TO_SPEAK, Permission.MANAGE_SPEAKERS),
+            who="the requester, or staff"),
+    Command("order_speakers", order_speakers,
+            (Param("order", list, doc="申请编号，按发言顺序", shape=ListOf(int, "waiting request ids")),),
+            "安排发言顺序",
+            result=Obj((Key("agenda_item_id", int), Key("order", ListOf(int))),
+                       "the listed waiting requests first, in that order; the others keep theirs after them"),
+            errors=("bad_field", "not_found"), permissions=(Permission.MANAGE_SPEAKERS,)),
+    Command("give_floor", give_floor, (Param("request_id", int), Param("seconds_allowed", int, False, doc="1–3600")),
+            "请代表发言（结束上一位的发言）", result=Obj(FLOOR.keys, "ends the current speaker, if any"),
+            errors=("bad_field", "not_found", "not_waiting"), permissions=(Permission.MANAGE_SPEAKERS,)),
+    Command("end_speech", end_speech, (), "结束当前发言", result=ENDED,
+            errors=("no_speaker",), permissions=(Permission.MANAGE_SPEAKERS,)),
 )

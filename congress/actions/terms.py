@@ -37,7 +37,7 @@ from congress.db.models import (
     Reply,
     Term,
 )
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.permissions import Permission
@@ -264,13 +264,40 @@ def term_statistics(ctx: Context, congress_id: int) -> dict[str, Any]:
     return term_statistics_of(ctx.session, congress_id, ctx.now.astimezone(BEIJING).date())
 
 
+_FROM = Key("from", Obj((Key("congress_id", int), Key("name", str, "", False), Key("label", str))),
+             "the previous session, null: none")
+_FIGURES = "figures as the progress report's (register_rate, closed_rate, satisfaction_rate, by_department, by_category …)"
+
 COMMANDS: tuple[Command, ...] = (
     Command("start_next_session", start_next_session, (Param("name", str, False, "新一次会议的名称；不填则按上次名称顺延"),),
-            "开始本届的下一次会议（沿用代表团(组)、代表名册、团(组)长和规则）"),
-    Command("carry_over_candidates", carry_over_candidates, (), "上次会议尚未办结、可转入本次会议的提案", writes=False),
+            "开始本届的下一次会议（沿用代表团(组)、代表名册、团(组)长和规则）",
+            result=Obj((Key("id", int), Key("name", str), Key("term", str), Key("label", str), Key("session_number", int),
+                        Key("from_congress_id", int), Key("groups", ListOf(str)), Key("delegates", int),
+                        Key("notice_channels", int), Key("open_proposals", int)),
+                       "the next session (次) of this congress's 届: same groups, roster, leaders and rules, no access "
+                       "codes; only from the term's latest session (`conflict`) (docs/terms.md)"),
+            errors=("bad_field", "conflict", "not_found"), permissions=(Permission.MANAGE_CONGRESS,)),
+    Command("carry_over_candidates", carry_over_candidates, (), "上次会议尚未办结、可转入本次会议的提案", writes=False,
+            result=Obj((_FROM, Key("proposals", ListOf(Obj((Key("number", int), Key("title", str), Key("status", str),
+                                                            Key("status_label", str), Key("carried", bool)))))),
+                       "the previous session's open proposals"),
+            errors=("not_found",), permissions=(Permission.REVIEW_PROPOSAL,)),
     Command("carry_over_proposals", carry_over_proposals,
-            (Param("numbers", list, False, "要转入的上次会议提案编号；不填则转入全部未办结提案"),),
-            "将上次会议未办结的提案（连同办理过程）转入本次会议"),
+            (Param("numbers", list, False, "要转入的上次会议提案编号；不填则转入全部未办结提案",
+                   shape=ListOf(int, "the previous session's 提案号")),),
+            "将上次会议未办结的提案（连同办理过程）转入本次会议",
+            result=Obj((_FROM, Key("carried", ListOf(Obj((Key("number", int), Key("from_number", int),
+                                                          Key("title", str), Key("status", str)))))),
+                       "all or nothing: `bad_field` names every unknown, not open or already carried number"),
+            errors=("bad_field", "no_previous_session", "not_found", "nothing_to_carry"),
+            permissions=(Permission.REVIEW_PROPOSAL,)),
     Command("term_statistics", term_statistics, (), "本届各次会议的立案率、办结率、满意率（按承办部门、按类别，逐年比较）",
-            writes=False),
+            writes=False,
+            result=Obj((Key("term_name", str),
+                        Key("sessions", ListOf(dict), _FIGURES + ", with congress_id, label, name, carried_in, carried_on"),
+                        Key("term", dict, _FIGURES),
+                        Key("year_on_year", ListOf(Obj((Key("from", str), Key("to", str), Key("register_rate", None),
+                                                        Key("closed_rate", None), Key("satisfaction_rate", None)))))),
+                       "docs/terms.md"),
+            errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
 )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
 from congress.db.models import Delegate, Group, KeyCeremony, Trustee, TrusteeMessage
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, MapOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.permissions import Permission
 from congress.sealed.group import point_hex, read_point
@@ -181,13 +181,43 @@ def ceremony_state(ctx: Context, congress_id: int, ceremony_id: int | None = Non
 
 
 
+TRUSTEE = Obj((Key("index", int), Key("employee_id", str), Key("name", str), Key("group", str)))
+_PAIR = Obj((Key("c", str, "hex"), Key("s", str, "hex")), "a proof (congress/sealed/proofs.py)")
+ROUND_MESSAGE = Obj((
+    Key("trustee", int, "the sender's index"),
+    Key("comm_key", str, "round 1: the communication public key (hex point)", False),
+    Key("comm_proof", _PAIR, "round 1: that the sender holds its secret", False),
+    Key("commitments", ListOf(str), "round 2: the polynomial's commitments (hex points)", False),
+    Key("key_proof", _PAIR, "round 2", False),
+    Key("shares", ListOf(Obj((Key("to", int, "the receiving trustee"), Key("ephemeral", str), Key("sealed", str)))),
+        "round 2: each other trustee's share, encrypted to them", False),
+    Key("verification_key", str, "round 3, to confirm: the key everyone can compute", False),
+    Key("complaint", str, "round 3, instead: a share did not check (the ceremony fails)", False)),
+    "one round's message, as congress/sealed/trustees.py writes it (docs/secrecy.md): exactly that round's keys")
+
 COMMANDS: tuple[Command, ...] = (
     Command("name_trustees", name_trustees, (
-        Param("employee_ids", list, doc="监票人工号（至少 3 位）"), Param("threshold", int, doc="解密所需人数")),
-        "指定监票人并发起密钥生成"),
+        Param("employee_ids", list, doc="监票人工号（至少 3 位）", shape=ListOf(str, "工号 of delegates")),
+        Param("threshold", int, doc="解密所需人数")),
+        "指定监票人并发起密钥生成",
+        result=Obj((Key("ceremony_id", int), Key("threshold", int), Key("trustees", ListOf(TRUSTEE))),
+                   "a new key ceremony (3 or more delegates, threshold 2…n); votes opened before keep their key"),
+        errors=("bad_field", "not_found"), permissions=(Permission.NAME_TRUSTEES,)),
     Command("post_trustee_message", post_trustee_message, (
-        Param("ceremony_id", int), Param("round", int, doc="1 / 2 / 3"), Param("message", dict)),
-        "监票人提交密钥生成的一轮消息"),
+        Param("ceremony_id", int), Param("round", int, doc="1 / 2 / 3"), Param("message", dict, shape=ROUND_MESSAGE)),
+        "监票人提交密钥生成的一轮消息",
+        result=Obj((Key("ceremony_id", int), Key("trustee", int), Key("round", int), Key("message", dict)),
+                   "checked and published; round r once every trustee posted r-1; the last confirmation publishes "
+                   "the key"),
+        errors=("already_posted", "bad_field", "bad_trustee_message", "ceremony_closed", "not_found",
+                "round_not_ready"), permissions=(Permission.ACT_AS_TRUSTEE,), who="a named trustee"),
     Command("ceremony_state", ceremony_state, (Param("ceremony_id", int, False),), "密钥生成的进展与全部公开消息",
-            writes=False),
+            writes=False,
+            result=Obj((Key("ceremony", Obj((
+                Key("ceremony_id", int), Key("congress_id", int), Key("threshold", int), Key("trustee_count", int),
+                Key("status", str, "collecting / ready / failed"), Key("public_key", str),
+                Key("trustees", ListOf(TRUSTEE)), Key("my_index", int, "the caller's, if a trustee"),
+                Key("messages", MapOf("round", MapOf("trustee index", dict))))), "null: none yet"),),
+                       "the latest ceremony (or `ceremony_id`'s, of this congress)"),
+            errors=("not_found",)),
 )

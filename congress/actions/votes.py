@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.actions.results import compute_result
+from congress.actions.results import RESULT, compute_result
 from congress.actions.sealed_tally import HASHES_PER_EVENT, seal_tally, sealed_hashes
 from congress.actions.trustees import ready_ceremony
 from congress.db.models import (
@@ -22,7 +22,7 @@ from congress.db.models import (
     Question,
     Vote,
 )
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, MapOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, GroupMode, QuestionKind, VoteStatus
 from congress.domain.permissions import Permission
@@ -249,16 +249,65 @@ def fraction_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
+# The shapes the protocol describes (docs/protocol.md); the result's is congress.actions.results.RESULT
+QUESTION = Obj((
+    Key("kind", str, "yes_no (default) / election / rating", False), Key("text", str),
+    Key("candidates", ListOf(str), "election: the candidates", False),
+    Key("seats", int, "election: how many to elect", False),
+    Key("allows_write_in", bool, "election: 另选他人 (not for a secret vote)", False),
+    Key("scale", ListOf(str), "rating: the grades (default 称职 / 基本称职 / 不称职)", False),
+    Key("basis", str, "the rule's denominator: all_voting (default) / present / cast", False),
+    Key("threshold", str, "\"1/2\" (default), \"2/3\", …", False),
+    Key("is_strict", bool, "true (default): more than; false: at least", False)), "一个事项 (*Questions*)")
+VOTE = Obj((
+    Key("id", int), Key("agenda_item_id", int), Key("round", int), Key("title", str),
+    Key("status", str, "draft / open / closed / certified / published / cancelled"), Key("is_secret", bool),
+    Key("is_changeable", bool), Key("shows_live_counts", bool), Key("closes_after_seconds", int),
+    Key("group_modes", MapOf("group id", str, "online / hand_count")), Key("opened_at", str), Key("closes_at", str),
+    Key("certified_by", str), Key("sealing", Obj((Key("ceremony_id", int), Key("public_key", str))),
+                                      "a secret vote: what the phone encrypts with, else null"),
+    Key("questions", ListOf(Obj((
+        Key("id", int), Key("kind", str), Key("text", str), Key("seats", int), Key("allows_write_in", bool),
+        Key("rule", Obj((Key("basis", str), Key("threshold", str), Key("is_strict", bool)))),
+        Key("options", ListOf(Obj((Key("key", str), Key("label", str))))))))),
+), "the vote (as in the snapshot)")
+_VOTE_ID = Param("vote_id", int)
+
 COMMANDS: tuple[Command, ...] = (
     Command("create_vote", create_vote, (
-        Param("agenda_item_id", int), Param("title", str), Param("questions", list, doc="事项列表"),
+        Param("agenda_item_id", int), Param("title", str),
+        Param("questions", list, doc="事项列表", shape=ListOf(QUESTION)),
         Param("is_secret", bool, False), Param("is_changeable", bool, False), Param("shows_live_counts", bool, False),
         Param("shows_voters_publicly", bool, False), Param("closes_after_seconds", int, False),
-        Param("hand_count_groups", list, False)), "创建表决（草稿）"),
-    Command("open_vote", open_vote, (Param("vote_id", int),), "开始表决（须达到法定人数）"),
-    Command("close_vote", close_vote, (Param("vote_id", int),), "截止表决并计票"),
-    Command("certify_vote", certify_vote, (Param("vote_id", int), Param("scrutineer", str)), "总监票人确认计票结果"),
-    Command("publish_vote", publish_vote, (Param("vote_id", int),), "公布表决结果"),
-    Command("cancel_vote", cancel_vote, (Param("vote_id", int), Param("reason", str)), "取消表决"),
-    Command("repeat_vote", repeat_vote, (Param("vote_id", int),), "重新表决（新一轮）"),
+        Param("hand_count_groups", list, False, doc="现场计票的代表团(组)", shape=ListOf(int, "group ids"))),
+        "创建表决（草稿）", result=Obj(VOTE.keys, "a draft vote; see *Questions*"),
+        errors=("bad_field", "not_found"), permissions=(Permission.RUN_VOTE,)),
+    Command("open_vote", open_vote, (_VOTE_ID,), "开始表决（须达到法定人数）",
+            result=Obj((*VOTE.keys, Key("quorum", str, "the quorum in words")),
+                       "refused without quorum, with the reason in words"),
+            errors=("bad_field", "bad_vote_state", "count_exceeds_total", "invalid_threshold", "negative_count",
+                    "no_trustee_key", "not_found", "quorum_not_met"), permissions=(Permission.RUN_VOTE,)),
+    Command("close_vote", close_vote, (_VOTE_ID,), "截止表决并计票",
+            result=Obj((Key("vote_id", int), Key("result", RESULT, "null while a secret vote awaits its trustees"),
+                        Key("awaiting_trustees", bool, "a secret vote: true", False)),
+                       "counts and stores the result (staff see it); a secret vote adds up the sealed ballots per "
+                       "pool of groups and waits for the trustees"),
+            errors=("bad_field", "bad_vote_state", "ballots_exceed_present", "count_exceeds_total", "duplicate_group",
+                    "group_counts_missing", "invalid_question", "invalid_scale", "invalid_seats", "invalid_threshold",
+                    "negative_count", "not_found", "unknown_group", "unknown_option", "unknown_question"),
+            permissions=(Permission.RUN_VOTE,)),
+    Command("certify_vote", certify_vote, (_VOTE_ID, Param("scrutineer", str, doc="总监票人")), "总监票人确认计票结果",
+            result=Obj((Key("vote_id", int), Key("certified_by", str), Key("at", str))),
+            errors=("awaiting_trustees", "bad_field", "bad_vote_state", "not_found"), permissions=(Permission.RUN_VOTE,)),
+    Command("publish_vote", publish_vote, (_VOTE_ID,), "公布表决结果",
+            result=Obj((Key("vote_id", int), Key("result", RESULT), Key("certified_by", str),
+                        Key("record", Obj((Key("seq", int), Key("hash", str))), "the record's head just before")),
+                       "the result becomes public; needs certification"),
+            errors=("bad_vote_state", "not_certified", "not_found"), permissions=(Permission.RUN_VOTE,)),
+    Command("cancel_vote", cancel_vote, (_VOTE_ID, Param("reason", str)), "取消表决",
+            result=Obj((Key("vote_id", int), Key("reason", str))),
+            errors=("bad_field", "bad_vote_state", "not_found"), permissions=(Permission.RUN_VOTE,)),
+    Command("repeat_vote", repeat_vote, (_VOTE_ID,), "重新表决（新一轮）",
+            result=Obj(VOTE.keys, "a new round (a new draft vote) with the same questions"),
+            errors=("bad_field", "bad_vote_state", "not_found"), permissions=(Permission.RUN_VOTE,)),
 )

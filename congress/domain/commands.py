@@ -12,6 +12,47 @@ from dataclasses import dataclass
 from typing import Any
 
 from congress.domain.errors import DomainError
+from congress.domain.permissions import Permission
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One key of an object: an argument's inside or a result's field."""
+
+    name: str
+    spec: Spec
+    doc: str = ""
+    required: bool = True  # in a result: always there (False: only in some answers)
+
+
+@dataclass(frozen=True, slots=True)
+class Obj:
+    """An object with these keys."""
+
+    keys: tuple[Key, ...]
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListOf:
+    """A list whose items are all `item`."""
+
+    item: Spec
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MapOf:
+    """An object whose keys the client chooses (`key` says what they are, e.g. a question's id)."""
+
+    key: str
+    value: Spec
+    doc: str = ""
+
+
+# What a value holds, for the protocol's description (congress.routes.protocol), not for parsing: a JSON
+# type (int, str, bool, float, list, dict), None for any JSON value, or one of the shapes above.
+Spec = type | None | Obj | ListOf | MapOf
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +61,8 @@ class Param:
     type: type
     required: bool = True
     doc: str = ""
+    # A list's or an object's inside (Obj or MapOf for dict, ListOf for list); parsing checks only `type`.
+    shape: Obj | ListOf | MapOf | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +84,14 @@ class Command:
     # `prepare` from what it cached earlier (the Service's prepare cache, args), on the event loop:
     # None when it must run after all. Saves a thread and a session per command in a burst.
     prepare_from_cache: Callable[[dict[Any, Any], dict[str, Any]], Any] | None = None
+    # For the protocol (docs/protocol.md, the OpenAPI document), checked by tests/unit/test_protocol.py:
+    # the answer's fields (`Obj.doc` says what the command does), the codes it can refuse with beyond
+    # the common ones (congress.routes.protocol.raises.COMMON_CODES), the permissions that let one send it
+    # (any of them; none: anyone who may read the congress) and, in words, who beyond that.
+    result: Obj | None = None
+    errors: tuple[str, ...] = ()
+    permissions: tuple[Permission, ...] = ()
+    who: str = ""
 
 
 _TYPE_NAMES = {int: "整数", str: "文本", bool: "是/否", list: "列表", dict: "对象"}

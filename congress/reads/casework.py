@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.db.models import Assignment, Department, Reply
+from congress.domain.commands import Key, ListOf, Obj
 from congress.domain.proposals import (
     REPLY_CLASSES,
 )
@@ -42,3 +43,11 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     return {"id": reply.id, "round": reply.round, "reply_class": reply.reply_class,
             "class_label": REPLY_CLASSES[reply.reply_class], "text": reply.text, "replied_by": reply.replied_by,
             "replied_at": reply.replied_at.isoformat()}
+
+
+ASSIGNMENT_KEYS = (Key("round", int, "交办的轮次"), Key("lead_department", str), Key("helper_departments", ListOf(str)),
+                   Key("due_at", str))
+
+
+REPLY = Obj((Key("id", int), Key("round", int), Key("reply_class", str, "A / B / C / D"), Key("class_label", str),
+             Key("text", str), Key("replied_by", str), Key("replied_at", str)))

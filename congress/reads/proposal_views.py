@@ -23,7 +23,7 @@ from congress.db.models import (
     Rating,
     Reply,
 )
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, MapOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.domain.permissions import Actor, Permission
@@ -37,9 +37,12 @@ from congress.domain.proposals import (
     may_answer_cosign,
 )
 from congress.reads.attachments import attachments_of
-from congress.reads.casework import assignments_json, reply_json
+from congress.reads.casework import ASSIGNMENT_KEYS, REPLY, assignments_json, reply_json
 from congress.reads.context import ReadContext
 from congress.reads.proposals import (
+    ATTACHMENT,
+    PRIVATE_PROPOSAL,
+    PROPOSAL_KEYS,
     invitation_of,
     proposal_json,
     proposals_json,
@@ -382,18 +385,74 @@ def delegate_directory(ctx: ReadContext, congress_id: int, query: str) -> dict[s
     return {"delegates": [{"employee_id": e, "name": n, "group": g} for e, n, g in rows]}
 
 
+# A board entry: the proposal as anyone sees it with where its case stands
+BOARD_KEYS = (*PROPOSAL_KEYS, *ASSIGNMENT_KEYS[1:], Key("reply", REPLY, "the latest, else null"),
+              Key("rating", str, "the proposer's, else null"))
+SIMILAR = ListOf(Obj((Key("id", int), Key("number", int), Key("title", str), Key("status", str),
+                      Key("congress_id", int), Key("score", float), Key("is_likely_duplicate", bool),
+                      Key("level", str), Key("share", None))),
+                 "the most similar submitted proposals, of this and earlier congresses")
+_ID = Param("proposal_id", int)
+
 COMMANDS: tuple[Command, ...] = (
     Command("proposal_board", proposal_board, (Param("query", str, False), Param("category", str, False),
             Param("status", str, False), Param("group_id", int, False), Param("limit", int, False)),
-            "提案公开栏（任何人可看）", writes=False),
-    Command("proposal_detail", proposal_detail, (Param("proposal_id", int),), "提案详情与办理过程", writes=False),
-    Command("cosign_invitation", cosign_invitation, (Param("proposal_id", int),),
-            "受邀附议的代表阅读提案（含案由和建议）", writes=False),
-    Command("triage", triage, (Param("status", str, False),), "待审查提案（含类别建议与相似提案）", writes=False),
-    Command("similar_proposals", similar_proposals, (Param("proposal_id", int),), "相似提案", writes=False),
-    Command("department_cases", department_cases, (), "本部门承办的提案", writes=False),
-    Command("department_congresses", department_congresses, (), "本部门承办提案所在的职代会", writes=False),
-    Command("overdue_cases", overdue_cases, (), "超期未答复的提案", writes=False),
-    Command("proposal_stats", proposal_stats, (), "提案统计", writes=False),
-    Command("delegate_directory", delegate_directory, (Param("query", str),), "查找代表（邀请附议）", writes=False),
+            "提案公开栏（任何人可看）", writes=False,
+            result=Obj((Key("proposals", ListOf(Obj(BOARD_KEYS))),), "submitted proposals, filtered"),
+            errors=("not_found",), who="observers too"),
+    Command("proposal_detail", proposal_detail, (_ID,), "提案详情与办理过程", writes=False,
+            result=Obj((*BOARD_KEYS,
+                        Key("attachments", ListOf(ATTACHMENT), "its proposer, co-signers and staff", False),
+                        Key("decisions", ListOf(Obj((Key("kind", str), Key("reason", str), Key("decided_by", str),
+                                                     Key("at", str))))),
+                        Key("rounds", ListOf(Obj((*REPLY.keys, Key("ratings", ListOf(Obj((
+                            Key("rating", str), Key("comment", str))))))))),
+                        Key("merged", ListOf(Obj(PROPOSAL_KEYS)), "proposals merged into this one")),
+                       "the whole case; a draft only for its proposer and the delegates invited to co-sign it"),
+            errors=("not_found",)),
+    Command("cosign_invitation", cosign_invitation, (_ID,),
+            "受邀附议的代表阅读提案（含案由和建议）", writes=False,
+            result=Obj((*(k for k in PROPOSAL_KEYS if k.name in ("id", "number", "title", "reason", "suggestion",
+                                                                  "status", "status_label", "group", "proposer",
+                                                                  "cosigners")),
+                        Key("my_answer", str, "invited / accepted")),
+                       "the invitee only, until they decline; anyone else `not_found`"),
+            errors=("not_found",), who="a delegate invited to co-sign"),
+    Command("triage", triage, (Param("status", str, False, doc="default submitted"),),
+            "待审查提案（含类别建议与相似提案）", writes=False,
+            result=Obj((Key("proposals", ListOf(Obj((*PRIVATE_PROPOSAL.keys, Key("similar", SIMILAR),
+                                                     Key("category_reasons", ListOf(str),
+                                                         "the words behind the suggested category"))))),
+                        Key("duplicate_threshold", float, "a score from which a proposal is likely a duplicate"))),
+            errors=("bad_field",), permissions=(Permission.READ_STAFF_VIEWS,)),
+    Command("similar_proposals", similar_proposals, (_ID,), "相似提案", writes=False,
+            result=Obj((Key("proposal_id", int), Key("similar", SIMILAR))),
+            errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
+    Command("department_cases", department_cases, (), "本部门承办的提案", writes=False,
+            result=Obj((Key("cases", ListOf(Obj((*BOARD_KEYS, Key("is_lead", bool), Key("is_current", bool),
+                                                 Key("is_overdue", bool))))),),
+                       "each case once, in the department's latest round"),
+            permissions=(Permission.READ_STAFF_VIEWS,), who="a department: its own cases"),
+    Command("department_congresses", department_congresses, (), "本部门承办提案所在的职代会", writes=False,
+            result=Obj((Key("congresses", ListOf(Obj((Key("congress_id", int), Key("name", str), Key("cases", int),
+                                                      Key("open_cases", int))))),
+                        Key("open_congress_id", int, "the one its page opens"))),
+            who="a department"),
+    Command("overdue_cases", overdue_cases, (), "超期未答复的提案", writes=False,
+            result=Obj((Key("overdue", ListOf(Obj((Key("proposal_id", int), Key("number", int), Key("title", str),
+                                                   Key("department", str), Key("round", int), Key("due_at", str))))),)),
+            permissions=(Permission.READ_STAFF_VIEWS,)),
+    Command("proposal_stats", proposal_stats, (), "提案统计", writes=False,
+            result=Obj((Key("total", int), Key("cells", ListOf(Obj((Key("category", str), Key("status", str),
+                                                                    Key("group", str), Key("count", int))))),
+                        Key("by_category", MapOf("category", int)), Key("by_status", MapOf("status", int)),
+                        Key("by_group", MapOf("group", int)), Key("cases", int), Key("answered", int),
+                        Key("answered_rate", float, "办复率"), Key("ratings", MapOf("rating", int)),
+                        Key("satisfaction_rate", float, "满意率"), Key("overdue", int)),
+                       "public figures"), who="observers too"),
+    Command("delegate_directory", delegate_directory, (Param("query", str, doc="工号或姓名"),),
+            "查找代表（邀请附议）", writes=False,
+            result=Obj((Key("delegates", ListOf(Obj((Key("employee_id", str), Key("name", str), Key("group", str))))),),
+                       "voting delegates (names and groups only)"),
+            who="a delegate or staff"),
 )

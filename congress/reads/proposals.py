@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.db.models import Cosignature, Delegate, Group, Proposal
+from congress.domain.commands import Key, ListOf, Obj
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Role
 from congress.domain.permissions import Actor
@@ -128,3 +129,27 @@ def find_proposal(ctx: ReadContext, congress_id: int, proposal_id: int | None) -
     if proposal is None or proposal.congress_id != congress_id:
         raise proposal_not_found(proposal_id or 0)
     return proposal
+
+
+# A proposal as the protocol describes it: the board's form (public), and the private one its
+# proposer, co-signers and staff see (with the text's helpers)
+PROPOSAL_KEYS = (
+    Key("id", int), Key("number", int, "提案号, null before submission"), Key("title", str), Key("reason", str, "案由"),
+    Key("suggestion", str, "建议和措施"), Key("status", str, "docs/proposals.md"), Key("status_label", str),
+    Key("category", str), Key("group_id", int), Key("group", str), Key("proposer", str), Key("proposer_id", int),
+    Key("cosigners", ListOf(str), "who accepted"), Key("is_key", bool), Key("is_between_sessions", bool),
+    Key("merged_into_id", int), Key("award_level", str), Key("suggested_department", str),
+    Key("submitted_at", str), Key("carried_from", Obj((Key("session", str), Key("number", int))),
+                                  "上次会议转入, else null"))
+
+
+ATTACHMENT = Obj((Key("id", int), Key("filename", str), Key("content_type", str), Key("size", int),
+                  Key("sha256", str)))
+
+
+PRIVATE_PROPOSAL = Obj((
+    *PROPOSAL_KEYS, Key("attachments", ListOf(ATTACHMENT)),
+    Key("invitations", ListOf(Obj((Key("delegate_id", int), Key("employee_id", str), Key("name", str),
+                                   Key("status", str, "invited / accepted / declined"))))),
+    Key("suggested_category", str), Key("category_confidence", float)),
+    "the proposal with what only its proposer, co-signers and staff see")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from congress.db.models import Attendance, Congress, Delegate, Group, GroupCount, Vote
 from congress.db.secrets import HMAC_PREFIX
-from congress.domain.commands import Command, Param
+from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import VOTING_TYPE, GroupMode
 from congress.domain.permissions import Permission
@@ -105,11 +105,35 @@ def congress_setup(ctx: ReadContext, congress_id: int) -> dict[str, Any]:
             "rules": congress.rules, "embed_origins": list(embed_origins(ctx.session, congress_id))}
 
 
+_WINDOW = Obj((Key("opens_at", str), Key("closes_at", str)))
+
 COMMANDS: tuple[Command, ...] = (
     Command("list_delegates", list_delegates, (Param("query", str, False, "工号或姓名的一部分"),
                                                Param("group_id", int, False), Param("limit", int, False)),
-            "代表名单及签到状态（签到台）", writes=False),
+            "代表名单及签到状态（签到台）", writes=False,
+            result=Obj((Key("delegates", ListOf(Obj((
+                Key("delegate_id", int), Key("employee_id", str), Key("name", str), Key("group_id", int),
+                Key("group", str), Key("unit", str), Key("delegate_type", str), Key("is_voting", bool),
+                Key("is_group_leader", bool), Key("is_checked_in", bool), Key("checked_in_at", str),
+                Key("method", str, "self / desk"), Key("reason", str), Key("checked_out_at", str),
+                Key("checkout_reason", str))))), Key("is_check_in_closed", bool), Key("at", str)),
+                       "the check-in desk's list (at most 2,000)"),
+            errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
     Command("list_group_counts", list_group_counts, (Param("vote_id", int),),
-            "某次表决已报送的现场计票及未报送的代表团(组)", writes=False),
-    Command("congress_setup", congress_setup, (), "本次职代会的设置（观看方式、各代表团(组)人数）", writes=False),
+            "某次表决已报送的现场计票及未报送的代表团(组)", writes=False,
+            result=Obj((Key("vote_id", int), Key("counts", ListOf(Obj((
+                Key("group_id", int), Key("group", str), Key("method", str),
+                Key("figures", dict, "as in enter_group_count's result"), Key("scrutineer", str),
+                Key("entered_by", str), Key("entered_at", str))))),
+                Key("missing", ListOf(Obj((Key("group_id", int), Key("group", str)))),
+                    "hand-counted groups not yet reported"))),
+            errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
+    Command("congress_setup", congress_setup, (), "本次职代会的设置（观看方式、各代表团(组)人数）", writes=False,
+            result=Obj((Key("congress_id", int), Key("name", str), Key("watch_mode", str), Key("has_watch_token", bool),
+                        Key("groups", ListOf(Obj((Key("id", int), Key("name", str), Key("position", int),
+                                                  Key("voting", int), Key("non_voting", int), Key("leaders", int))))),
+                        Key("stream", Obj((Key("kind", str), Key("url", str), Key("delay_seconds", int)))),
+                        Key("check_in", _WINDOW), Key("filing", _WINDOW), Key("rules", dict),
+                        Key("embed_origins", ListOf(str))), "what the setup form shows beyond the snapshot"),
+            errors=("not_found",), permissions=(Permission.READ_STAFF_VIEWS,)),
 )
