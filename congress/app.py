@@ -37,7 +37,7 @@ from congress.permissions import Actor
 from congress.ratelimit import RateBudget
 from congress.routes import admin, api, attachments, documents, pages, replay
 from congress.routes.headers import HeaderSources, SecurityHeaders
-from congress.routes.ws import forget_watch_mode, live_endpoint
+from congress.routes.ws import live_endpoint
 from congress.service import Clock, Service, system_clock, to_published
 from congress.settings import Settings
 from congress.streaming.health import StreamHealth
@@ -57,6 +57,10 @@ def _by_viewer(staff: str, public: str, others_due: bool, observers_due: bool) -
             return None
         return staff if actor.role is Role.STAFF else public
     return data_for
+
+
+# Events of these families may change the open votes' progress (ballots in, who is here, a vote's state)
+PROGRESS_FAMILIES = frozenset({"ballot", "attendance", "vote", "group_count"})
 
 
 class LiveState:
@@ -101,15 +105,15 @@ class LiveState:
         return self._delays[congress_id]
 
     def _on_event(self, item: Published) -> None:
-        if any(f'"type":"{family}.' in item.data for family in ("ballot", "attendance", "vote", "group_count")):
+        if item.type.partition(".")[0] in PROGRESS_FAMILIES:
             self._progress_dirty.add(item.congress_id)
             self._observer_progress_dirty.add(item.congress_id)
-        if '"type":"attendance.changed"' in item.data:
+        if item.type == "attendance.changed":
             self._observer_attendance_dirty.add(item.congress_id)
-        if '"type":"stream.set"' in item.data:
+        if item.type == "stream.set":
             self._delays.pop(item.congress_id, None)
-        if '"type":"watch.set"' in item.data:
-            forget_watch_mode(self.service, item.congress_id)
+        if item.type == "watch.set":  # the next observer's setting is read again (on every worker)
+            self.service.watch_gate.forget(item.congress_id)
 
     async def run(self) -> None:
         while True:

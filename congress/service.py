@@ -35,6 +35,7 @@ from congress.live.hub import Hub, Published, encode
 from congress.ops import metrics
 from congress.ops.die_with_parent import die_with_parent
 from congress.permissions import Actor
+from congress.watching import WatchGate
 
 log = logging.getLogger(__name__)
 CHECK_BATCH = 32  # checks sent to a pool worker together (see Service._check)
@@ -58,7 +59,7 @@ def system_clock() -> datetime:
 
 def to_published(event: Event) -> Published:
     return Published(event.congress_id, event.seq, event.audience, event.audience_id,
-                     encode(event_message(event)), event.created_at.timestamp())
+                     encode(event_message(event)), event.created_at.timestamp(), event.type)
 
 
 class Service(GroupCommitWriter):
@@ -83,6 +84,9 @@ class Service(GroupCommitWriter):
         # (an open vote's key and questions: ballots.prepare_ballot). Per Service, never shared.
         self._prepare_cache: dict[Any, Any] = {}
         self.proof_workers = max(1, os.cpu_count() or 1)
+        # What this process knows of each congress's watch setting, and the wrong-token throttle
+        # (congress.watching): this Service's, forgotten on a watch.set event (app.py, LiveState).
+        self.watch_gate = WatchGate(db, hub)
 
     async def start(self) -> None:
         # The writer has its own thread, and sign-ins (an argon2 check each, CPU-bound) their own
