@@ -34,7 +34,7 @@ from congress.permissions import Actor
 from congress.server_process import Loopback
 from congress.server_process import ServerProcess as ServerProcess  # re-exported for the live tests
 from congress.server_process import free_port as free_port
-from congress.service import system_clock
+from congress.service import Clock, system_clock
 from congress.settings import Settings, websocket_options
 
 GROUPS = ["主会场", "长沙", "岳阳", "怀化", "益阳", "永州", "宁波"]
@@ -111,12 +111,15 @@ def build_story(db: Database, *, roster: bytes | None = None, groups: list[str] 
 
 
 class LiveServer(Loopback):
-    """A real uvicorn server on a free port, in a background thread of the test process."""
+    """A real uvicorn server on a free port, in a background thread of the test process: for a test
+    that needs the application object (`app`) or its clock (`clock`); congress.server_process
+    starts `congress serve` in a process of its own."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
         self.port = settings.port if settings.port not in (0, 8000) else free_port()
         self.settings = settings
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
+        self.app = create_app(settings, clock=clock)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on", timeout_graceful_shutdown=2, **websocket_options(settings))
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
