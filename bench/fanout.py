@@ -35,6 +35,7 @@ import json
 import multiprocessing as mp
 import os
 import queue
+import signal
 import socket
 import statistics
 import subprocess
@@ -49,6 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from congress.ops.server_process import ServerProcess, end_process, free_port  # noqa: E402
+
 CONNECT_CONCURRENCY = 64  # handshakes in flight per client process
 WARM_UP = 20  # observers connected and dropped before the "before" memory reading
 # Clients offer permessage-deflate as browsers do; each server decides. The bare server is told
@@ -57,12 +60,6 @@ OFFER = "deflate"
 
 
 # -- servers -------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -116,27 +113,24 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     ws_url: str  # where observers connect
+    started: ServerProcess | None = None  # a congress server: how it was started (congress.ops.server_process)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        """SIGTERM, then SIGKILL after 15 s."""
+        if self.started is not None:
+            self.started.stop(signal.SIGTERM, 15)
+        else:
+            end_process(self.process, signal.SIGTERM, 15)
 
 
 def start_congress(database_url: str, folder: Path, congress_id: int, redis_url: str | None = None) -> Server:
     port = free_port()
-    log = folder / f"congress-{port}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONGRESS_")}
-    redis = ["--redis-url", redis_url] if redis_url else []
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve",
-                                    "--port", str(port), *redis], stdout=out, stderr=subprocess.STDOUT, env=env,
-                                   cwd=folder)
-    wait_port(port, process, log)
-    return Server("congress", process, port, f"ws://127.0.0.1:{port}/ws?congress={congress_id}")
+    try:  # configured by its arguments only (no CONGRESS_* of this shell), run in the bench's folder
+        started = ServerProcess(database_url, folder / f"congress-{port}.log", redis_url=redis_url, port=port,
+                                clean_env=True, cwd=folder)
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
+    return Server("congress", started.process, port, f"{started.ws_url}?congress={congress_id}", started)
 
 
 def start_bare(folder: Path, compression: str | None) -> Server:

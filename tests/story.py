@@ -25,7 +25,7 @@ from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
 from congress.actions.votes import create_vote, open_vote
 from congress.app import create_app
-from congress.application.service import system_clock
+from congress.application.service import Clock, system_clock
 from congress.db.engine import Database
 from congress.db.models import Delegate
 from congress.demo.proposals import file_demo_proposals
@@ -111,12 +111,15 @@ def build_story(db: Database, *, roster: bytes | None = None, groups: list[str] 
 
 
 class LiveServer(Loopback):
-    """A real uvicorn server on a free port, in a background thread of the test process."""
+    """A real uvicorn server on a free port, in a background thread of the test process: for a test
+    that needs the application object (`app`) or its clock (`clock`); congress.ops.server_process
+    starts `congress serve` in a process of its own."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
         self.port = settings.port if settings.port not in (0, 8000) else free_port()
         self.settings = settings
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
+        self.app = create_app(settings, clock=clock)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on", timeout_graceful_shutdown=2, **websocket_options(settings))
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -27,7 +27,7 @@ def _check_in(ctx: Context, congress: Congress, delegate: Delegate, method: str,
 def _emit_change(ctx: Context, congress_id: int, delegate: Delegate, type: str, **detail: Any) -> dict[str, Any]:
     counts = attendance_json(attendance_by_group(ctx.session, congress_id))
     # Staff and delegates get every change; the delegate and staff see who. Observers get the
-    # numbers coalesced, once a second (congress.app.LiveState): 305 check-ins within a minute were
+    # numbers coalesced, once a second (congress.live.state.LiveState): 305 check-ins within a minute were
     # 305 messages to each of thousands of observers, the worst tail of the story's rehearsal.
     ctx.emit(congress_id, "attendance.changed", counts, Audience.DELEGATES)
     person = {"delegate_id": delegate.id, "employee_id": delegate.employee_id, "name": delegate.name,

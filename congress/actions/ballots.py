@@ -1,4 +1,7 @@
-"""Casting a ballot and entering a group's hand count (分组计票); live progress of a vote."""
+"""Casting a ballot, one or a group commit's run set-wise; live progress of a vote; a named vote's ballots.
+
+A secret ballot's proofs are checked before the write (congress.actions.ballot_checks); a group's
+hand count is entered in congress.actions.group_counts. The commands of all three are registered here."""
 
 from __future__ import annotations
 
@@ -9,19 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
-from congress.actions.base import Context
-from congress.actions.results import group_rolls
+from congress.actions.ballot_checks import check_prepared, check_sealed, prepare_ballot, prepare_from_cache
+from congress.actions.base import Context, chain_link, take_seqs
+from congress.actions.group_counts import enter_group_count
 from congress.db.models import (
     Attendance,
     Ballot,
     BallotCast,
-    Congress,
     Delegate,
     Event,
     Group,
-    GroupCount,
     SealedBallot,
     Vote,
 )
@@ -30,17 +31,11 @@ from congress.domain.errors import DomainError
 from congress.domain.kinds import VOTING_TYPE, Audience, GroupMode, QuestionKind, VoteStatus
 from congress.domain.permissions import Permission
 from congress.domain.time import BEIJING
-from congress.records.chain import as_stored, event_hash
 from congress.sealed.ballot import (
-    BallotError,
     CheckedBallot,
-    SealedQuestion,
     ballot_hash,
-    check_ballot,
     short_receipt,
 )
-from congress.sealed.group import read_point
-from congress.tally import GroupTally, validate_group_count
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -155,6 +150,12 @@ def cast_ballot(ctx: Context, congress_id: int, vote_id: int, answers: dict[str,
     return outcome
 
 
+def cast_ballot_many(calls: list[tuple[Context, int, dict[str, Any]]]) -> list[dict[str, Any] | DomainError]:
+    """cast_ballot's Command.run_many: a run of ballots in one group commit goes set-wise (cast_ballots)."""
+    return cast_ballots([BallotRequest(ctx, congress_id, args["vote_id"], args.get("answers"), args.get("sealed"))
+                         for ctx, congress_id, args in calls])
+
+
 @dataclass(frozen=True, slots=True)
 class BallotRequest:
     """One delegate's cast_ballot, with the context (actor, time, command id) it runs in."""
@@ -164,81 +165,6 @@ class BallotRequest:
     vote_id: int
     answers: dict[str, Any] | None
     sealed: dict[str, Any] | None = None
-
-
-def sealed_questions(vote: Vote) -> list[SealedQuestion]:
-    return [SealedQuestion.of(q.id, q.kind, len(q.options), q.seats) for q in vote.questions]
-
-
-def vote_key(vote: Vote) -> bytes:
-    if vote.ceremony is None or vote.ceremony.public_key is None:
-        raise DomainError("no_trustee_key", f"表决“{vote.title}”没有监票人密钥，不能接受无记名选票")
-    return read_point(vote.ceremony.public_key, "监票人公钥")
-
-
-def check_sealed(vote: Vote, sealed: Any) -> CheckedBallot:
-    """Every proof of a sealed ballot, or a refusal saying what is wrong; nothing is stored before."""
-    if not isinstance(sealed, dict):
-        raise DomainError("sealed_ballot_required", "无记名投票须提交在手机上加密的选票（sealed）")
-    try:
-        return check_ballot(vote.id, vote_key(vote), sealed_questions(vote), sealed)
-    except BallotError as error:
-        raise DomainError("bad_ballot", f"选票未被接受：{error}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class SealedCheck:
-    """What checking a sealed ballot needs, read before the write; picklable for the proof pool."""
-
-    vote_id: int
-    public_key: str
-    questions: tuple[SealedQuestion, ...]
-    sealed: Any
-
-
-def prepare_ballot(session: Session, actor: Any, congress_id: int | None, args: dict[str, Any]) -> Any:
-    """A sealed ballot's proofs are checked before the write (a few ms each, in the Service's process
-    pool: `check_prepared`), so the group commit only stores it. The write checks that the vote and its
-    key are still the ones the ballot was checked against.
-
-    What a check needs of an open vote (its key and questions) never changes once the vote is open,
-    so it is read once per vote into the caller's cache (`session.info["prepare_cache"]`): a burst
-    of 3,000 ballots spent most of its time reading the same vote 3,000 times."""
-    sealed = args.get("sealed")
-    if sealed is None:
-        return None
-    cache: dict[Any, Any] = session.info.get("prepare_cache", {})
-    key = ("sealing", args["vote_id"])
-    if key not in cache:
-        vote = session.get(Vote, args["vote_id"])
-        if vote is None or not vote.is_secret or vote.ceremony is None or not vote.ceremony.public_key \
-                or vote.status != VoteStatus.OPEN:
-            return None
-        cache[key] = (vote.ceremony.public_key, tuple(sealed_questions(vote)))
-    public_key, questions = cache[key]
-    return SealedCheck(args["vote_id"], public_key, questions, sealed)
-
-
-def prepare_from_cache(cache: dict[Any, Any], args: dict[str, Any]) -> Any:
-    """prepare_ballot without a thread or a database session, once the vote is in the cache."""
-    cached = cache.get(("sealing", args.get("vote_id")))
-    if cached is None or args.get("sealed") is None:
-        return None
-    return SealedCheck(args["vote_id"], cached[0], cached[1], args["sealed"])
-
-
-def check_prepared(prepared: Any) -> Any:
-    """(public key, the ballot's hash or a DomainError): pure, run in a worker process. Only the hash
-    comes back (the writer has the ballot, and hashes it again to be sure it is this one)."""
-    if not isinstance(prepared, SealedCheck):
-        return prepared
-    try:
-        key = read_point(prepared.public_key, "监票人公钥")
-        return (prepared.public_key, check_ballot(prepared.vote_id, key, list(prepared.questions), prepared.sealed).hash)
-    except BallotError as error:
-        return (prepared.public_key, DomainError("bad_ballot", f"选票未被接受：{error}"))
-    except Exception:  # not a sealed ballot at all: the write refuses it with the right words
-        return None
 
 
 _INSERT_CAST = sa.insert(BallotCast.__table__)
@@ -410,14 +336,13 @@ def _emit_recorded(recorded: list[tuple[int, BallotRequest, dict[str, Any], int]
         if not rest:
             continue
         session = first.ctx.session
-        seq = session.execute(sa.update(Congress).where(Congress.id == congress_id)
-                              .values(last_seq=Congress.last_seq + len(rest))
-                              .returning(Congress.last_seq)).scalar_one() - len(rest)
+        last = take_seqs(session, congress_id, len(rest))
+        assert last is not None  # the congress row exists: Context.emit above found it
+        seq = last - len(rest)
         digest, rows = event.hash, []
         for _index, request, mine, delegate_id in rest:
             seq += 1
-            stored = as_stored(mine)
-            digest = event_hash(digest, seq, "ballot.recorded", stored)
+            stored, digest = chain_link(digest, seq, "ballot.recorded", mine)
             row = {"congress_id": congress_id, "seq": seq, "type": "ballot.recorded", "payload": stored,
                    "audience": Audience.DELEGATE.value, "audience_id": delegate_id, "created_at": request.ctx.now,
                    "hash": digest}
@@ -431,81 +356,6 @@ def stored_ballot_reply(reply: dict[str, Any]) -> dict[str, Any]:
     which says nothing of the choice, so it is kept (the delegate can look it up again)."""
     return reply
 
-
-def enter_group_count(ctx: Context, congress_id: int, vote_id: int, group_id: int, method: str,
-                      present: int, questions: dict[str, Any], scrutineer: str) -> dict[str, Any]:
-    """A hand-counted group's figures, by its leader or staff, with the group's scrutineer."""
-    ctx.actor.require(Permission.ENTER_GROUP_COUNT, group_id=group_id)
-    vote = ctx.session.get(Vote, vote_id)
-    if vote is None or vote.congress_id != congress_id:
-        raise DomainError("not_found", f"找不到表决（编号 {vote_id}）")
-    group = ctx.session.get(Group, group_id)
-    if group is None or group.congress_id != congress_id:  # staff name any group: it must be this congress's
-        raise DomainError("not_found", f"本次职代会没有这个代表团(组)（编号 {group_id}）")
-    if vote.status != VoteStatus.OPEN:
-        raise DomainError("vote_not_open", "只能在表决进行中报送现场计票")
-    if vote.group_modes.get(str(group_id)) != GroupMode.HAND_COUNT:
-        raise DomainError("group_votes_online", "本代表团(组)本次表决为网上投票，不能同时报送现场计票")
-    if not scrutineer.strip():
-        raise DomainError("bad_field", "请填写本组监票人")
-    name, eligible, checked_in = group_rolls(ctx.session, vote)[group_id]
-    is_void_round, words = False, []
-    figures: dict[str, Any] = {"present": present, "questions": {}}
-    for question in vote.questions:
-        qid = str(question.id)
-        spec = questions.get(qid)
-        if not isinstance(spec, dict) or not isinstance(spec.get("counts"), dict):
-            raise DomainError("bad_field", f"缺少“{question.text}”的计票数字")
-        counts = {o.key: _count(spec["counts"].get(o.key, 0), o.label) for o in question.options}
-        if method == "show_of_hands":
-            entry = GroupTally.show_of_hands(str(group_id), eligible, present, counts)
-            stored = {"counts": counts}
-        else:
-            numbers = {k: _count(spec.get(k), k) for k in ("issued", "returned", "valid", "void")}
-            entry = GroupTally(str(group_id), eligible, present, counts=counts, **numbers)
-            stored = {**numbers, "counts": counts}
-        check = validate_group_count(entry, checked_in, vote.is_secret, method,
-                                     question.seats if question.kind == QuestionKind.ELECTION else None)
-        is_void_round = is_void_round or check.is_void_round
-        words.append(check.words)
-        figures["questions"][qid] = stored
-    figures["is_void_round"] = is_void_round
-    row = ctx.session.scalar(sa.select(GroupCount).where(GroupCount.vote_id == vote.id, GroupCount.group_id == group_id))
-    if row is None:
-        row = GroupCount(vote_id=vote.id, group_id=group_id)
-        ctx.session.add(row)
-    row.method, row.figures, row.scrutineer = method, figures, scrutineer.strip()
-    row.entered_by, row.entered_at = ctx.actor.name, ctx.now
-    ctx.session.flush()
-    payload = {"vote_id": vote.id, "group_id": group_id, "group": name, "method": method, "figures": figures,
-               "scrutineer": row.scrutineer, "entered_by": row.entered_by, "words": words}
-    ctx.emit(congress_id, "group_count.entered", payload, Audience.GROUP, group_id)
-    return payload
-
-
-def _count(value: Any, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise DomainError("bad_field", f"“{what}”应为不小于 0 的整数")
-    return value
-
-
-def vote_progress(session: Session, congress_id: int) -> list[dict[str, Any]]:
-    """Ballots in against eligible, per group, for every open vote: counts, never choices."""
-    votes = list(session.scalars(sa.select(Vote).where(Vote.congress_id == congress_id,
-                                                       Vote.status == VoteStatus.OPEN)))
-    progress = []
-    for vote in votes:
-        rolls = group_rolls(session, vote)
-        cast = dict(session.execute(sa.select(BallotCast.group_id, sa.func.count()).where(
-            BallotCast.vote_id == vote.id).group_by(BallotCast.group_id)).all())
-        reported = set(session.scalars(sa.select(GroupCount.group_id).where(GroupCount.vote_id == vote.id)))
-        groups = [{"group_id": g, "name": name, "eligible": eligible, "present": present, "cast": cast.get(g, 0),
-                   "mode": vote.group_modes.get(str(g), GroupMode.ONLINE), "reported": g in reported}
-                  for g, (name, eligible, present) in rolls.items()]
-        progress.append({"vote_id": vote.id, "cast": sum(cast.values()),
-                         "present": sum(g["present"] for g in groups),
-                         "eligible": sum(g["eligible"] for g in groups), "groups": groups})
-    return progress
 
 
 def named_ballots(ctx: Context, congress_id: int, vote_id: int) -> dict[str, Any]:
@@ -548,7 +398,8 @@ COMMANDS: tuple[Command, ...] = (
                                                "(more names than seats makes it void); rating: a scale label")),
         Param("sealed", dict, False, doc="无记名投票：在手机上加密的选票（docs/secrecy.md）", shape=SEALED_BALLOT)),
         "投票（同一命令 id 重发只记一次）", stored_reply=stored_ballot_reply, prepare=prepare_ballot,
-        prepare_from_cache=prepare_from_cache, check=check_prepared,
+        prepare_from_cache=prepare_from_cache, check=check_prepared, run_many=cast_ballot_many,
+        on_duplicate=("already_voted", "您已在本次表决中投票，不能重复投票"),
         result=Obj((Key("vote_id", int), Key("recorded", bool, "false: arrived after the close, not counted"),
                     Key("receipt", str, "XXXX-XXXX-XXXX; a sealed ballot's: the start of its hash", False),
                     Key("is_change", bool, "it replaced the delegate's earlier ballot", False),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
@@ -64,19 +65,11 @@ class Context(ReadContext):
         (congress.records.chain). `with_record` adds `"record": {"seq", "hash"}`: the head of the record
         just before this event (seq n-1 and its hash), the same shape as the snapshot's `record`.
         """
-        # A Core statement on the session's connection: the ORM's UPDATE would first flush and
-        # then look for the row among the session's objects, for nothing (no write reads last_seq).
-        seq = self.session.connection().execute(
-            sa.update(Congress.__table__).where(Congress.__table__.c.id == congress_id)
-            .values(last_seq=Congress.__table__.c.last_seq + 1).returning(Congress.__table__.c.last_seq)
-        ).scalar_one_or_none()
+        seq = take_seqs(self.session, congress_id, 1)
         if seq is None:
             raise DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会")
         prev_hash = self._prev_hash(congress_id, seq)
-        stored = as_stored(payload)
-        if with_record:
-            stored["record"] = {"seq": seq - 1, "hash": prev_hash}
-        digest = event_hash(prev_hash, seq, type, stored)
+        stored, digest = chain_link(prev_hash, seq, type, payload, with_record=with_record)
         self._heads[congress_id] = (seq, digest)
         event = Event(congress_id=congress_id, seq=seq, type=type, payload=stored,
                       audience=audience.value, audience_id=audience_id, created_at=self.now, hash=digest)
@@ -102,6 +95,28 @@ class Context(ReadContext):
                     earlier.hash = event_hash(prev, earlier.seq, earlier.type, earlier.payload)
                 prev = earlier.hash
         return prev
+
+
+def take_seqs(session: Session, congress_id: int, count: int) -> int | None:
+    """Reserve the congress's next `count` seqs; the last of them (None: no such congress).
+
+    The UPDATE ... RETURNING takes the congress row's lock until commit (see Context.emit). A Core
+    statement on the session's connection: the ORM's UPDATE would first flush and then look for the
+    row among the session's objects, for nothing (no write reads last_seq)."""
+    return session.connection().execute(
+        sa.update(Congress.__table__).where(Congress.__table__.c.id == congress_id)
+        .values(last_seq=Congress.__table__.c.last_seq + count).returning(Congress.__table__.c.last_seq)
+    ).scalar_one_or_none()
+
+
+def chain_link(prev_hash: str, seq: int, type: str, payload: dict[str, Any], *,
+               with_record: bool = False) -> tuple[dict[str, Any], str]:
+    """Event `seq`'s payload as stored and its hash, chained to the previous event's hash: the one
+    place an event joins the chain (Context.emit, and the set-wise ballots of actions/ballots.py)."""
+    stored = as_stored(payload)
+    if with_record:
+        stored["record"] = {"seq": seq - 1, "hash": prev_hash}
+    return stored, event_hash(prev_hash, seq, type, stored)
 
 
 def event_message(event: Event) -> dict[str, Any]:

@@ -7,10 +7,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from congress.db.models import Attendance, Ballot, BallotCast, Delegate, Group, GroupCount, Vote
+from congress.db.models import Ballot, GroupCount, Vote
 from congress.domain.commands import Key, ListOf, MapOf, Obj
-from congress.domain.kinds import VOTING_TYPE, GroupMode, QuestionKind
+from congress.domain.kinds import GroupMode, QuestionKind
 from congress.domain.rules import CongressRules
+from congress.reads.votes import group_rolls
 from congress.tally import (
     CastBallot,
     GroupRoll,
@@ -24,37 +25,6 @@ from congress.tally import (
     summarise_rating,
 )
 from congress.tally import Question as TallyQuestion
-
-
-def group_rolls(session: Session, vote: Vote) -> dict[int, tuple[str, int, int]]:
-    """Per group: name, 应到 (active voting delegates), and 实到 for this vote — checked in now, or
-    having cast a ballot (a delegate who voted and then left early still took part).
-
-    A delegate who cast a ballot counts, in 应到 and 实到, in the group their ballot counts in: the
-    group they had when they voted. Fix: they were counted by their current roster entry, so a roster
-    re-import that removed or moved a delegate after they voted left their group with more ballots
-    than delegates present, and close_vote refused to count ("ballots_exceed_present") for good."""
-    groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == vote.congress_id)
-                                  .order_by(Group.position)))
-    took_part = {d: g for d, g in session.execute(sa.select(BallotCast.delegate_id, BallotCast.group_id)
-                                                  .where(BallotCast.vote_id == vote.id))}
-    here = set(session.scalars(sa.select(Attendance.delegate_id).where(
-        Attendance.congress_id == vote.congress_id, Attendance.checked_out_at.is_(None))))
-    eligible: dict[int, int] = {}
-    present: dict[int, int] = {}
-    for group_id in took_part.values():
-        eligible[group_id] = eligible.get(group_id, 0) + 1
-        present[group_id] = present.get(group_id, 0) + 1
-    voting = (sa.select(Delegate.id, Delegate.group_id)
-              .where(Delegate.congress_id == vote.congress_id, Delegate.delegate_type == VOTING_TYPE,
-                     Delegate.is_active))
-    for delegate_id, group_id in session.execute(voting):
-        if delegate_id in took_part:
-            continue
-        eligible[group_id] = eligible.get(group_id, 0) + 1
-        if delegate_id in here:
-            present[group_id] = present.get(group_id, 0) + 1
-    return {gid: (name, eligible.get(gid, 0), present.get(gid, 0)) for gid, name in groups}
 
 
 def _hand_tally(count: GroupCount, question_id: str, eligible: int) -> GroupTally:

@@ -14,13 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.actions.results import compute_result, group_rolls
+from congress.actions.results import compute_result
 from congress.db.models import Congress, DecryptionShare, Group, SealedBallot, TrusteeMessage, Vote
 from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, GroupMode, VoteStatus
 from congress.domain.permissions import Permission
 from congress.domain.rules import CongressRules
+from congress.reads.votes import group_rolls
 from congress.sealed.ballot import Ciphertext
 from congress.sealed.counting import (
     MIN_POOL,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -20,6 +20,7 @@ from congress.application.auth import observer_actor
 from congress.application.service import Service, to_published
 from congress.db.models import Event
 from congress.domain.kinds import Audience
+from congress.domain.time import iso
 from congress.live.hub import Hub, Published, encode
 from congress.live.observer_history import ObserverHistory
 from congress.reads.snapshot import build_snapshot, head_seq
@@ -34,10 +35,6 @@ class Start:
     snapshot: str | None  # encoded; None for a resume
     shows: float  # unix time of the moment the reader is shown (snapshot or resume)
     is_oldest: bool  # `as_of` was older than the history: the oldest kept was given instead
-
-
-def iso(unix: float) -> str:
-    return datetime.fromtimestamp(unix, UTC).isoformat()
 
 
 def parse_as_of(value: str | None) -> float | None:

@@ -11,7 +11,7 @@ costs microseconds, so the check runs on the event loop; an old argon2 hash is n
 congress refuses observers with `watch_link_not_issued` until staff issue a new link).
 
 What a process knows of a congress (mode, digest) is kept until a `watch.set` event tells every
-worker to forget it (app.py, LiveState), with a short life as a second guard, so a join storm of
+worker to forget it (congress.live.state.LiveState), with a short life as a second guard, so a join storm of
 thousands with the right link costs one HMAC each and no database read.
 """
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import hmac
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -138,7 +137,7 @@ class Ticket:
 
 
 class WatchGate:
-    """One per Service (gate_for): the watch settings known in this process and the throttle.
+    """One per Service (Service.watch_gate): the watch settings known in this process and the throttle.
 
     A setting is kept only for a congress whose events this process's hub follows: the hub drops
     the events of a congress it does not follow (hub.receive), so a watch.set would never reach
@@ -215,19 +214,10 @@ class WatchGate:
             raise refused(refusal)
 
 
-_gates: weakref.WeakKeyDictionary[Any, WatchGate] = weakref.WeakKeyDictionary()
-_gates_lock = threading.Lock()
-
-
 def gate_for(service: Any) -> WatchGate:
-    """The gate of this Service (one per application: test servers in one process keep apart)."""
-    gate = _gates.get(service)
-    if gate is None:
-        with _gates_lock:
-            gate = _gates.get(service)
-            if gate is None:
-                gate = _gates[service] = WatchGate(service.db, service.hub)
-    return gate
+    """The gate of this Service (its `watch_gate`: one per application, so test servers in one
+    process keep apart)."""
+    return service.watch_gate  # type: ignore[no-any-return]
 
 
 async def admit_anonymous(service: Any, congress_id: int, token: str | None, address: str | None) -> None:

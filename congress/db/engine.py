@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from congress.domain.errors import DomainError
+
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -110,6 +113,16 @@ def _hold_loaded_objects(factory: sessionmaker[Session]) -> None:
         event.listen(factory, when, hold)
 
 
+def kept(session: Session, name: str, make: Callable[[], T]) -> T:
+    """The cache `name` of the Database the session came from, made by `make` on first use. A session
+    made some other way gets one of its own (kept for nothing)."""
+    caches: dict[str, Any] = session.info.setdefault("caches", {})
+    found = caches.get(name)
+    if found is None:
+        found = caches.setdefault(name, make())  # two threads at once: both get the one kept
+    return found  # type: ignore[no-any-return]
+
+
 class Database:
     """The two ways in: `write()` for actions (one transaction each) and `read()` for snapshots."""
 
@@ -117,9 +130,12 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, immediate=True)
         self.read_engine = make_engine(self.url, immediate=False) if is_sqlite(self.url) else self.engine
-        self._write = sessionmaker(self.engine, expire_on_commit=False)
+        # What readers keep between sessions (the proposal board, the categoriser: `kept`): this
+        # Database's, so one app's; two apps in one process (tests) never answer from each other's.
+        self.caches: dict[str, Any] = {}
+        self._write = sessionmaker(self.engine, expire_on_commit=False, info={"caches": self.caches})
         _hold_loaded_objects(self._write)
-        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False, info={"caches": self.caches})
 
     @property
     def is_sqlite(self) -> bool:
@@ -140,3 +156,11 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+def log_loop_failure(log: logging.Logger, exc: Exception, what: str) -> None:
+    """A background loop's failure: while the database is unreachable one line, not a traceback a second."""
+    if is_outage(exc):
+        log.warning("%s: the database is unreachable (%s)", what, exc.__class__.__name__)
+    else:
+        log.exception(what)

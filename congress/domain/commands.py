@@ -92,6 +92,13 @@ class Command:
     errors: tuple[str, ...] = ()
     permissions: tuple[Permission, ...] = ()
     who: str = ""
+    # How the command batches: consecutive commands of this op in one group commit run together with
+    # set-wise reads and writes, [(ctx, congress id, args)] -> each one's reply or DomainError, the
+    # same as run one by one (congress.application.service). None: always one by one.
+    run_many: Callable[[list[tuple[Any, int | None, dict[str, Any]]]], list[Any]] | None = None
+    # The refusal (code, words) when the database refuses the command's row as one it already holds
+    # (a unique constraint, e.g. a second ballot); None: `conflict`, try again.
+    on_duplicate: tuple[str, str] | None = None
 
 
 _TYPE_NAMES = {int: "整数", str: "文本", bool: "是/否", list: "列表", dict: "对象"}

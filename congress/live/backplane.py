@@ -81,12 +81,14 @@ class MemoryBackplane:
 
 
 def _dump(items: list[Published]) -> str:
-    return json.dumps([[i.congress_id, i.seq, i.audience, i.audience_id, i.data, i.created_at] for i in items],
-                      ensure_ascii=False)
+    return json.dumps([[i.congress_id, i.seq, i.audience, i.audience_id, i.data, i.created_at, i.type]
+                       for i in items], ensure_ascii=False)
 
 
 def _load(raw: str | bytes) -> list[Published]:
-    return [Published(*row) for row in json.loads(raw)]
+    # A worker of the version before (six fields, no type) during a rolling restart: the type from its data
+    return [Published(*row) if len(row) > 6 else Published(*row, json.loads(row[4]).get("type", ""))
+            for row in json.loads(raw)]
 
 
 def _notice_of(raw: str | bytes) -> dict[str, str] | None:

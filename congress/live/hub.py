@@ -55,6 +55,7 @@ class Published:
     audience_id: int | None
     data: str
     created_at: float  # unix time, for the observers' stream delay
+    type: str = ""  # the event's type, for listeners that react to some (congress.live.state.LiveState), not read from `data`
 
 
 def may_see(actor: Actor, audience: str, audience_id: int | None) -> bool:

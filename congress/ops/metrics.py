@@ -17,7 +17,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 # Seconds: a command is answered in milliseconds when all is well; a second or more is an incident.
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-# Commands per group commit (service.BATCH_LIMIT is 500)
+# Commands per group commit (group_commit.BATCH_LIMIT is 500)
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 # Seconds one group commit takes, its fsync included
 COMMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)

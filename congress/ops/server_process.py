@@ -52,6 +52,17 @@ def end_process(process: subprocess.Popen[bytes], sig: int = signal.SIGINT, grac
     return process.returncode
 
 
+def serve_argv(database_url: str, port: int, *, redis_url: str | None = None, workers: int = 1,
+               extra_args: tuple[str, ...] = ()) -> list[str]:
+    """The `congress serve` command line (ServerProcess runs it; a test may hand it to a supervisor)."""
+    command = [sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve", "--port", str(port)]
+    if redis_url:
+        command += ["--redis-url", redis_url]
+    if workers > 1:  # uvicorn's workers on one port (needs Redis)
+        command += ["--workers", str(workers)]
+    return command + list(extra_args)
+
+
 class Loopback:
     """Something listening on 127.0.0.1:`port`: its HTTP and websocket addresses."""
 
@@ -67,19 +78,24 @@ class Loopback:
 
 
 class ServerProcess(Loopback):
+    """The one way tests and benchmarks start `congress serve` (tests.story.LiveServer runs the app
+    in a thread of the test process instead, when a test needs the app object itself).
+
+    `env` is added to this process's environment; with `clean_env` no CONGRESS_* setting of this
+    process is inherited (only the arguments and `env` configure the server). `extra_args` go after
+    `serve`; `cwd` is where it runs (the repository by default)."""
+
     def __init__(self, database_url: str, log_path: Path, *, redis_url: str | None = None,
-                 port: int | None = None, env: dict[str, str] | None = None, workers: int = 1) -> None:
+                 port: int | None = None, env: dict[str, str] | None = None, workers: int = 1,
+                 clean_env: bool = False, extra_args: tuple[str, ...] = (), cwd: Path | None = None) -> None:
         # A fixed port lets a test restart "the same worker" behind nginx, as systemd's congress@8001 does
         self.port = port or free_port()
         self.log_path = log_path
         self.log = log_path.open("ab")
-        command = [sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve", "--port", str(self.port)]
-        if redis_url:
-            command += ["--redis-url", redis_url]
-        if workers > 1:  # uvicorn's workers on one port (needs Redis)
-            command += ["--workers", str(workers)]
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                        env={**os.environ, **(env or {})})
+        command = serve_argv(database_url, self.port, redis_url=redis_url, workers=workers, extra_args=extra_args)
+        inherited = {k: v for k, v in os.environ.items() if not (clean_env and k.startswith("CONGRESS_"))}
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd or ROOT,
+                                        env={**inherited, **(env or {})})
         if not wait_until_answering(f"{self.url}/api/congresses", self.process, 60):
             self.stop()
             raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')[-2000:]}")
@@ -95,7 +111,7 @@ class ServerProcess(Loopback):
         self.log.close()
         return code
 
-    def stop(self) -> None:
-        """SIGINT (a graceful shutdown), then SIGKILL if it does not end within 20 s."""
-        end_process(self.process, signal.SIGINT, 20)
+    def stop(self, sig: int = signal.SIGINT, grace: float = 20) -> None:
+        """SIGINT (a graceful shutdown) or `sig`, then SIGKILL if it does not end within `grace` seconds."""
+        end_process(self.process, sig, grace)
         self.log.close()

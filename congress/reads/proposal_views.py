@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from congress.db.engine import kept
 from congress.db.models import (
     Assignment,
     Congress,
@@ -84,12 +85,16 @@ def board_entries(session: Session, proposals: list[Proposal], *, private: bool 
     return entries
 
 
-# The whole board, as every observer's page reads it when it opens: per (database, congress, limit),
-# the version it was read at and the result. A board of 273 proposals costs about 0.26 s to read, so
-# thousands of observers opening the page (or reloading it) after the filing would cost minutes of
-# server time; with this they cost one read per change of the board.
-_boards: dict[tuple[str, int, int], tuple[tuple[Any, ...], dict[str, Any]]] = {}
-_board_lock = threading.Lock()
+class _Boards:
+    """The whole board, as every observer's page reads it when it opens: per (congress, limit), the
+    version it was read at and the result; one per Database (db.engine.kept). A board of 273
+    proposals costs about 0.26 s to read, so thousands of observers opening the page (or reloading
+    it) after the filing would cost minutes of server time; with this they cost one read per change
+    of the board."""
+
+    def __init__(self) -> None:
+        self.read: dict[tuple[int, int], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        self.lock = threading.Lock()
 
 
 def _board_version(session: Session, congress_id: int) -> tuple[Any, ...]:
@@ -106,15 +111,16 @@ def proposal_board(ctx: ReadContext, congress_id: int, query: str | None = None,
     """Every worker, observers included, can browse and search submitted proposals."""
     if (query and query.strip()) or category or status or group_id:
         return _read_board(ctx.session, congress_id, query, category, status, group_id, limit)
-    key = (str(ctx.session.get_bind().url), congress_id, limit)
+    boards = kept(ctx.session, "proposal_board", _Boards)
+    key = (congress_id, limit)
     version = _board_version(ctx.session, congress_id)
-    cached = _boards.get(key)
+    cached = boards.read.get(key)
     if cached is None or cached[0] != version:
-        with _board_lock:  # a crowd opening the page at once: one of them reads, the others wait for it
-            cached = _boards.get(key)
+        with boards.lock:  # a crowd opening the page at once: one of them reads, the others wait for it
+            cached = boards.read.get(key)
             if cached is None or cached[0] != version:
                 cached = version, _read_board(ctx.session, congress_id, None, None, None, None, limit)
-                _boards[key] = cached
+                boards.read[key] = cached
     return cached[1]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from congress.db.engine import kept
 from congress.db.models import Proposal
 from congress.domain.permissions import Actor, Permission
 from congress.tally.categorise import (
@@ -26,29 +27,41 @@ from congress.tally.categorise import (
     words,
 )
 
-_model_lock = threading.Lock()
-_model: tuple[int, float, Categoriser] | None = None  # (confirmed count, trained at, model)
 RETRAIN_SECONDS = 30.0  # training takes ~0.3 s (usually in a prepare, else in a write): at most this often
-_reasons_lock = threading.Lock()
-_reasons_cache: dict[Any, Any] = {}  # (text, category) -> reasons, for the model under "model"
 REASONS_KEPT = 5000
+
+
+class _Trained:
+    """One database's categoriser and the reasons it gave; one per Database (db.engine.kept): it
+    learns from that database's confirmed categories, so another app's must never answer."""
+
+    def __init__(self) -> None:
+        self.model_lock = threading.Lock()
+        self.model: tuple[int, float, Categoriser] | None = None  # (confirmed count, trained at, model)
+        self.reasons_lock = threading.Lock()
+        self.reasons: dict[Any, Any] = {}  # (text, category) -> reasons, for the model under "model"
+
+
+def _trained(session: Session) -> _Trained:
+    return kept(session, "categoriser", _Trained)
 
 
 def _categoriser(session: Session) -> Categoriser:
     """Seed set + every category staff have confirmed (this and earlier congresses); retrained
     when staff have confirmed more, at most every RETRAIN_SECONDS, so their choices improve later
     suggestions without stalling the writes queued behind this one."""
-    global _model
+    trained = _trained(session)
     count = session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(Proposal.category.is_not(None))) or 0
-    with _model_lock:
-        stale = _model is not None and _model[0] != count and time.monotonic() - _model[1] > RETRAIN_SECONDS
-        if _model is None or stale:
+    with trained.model_lock:
+        model = trained.model
+        stale = model is not None and model[0] != count and time.monotonic() - model[1] > RETRAIN_SECONDS
+        if model is None or stale:
             confirmed = session.execute(sa.select(Proposal.title, Proposal.reason, Proposal.suggestion,
                                                   Proposal.category).where(Proposal.category.is_not(None)))
             examples = [(proposal_text(t, r, s), c) for t, r, s, c in confirmed if c in DEFAULT_CATEGORIES]
-            _model = (count, time.monotonic(), Categoriser.train(seed_examples(), DEFAULT_CATEGORIES,
-                                                                 confirmed=examples))
-        return _model[2]
+            model = trained.model = (count, time.monotonic(), Categoriser.train(seed_examples(), DEFAULT_CATEGORIES,
+                                                                                confirmed=examples))
+        return model[2]
 
 
 def warm_categoriser(session: Session) -> None:
@@ -78,20 +91,22 @@ def suggestion_reasons(session: Session, proposals: list[Proposal]) -> list[list
     if not any(category for _, category in keys):
         return [[] for _ in proposals]
     model = _categoriser(session)
-    with _reasons_lock:
-        if _reasons_cache.get("model") is not model:  # retrained: other weights, other reasons
-            _reasons_cache.clear()
-            _reasons_cache["model"] = model
-        missing = list(dict.fromkeys(k for k in keys if k[1] and k not in _reasons_cache))
+    trained = _trained(session)
+    reasons_cache = trained.reasons
+    with trained.reasons_lock:
+        if reasons_cache.get("model") is not model:  # retrained: other weights, other reasons
+            reasons_cache.clear()
+            reasons_cache["model"] = model
+        missing = list(dict.fromkeys(k for k in keys if k[1] and k not in reasons_cache))
     # The queue is read again after each decision: only proposals not seen before cost model time
     # (~0.7 ms each, 300 in 0.2 s).
     found = dict(zip(missing, model.reasons_many(missing), strict=True)) if missing else {}
-    with _reasons_lock:
-        if len(_reasons_cache) > REASONS_KEPT:
-            _reasons_cache.clear()
-            _reasons_cache["model"] = model
-        _reasons_cache.update(found)
-        cached = {k: _reasons_cache.get(k, found.get(k, ())) for k in keys if k[1]}
+    with trained.reasons_lock:
+        if len(reasons_cache) > REASONS_KEPT:
+            reasons_cache.clear()
+            reasons_cache["model"] = model
+        reasons_cache.update(found)
+        cached = {k: reasons_cache.get(k, found.get(k, ())) for k in keys if k[1]}
     return [list(cached[k]) if k[1] else [] for k in keys]
 
 

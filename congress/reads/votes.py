@@ -10,11 +10,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.db.models import (
+    Attendance,
     BallotCast,
+    Delegate,
     Event,
+    Group,
+    GroupCount,
     Vote,
 )
-from congress.domain.kinds import Role, VoteStatus
+from congress.domain.kinds import VOTING_TYPE, GroupMode, Role, VoteStatus
 from congress.domain.permissions import Actor
 
 
@@ -67,3 +71,53 @@ def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dic
             data["late_ballots"] = late[vote.id]
         result.append(data)
     return result
+
+
+def group_rolls(session: Session, vote: Vote) -> dict[int, tuple[str, int, int]]:
+    """Per group: name, 应到 (active voting delegates), and 实到 for this vote — checked in now, or
+    having cast a ballot (a delegate who voted and then left early still took part).
+
+    A delegate who cast a ballot counts, in 应到 and 实到, in the group their ballot counts in: the
+    group they had when they voted. Fix: they were counted by their current roster entry, so a roster
+    re-import that removed or moved a delegate after they voted left their group with more ballots
+    than delegates present, and close_vote refused to count ("ballots_exceed_present") for good."""
+    groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == vote.congress_id)
+                                  .order_by(Group.position)))
+    took_part = {d: g for d, g in session.execute(sa.select(BallotCast.delegate_id, BallotCast.group_id)
+                                                  .where(BallotCast.vote_id == vote.id))}
+    here = set(session.scalars(sa.select(Attendance.delegate_id).where(
+        Attendance.congress_id == vote.congress_id, Attendance.checked_out_at.is_(None))))
+    eligible: dict[int, int] = {}
+    present: dict[int, int] = {}
+    for group_id in took_part.values():
+        eligible[group_id] = eligible.get(group_id, 0) + 1
+        present[group_id] = present.get(group_id, 0) + 1
+    voting = (sa.select(Delegate.id, Delegate.group_id)
+              .where(Delegate.congress_id == vote.congress_id, Delegate.delegate_type == VOTING_TYPE,
+                     Delegate.is_active))
+    for delegate_id, group_id in session.execute(voting):
+        if delegate_id in took_part:
+            continue
+        eligible[group_id] = eligible.get(group_id, 0) + 1
+        if delegate_id in here:
+            present[group_id] = present.get(group_id, 0) + 1
+    return {gid: (name, eligible.get(gid, 0), present.get(gid, 0)) for gid, name in groups}
+
+
+def vote_progress(session: Session, congress_id: int) -> list[dict[str, Any]]:
+    """Ballots in against eligible, per group, for every open vote: counts, never choices."""
+    votes = list(session.scalars(sa.select(Vote).where(Vote.congress_id == congress_id,
+                                                       Vote.status == VoteStatus.OPEN)))
+    progress = []
+    for vote in votes:
+        rolls = group_rolls(session, vote)
+        cast = dict(session.execute(sa.select(BallotCast.group_id, sa.func.count()).where(
+            BallotCast.vote_id == vote.id).group_by(BallotCast.group_id)).all())
+        reported = set(session.scalars(sa.select(GroupCount.group_id).where(GroupCount.vote_id == vote.id)))
+        groups = [{"group_id": g, "name": name, "eligible": eligible, "present": present, "cast": cast.get(g, 0),
+                   "mode": vote.group_modes.get(str(g), GroupMode.ONLINE), "reported": g in reported}
+                  for g, (name, eligible, present) in rolls.items()]
+        progress.append({"vote_id": vote.id, "cast": sum(cast.values()),
+                         "present": sum(g["present"] for g in groups),
+                         "eligible": sum(g["eligible"] for g in groups), "groups": groups})
+    return progress

@@ -57,7 +57,7 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 HSTS = "max-age=31536000; includeSubDomains"  # one year (ASVS 14.4.5 asks for at least ~6 months)
 EMBEDDABLE = ("/watch", "/screen")  # the observer page and the big screen
-_INVALIDATING = ('"type":"stream.set"', '"type":"embedding.set"', '"type":"congress.created"')
+_INVALIDATING = frozenset({"stream.set", "embedding.set", "congress.created"})
 _HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
@@ -100,7 +100,7 @@ class HeaderSources:
 
     def on_event(self, item: Any) -> None:
         """Hub.on_received: a stream, an embedding list or a new congress makes the cache stale."""
-        if any(marker in item.data for marker in _INVALIDATING):
+        if item.type in _INVALIDATING:
             self._generation += 1
             self._current = None
 

@@ -48,11 +48,6 @@ class Refused(Exception):
         self.code, self.reason = code, reason
 
 
-def forget_watch_mode(service: Service, congress_id: int) -> None:
-    """A watch.set event (app.py, on every worker): the next observer's setting is read again."""
-    gate_for(service).forget(congress_id)
-
-
 def _watch_token(websocket: WebSocket) -> str:
     return websocket.query_params.get("watch") or websocket.headers.get(WATCH_HEADER) or ""
 

@@ -120,7 +120,7 @@ class StreamHealth:
         self._stalled_told: dict[int, bool] = {}  # what observers were last told
 
     def on_event(self, item: Published) -> None:
-        if '"type":"stream.set"' in item.data:
+        if item.type == "stream.set":
             self._settings.pop(item.congress_id, None)
 
     async def run(self) -> None:

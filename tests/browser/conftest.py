@@ -51,7 +51,12 @@ def browser() -> Iterator[Any]:
         if IN_CI:
             pytest.fail(f"{message} (CI requires the browser tests to run)")
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # How long an assertion waits for the page to get there, like the actions' 15 s: a bound on a
+    # wait, never a speed check (speed lives in bench/). Playwright's 5 s default failed tests whose
+    # page was right a few seconds later on a loaded 2-core machine.
+    expect.set_options(timeout=15_000)
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from argon2 import PasswordHasher, extract_parameters
 from websockets.sync.client import connect
 
@@ -23,7 +21,6 @@ from congress.actions.accounts import add_staff, issue_codes
 from congress.actions.base import Context
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
-from congress.app import create_app
 from congress.cli import main
 from congress.db.base import Base
 from congress.db.engine import Database
@@ -54,18 +51,6 @@ class Clock:
         self.now += delta
 
 
-class ClockedServer(LiveServer):
-    """tests.story.LiveServer, with the application's clock injected."""
-
-    def __init__(self, settings: Settings, clock: Clock) -> None:
-        super().__init__(settings)
-        config = uvicorn.Config(create_app(settings, clock=clock), host="127.0.0.1", port=self.port,
-                                log_level="warning", ws_max_size=settings.max_frame_bytes, lifespan="on",
-                                timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-
 @dataclass
 class World:
     congress_id: int
@@ -88,10 +73,10 @@ def world(db: Database) -> World:
 
 @pytest.fixture
 def start_server(database_url: str, world: World) -> Iterator[Callable[..., Site]]:
-    servers: list[ClockedServer] = []
+    servers: list[LiveServer] = []
 
     def start(**settings: Any) -> Site:
-        server = ClockedServer(Settings(database_url=database_url, port=0, **settings), world.clock).start()
+        server = LiveServer(Settings(database_url=database_url, port=0, **settings), world.clock).start()
         servers.append(server)
         return Site(server.url, world.congress_id)
 

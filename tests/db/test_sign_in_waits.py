@@ -28,7 +28,7 @@ from congress.actions.setup import create_congress
 from congress.db.engine import Database
 from congress.db.models import Event, SignInFailure, SignInSession
 from congress.settings import Settings
-from tests.db.test_auth import Clock, ClockedServer
+from tests.db.test_auth import Clock
 from tests.story import SETUP, LiveServer
 
 COOKIE = "congress_session"
@@ -91,11 +91,11 @@ def wrong_code(code: str) -> str:
 
 @pytest.fixture
 def clocked(database_url: str, db: Database) -> Iterator[Callable[[int], tuple[Venue, str]]]:
-    servers: list[ClockedServer] = []
+    servers: list[LiveServer] = []
 
     def start(size: int = 5) -> tuple[Venue, str]:
         venue = venue_of(db, size)
-        server = ClockedServer(Settings(database_url=database_url, port=0), venue.clock).start()
+        server = LiveServer(Settings(database_url=database_url, port=0), venue.clock).start()
         servers.append(server)
         return venue, server.url
 

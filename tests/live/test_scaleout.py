@@ -5,21 +5,20 @@ client resumes on either worker with exactly the events it missed."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.live.backplane import deployment_channel
-from congress.ops.server_process import Loopback
+from congress.ops.server_process import ServerProcess, serve_argv
 from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
 from tests.story import LiveClient, Story, build_story, free_port, sign_in
 
@@ -36,40 +35,10 @@ def _env() -> dict[str, str]:
 
 
 @dataclass
-class Worker(Loopback):
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def start_worker(database_url: str, folder: Path, name: str) -> Worker:
-    port = free_port()
-    log = folder / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve", "--port", str(port),
-             "--redis-url", REDIS_URL], stdout=out, stderr=subprocess.STDOUT, env=_env(), cwd=folder)
-    return Worker(port, process, log)
-
-
-def wait_ready(worker: Worker) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if worker.process.poll() is not None:
-            raise RuntimeError(f"worker exited:\n{worker.log.read_text()}")
-        try:
-            httpx.get(worker.url + "/", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"worker did not start:\n{worker.log.read_text()}")
-
-
-@dataclass
 class Deployment:
     db: Database
     story: Story
-    workers: list[Worker]
+    workers: list[ServerProcess]
     staff_cookie: str
 
 
@@ -79,24 +48,21 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     tmp_path = tmp_path_factory.mktemp("scaleout")
     url = create_pg_database()
     db = Database(url)
-    workers: list[Worker] = []
+    workers: list[ServerProcess] = []
     try:
         upgrade(url)
         story = build_story(db)
-        workers = [start_worker(url, tmp_path, f"worker{i}") for i in (1, 2)]
-        for worker in workers:
-            wait_ready(worker)
+        with ThreadPoolExecutor(2) as pool:  # started together; each answers before the test goes on
+            started = [pool.submit(ServerProcess, url, tmp_path / f"worker{i}.log", redis_url=REDIS_URL,
+                                   clean_env=True, cwd=tmp_path) for i in (1, 2)]
+        workers = [future.result() for future in started if future.exception() is None]  # stopped below
+        for future in started:
+            future.result()  # a worker that did not start: its log, after the other is kept for stopping
         cookie, _ = sign_in(workers[0].url, {"login": "staff", "password": story.staff_password})
         yield Deployment(db, story, workers, cookie)
     finally:
         for worker in workers:
-            worker.process.terminate()
-        for worker in workers:
-            try:
-                worker.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait()
+            worker.stop(signal.SIGTERM, 15)
         db.dispose()
         drop_pg_database(url)
 
@@ -173,9 +139,7 @@ def test_workers_of_one_deployment_share_a_channel_no_other_deployment_uses(depl
 
 
 def test_serve_with_two_workers_and_no_redis_exits_with_a_clear_message(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "congress.cli", "--database-url", f"sqlite:///{tmp_path / 'x.db'}", "serve",
-         "--workers", "2", "--port", str(free_port())],
-        capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=60)
+    result = subprocess.run(serve_argv(f"sqlite:///{tmp_path / 'x.db'}", free_port(), workers=2),
+                            capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=60)
     assert result.returncode != 0
     assert "Redis" in result.stderr

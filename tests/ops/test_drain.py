@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from congress.app import create_app
 from congress.db.models import AgendaItem
-from congress.settings import Settings, websocket_options
-from tests.story import LiveClient, build_story, free_port, sign_in
+from congress.settings import Settings
+from tests.story import LiveClient, LiveServer, build_story, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -35,17 +32,8 @@ def anyio_backend() -> str:
 
 async def test_a_draining_worker_refuses_new_sockets_and_starts_no_command(db, database_url):
     story = build_story(db, with_codes=False)
-    settings = Settings(database_url=database_url, port=0)
-    app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning",
-                                           timeout_graceful_shutdown=2, **websocket_options(settings)))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "the server did not start"
-        await asyncio.sleep(0.02)
-    url, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
+    server = await asyncio.to_thread(LiveServer(Settings(database_url=database_url, port=0)).start)
+    app, url, ws_url = server.app, server.url, server.ws_url
     staff = None
     try:
         cookie, _csrf = await asyncio.to_thread(sign_in, url, {"login": "staff", "password": story.staff_password})
@@ -81,5 +69,4 @@ async def test_a_draining_worker_refuses_new_sockets_and_starts_no_command(db, d
     finally:
         if staff is not None:
             await staff.close()
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 10)
+        await asyncio.to_thread(server.stop)

@@ -18,7 +18,6 @@ import re
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +29,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from congress.db.engine import Database
-from congress.ops.server_process import ROOT, ServerProcess
+from congress.ops.server_process import ROOT, ServerProcess, serve_argv
 from tests.conftest import REDIS_URL, require_redis
 from tests.ops.nginx import SHIPPED, Nginx
 from tests.story import GROUPS, LiveClient, build_story, main_hall_roster, open_pay_vote, sign_in
@@ -159,9 +158,8 @@ def test_metrics_only_for_this_host_or_the_token_also_through_nginx(tmp_path: Pa
 
 
 def test_serve_refuses_a_metrics_token_too_short_to_be_secret(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "congress.cli", "--database-url", f"sqlite:///{tmp_path / 'c.db'}",
-                             "serve", "--port", "0"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "CONGRESS_METRICS_TOKEN": "short"})
+    result = subprocess.run(serve_argv(f"sqlite:///{tmp_path / 'c.db'}", 0), cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "CONGRESS_METRICS_TOKEN": "short"})
     assert result.returncode == 2
     assert "CONGRESS_METRICS_TOKEN" in result.stderr and "16" in result.stderr
     assert "short" not in result.stderr  # the secret itself is never printed

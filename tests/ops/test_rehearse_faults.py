@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from congress.ops.server_process import ROOT, ServerProcess, free_port
+from congress.ops.server_process import ROOT, ServerProcess, free_port, serve_argv
 from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, require_redis
 from tests.live.test_rehearsal_scaleout import assert_clean, bootstrap
 from tests.private_services import PrivatePostgres, PrivateRedis
@@ -65,9 +65,7 @@ def the_fault(status: int, report: dict) -> dict:
 
 def serve_command(database_url: str, port: int, redis_url: str | None, log: Path) -> str:
     """What an operator's supervisor runs to start the worker on `port` again (here: in the background)."""
-    argv = [sys.executable, "-m", "congress.cli", "--database-url", database_url, "serve", "--port", str(port)]
-    if redis_url:
-        argv += ["--redis-url", redis_url]
+    argv = serve_argv(database_url, port, redis_url=redis_url)
     return f"cd {shlex.quote(str(ROOT))} && {shlex.join(argv)} >>{shlex.quote(str(log))} 2>&1 &"
 
 
