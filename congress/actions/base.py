@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
+from congress.domain.events import EVENTS, EventType, check_event
 from congress.domain.kinds import Audience
 from congress.notices.outbox import NOTICE_EVENTS, queue_for
 from congress.permissions import Actor
@@ -32,6 +34,8 @@ class Context:
     prepared: Any = None  # what the command's `prepare` computed before the write, if it has one
     is_https: bool = False  # the site is served over HTTPS (Settings.is_https): what its pages load must be too
     events: list[Event] = field(default_factory=list)
+    # The event types `emit` accepts (congress.domain.events); tests of the log itself add their own
+    declared: Mapping[str, EventType] = field(default_factory=lambda: EVENTS, repr=False)
     # congress id -> (seq, hash) of the last event this context appended: no re-query per emit
     _heads: dict[int, tuple[int, str]] = field(default_factory=dict, repr=False)
     _locked: set[int] = field(default_factory=set, repr=False)  # congresses whose row this transaction holds
@@ -66,7 +70,12 @@ class Context:
         The payload is stored as the JSON column gives it back (a copy), and that is what is hashed
         (congress.records.chain). `with_record` adds `"record": {"seq", "hash"}`: the head of the record
         just before this event (seq n-1 and its hash), the same shape as the snapshot's `record`.
+
+        A type, audience or payload that does not match its declaration (congress.domain.events) raises
+        EventDeclarationError before anything is written: a bug in the caller, not a refusal.
         """
+        with_head = {**payload, "record": {}} if with_record else payload
+        check_event(type, with_head, audience, self.declared)
         # A Core statement on the session's connection: the ORM's UPDATE would first flush and
         # then look for the row among the session's objects, for nothing (no write reads last_seq).
         seq = self.session.connection().execute(
