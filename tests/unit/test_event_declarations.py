@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from congress.domain.events import DECLARED, EVENTS, EventDeclarationError, check_event, with_protocol_table
-from congress.domain.kinds import Audience
+from congress.domain.kinds import Audience, Role
+from congress.domain.watching import may_see
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = ROOT / "docs" / "protocol.md"
@@ -68,3 +69,17 @@ def test_docs_protocol_events_table_is_written_from_the_declarations() -> None:
         page = wanted
     assert page == wanted, ("docs/protocol.md's events table differs from congress/domain/events.py: run "
                             "CONGRESS_REFRESH_DOCS=1 pytest tests/unit/test_event_declarations.py")
+
+
+@pytest.mark.parametrize("event", DECLARED, ids=lambda e: e.name)
+def test_who_sees_each_type_follows_the_one_audience_rule(event) -> None:
+    """The declared audiences and congress.domain.watching.may_see agree: staff see every type; an
+    observer only a type that may be public; a delegate of another group never a group's."""
+    for audience in event.audiences:
+        assert may_see(Role.STAFF, audience, 1)
+        assert may_see(Role.OBSERVER, audience, 1) is (audience is Audience.PUBLIC)
+        if audience is Audience.GROUP:
+            assert may_see(Role.DELEGATE, audience, 1, group_id=1, delegate_id=7)
+            assert not may_see(Role.DELEGATE, audience, 1, group_id=2, delegate_id=7)
+    if Audience.PUBLIC not in event.audiences:
+        assert not any(may_see(Role.OBSERVER, a, None) for a in event.audiences)
