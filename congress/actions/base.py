@@ -8,6 +8,7 @@ publishes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
+from congress.domain.events import EVENTS, EventType, check_event
 from congress.domain.kinds import Audience
 from congress.notices.outbox import NOTICE_EVENTS, queue_for
 from congress.reads.context import ReadContext
@@ -30,6 +32,8 @@ class Context(ReadContext):
     prepared: Any = None  # what the command's `prepare` computed before the write, if it has one
     is_https: bool = False  # the site is served over HTTPS (Settings.is_https): what its pages load must be too
     events: list[Event] = field(default_factory=list)
+    # The event types `emit` accepts (congress.domain.events); tests of the log itself add their own
+    declared: Mapping[str, EventType] = field(default_factory=lambda: EVENTS, repr=False)
     # congress id -> (seq, hash) of the last event this context appended: no re-query per emit
     _heads: dict[int, tuple[int, str]] = field(default_factory=dict, repr=False)
     _locked: set[int] = field(default_factory=set, repr=False)  # congresses whose row this transaction holds
@@ -64,7 +68,12 @@ class Context(ReadContext):
         The payload is stored as the JSON column gives it back (a copy), and that is what is hashed
         (congress.records.chain). `with_record` adds `"record": {"seq", "hash"}`: the head of the record
         just before this event (seq n-1 and its hash), the same shape as the snapshot's `record`.
+
+        A type, audience or payload that does not match its declaration (congress.domain.events) raises
+        EventDeclarationError before anything is written: a bug in the caller, not a refusal.
         """
+        with_head = {**payload, "record": {}} if with_record else payload
+        check_event(type, with_head, audience, self.declared)
         seq = take_seqs(self.session, congress_id, 1)
         if seq is None:
             raise DomainError("no_such_congress", f"没有编号为 {congress_id} 的职代会")

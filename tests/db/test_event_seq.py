@@ -15,6 +15,8 @@ from congress.actions.setup import create_congress
 from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.models import Congress, Delegate, Event
+from congress.domain.events import EventDeclarationError
+from tests.log_events import TEST_EVENTS
 from tests.story import SETUP, story_roster
 
 WRITERS = 20
@@ -53,7 +55,7 @@ def test_concurrent_writers_leave_consecutive_seqs_without_gaps_or_duplicates(db
             for n in range(ROUNDS):
                 try:
                     with db.write() as session:
-                        ctx = Context(session, SETUP, system_clock())
+                        ctx = Context(session, SETUP, system_clock(), declared=TEST_EVENTS)
                         if n % 3 == 0:  # a real action: two events, one public and one personal
                             check_in_at_desk(ctx, congress_id, employee_ids[index * ROUNDS + n])
                         else:
@@ -88,14 +90,14 @@ def test_transaction_that_raises_after_emit_leaves_no_event_and_keeps_the_seq(db
     _seqs, head, _events = _log(db, congress_id)
 
     with pytest.raises(Boom), db.write() as session:
-        Context(session, SETUP, system_clock()).emit(congress_id, "test.rolled_back", {})
+        Context(session, SETUP, system_clock(), declared=TEST_EVENTS).emit(congress_id, "test.rolled_back", {})
         raise Boom
     seqs, last_seq, _events = _log(db, congress_id)
     assert last_seq == head and seqs[-1] == head
 
     # What the group commit does: a failed command rolls back to its savepoint only.
     with db.write() as session:
-        ctx = Context(session, SETUP, system_clock())
+        ctx = Context(session, SETUP, system_clock(), declared=TEST_EVENTS)
         savepoint = session.begin_nested()
         ctx.emit(congress_id, "test.rolled_back", {})
         savepoint.rollback()
@@ -103,3 +105,15 @@ def test_transaction_that_raises_after_emit_leaves_no_event_and_keeps_the_seq(db
     seqs, last_seq, events = _log(db, congress_id)
     assert last_seq == head + 1 and seqs == list(range(1, head + 2))
     assert events[-1].type == "test.written"
+
+
+def test_an_undeclared_type_or_a_payload_off_its_declaration_is_refused_before_anything_is_written(
+        db: Database) -> None:
+    """congress.domain.events: a bug in an action shows at once, and takes no seq."""
+    congress_id, _ = _congress_with_roster(db)
+    _seqs, head, _events = _log(db, congress_id)
+    for type, payload in (("test.written", {}), ("vote.closed", {"vote_id": 1, "at": "…", "cast": "many"})):
+        with pytest.raises(EventDeclarationError), db.write() as session:
+            Context(session, SETUP, system_clock()).emit(congress_id, type, payload)
+    seqs, last_seq, _events = _log(db, congress_id)
+    assert last_seq == head and seqs[-1] == head

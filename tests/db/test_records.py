@@ -46,6 +46,7 @@ from congress.records.archive import build_archive, read_archive
 from congress.records.chain import GENESIS, canonical, event_hash
 from congress.records.verify import verify_archive
 from tests.conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database
+from tests.log_events import TEST_EVENTS
 from tests.sealing import Trustees, make_trustees, seal
 from tests.story import build_story, story_roster
 
@@ -268,7 +269,7 @@ def test_concurrent_writers_leave_one_unbroken_chain(db: Database) -> None:
             for n in range(5):
                 try:
                     with db.write() as session:
-                        ctx = Context(session, STAFF, NOW)
+                        ctx = Context(session, STAFF, NOW, declared=TEST_EVENTS)
                         for k in range(2):  # two emits in one transaction: the second uses the cache
                             ctx.emit(congress.id, "test.written", {"writer": index, "n": n, "k": k})
                         if n == 2:

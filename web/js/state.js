@@ -95,7 +95,8 @@ export function applyEvent(state, event) {
       break;
     }
     case 'ballot.recorded': {
-      const vote = byId(state.votes, p.vote_id);
+      // A delegate receives only their own; staff receive everyone's, which is no ballot of theirs
+      const vote = state.me ? byId(state.votes, p.vote_id) : null;
       if (vote) vote.my_ballot_at = p.at;
       break;
     }
