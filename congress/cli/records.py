@@ -76,16 +76,24 @@ def cmd_proposals_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from congress.records.archive import export_congress, write_archive
+def _archive_files(args: argparse.Namespace) -> tuple[str, int, dict[str, bytes]]:
+    """(database, congress, its archive as files in memory): `congress export` writes them, `minutes`
+    reads them."""
+    from congress.records.archive import export_congress
 
     url = database_url(args)
     congress_id = one_congress(url, args.congress)
     db = Database(url)
     try:
-        files = export_congress(db, congress_id, system_clock())
+        return url, congress_id, export_congress(db, congress_id, system_clock())
     finally:
         db.dispose()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from congress.records.archive import write_archive
+
+    _url, congress_id, files = _archive_files(args)
     write_archive(files, Path(args.output))
     head = json.loads(files["manifest.json"])["head"]
     print(f"已导出职代会 {congress_id} 的档案：{args.output}（{len(files)} 个文件）")
@@ -132,16 +140,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_minutes(args: argparse.Namespace) -> int:
-    from congress.records.archive import export_congress
     from congress.records.minutes import write_minutes
 
-    url = database_url(args)
-    congress_id = one_congress(url, args.congress)
-    db = Database(url)
-    try:
-        files = export_congress(db, congress_id, system_clock())
-    finally:
-        db.dispose()
+    url, congress_id, files = _archive_files(args)
     outdir = Path(args.outdir)
     written = write_minutes(files, outdir, system_clock())
     register = outdir / "提案汇总表.xlsx"
