@@ -6,8 +6,8 @@ sealed votes through congress.records.verify_sealed)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from congress.domain.errors import DomainError
 from congress.domain.rules import CongressRules
@@ -28,9 +28,25 @@ from congress.tally import (
 FIGURES = ("eligible", "present", "issued", "returned", "valid", "void")
 MAX_LINES_PER_KIND = 50
 
+if TYPE_CHECKING:
+    from congress.records.verify import Report
+
 
 class Recount:
     """The _Checker's recount of attendance and votes (congress.records.verify)."""
+
+    # The host's (_Checker's) attributes, declared for the type checker: the archive's files and
+    # what was read from them.
+    files: Mapping[str, bytes]
+    report: Report
+    congress: dict[str, Any]
+    roster: list[dict[str, Any]]
+    attendance: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    by_type: dict[str, list[dict[str, Any]]]
+    groups: dict[int, dict[str, Any]]
+    order: list[int]
+    problem: Callable[[str], None]
 
     # -- attendance ------------------------------------------------------------------------------
     def present_after(self, seq: int) -> set[int]:
