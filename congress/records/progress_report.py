@@ -14,7 +14,7 @@ from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.styles import Alignment, Font
 from sqlalchemy.orm import Session
 
-from congress.cells import append_row
+from congress.cells import append_row, first_sheet
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
@@ -121,7 +121,7 @@ def report_xlsx(congress_name: str, f: dict[str, Any], term_stats: dict[str, Any
     分类统计 (each with a bar chart); every text cell through congress.cells (never a formula).
     With `term_stats` (a later session of a 届): a sheet per session and 届汇总 with charts."""
     book = Workbook()
-    summary = book.active
+    summary = first_sheet(book)
     summary.title = "概况"
     append_row(summary, [f"{congress_name}提案办理情况报告"])
     summary["A1"].font = Font(bold=True, size=14)

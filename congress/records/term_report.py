@@ -13,7 +13,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from congress.cells import append_row
+from congress.cells import append_row, first_sheet
 from congress.db.models import Assignment, Congress, Department, Proposal, Rating, Reply, Term
 from congress.domain.errors import DomainError
 from congress.domain.progress import percent
@@ -142,7 +142,7 @@ def _session_sheet(sheet: Any, s: dict[str, Any]) -> None:
 
 def term_xlsx(stats: dict[str, Any]) -> bytes:
     book = Workbook()
-    book.remove(book.active)
+    book.remove(first_sheet(book))
     add_term_sheets(book, stats)
     out = BytesIO()
     book.save(out)
