@@ -175,7 +175,7 @@ class LiveState:
             counted = await anyio.to_thread.run_sync(counts)
             read_at = time.time()
             data = encode({"msg": "attendance", **counted, "at": iso(read_at)})
-            hub.broadcast_ephemeral(congress_id, lambda a, d=data: d if a.role is Role.OBSERVER else None,
+            hub.broadcast_ephemeral(congress_id, _by_viewer(data, data, False, True),  # observers only
                                     created_at=read_at)
 
     async def close_due_votes(self) -> None:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import anyio
 import sqlalchemy as sa
@@ -432,7 +432,9 @@ class Service:
                             _heads=batch.heads, _locked=set(batch.locked)) for job in todo]
         try:
             with session.no_autoflush:  # the events go in with one flush below, not one each
-                outcomes = cast_ballots([BallotRequest(ctx, job.congress_id, job.args["vote_id"], job.args.get("answers"),
+                # cast() for the type checker: every route that runs a command passes its congress's id.
+                outcomes = cast_ballots([BallotRequest(ctx, cast(int, job.congress_id), job.args["vote_id"],
+                                                       job.args.get("answers"),
                                                        job.args.get("sealed"))
                                          for ctx, job in zip(contexts, todo, strict=True)])
                 stored = {}

@@ -68,7 +68,7 @@ def _open_vote(ctx: Context, congress_id: int, vote_id: int) -> Vote:
         for question in vote.questions:
             question.options  # noqa: B018 - load now, while the vote is being cached
         votes[vote_id] = vote
-    status = vote.status
+    status: str | None = vote.status
     if ctx.session.get_bind().dialect.name != "sqlite":
         # Fix: close_vote on another worker could count while this ballot was uncommitted and then
         # commit its result without it. A share lock on the vote row makes close_vote (FOR UPDATE)
@@ -317,7 +317,7 @@ def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainE
     for index, request, vote in accepted:
         ctx = request.ctx
         try:
-            delegate = delegates.get(ctx.actor.delegate_id)  # type: ignore[arg-type]
+            delegate = delegates.get(ctx.actor.delegate_id)
             if delegate is None:
                 raise DomainError("not_found", f"找不到代表（编号 {ctx.actor.delegate_id}）")
             if delegate.congress_id != request.congress_id or not delegate.is_active:
@@ -376,9 +376,10 @@ def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainE
                                 "delegate_id": delegate.id, "answers": clean, "receipt": receipt,
                                 "updated_at": ctx.now}
         mine = {"vote_id": vote.id, "at": ctx.now.isoformat(), "is_change": is_change}
-        outcomes[index] = {**mine, "recorded": True, "receipt": receipt, "is_secret_vote": vote.is_secret}
+        outcome = {**mine, "recorded": True, "receipt": receipt, "is_secret_vote": vote.is_secret}
         if vote.is_secret:
-            outcomes[index]["ballot_hash"] = checked.hash
+            outcome["ballot_hash"] = checked.hash
+        outcomes[index] = outcome
         recorded.append((index, request, mine, delegate.id))
 
     # Plain INSERTs of all rows at once; the unique (vote_id, delegate_id) refuses a second ballot.
@@ -413,7 +414,9 @@ def _emit_recorded(recorded: list[tuple[int, BallotRequest, dict[str, Any], int]
         seq = session.execute(sa.update(Congress).where(Congress.id == congress_id)
                               .values(last_seq=Congress.last_seq + len(rest))
                               .returning(Congress.last_seq)).scalar_one() - len(rest)
-        digest, rows = event.hash, []
+        assert event.hash is not None  # Context.emit stores the hash it chained
+        digest: str = event.hash
+        rows = []
         for _index, request, mine, delegate_id in rest:
             seq += 1
             stored = as_stored(mine)
@@ -459,7 +462,7 @@ def enter_group_count(ctx: Context, congress_id: int, vote_id: int, group_id: in
         counts = {o.key: _count(spec["counts"].get(o.key, 0), o.label) for o in question.options}
         if method == "show_of_hands":
             entry = GroupTally.show_of_hands(str(group_id), eligible, present, counts)
-            stored = {"counts": counts}
+            stored: dict[str, Any] = {"counts": counts}
         else:
             numbers = {k: _count(spec.get(k), k) for k in ("issued", "returned", "valid", "void")}
             entry = GroupTally(str(group_id), eligible, present, counts=counts, **numbers)
@@ -499,7 +502,7 @@ def vote_progress(session: Session, congress_id: int) -> list[dict[str, Any]]:
         cast = dict(session.execute(sa.select(BallotCast.group_id, sa.func.count()).where(
             BallotCast.vote_id == vote.id).group_by(BallotCast.group_id)).all())
         reported = set(session.scalars(sa.select(GroupCount.group_id).where(GroupCount.vote_id == vote.id)))
-        groups = [{"group_id": g, "name": name, "eligible": eligible, "present": present, "cast": cast.get(g, 0),
+        groups: list[dict[str, Any]] = [{"group_id": g, "name": name, "eligible": eligible, "present": present, "cast": cast.get(g, 0),
                    "mode": vote.group_modes.get(str(g), GroupMode.ONLINE), "reported": g in reported}
                   for g, (name, eligible, present) in rolls.items()]
         progress.append({"vote_id": vote.id, "cast": sum(cast.values()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Hashable
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,8 +77,8 @@ def board_entries(session: Session, proposals: list[Proposal], *, private: bool 
         ratings[pid] = rating  # the latest
     for proposal, data in zip(proposals, entries, strict=True):
         data.update(assignments[proposal.id])
-        reply = replies.get(proposal.id)
-        data["reply"] = reply_json(reply) if reply else None
+        latest = replies.get(proposal.id)
+        data["reply"] = reply_json(latest) if latest else None
         data["rating"] = ratings.get(proposal.id)
     return entries
 
@@ -104,7 +105,7 @@ def proposal_board(ctx: Context, congress_id: int, query: str | None = None, cat
     """Every worker, observers included, can browse and search submitted proposals."""
     if (query and query.strip()) or category or status or group_id:
         return _read_board(ctx.session, congress_id, query, category, status, group_id, limit)
-    key = (str(ctx.session.get_bind().url), congress_id, limit)
+    key = (str(ctx.session.get_bind().engine.url), congress_id, limit)
     version = _board_version(ctx.session, congress_id)
     cached = _boards.get(key)
     if cached is None or cached[0] != version:
@@ -230,7 +231,7 @@ def _similar(session: Session, index: tuple[SimilarityIndex, list[int]], proposa
         return [[] for _ in proposals]
     hits = similarity.query_many([(proposal_text(p.title, p.reason, p.suggestion), (p.id,)) for p in proposals], k=k)
     wanted = {hit.id for found in hits for hit in found}
-    others = {p.id: p for p in session.scalars(sa.select(Proposal).where(Proposal.id.in_(wanted)))} if wanted else {}
+    others: dict[Hashable, Proposal] = {p.id: p for p in session.scalars(sa.select(Proposal).where(Proposal.id.in_(wanted)))} if wanted else {}
     return [[{"id": other.id, "number": other.number, "title": other.title, "status": other.status,
               "congress_id": other.congress_id, "score": round(hit.score, 2),
               "is_likely_duplicate": is_likely_duplicate(hit.score), "level": similarity_level(hit.score),

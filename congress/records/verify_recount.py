@@ -14,6 +14,7 @@ from congress.domain.rules import CongressRules
 from congress.records.verify_files import _load
 from congress.records.verify_sealed import recount_sealed
 from congress.tally import (
+    Basis,
     GroupTally,
     Rule,
     ballot_is_valid,
@@ -24,6 +25,7 @@ from congress.tally import (
     summarise_rating,
     validate_group_count,
 )
+from congress.tally.rules import as_threshold
 
 FIGURES = ("eligible", "present", "issued", "returned", "valid", "void")
 MAX_LINES_PER_KIND = 50
@@ -323,7 +325,8 @@ class Recount:
                              f"({checked_in} voting delegates checked in when it was entered): {exc.message}")
 
     def check_outcome(self, qlabel: str, question: dict[str, Any], entry: dict[str, Any], tally: Any) -> None:
-        rule = Rule(question["basis"], question["threshold"], question["is_strict"])
+        rule = Rule(Basis(question["basis"]), as_threshold(question["threshold"], question["is_strict"]),
+                    question["is_strict"])
         # Candidates in the order the stored result lists them (ties keep input order in the words);
         # the figures themselves are the ones counted here.
         order = [o["key"] for o in entry.get("options", [])]
