@@ -21,6 +21,8 @@ from congress.live.hub import Hub, Published
 from congress.ops import metrics
 
 if TYPE_CHECKING:
+    from redis.asyncio.client import PubSub
+
     from congress.db.engine import Database
 
 log = logging.getLogger(__name__)
@@ -126,7 +128,7 @@ class RedisBackplane:
             self.catch_up.went_down(exc)
         self._task = asyncio.get_running_loop().create_task(self._listen(pubsub))
 
-    async def _listen(self, pubsub) -> None:  # type: ignore[no-untyped-def]
+    async def _listen(self, pubsub: PubSub) -> None:
         while True:
             try:
                 if not pubsub.subscribed:

@@ -256,7 +256,7 @@ CHECK_IN_HEADER = ["代表团(组)", "工号", "姓名", "代表类型", "签到
 
 def check_in_rows(files: Mapping[str, bytes]) -> list[list[str]]:
     """One row per stay; a delegate who never checked in has one row marked 未签到."""
-    stays: dict[int, list[dict[str, Any]]] = {}
+    stays: dict[int, list[dict[str, Any] | None]] = {}  # None below: never checked in, one 未签到 row
     for stay in _load(files, "attendance.json"):
         stays.setdefault(stay["delegate_id"], []).append(stay)
     rows: list[list[str]] = []
@@ -264,7 +264,7 @@ def check_in_rows(files: Mapping[str, bytes]) -> list[list[str]]:
         if not d["is_active"]:
             continue
         base = [d["group"], d["employee_id"], d["name"], d["delegate_type"]]
-        for stay in stays.get(d["delegate_id"], []) or [None]:  # type: ignore[list-item]  # None: one 未签到 row
+        for stay in stays.get(d["delegate_id"], []) or [None]:
             if stay is None:
                 rows.append(base + ["未签到", "", "", "", ""])
             else:
