@@ -45,7 +45,7 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if environ is None else environ
         settings = cls(
             database_url=env.get("CONGRESS_DATABASE_URL") or default_database_url(),

@@ -35,7 +35,7 @@ def account_json(account: Account, department: str | None, live_sessions: int) -
 def list_accounts(ctx: Context, congress_id: int) -> dict[str, Any]:
     """Every staff and department account, with how many sign-ins of each are live now."""
     ctx.actor.require(Permission.MANAGE_ACCOUNTS)
-    live: dict[int, int] = {account_id: n for account_id, n in ctx.session.execute(
+    live: dict[int | None, int] = {account_id: n for account_id, n in ctx.session.execute(
         sa.select(SignInSession.account_id, sa.func.count()).where(
             SignInSession.account_id.is_not(None), SignInSession.revoked_at.is_(None),
             SignInSession.expires_at > ctx.now).group_by(SignInSession.account_id))}

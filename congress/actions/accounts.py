@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -57,9 +57,9 @@ def find_account(ctx: Context, login: str) -> Account:
 
 def revoke_account_sessions(ctx: Context, account: Account) -> int:
     """End every live sign-in of the account (their open sockets close: congress.application.connection_access)."""
-    result = ctx.session.execute(sa.update(SignInSession).where(
+    result = cast("sa.CursorResult[Any]", ctx.session.execute(sa.update(SignInSession).where(
         SignInSession.account_id == account.id, SignInSession.revoked_at.is_(None),
-        SignInSession.expires_at > ctx.now).values(revoked_at=ctx.now))
+        SignInSession.expires_at > ctx.now).values(revoked_at=ctx.now)))  # an UPDATE's result: a CursorResult
     return int(result.rowcount or 0)
 
 

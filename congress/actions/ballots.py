@@ -63,7 +63,7 @@ def _open_vote(ctx: Context, congress_id: int, vote_id: int) -> Vote:
         for question in vote.questions:
             question.options  # noqa: B018 - load now, while the vote is being cached
         votes[vote_id] = vote
-    status = vote.status
+    status: str | None = vote.status
     if ctx.session.get_bind().dialect.name != "sqlite":
         # Fix: close_vote on another worker could count while this ballot was uncommitted and then
         # commit its result without it. A share lock on the vote row makes close_vote (FOR UPDATE)
@@ -243,7 +243,7 @@ def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainE
     for index, request, vote in accepted:
         ctx = request.ctx
         try:
-            delegate = delegates.get(ctx.actor.delegate_id)  # type: ignore[arg-type]
+            delegate = delegates.get(ctx.actor.delegate_id)
             if delegate is None:
                 raise DomainError("not_found", f"找不到代表（编号 {ctx.actor.delegate_id}）")
             if delegate.congress_id != request.congress_id or not delegate.is_active:
@@ -302,9 +302,10 @@ def cast_ballots(requests: list[BallotRequest]) -> list[dict[str, Any] | DomainE
                                 "delegate_id": delegate.id, "answers": clean, "receipt": receipt,
                                 "updated_at": ctx.now}
         mine = {"vote_id": vote.id, "at": ctx.now.isoformat(), "is_change": is_change}
-        outcomes[index] = {**mine, "recorded": True, "receipt": receipt, "is_secret_vote": vote.is_secret}
+        outcome = {**mine, "recorded": True, "receipt": receipt, "is_secret_vote": vote.is_secret}
         if vote.is_secret:
-            outcomes[index]["ballot_hash"] = checked.hash
+            outcome["ballot_hash"] = checked.hash
+        outcomes[index] = outcome
         recorded.append((index, request, mine, delegate.id))
 
     # Plain INSERTs of all rows at once; the unique (vote_id, delegate_id) refuses a second ballot.
@@ -339,7 +340,9 @@ def _emit_recorded(recorded: list[tuple[int, BallotRequest, dict[str, Any], int]
         last = take_seqs(session, congress_id, len(rest))
         assert last is not None  # the congress row exists: Context.emit above found it
         seq = last - len(rest)
-        digest, rows = event.hash, []
+        assert event.hash is not None  # Context.emit stores the hash it chained
+        digest: str = event.hash
+        rows = []
         for _index, request, mine, delegate_id in rest:
             seq += 1
             stored, digest = chain_link(digest, seq, "ballot.recorded", mine)

@@ -42,7 +42,7 @@ def enter_group_count(ctx: Context, congress_id: int, vote_id: int, group_id: in
         counts = {o.key: _count(spec["counts"].get(o.key, 0), o.label) for o in question.options}
         if method == "show_of_hands":
             entry = GroupTally.show_of_hands(str(group_id), eligible, present, counts)
-            stored = {"counts": counts}
+            stored: dict[str, Any] = {"counts": counts}
         else:
             numbers = {k: _count(spec.get(k), k) for k in ("issued", "returned", "valid", "void")}
             entry = GroupTally(str(group_id), eligible, present, counts=counts, **numbers)

@@ -13,6 +13,7 @@ from congress.domain.kinds import GroupMode, QuestionKind
 from congress.domain.rules import CongressRules
 from congress.reads.votes import group_rolls
 from congress.tally import (
+    Basis,
     CastBallot,
     GroupRoll,
     GroupTally,
@@ -25,6 +26,7 @@ from congress.tally import (
     summarise_rating,
 )
 from congress.tally import Question as TallyQuestion
+from congress.tally.rules import as_threshold
 
 
 def _hand_tally(count: GroupCount, question_id: str, eligible: int) -> GroupTally:
@@ -73,7 +75,7 @@ def compute_result(session: Session, vote: Vote, rules: CongressRules,
             if g in counts:
                 by_group[g] = _hand_tally(counts[g], qid, rolls[g][1])
         tally = combine(by_group[g] for g in rolls if g in by_group)
-        rule = Rule(question.basis, question.threshold, question.is_strict)
+        rule = Rule(Basis(question.basis), as_threshold(question.threshold, question.is_strict), question.is_strict)
         labels = {o.key: o.label for o in question.options}
         entry: dict[str, Any] = {
             "question_id": question.id, "text": question.text, "kind": question.kind,

@@ -67,8 +67,8 @@ def _check_rate(ctx: Context, congress_id: int, delegate_id: int) -> None:
     so two posts by one delegate through two workers cannot both count the same past.
     """
     ctx.session.execute(sa.select(Congress.id).where(Congress.id == congress_id).with_for_update())
-    recent = ctx.session.scalar(sa.select(sa.func.count(Message.id)).where(
-        Message.author_delegate_id == delegate_id, Message.created_at > ctx.now - MESSAGE_WINDOW))
+    recent = ctx.session.execute(sa.select(sa.func.count(Message.id)).where(
+        Message.author_delegate_id == delegate_id, Message.created_at > ctx.now - MESSAGE_WINDOW)).scalar_one()
     if recent >= MESSAGES_PER_WINDOW:
         raise DomainError("too_many_messages", f"发言太频繁：每 {int(MESSAGE_WINDOW.total_seconds())} 秒最多发 "
                                                f"{MESSAGES_PER_WINDOW} 条，请稍后再发",

@@ -39,7 +39,7 @@ def sign_in_waits(ctx: Context, congress_id: int) -> dict[str, Any]:
     ctx.actor.require(Permission.READ_STAFF_VIEWS)
     ctx.get(Congress, congress_id, "职代会")
     pairs, spraying = waits.current_waits(ctx.session, ctx.now, ("account:", f"delegate:{congress_id}:", "delegate:*:"))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for pair in pairs:
         who = _who(pair.account, congress_id)
         if who is not None and len(rows) < MAX_ROWS:

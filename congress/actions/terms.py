@@ -168,7 +168,7 @@ def carry_over_proposals(ctx: Context, congress_id: int, numbers: list[Any] | No
     return {"from": {"congress_id": previous.id, "label": label}, "carried": result}
 
 
-def _chosen(numbers: list[Any], by_number: dict[int | None, Proposal], carried: set[int]) -> list[Proposal]:
+def _chosen(numbers: list[Any], by_number: dict[int | None, Proposal], carried: set[int | None]) -> list[Proposal]:
     bad: list[str] = []
     chosen: list[Proposal] = []
     for raw in numbers:

@@ -141,7 +141,7 @@ def sign_in_delegate(session: Session, congress_id: int | None, employee_id: str
     candidates = list(session.scalars(sa.select(Delegate).where(*conditions).order_by(Delegate.congress_id.desc())))
     # No such 工号 (in that congress, or in any in session): failures count on a key of their own,
     # under the same rule, so the answers and the waits do not tell who exists.
-    keys = ({d.congress_id: waits.delegate_account(d.congress_id, employee_id) for d in candidates}
+    keys: dict[int | None, str] = ({d.congress_id: waits.delegate_account(d.congress_id, employee_id) for d in candidates}
             or {None: waits.delegate_account(congress_id if congress_id is not None else "*", employee_id)})
     pending = {c: waits.wait_for_pair(session, key, where, now, policy) for c, key in keys.items()}
     open_to_try = [d for d in candidates if pending[d.congress_id] == 0]

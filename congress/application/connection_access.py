@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -107,7 +108,7 @@ class AccessWatch:
             return self.interval
         ids = {c.actor.session_id for c in conns if c.actor.session_id is not None}
 
-        def read() -> tuple[Any, Any]:
+        def read() -> tuple[Any, datetime]:
             with self.service.db.read() as session:
                 return current_state(session, ids), self.service.clock()
 
@@ -116,7 +117,7 @@ class AccessWatch:
             refusal = refusal_for(conn.actor, state, now)
             if refusal is not None:
                 _spawn(end_connection(conn, refusal))
-        alive = [s.expires_at for s, _grant in state.values() if s.revoked_at is None and s.expires_at > now]
+        alive: list[datetime] = [s.expires_at for s, _grant in state.values() if s.revoked_at is None and s.expires_at > now]
         if not alive:
             return self.interval
         # A little after the expiry, so that the check finds it passed

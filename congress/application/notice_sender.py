@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import sqlalchemy as sa
@@ -100,8 +100,8 @@ class Sender:
             target = None if why_not else _target(session, notice)
             if target is None and not why_not:
                 why_not = "收件人或通知渠道已删除"
-            copy = {"subject": notice.subject, "body": notice.body, "link": notice.link, "kind": notice.channel,
-                    "attempts": notice.attempts}
+            copy: dict[str, Any] = {"subject": notice.subject, "body": notice.body, "link": notice.link,
+                                    "kind": notice.channel, "attempts": notice.attempts}
         if why_not:
             self._finish(notice_id, status="cancelled", last_error=why_not)
             return "cancelled", []
@@ -123,8 +123,9 @@ class Sender:
 
     def _finish(self, notice_id: int, **values: Any) -> bool:
         with self.db.write() as session:
-            done = session.execute(sa.update(Notice.__table__).where(T.id == notice_id, T.status == "sending")
-                                   .values(lease_until=None, **values))
+            # An UPDATE's result is a CursorResult (Session.execute is typed as any Result).
+            done = cast("sa.CursorResult[Any]", session.execute(sa.update(Notice.__table__).where(
+                T.id == notice_id, T.status == "sending").values(lease_until=None, **values)))
             return bool(done.rowcount)
 
     def _failed(self, notice_id: int, attempts: int, error: str) -> tuple[str, list[Event]]:
@@ -133,8 +134,9 @@ class Sender:
             self._finish(notice_id, status="pending", next_attempt_at=now + backoff(attempts), last_error=error[:500])
             return "retry", []
         with self.db.write() as session:
-            done = session.execute(sa.update(Notice.__table__).where(T.id == notice_id, T.status == "sending")
-                                   .values(status="failed", lease_until=None, last_error=error[:500]))
+            done = cast("sa.CursorResult[Any]", session.execute(sa.update(Notice.__table__).where(
+                T.id == notice_id, T.status == "sending").values(status="failed", lease_until=None,
+                                                                 last_error=error[:500])))
             if not done.rowcount:
                 return "cancelled", []
             notice = session.get(Notice, notice_id)

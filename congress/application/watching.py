@@ -217,7 +217,7 @@ class WatchGate:
 def gate_for(service: Any) -> WatchGate:
     """The gate of this Service (its `watch_gate`: one per application, so test servers in one
     process keep apart)."""
-    return service.watch_gate  # type: ignore[no-any-return]
+    return service.watch_gate
 
 
 async def admit_anonymous(service: Any, congress_id: int, token: str | None, address: str | None) -> None:

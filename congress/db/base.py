@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
@@ -42,3 +43,6 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
+    if TYPE_CHECKING:
+        # Every model here is mapped to a Table (SQLAlchemy types __table__ as any FromClause).
+        __table__: ClassVar[sa.Table]

@@ -40,7 +40,7 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> sa.
                                   pool_size=max(pool_size, 40), max_overflow=10)
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -50,7 +50,7 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> sa.
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn):  # type: ignore[no-untyped-def]
+        def _begin(conn: sa.Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
@@ -120,7 +120,7 @@ def kept(session: Session, name: str, make: Callable[[], T]) -> T:
     found = caches.get(name)
     if found is None:
         found = caches.setdefault(name, make())  # two threads at once: both get the one kept
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 class Database:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -156,7 +157,9 @@ def clear(session: Session, accounts: list[str], address: str | None) -> int:
         keys = [key for key in session.scalars(query) if address is not None or split_pair(key)[1] in accounts]
     if not keys:
         return 0
-    cleared = session.execute(sa.delete(SignInFailure).where(SignInFailure.key.in_(keys))).rowcount or 0
+    # A DELETE's result is a CursorResult (Session.execute is typed as returning any Result).
+    cleared = cast("sa.CursorResult[Any]", session.execute(sa.delete(SignInFailure).where(
+        SignInFailure.key.in_(keys)))).rowcount or 0
     if accounts and address is None:
         session.execute(sa.delete(SignInFailure).where(SignInFailure.key.in_([f"{ACCOUNT}{a}" for a in accounts])))
     return cleared

@@ -106,7 +106,7 @@ def set_demo_stream(url: str, congress_id: int, picture: TestPicture | None) -> 
             ctx = Context(session, DEMO_ACTOR, system_clock())
             if picture is not None and not failed:
                 set_stream(ctx, congress_id, "hls", DEMO_STREAM_URL, DEMO_STREAM_HOLD_SECONDS)
-            elif session.get(Congress, congress_id).stream_url == DEMO_STREAM_URL:  # --keep after ffmpeg went
+            elif ctx.get(Congress, congress_id, "职代会").stream_url == DEMO_STREAM_URL:  # --keep after ffmpeg went
                 set_stream(ctx, congress_id, "none")
     finally:
         db.dispose()

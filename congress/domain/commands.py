@@ -95,7 +95,7 @@ class Command:
     # How the command batches: consecutive commands of this op in one group commit run together with
     # set-wise reads and writes, [(ctx, congress id, args)] -> each one's reply or DomainError, the
     # same as run one by one (congress.application.service). None: always one by one.
-    run_many: Callable[[list[tuple[Any, int | None, dict[str, Any]]]], list[Any]] | None = None
+    run_many: Callable[[list[Any]], list[Any]] | None = None  # [(ctx, congress id, args)] -> replies
     # The refusal (code, words) when the database refuses the command's row as one it already holds
     # (a unique constraint, e.g. a second ballot); None: `conflict`, try again.
     on_duplicate: tuple[str, str] | None = None

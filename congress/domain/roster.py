@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from congress.domain.errors import DomainError
 from congress.domain.kinds import DELEGATE_TYPES, GENDERS, ROLES, VOTING_TYPE
@@ -122,14 +122,23 @@ class RosterFile:
 
 
 class RosterRowLike(Protocol):
-    name: str
-    gender: str
-    group: str
-    unit: str
-    role: str
-    is_group_leader: bool
-    delegate_type: str
-    email: str | None
+    # Read-only (properties), so a frozen RosterRow and a Delegate row both fit.
+    @property
+    def name(self) -> str: ...
+    @property
+    def gender(self) -> str: ...
+    @property
+    def group(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def is_group_leader(self) -> bool: ...
+    @property
+    def delegate_type(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +352,7 @@ class _RowChecker:
                 self._error(row, EMAIL, problem)
 
         if len(self.errors) == errors_before:
-            fields = {**value, "employee_id": employee_id, "is_group_leader": bool(is_leader)}
+            fields: dict[str, Any] = {**value, "employee_id": employee_id, "is_group_leader": bool(is_leader)}
             self.rows.append((row, RosterRow(**fields)))
 
     def _check_group(self, row: int, group: str) -> bool:

@@ -11,8 +11,11 @@ from congress.domain.kinds import VOTING_TYPE
 
 
 class _HasRoleAndType(Protocol):
-    role: str
-    delegate_type: str
+    # Read-only (properties), so a frozen RosterRow and a Delegate row both fit.
+    @property
+    def role(self) -> str: ...
+    @property
+    def delegate_type(self) -> str: ...
 
 
 def composition_warnings(

@@ -75,7 +75,7 @@ def doubling(excess: int, cap: int) -> int:
     """No wait without excess, then 1, 2, 4 … seconds, at most `cap`."""
     if excess <= 0:
         return 0
-    return min(cap, 2 ** min(excess - 1, 30))
+    return min(cap, int(2 ** min(excess - 1, 30)))
 
 
 def pair_delay(policy: SignInPolicy, pair_failures: int, account_failures: int) -> int:

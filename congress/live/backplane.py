@@ -12,7 +12,7 @@ import json
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +21,8 @@ from congress.live.hub import Hub, Published
 from congress.ops import metrics
 
 if TYPE_CHECKING:
+    from redis.asyncio.client import PubSub
+
     from congress.db.engine import Database
 
 log = logging.getLogger(__name__)
@@ -87,8 +89,9 @@ def _dump(items: list[Published]) -> str:
 
 def _load(raw: str | bytes) -> list[Published]:
     # A worker of the version before (six fields, no type) during a rolling restart: the type from its data
-    return [Published(*row) if len(row) > 6 else Published(*row, json.loads(row[4]).get("type", ""))
-            for row in json.loads(raw)]
+    rows: list[list[Any]] = json.loads(raw)
+    return [Published(row[0], row[1], row[2], row[3], row[4], row[5],
+                      row[6] if len(row) > 6 else json.loads(row[4]).get("type", "")) for row in rows]
 
 
 def _notice_of(raw: str | bytes) -> dict[str, str] | None:
@@ -128,7 +131,7 @@ class RedisBackplane:
             self.catch_up.went_down(exc)
         self._task = asyncio.get_running_loop().create_task(self._listen(pubsub))
 
-    async def _listen(self, pubsub) -> None:  # type: ignore[no-untyped-def]
+    async def _listen(self, pubsub: PubSub) -> None:
         while True:
             try:
                 if not pubsub.subscribed:

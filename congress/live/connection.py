@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +90,7 @@ class Connection:
     actor: Actor
     congress_id: int
     queue_size: int
-    close: Callable[[int, str], Awaitable[None]]
+    close: Callable[[int, str], Coroutine[Any, Any, None]]  # a coroutine: _spawn makes it a task
     send_text: Callable[[str], Coroutine[Any, Any, None]]
     raw: RawSocket | None = None  # uvicorn's socket, for frames built once per broadcast (live.frames)
     delay_seconds: float = 0.0  # observers: the stream's latency (their line holds events that long)

@@ -155,5 +155,7 @@ class LiveState:
             counted = await anyio.to_thread.run_sync(counts)
             read_at = time.time()
             data = encode({"msg": "attendance", **counted, "at": iso(read_at)})
-            hub.broadcast_ephemeral(congress_id, lambda a, d=data: d if a.role is Role.OBSERVER else None,
-                                    created_at=read_at)
+            def to_observers(actor: Actor, message: str = data) -> str | None:
+                return message if actor.role is Role.OBSERVER else None
+
+            hub.broadcast_ephemeral(congress_id, to_observers, created_at=read_at)

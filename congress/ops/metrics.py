@@ -49,9 +49,9 @@ RESUME_KINDS = ("snapshot", "resume", "resume_memory")
 OUTCOMES = ("ok", "refused", "unavailable", "error", "cancelled")
 
 # Children looked up once: `.labels()` takes a lock and builds a key on every call.
-_commands: dict[tuple[str, str], object] = {}
-_latency: dict[str, object] = {}
-_connections: dict[str, object] = {}
+_commands: dict[tuple[str, str], Counter] = {}
+_latency: dict[str, Histogram] = {}
+_connections: dict[str, Gauge] = {}
 _resumes = {kind: RESUMES.labels(kind) for kind in RESUME_KINDS}
 
 
@@ -77,11 +77,11 @@ def command(op: str, outcome: str, seconds: float) -> None:
     counter = _commands.get(key)
     if counter is None:
         counter = _commands[key] = COMMANDS_TOTAL.labels(op, outcome)
-    counter.inc()  # type: ignore[attr-defined]
+    counter.inc()
     histogram = _latency.get(op)
     if histogram is None:
         histogram = _latency[op] = COMMAND_SECONDS.labels(op)
-    histogram.observe(seconds)  # type: ignore[attr-defined]
+    histogram.observe(seconds)
     if op == "cast_ballot" and outcome == "ok":
         BALLOTS.inc()
 
@@ -115,7 +115,7 @@ def backplane_lag(seconds: float) -> None:
     BACKPLANE_LAG.observe(seconds)
 
 
-def _connections_of(role: str) -> object:
+def _connections_of(role: str) -> Gauge:
     gauge = _connections.get(role)
     if gauge is None:
         gauge = _connections[role] = CONNECTIONS.labels(role)
@@ -123,8 +123,8 @@ def _connections_of(role: str) -> object:
 
 
 def connection_opened(role: str) -> None:
-    _connections_of(role).inc()  # type: ignore[attr-defined]
+    _connections_of(role).inc()
 
 
 def connection_closed(role: str) -> None:
-    _connections_of(role).dec()  # type: ignore[attr-defined]
+    _connections_of(role).dec()

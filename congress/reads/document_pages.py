@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 
@@ -25,13 +28,13 @@ def _markdown() -> MarkdownIt:
     md = MarkdownIt("js-default")
     md.validateLink = is_safe_link  # type: ignore[method-assign]
 
-    def link_open(renderer, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+    def link_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
         return renderer.renderToken(tokens, idx, options, env)
 
     md.add_render_rule("link_open", link_open)
 
-    def image(renderer, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+    def image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         # No <img> at all: a remote picture is a tracking pixel (the reader's address and time go to
         # whoever runs it), and a relative one names nothing this server has. The alt text stays.
         alt = renderer.renderInlineAsText(tokens[idx].children or [], options, env)

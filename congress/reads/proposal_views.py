@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Hashable
 from typing import Any
 
 import sqlalchemy as sa
@@ -79,8 +80,8 @@ def board_entries(session: Session, proposals: list[Proposal], *, private: bool 
         ratings[pid] = rating  # the latest
     for proposal, data in zip(proposals, entries, strict=True):
         data.update(assignments[proposal.id])
-        reply = replies.get(proposal.id)
-        data["reply"] = reply_json(reply) if reply else None
+        latest = replies.get(proposal.id)
+        data["reply"] = reply_json(latest) if latest else None
         data["rating"] = ratings.get(proposal.id)
     return entries
 
@@ -237,7 +238,7 @@ def _similar(session: Session, index: tuple[SimilarityIndex, list[int]], proposa
         return [[] for _ in proposals]
     hits = similarity.query_many([(proposal_text(p.title, p.reason, p.suggestion), (p.id,)) for p in proposals], k=k)
     wanted = {hit.id for found in hits for hit in found}
-    others = {p.id: p for p in session.scalars(sa.select(Proposal).where(Proposal.id.in_(wanted)))} if wanted else {}
+    others: dict[Hashable, Proposal] = {p.id: p for p in session.scalars(sa.select(Proposal).where(Proposal.id.in_(wanted)))} if wanted else {}
     return [[{"id": other.id, "number": other.number, "title": other.title, "status": other.status,
               "congress_id": other.congress_id, "score": round(hit.score, 2),
               "is_likely_duplicate": is_likely_duplicate(hit.score), "level": similarity_level(hit.score),

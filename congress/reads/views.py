@@ -46,9 +46,9 @@ def list_delegates(ctx: ReadContext, congress_id: int, query: str | None = None,
         select = select.where(Delegate.group_id == group_id)
     rows = list(ctx.session.execute(select.limit(max(1, min(limit or MAX_ROWS, MAX_ROWS)))))
     stays: dict[int, Attendance] = {}
-    for stay in ctx.session.scalars(sa.select(Attendance).where(Attendance.congress_id == congress_id)
+    for each in ctx.session.scalars(sa.select(Attendance).where(Attendance.congress_id == congress_id)
                                     .order_by(Attendance.checked_in_at, Attendance.id)):
-        stays[stay.delegate_id] = stay  # the latest stay wins
+        stays[each.delegate_id] = each  # the latest stay wins
     delegates = []
     for delegate, group_name in rows:
         stay = stays.get(delegate.id)

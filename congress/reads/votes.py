@@ -114,7 +114,7 @@ def vote_progress(session: Session, congress_id: int) -> list[dict[str, Any]]:
         cast = dict(session.execute(sa.select(BallotCast.group_id, sa.func.count()).where(
             BallotCast.vote_id == vote.id).group_by(BallotCast.group_id)).all())
         reported = set(session.scalars(sa.select(GroupCount.group_id).where(GroupCount.vote_id == vote.id)))
-        groups = [{"group_id": g, "name": name, "eligible": eligible, "present": present, "cast": cast.get(g, 0),
+        groups: list[dict[str, Any]] = [{"group_id": g, "name": name, "eligible": eligible, "present": present, "cast": cast.get(g, 0),
                    "mode": vote.group_modes.get(str(g), GroupMode.ONLINE), "reported": g in reported}
                   for g, (name, eligible, present) in rolls.items()]
         progress.append({"vote_id": vote.id, "cast": sum(cast.values()),

@@ -138,7 +138,8 @@ def build_archive(session: Session, congress_id: int, now: datetime) -> dict[str
     ])
 
     events = session.scalars(sa.select(Event).where(Event.congress_id == congress_id).order_by(Event.seq))
-    lines, head = [], {"seq": 0, "hash": None}
+    lines: list[str] = []
+    head: dict[str, Any] = {"seq": 0, "hash": None}
     for e in events:
         lines.append(_line({"seq": e.seq, "type": e.type, "payload": e.payload, "audience": e.audience,
                             "audience_id": e.audience_id, "created_at": _iso(e.created_at), "hash": e.hash}))
@@ -181,9 +182,10 @@ def _vote_files(session: Session, vote: Vote, group_name: dict[int, str], positi
     for cast in casts:
         by_group[str(cast.group_id)] = by_group.get(str(cast.group_id), 0) + 1
     # Who took part (领票签名), never what they chose, and never in the order they voted.
-    participants = sorted(({"delegate_id": c.delegate_id, "employee_id": delegates[c.delegate_id].employee_id,
-                            "name": delegates[c.delegate_id].name, "group_id": c.group_id} for c in casts),
-                          key=lambda p: (position.get(p["group_id"], 0), p["employee_id"]))
+    participants = [{"delegate_id": c.delegate_id, "employee_id": delegates[c.delegate_id].employee_id,
+                     "name": delegates[c.delegate_id].name, "group_id": c.group_id}
+                    for c in sorted(casts, key=lambda c: (position.get(c.group_id, 0),
+                                                          delegates[c.delegate_id].employee_id))]
     definition = {
         "vote": vote_definition(vote),
         "result": vote.result,

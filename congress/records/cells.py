@@ -25,6 +25,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -43,12 +44,19 @@ def _is_number(value: object) -> bool:
 
 
 # -- XLSX -----------------------------------------------------------------------------------------
+def first_sheet(book: Workbook) -> Worksheet:
+    """A new workbook's one sheet (openpyxl types `book.active` as maybe None or a chart sheet)."""
+    sheet = book.active
+    assert isinstance(sheet, Worksheet)
+    return sheet
+
+
 def text_cell(sheet: Worksheet, value: Any) -> Cell:
     """A cell for `sheet` holding `value`: numbers, booleans and None as they are, anything else as text."""
     if value is None or isinstance(value, (bool, int, float)):
-        return Cell(sheet, value=value)
+        return Cell(sheet, row=1, column=1, value=value)  # a placeholder place: sheet.append sets it
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    cell = Cell(sheet, value=text)
+    cell = Cell(sheet, row=1, column=1, value=text)
     cell.data_type = "s"  # openpyxl made "=…" a formula just now; a string it is
     if looks_like_formula(text):
         cell.quotePrefix = True  # Excel / WPS keep it text when the cell is edited

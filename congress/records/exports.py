@@ -11,9 +11,10 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
-from congress.records.cells import append_row, csv_text
+from congress.records.cells import append_row, csv_text, first_sheet
 
 CODES_HEADER = ["工号", "姓名", "代表团(组)", "代表类型", "访问码"]
 
@@ -26,7 +27,7 @@ def _code_rows(codes: list[dict[str, Any]]) -> Iterator[list[Any]]:
 def write_codes_xlsx(codes: list[dict[str, Any]], path: Path) -> None:
     """One row per delegate, large code font, repeated header: printed and cut into slips."""
     book = Workbook()
-    sheet = book.active
+    sheet = first_sheet(book)
     sheet.title = "访问码"
     for cell in append_row(sheet, CODES_HEADER):
         cell.font = Font(bold=True)
@@ -34,9 +35,9 @@ def write_codes_xlsx(codes: list[dict[str, Any]], path: Path) -> None:
         append_row(sheet, row)[4].font = Font(name="Consolas", size=14, bold=True)
     for column, width in zip("ABCDE", (12, 12, 14, 12, 22), strict=True):
         sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(vertical="center")
+    for line in sheet.iter_rows(min_row=2):
+        for each in line:
+            each.alignment = Alignment(vertical="center")
     sheet.print_title_rows = "1:1"
     sheet.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     book.save(path)
@@ -57,7 +58,7 @@ def write_proposal_register(entries: list[dict[str, Any]], path: Path, title: st
     with `term_stats` (a later session of a 届) a sheet per session and 届汇总 with charts follow
     (congress.records.term_report). A carried proposal's state says 上次会议转入 and from where."""
     book = Workbook()
-    sheet = book.active
+    sheet = first_sheet(book)
     sheet.title = "提案汇总表"
     append_row(sheet, [title])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(REGISTER_HEADER))
@@ -77,10 +78,10 @@ def write_proposal_register(entries: list[dict[str, Any]], path: Path, title: st
         ])
     widths = (8, 36, 10, 24, 10, 10, 6, 12, 14, 18, 12, 8, 48, 10, 10, 12)
     for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[sheet.cell(2, index).column_letter].width = width
-    for row in sheet.iter_rows(min_row=3):
-        for cell in row:
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for line in sheet.iter_rows(min_row=3):
+        for each in line:
+            each.alignment = Alignment(vertical="top", wrap_text=True)
     sheet.freeze_panes = "C3"
     sheet.print_title_rows = "2:2"
     sheet.page_setup.orientation = "landscape"

@@ -28,10 +28,11 @@ from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from congress.domain.errors import DomainError
 from congress.domain.time import BEIJING  # noqa: E402 - shared with the actions
-from congress.records.cells import append_row
+from congress.records.cells import append_row, first_sheet
 
 FONT_PACKAGE = "fonts-noto-cjk"
 FONT_CANDIDATES = (  # Debian/Ubuntu, Fedora, Arch, a manual install
@@ -95,12 +96,12 @@ def find_cjk_font() -> CjkFont:
                 candidates.append((Path(file), int(index) if index.isdigit() else None))
         except (OSError, subprocess.SubprocessError):
             pass
-    for path, index in candidates:
-        if not path.is_file():
+    for font_path, font_index in candidates:
+        if not font_path.is_file():
             continue
-        face = _sc_face(path) if index is None else index
-        if _has_chinese(path, face):
-            return CjkFont(path, face)
+        face = _sc_face(font_path) if font_index is None else font_index
+        if _has_chinese(font_path, face):
+            return CjkFont(font_path, face)
     raise DomainError("no_cjk_font", f"找不到中文字体，无法生成 PDF：请安装 {FONT_PACKAGE}"
                                      f"（Debian/Ubuntu：apt-get install -y {FONT_PACKAGE}），"
                                      "或用环境变量 CONGRESS_CJK_FONT 指定一个中文 TTF/OTF/TTC 字体文件")
@@ -255,10 +256,10 @@ CHECK_IN_HEADER = ["代表团(组)", "工号", "姓名", "代表类型", "签到
 
 def check_in_rows(files: Mapping[str, bytes]) -> list[list[str]]:
     """One row per stay; a delegate who never checked in has one row marked 未签到."""
-    stays: dict[int, list[dict[str, Any]]] = {}
+    stays: dict[int, list[dict[str, Any] | None]] = {}  # None below: never checked in, one 未签到 row
     for stay in _load(files, "attendance.json"):
         stays.setdefault(stay["delegate_id"], []).append(stay)
-    rows = []
+    rows: list[list[str]] = []
     for d in _load(files, "roster.json"):
         if not d["is_active"]:
             continue
@@ -288,7 +289,7 @@ def check_in_pdf(font: CjkFont, congress: dict[str, Any], rows: list[list[str]],
 
 def check_in_xlsx(congress: dict[str, Any], rows: list[list[str]], path: Path) -> None:
     book = Workbook()
-    sheet = book.active
+    sheet = first_sheet(book)
     sheet.title = "签到表"
     append_row(sheet, [f"{congress['name']}签到表（北京时间）"])
     sheet["A1"].font = Font(bold=True, size=14)
@@ -297,10 +298,10 @@ def check_in_xlsx(congress: dict[str, Any], rows: list[list[str]], path: Path) -
     for row in rows:
         append_row(sheet, row)  # a name or reason that starts with "=" stays text, never a formula
     for index, width in enumerate((14, 12, 10, 10, 18, 10, 30, 18, 30), start=1):
-        sheet.column_dimensions[sheet.cell(2, index).column_letter].width = width
-    for row in sheet.iter_rows(min_row=3):
-        for cell in row:
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for line in sheet.iter_rows(min_row=3):
+        for each in line:
+            each.alignment = Alignment(vertical="top", wrap_text=True)
     sheet.freeze_panes = "A3"
     sheet.print_title_rows = "2:2"
     sheet.page_setup.orientation = "landscape"

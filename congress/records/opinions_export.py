@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.page import PageMargins
 
-from congress.records.cells import append_row
+from congress.records.cells import append_row, first_sheet
 
 COLUMNS = ("代表团(组)", "议程", "赞同意见", "建议", "不同意见", "引用发言", "提交时间", "处理情况")
 WIDTHS = (14, 24, 40, 40, 40, 40, 18, 20)
@@ -52,7 +52,7 @@ def opinion_rows(table: dict[str, Any]) -> list[list[str]]:
 
 def opinions_xlsx(table: dict[str, Any]) -> bytes:
     book = Workbook()
-    sheet = book.active
+    sheet = first_sheet(book)
     sheet.title = "审议意见"
     for cell in append_row(sheet, COLUMNS):
         cell.font = Font(bold=True)

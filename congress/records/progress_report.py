@@ -19,7 +19,7 @@ from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.progress import ProposalEvent, end_of_day, percent, progress_figures
 from congress.domain.proposals import STATUS_LABELS, ProposalStatus
-from congress.records.cells import append_row
+from congress.records.cells import append_row, first_sheet
 from congress.records.minutes import CjkFont, _heading, _para, _table, new_pdf
 from congress.records.pdf_charts import bar_chart, pie_chart
 
@@ -121,7 +121,7 @@ def report_xlsx(congress_name: str, f: dict[str, Any], term_stats: dict[str, Any
     分类统计 (each with a bar chart); every text cell through congress.records.cells (never a formula).
     With `term_stats` (a later session of a 届): a sheet per session and 届汇总 with charts."""
     book = Workbook()
-    summary = book.active
+    summary = first_sheet(book)
     summary.title = "概况"
     append_row(summary, [f"{congress_name}提案办理情况报告"])
     summary["A1"].font = Font(bold=True, size=14)

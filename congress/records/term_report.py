@@ -19,7 +19,7 @@ from congress.domain.progress import percent
 from congress.domain.proposals import ProposalStatus
 from congress.domain.term_stats import ProposalRow, RatingRow, SessionRows, term_figures
 from congress.domain.terms import session_label
-from congress.records.cells import append_row
+from congress.records.cells import append_row, first_sheet
 from congress.records.progress_report import append_category_table
 
 HIDDEN = (ProposalStatus.DRAFT.value, ProposalStatus.PRE_REVIEW.value)
@@ -142,7 +142,7 @@ def _session_sheet(sheet: Any, s: dict[str, Any]) -> None:
 
 def term_xlsx(stats: dict[str, Any]) -> bytes:
     book = Workbook()
-    book.remove(book.active)
+    book.remove(first_sheet(book))
     add_term_sheets(book, stats)
     out = BytesIO()
     book.save(out)

@@ -4,14 +4,23 @@ congress.records.verify; the chain's definition is congress.records.chain)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from congress.records.chain import GENESIS, event_hash
+
+if TYPE_CHECKING:
+    from congress.records.verify import Report
 
 
 class ChainCheck:
     """The _Checker's check of the hash chain (congress.records.verify)."""
+
+    # The host's (_Checker's) attributes, declared for the type checker.
+    report: Report
+    events: list[dict[str, Any]]
+    by_type: dict[str, list[dict[str, Any]]]
+    problem: Callable[[str], None]
 
     # -- the chain ------------------------------------------------------------------------------
     def check_chain(self, last_seq: int, head: dict[str, Any], expect: Sequence[tuple[int, str]]) -> None:
@@ -51,7 +60,7 @@ class ChainCheck:
                 self.problem(f"seq {seq} (noted by you) is not in the record")
             elif not stored.startswith(digest):
                 self.problem(f"seq {seq}: hash {stored} is not the hash you noted ({digest})")
-        self.by_type: dict[str, list[dict[str, Any]]] = {}
+        self.by_type = {}
         for event in self.events:
             self.by_type.setdefault(event.get("type", ""), []).append(event)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -25,6 +25,10 @@ def _load(files: Mapping[str, bytes], name: str) -> Any:
 
 class FilesCheck:
     """The _Checker's checks of the archive's files (congress.records.verify)."""
+
+    # The host's (_Checker's) attributes, declared for the type checker.
+    files: Mapping[str, bytes]
+    problem: Callable[[str], None]
 
     # -- files ----------------------------------------------------------------------------------
     def check_manifest(self, manifest: dict[str, Any]) -> None:

@@ -6,14 +6,15 @@ sealed votes through congress.records.verify_sealed)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from congress.domain.errors import DomainError
 from congress.domain.rules import CongressRules
 from congress.records.verify_files import _load
 from congress.records.verify_sealed import recount_sealed
 from congress.tally import (
+    Basis,
     GroupTally,
     Rule,
     ballot_is_valid,
@@ -24,13 +25,30 @@ from congress.tally import (
     summarise_rating,
     validate_group_count,
 )
+from congress.tally.rules import as_threshold
 
 FIGURES = ("eligible", "present", "issued", "returned", "valid", "void")
 MAX_LINES_PER_KIND = 50
 
+if TYPE_CHECKING:
+    from congress.records.verify import Report
+
 
 class Recount:
     """The _Checker's recount of attendance and votes (congress.records.verify)."""
+
+    # The host's (_Checker's) attributes, declared for the type checker: the archive's files and
+    # what was read from them.
+    files: Mapping[str, bytes]
+    report: Report
+    congress: dict[str, Any]
+    roster: list[dict[str, Any]]
+    attendance: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    by_type: dict[str, list[dict[str, Any]]]
+    groups: dict[int, dict[str, Any]]
+    order: list[int]
+    problem: Callable[[str], None]
 
     # -- attendance ------------------------------------------------------------------------------
     def present_after(self, seq: int) -> set[int]:
@@ -307,7 +325,8 @@ class Recount:
                              f"({checked_in} voting delegates checked in when it was entered): {exc.message}")
 
     def check_outcome(self, qlabel: str, question: dict[str, Any], entry: dict[str, Any], tally: Any) -> None:
-        rule = Rule(question["basis"], question["threshold"], question["is_strict"])
+        rule = Rule(Basis(question["basis"]), as_threshold(question["threshold"], question["is_strict"]),
+                    question["is_strict"])
         # Candidates in the order the stored result lists them (ties keep input order in the words);
         # the figures themselves are the ones counted here.
         order = [o["key"] for o in entry.get("options", [])]

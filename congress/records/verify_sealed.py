@@ -54,7 +54,7 @@ def recount_sealed(label: str, vote: dict[str, Any], ballots: list[dict[str, Any
     ceremony_id = vote.get("ceremony_id")
     ready = _payloads(events, "trustees.key_ready", ceremony_id=ceremony_id)
     named = _payloads(events, "trustees.named", ceremony_id=ceremony_id)
-    if not ready or not named:
+    if ceremony_id is None or not ready or not named:
         out.problems.append(f"{label}: the event log has no completed key ceremony {ceremony_id} for this vote")
         return out
     ready_event = ready[-1]["payload"]

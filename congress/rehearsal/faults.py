@@ -132,14 +132,14 @@ def check_reachable(plan: FaultPlan) -> None:
         import redis
 
         try:
-            redis.Redis.from_url(plan.redis_url, socket_connect_timeout=5).ping()
+            redis.Redis.from_url(plan.redis_url or "", socket_connect_timeout=5).ping()
         except Exception as exc:
             raise FaultRefused(f"--fault redis: --redis-url does not answer: {exc.__class__.__name__}") from None
     elif plan.kind == "database":
         import sqlalchemy as sa
 
         try:
-            engine = sa.create_engine(plan.database_url, poolclass=sa.pool.NullPool)
+            engine = sa.create_engine(plan.database_url or "", poolclass=sa.pool.NullPool)
             with engine.connect() as conn:
                 allowed = conn.exec_driver_sql(
                     "SELECT rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') "

@@ -5,14 +5,29 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from congress.rehearsal.faults import summarise
-from congress.rehearsal.ledger import PublicLog
+from congress.rehearsal.ledger import PublicLog, StaffLedger
+
+if TYPE_CHECKING:
+    from congress.rehearsal.client import Peer
+    from congress.rehearsal.faults import FaultRun
 
 
 class Outcome:
     """The Coordinator's merging of the results (congress.rehearsal.scenario)."""
+
+    # The host's (Coordinator's) attributes, declared for the type checker.
+    ledger: StaffLedger
+    causes: dict[tuple[str, Any], float]
+    errors: list[dict[str, Any]]
+    expected_errors: int
+    staff: Peer | None
+    report: dict[str, Any]
+    fault: FaultRun | None
+    fault_probe: dict[str, Any] | None
+    fault_acks: list[dict[str, Any]]
 
     # -- merging ---------------------------------------------------------------------------------
     def _truth(self, log: PublicLog, marker: int) -> dict[str, Any]:

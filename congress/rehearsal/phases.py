@@ -6,12 +6,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from typing import Any
+from collections.abc import Awaitable, Callable
+from random import Random
+from typing import TYPE_CHECKING, Any
 
 from congress.rehearsal.faults import FaultRun
 from congress.rehearsal.outcome import _pct, _round, compare_tally
 from congress.rehearsal.processes import RehearsalAborted
 from congress.rehearsal.roster import Plan, choose, proposal_specs
+
+if TYPE_CHECKING:
+    from congress.client.trustee import TrusteeHttp
+    from congress.rehearsal.ledger import StaffLedger
+    from congress.rehearsal.processes import WorkerHandle
+    from congress.rehearsal.scenario import UI, Options
 
 SCRUTINEER = "演练总监票人"
 STORM_WAIT_SECONDS = 300  # how long the storm is timed; observers still away are checked at the end
@@ -19,6 +27,26 @@ STORM_WAIT_SECONDS = 300  # how long the storm is timed; observers still away ar
 
 class Phases:
     """The Coordinator's vote, proposals and storm phases (congress.rehearsal.scenario)."""
+
+    # The host's (Coordinator's) attributes and the other parts' methods, declared for the type checker.
+    o: Options
+    ui: UI
+    run_id: str
+    rng: Random
+    ledger: StaffLedger
+    causes: dict[tuple[str, Any], float]
+    errors: list[dict[str, Any]]
+    workers: list[WorkerHandle]
+    fault: FaultRun | None
+    trustees: list[tuple[TrusteeHttp, bytes]]
+    sealing_key: str | None
+    fault_probe: dict[str, Any] | None
+    fault_acks: list[dict[str, Any]]
+    guard: Callable[[], Awaitable[None]]
+    staff_reply: Callable[..., Awaitable[dict[str, Any]]]
+    staff_command: Callable[..., Awaitable[dict[str, Any] | None]]
+    ask_all: Callable[..., Awaitable[list[Any]]]
+    owner: Callable[[str], int]
 
     # -- one vote --------------------------------------------------------------------------------
     async def vote(self, number: int, spec: Any, item_id: int, plan: Plan, group_ids: dict[str, int],
@@ -67,10 +95,10 @@ class Phases:
         spread = max(o.vote_spread, fault.plan.at + fault.plan.duration + 3) if fault is not None else o.vote_spread
         probes = self._probes(number, plan, group_ids, ballots, questions, spread) if number == 0 else []
         sealing_vote = {**vote, "sealing": {"public_key": self.sealing_key}} if spec.is_secret else None
-        per_worker = [{"vote_id": vote_id, "spread": spread, "drop": o.drop_rate > 0, "sealing_vote": sealing_vote,
+        per_worker: list[dict[str, Any]] = [{"vote_id": vote_id, "spread": spread, "drop": o.drop_rate > 0, "sealing_vote": sealing_vote,
                        "ballots": {}, "hand_counts": {}, "probes": []} for _ in self.workers]
-        for employee_id, answers in ballots.items():
-            per_worker[self.owner(employee_id)]["ballots"][employee_id] = answers
+        for employee_id, chosen in ballots.items():
+            per_worker[self.owner(employee_id)]["ballots"][employee_id] = chosen
         for employee_id, args in hand_counts.items():
             per_worker[self.owner(employee_id)]["hand_counts"][employee_id] = args
         for probe in probes:
@@ -83,9 +111,9 @@ class Phases:
             raise RehearsalAborted(f"open_vote failed: {self.errors[-1]}")
         opened_at = self.causes[("vote.opened", vote_id)]
         injecting = asyncio.get_running_loop().create_task(self._inject(fault, opened_at)) if fault else None
-        answers = await self.ask_all("vote", per_worker)
-        acks = [a for ans in answers for a in ans["acks"]]
-        hands = [h for ans in answers for h in ans["hand"]]
+        replies = await self.ask_all("vote", per_worker)
+        acks = [a for ans in replies for a in ans["acks"]]
+        hands = [h for ans in replies for h in ans["hand"]]
         if injecting is not None:
             await injecting
             self.fault_acks = acks + hands
@@ -117,8 +145,8 @@ class Phases:
             "ballot_ack_p99_ms": _pct([1000 * (a["acked"] - a["sent"]) for a in acks], 99),
             "close_to_published_seconds": round(time.time() - published_at, 2),
             "trustees_decrypt_seconds": decrypt_seconds,
-            "drops": sum(ans["drops"] for ans in answers),
-            "probes": [p for ans in answers for p in ans["probes"]],
+            "drops": sum(ans["drops"] for ans in replies),
+            "probes": [p for ans in replies for p in ans["probes"]],
             "tally_matches": not mismatches and result is not None, "mismatches": mismatches[:10],
             "outcome": [q.get("words") for q in (result or {}).get("questions", [])],
         }

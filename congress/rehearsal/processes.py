@@ -10,10 +10,13 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from congress.rehearsal.roster import Plan
 from congress.rehearsal.worker import OPEN_FILES_CEILING, WorkerConfig, worker_main
+
+if TYPE_CHECKING:
+    from congress.rehearsal.scenario import UI, Options
 
 BUSY_PROCESS = 2_500  # connections one client process serves without its own queue showing in the figures
 PER_PROCESS = OPEN_FILES_CEILING - 1_000  # connections one client process holds at most (its open files)
@@ -34,6 +37,14 @@ class WorkerHandle:
 
 class ClientProcesses:
     """The Coordinator's dealings with its client processes (congress.rehearsal.scenario)."""
+
+    # The host's (Coordinator's) attributes, declared for the type checker.
+    o: Options
+    ui: UI
+    run_id: str
+    congress_id: int
+    compression: str | None
+    workers: list[WorkerHandle]
 
     async def ask_all(self, kind: str, payloads: list[Any] | None = None, common: Any = None) -> list[Any]:
         for i, w in enumerate(self.workers):

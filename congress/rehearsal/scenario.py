@@ -138,6 +138,7 @@ class Coordinator(ClientProcesses, Phases, Outcome):
         if any(spec.is_secret for spec in specs):
             self.ui.phase("trustees", "监票人生成密钥 trustees' key", None)
             await asyncio.to_thread(self._make_trustee_key, plan, codes)
+            assert self.sealing_key is not None  # _make_trustee_key sets it or raises
             self.ui.done("trustees", f"3 trustees, 2 needed to decrypt; key {self.sealing_key[:16]}…")
         r["scale"] = {"delegates": len(plan.people), "voting": roster["voting"], "non_voting": roster["non_voting"],
                       "groups": len(plan.groups), "hand_counted_groups": plan.hand_counted,
@@ -274,6 +275,7 @@ class Coordinator(ClientProcesses, Phases, Outcome):
         """Three voting delegates as trustees run the key ceremony, each from 'their own computer'
         (this process, over HTTP, seeds kept in memory): secret votes can then open."""
         members = [p for p in plan.people if p.is_voting and not p.is_leader][:3]
+        assert self.http is not None
         self.http.command(self.congress_id, "name_trustees", employee_ids=[m.employee_id for m in members],
                           threshold=2)
         self.trustees = [(TrusteeHttp(self.o.urls[0], self.congress_id, m.employee_id, codes[m.employee_id]),

@@ -183,7 +183,9 @@ async def live_endpoint(websocket: WebSocket) -> None:
         return
     try:
         known = _known_observer(service, websocket)
-        actor, congress_id, head = known or await anyio.to_thread.run_sync(_authenticate, service, websocket)
+        if known is None:
+            known = await anyio.to_thread.run_sync(_authenticate, service, websocket)
+        actor, congress_id, head = known
     except Refused as refused:
         await websocket.send_text(encode({"msg": "error", "id": None, "code": "refused", "message": refused.reason}))
         await websocket.close(refused.code, refused.reason)

@@ -1,12 +1,12 @@
 """Pure counting and ratification: quorum, motions, elections, ratings, group counts. No I/O."""
 
+from congress.domain.kinds import QuestionKind
 from congress.tally.counting import (
     Answer,
     CastBallot,
     GroupRoll,
     GroupTally,
     Question,
-    QuestionKind,
     Tally,
     combine,
     count_ballots,

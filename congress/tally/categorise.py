@@ -142,8 +142,8 @@ class _KeywordScorer:
                     self._terms.setdefault(word, []).append((index[category], weight))
         # An alternation tried longest first finds, scanning left to right, the longest keyword
         # at each position and resumes after it.
-        words = sorted(self._terms, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
+        keywords = sorted(self._terms, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, keywords))) if keywords else None
         self._n = len(categories)
 
     def counts(self, text: str) -> np.ndarray:
@@ -286,7 +286,8 @@ class Categoriser:
             z *= SEMANTIC_SHARPNESS
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        probabilities: np.ndarray = p / p.sum(axis=1, keepdims=True)
+        return probabilities
 
     def suggest(self, text: str, top: int | None = None) -> list[Suggestion]:
         """Categories for one text, best first; confidences sum to ~1 over the full list.  The first
@@ -310,7 +311,7 @@ class Categoriser:
     def _weights_many(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
         """`weights` for many (text, category) pairs, the texts vectorised in one pass."""
         x = self._vectoriser.transform([t for t, _ in pairs]).tocsr() if self._svm is not None and pairs else None
-        out = []
+        out: list[dict[str, float]] = []
         for r, (text, category) in enumerate(pairs):
             if category not in self.categories:
                 out.append({})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from congress.domain.errors import DomainError
 from congress.domain.kinds import QuestionKind  # the one definition (tally may import domain)
@@ -43,7 +44,7 @@ class Question:
         if self.kind is QuestionKind.ELECTION and self.seats < 1:
             raise DomainError("invalid_seats", f"应选名额至少为 1（填写的是 {self.seats}）")
 
-    def is_valid_answer(self, answer: Answer | None) -> bool:
+    def is_valid_answer(self, answer: Answer | None) -> TypeGuard[Answer]:  # valid: never None
         if answer is None:  # the delegate left this item blank: a blank item is void, not 弃权
             return False
         if self.kind is QuestionKind.ELECTION:
@@ -187,7 +188,7 @@ def count_ballots(
                 continue
             valid[q][ballot.group_id] += 1
             group_counts = counts[q][ballot.group_id]
-            chosen = [answer] if isinstance(answer, str) else list(answer)  # type: ignore[arg-type]
+            chosen = [answer] if isinstance(answer, str) else list(answer)
             for option in chosen:
                 group_counts[option] = group_counts.get(option, 0) + 1  # write-ins appear as they come
 

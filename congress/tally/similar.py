@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -176,7 +176,7 @@ class SimilarityIndex:
         self._corpus = self._background[rows]
         self._corpus_cats = None if self._background_cats is None else self._background_cats[rows]
 
-    def _vectorise(self, texts: Sequence[str]):
+    def _vectorise(self, texts: Sequence[str]) -> Any:  # a scipy sparse matrix (sklearn has no types)
         if not texts:
             from scipy.sparse import csr_matrix
 
@@ -188,7 +188,7 @@ class SimilarityIndex:
             return None
         return np.asarray(self._categoriser.predict_proba(list(texts)), dtype=float)
 
-    def _rows(self, texts: Sequence[str]):
+    def _rows(self, texts: Sequence[str]) -> tuple[Any, np.ndarray | None]:
         """Vectors and category probabilities of `texts`: a text the index holds (a queued proposal
         is in the corpus) is taken from it, the others are computed together in one batch."""
         from scipy.sparse import vstack
@@ -199,15 +199,17 @@ class SimilarityIndex:
         vectors, cats = self._background, self._background_cats
         if fresh:
             vectors = vstack([vectors, self._vectorise(fresh)], format="csr")
-            if cats is not None:
-                cats = np.vstack([cats, self._categories(fresh)])
+            fresh_cats = self._categories(fresh)  # None exactly when cats is (no categoriser)
+            if cats is not None and fresh_cats is not None:
+                cats = np.vstack([cats, fresh_cats])
         return vectors[rows], None if cats is None else cats[rows]
 
     def _scaled(self, cosines: np.ndarray, cats: np.ndarray | None, query_cats: np.ndarray | None) -> np.ndarray:
         """Cosines (rows × queries) scaled by category agreement."""
         if cats is None or query_cats is None:
             return cosines
-        return cosines * ((1.0 - self._weight) + self._weight * (cats @ query_cats.T))
+        scaled: np.ndarray = cosines * ((1.0 - self._weight) + self._weight * (cats @ query_cats.T))
+        return scaled
 
     def query(
         self,

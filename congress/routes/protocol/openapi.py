@@ -12,7 +12,7 @@ from congress.routes.protocol.http import ENDPOINTS, Endpoint
 from congress.routes.protocol.raises import COMMON_CODES
 from congress.routes.protocol.shapes import param_spec, schema, who
 
-_ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+_ERROR: dict[str, Any] = {"type": "object", "properties": {"error": {"type": "object", "properties": {
     "code": {"type": "string"}, "message": {"type": "string"}, "retry_after": {"type": "number"},
     # what the message is about, e.g. {"field": "questions"}: pages build their own words from it (docs/i18n.md)
     "params": {"type": "object"}},
