@@ -6,7 +6,7 @@ playlist changes every segment, so it is never cached; a segment never changes o
 from __future__ import annotations
 
 import os
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from starlette.responses import PlainTextResponse, Response
@@ -33,8 +33,22 @@ class LiveFiles(StaticFiles):
         return await super().get_response(path, scope)
 
     def file_response(self, full_path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> Response:
-        response = super().file_response(full_path, *args, **kwargs)
         suffix = PurePath(full_path).suffix.lower()
+        if suffix == ".m3u8":
+            return _playlist_response(full_path)
+        response = super().file_response(full_path, *args, **kwargs)
         response.headers["Content-Type"] = MEDIA_TYPES[suffix]
         response.headers["Cache-Control"] = PLAYLIST_CACHE if suffix == ".m3u8" else SEGMENT_CACHE
         return response
+
+
+def _playlist_response(full_path: str | os.PathLike[str]) -> Response:
+    """A playlist as read now, whole. The encoder replaces it every segment (a new file renamed over
+    the old): served as a file, its length came from the stat before the replacement and its bytes
+    from the file after, and the response broke off ("peer closed connection ... expected 264").
+    A playlist is a few hundred bytes: reading it at once costs nothing."""
+    try:
+        data = Path(full_path).read_bytes()
+    except FileNotFoundError:  # replaced or deleted between the lookup and now
+        return PlainTextResponse("Not Found", status_code=404)
+    return Response(data, headers={"Content-Type": MEDIA_TYPES[".m3u8"], "Cache-Control": PLAYLIST_CACHE})

@@ -52,3 +52,43 @@ def test_the_live_folder_is_served_as_hls_with_program_date_time(stream_site, tm
         assert httpx.get(f"{unset.url}{stream_site.stream_url}").status_code == 404
     finally:
         unset.stop()
+
+
+def test_a_playlist_replaced_while_it_is_read_is_served_whole_or_not_at_all(database_url, tmp_path):
+    """The encoder writes each new playlist beside the old one and renames it over: a read in between
+    must give one version whole. Served as a file, the length came from before the rename and the
+    bytes from after, and the response broke off (CI: "peer closed connection without sending complete
+    message body (received 0 bytes, expected 264)"). Here the rename happens thousands of times a
+    second, between playlists of different lengths, while the page reads on."""
+    import os
+    import threading
+
+    folder = tmp_path / "live"
+    folder.mkdir()
+    versions = [f"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-MEDIA-SEQUENCE:{n}\n" + f"#EXTINF:2.0,\nlive-{n}.ts\n" * (n % 4 + 1)
+                for n in range(8)]
+    playlist = folder / "live.m3u8"
+    playlist.write_text(versions[0])
+    done = threading.Event()
+
+    def encoder() -> None:
+        n = 0
+        while not done.is_set():
+            n += 1
+            (folder / "live.m3u8.tmp").write_text(versions[n % len(versions)])
+            os.replace(folder / "live.m3u8.tmp", playlist)
+
+    server = ServerProcess(database_url, tmp_path / "server.log", env={"CONGRESS_STREAM_DIR": str(folder)})
+    writer = threading.Thread(target=encoder, daemon=True)
+    writer.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            for _ in range(400):
+                response = http.get("/live/live.m3u8")
+                assert response.status_code == 200
+                assert response.text in versions
+                assert response.headers["cache-control"] == "no-cache"
+    finally:
+        done.set()
+        writer.join(timeout=5)
+        server.stop()
