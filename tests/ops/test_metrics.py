@@ -118,9 +118,9 @@ def test_metrics_only_for_this_host_or_the_token_also_through_nginx(tmp_path: Pa
     token = secrets.token_urlsafe(24)
     worker = ServerProcess(f"sqlite:///{tmp_path / 'c.db'}", tmp_path / "server.log",
                            env={"CONGRESS_METRICS_TOKEN": token})
-    # deploy/nginx.conf as shipped, its first instance's port (8001) being this worker's
-    shipped = SHIPPED.read_text().replace("127.0.0.1:8001", f"127.0.0.1:{worker.port}")
-    try:
+    try:  # (the worker is stopped whatever fails below: a failure here once left it running)
+        # deploy/nginx.conf as shipped, its first instance's port (8001) being this worker's
+        shipped = SHIPPED.read_text().replace("127.0.0.1:8001", f"127.0.0.1:{worker.port}")
         with Nginx(tmp_path, [worker.port], shipped=shipped) as nginx, httpx.Client(timeout=30) as http:
             # Straight from this host (a local Prometheus, curl on the host): served, no token needed
             local = http.get(f"{worker.url}/metrics")
