@@ -154,6 +154,10 @@ export function mountSetup(root, { store, live, congressId }) {
   // shows it, and gone on reload. Lost? Tick 重新生成 and save: the old link stops working.
   let issued = null; // {token, path}
   let issuedCount = 0;
+  // What staff have chosen or typed in the form and not saved yet: the form is rebuilt when the
+  // setup read arrives or an event changes the mode, and a rebuild used to drop it (a token typed
+  // just before the read came back was sent as no token at all: the server made one and said 已保存).
+  let watchDraft = null; // {mode, token, renew}
 
   function watchLinks(secret) {
     const base = location.origin;
@@ -191,11 +195,20 @@ export function mountSetup(root, { store, live, congressId }) {
     const form = h('form', { class: 'card', 'aria-labelledby': 'watch-h' },
       h('h3', { id: 'watch-h' }, t('setup.watch')),
       h('fieldset', { class: 'choices' }, h('legend', {}, t('setup.watch_mode')),
-        ['open', 'token', 'off'].map((m) => choice('radio', 'watch-mode', m, t(`setup.watch_${m}`), { checked: mode === m, id: `watch-mode-${m}` }))),
+        ['open', 'token', 'off'].map((m) => choice('radio', 'watch-mode', m, t(`setup.watch_${m}`), { checked: (watchDraft?.mode ?? mode) === m, id: `watch-mode-${m}` }))),
       field(t('setup.watch_token_value'), token, t('setup.watch_token_hint')),
       mode === 'token' ? h('label', { class: 'choice', for: renew.id }, renew, h('span', {}, t('setup.watch_renew'))) : null,
       h('button', { type: 'submit', class: 'primary' }, t('common.save')), status, notice,
       h('dl', { class: 'links' }, watchLinks(secret).map(([label, href]) => h('div', {}, h('dt', {}, label), h('dd', {}, h('a', { href, target: '_blank', rel: 'noopener' }, href))))));
+    if (watchDraft) {
+      token.value = watchDraft.token;
+      renew.checked = watchDraft.renew;
+    }
+    const keepDraft = () => {
+      watchDraft = { mode: form.querySelector('input[name=watch-mode]:checked')?.value, token: token.value, renew: renew.checked };
+    };
+    form.addEventListener('input', keepDraft);
+    form.addEventListener('change', keepDraft);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const chosen = form.querySelector('input[name=watch-mode]:checked')?.value || 'open';
@@ -210,6 +223,7 @@ export function mountSetup(root, { store, live, congressId }) {
         if (result?.token) issued = { token: result.token, path: result.watch_path };
         else if (chosen !== 'token') issued = null;
         issuedCount += 1;
+        watchDraft = null; // saved: the form shows what the server holds
         show('set_watch', 'ok', t('common.saved'));
         if (setup) setup = { ...setup, watch_mode: chosen, has_watch_token: setup.has_watch_token || Boolean(result?.token) };
         update(false);
