@@ -12,15 +12,11 @@ from sqlalchemy.orm import Session
 
 from congress.db import sign_in_waits as waits
 from congress.db.models import Account, Congress, Delegate, SignInSession
-from congress.db.secrets import (  # noqa: F401  (re-exported: the sign-in's hashing, used by tests and the CLI)
+from congress.db.secrets import (
     CODE_HASHER,
-    HASHER,
-    generate_access_code,
-    generate_password,
     hash_code,
     hash_secret,
     needs_rehash,
-    secret_key,
     token_digest,
     verify_secret,
 )

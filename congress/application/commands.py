@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from congress.domain.commands import MAX_TEXT, Command, Param, parse_args  # noqa: F401  (the table's vocabulary)
+from congress.domain.commands import Command
 from congress.ops import metrics
 
 COMMANDS: dict[str, Command] = {}

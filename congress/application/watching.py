@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from congress.db.models import Congress, Setting
-from congress.db.secrets import HMAC_PREFIX, new_watch_token, watch_token_digest  # noqa: F401  (re-exported)
+from congress.db.secrets import HMAC_PREFIX, watch_token_digest
 from congress.domain.errors import DomainError
-from congress.domain.watching import WatchMode, WatchRefusal, may_watch, watch_path  # noqa: F401  (re-exported)
+from congress.domain.watching import WatchMode, WatchRefusal, may_watch
 
 WATCH_HEADER = "x-watch-token"  # or ?watch= on any anonymous read
 KNOWN_SECONDS = 10.0  # a second guard only: watch.set forgets a congress's entry at once

@@ -20,12 +20,13 @@ from congress.actions.base import Context
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
 from congress.actions.votes import create_vote, open_vote
-from congress.application.auth import actor_for_session, revoke_session, token_digest, verify_secret
+from congress.application.auth import actor_for_session, revoke_session
 from congress.application.commands import COMMANDS, load_all
 from congress.application.service import Service
 from congress.application.vote_timer import SYSTEM
 from congress.db.engine import Database
 from congress.db.models import Account, BallotCast, CommandResult, GroupCount, Message, SignInSession
+from congress.db.secrets import token_digest, verify_secret
 from congress.domain.errors import DomainError
 from congress.domain.permissions import Actor
 from tests.db.test_votes import NOW, run_with_service

@@ -23,11 +23,11 @@ from congress.actions.accounts import add_staff
 from congress.actions.attendance import check_in_at_desk
 from congress.actions.base import Context
 from congress.actions.votes import create_vote, open_vote
-from congress.application.auth import token_digest
 from congress.application.service import system_clock
 from congress.cli import main as cli_main
 from congress.db.engine import Database
 from congress.db.models import BallotCast, Delegate, GroupCount, Message, SignInSession
+from congress.db.secrets import token_digest
 from congress.settings import Settings
 from tests.conftest import REDIS_URL, require_redis
 from tests.sealing import make_trustees, seal

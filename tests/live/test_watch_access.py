@@ -37,10 +37,11 @@ from congress.actions.proposals import answer_cosign, draft_proposal, invite_cos
 from congress.actions.roster import import_roster
 from congress.actions.setup import create_congress
 from congress.actions.votes import certify_vote, close_vote, create_vote, open_vote, publish_vote
-from congress.application.auth import delegate_actor, hash_secret
+from congress.application.auth import delegate_actor
 from congress.application.service import system_clock
 from congress.db.engine import Database
 from congress.db.models import Congress, Delegate, Event
+from congress.db.secrets import hash_secret
 from congress.settings import Settings
 from tests.story import SETUP, LiveServer, sign_in
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from congress.application.watching import FailureThrottle, new_watch_token, watch_token_digest
+from congress.application.watching import FailureThrottle
+from congress.db.secrets import new_watch_token, watch_token_digest
 from congress.domain.errors import DomainError
 from congress.domain.watching import WatchMode, WatchRefusal, check_chosen_watch_token, may_watch
 
