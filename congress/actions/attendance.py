@@ -12,11 +12,11 @@ from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
 from congress.domain.permissions import Permission
-from congress.reads.attendance import _open_stay, attendance_by_group, attendance_json
+from congress.reads.attendance import attendance_by_group, attendance_json, open_stay
 
 
 def _check_in(ctx: Context, congress: Congress, delegate: Delegate, method: str, reason: str | None) -> dict[str, Any]:
-    if _open_stay(ctx.session, delegate.id) is not None:
+    if open_stay(ctx.session, delegate.id) is not None:
         raise DomainError("already_checked_in", f"{delegate.name} 已签到")
     ctx.session.add(Attendance(congress_id=congress.id, delegate_id=delegate.id, checked_in_at=ctx.now,
                                method=method, reason=reason, by_account_id=ctx.actor.account_id))
@@ -78,7 +78,7 @@ def check_out(ctx: Context, congress_id: int, employee_id: str | None = None, re
     else:
         ctx.actor.require(Permission.CHECK_IN_AT_DESK)
         delegate = _delegate_by_employee_id(ctx, congress_id, employee_id or "")
-    stay = _open_stay(ctx.session, delegate.id)
+    stay = open_stay(ctx.session, delegate.id)
     if stay is None or stay.congress_id != congress_id:
         raise DomainError("not_checked_in", f"{delegate.name} 尚未签到")
     stay.checked_out_at, stay.checkout_reason = ctx.now, (reason or "").strip() or None

@@ -27,7 +27,7 @@ from congress.domain.proposals import (
     rating_verb,
 )
 from congress.domain.terms import session_label
-from congress.reads.casework import ASSIGNMENT_KEYS, REPLY, _assignment_data, reply_json
+from congress.reads.casework import ASSIGNMENT_KEYS, REPLY, assignment_data, reply_json
 from congress.reads.proposals import PROPOSAL_KEYS, proposal_json, published_proposal
 from congress.tally.categorise import DEFAULT_CATEGORIES
 
@@ -163,7 +163,7 @@ def assignment_json(session: Session, proposal_id: int) -> dict[str, Any]:
     round_ = _current_round(session, proposal_id)
     rows = session.execute(sa.select(Assignment, Department.name).join(Department).where(
         Assignment.proposal_id == proposal_id, Assignment.round == round_).order_by(Assignment.id)).all()
-    return _assignment_data(rows)
+    return assignment_data(rows)
 
 
 

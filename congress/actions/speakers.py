@@ -26,7 +26,7 @@ from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
 from congress.domain.permissions import Permission
-from congress.reads.speakers import DONE, SPEAKING, WAITING, WITHDRAWN, _speaking, floor_json, request_json
+from congress.reads.speakers import DONE, SPEAKING, WAITING, WITHDRAWN, floor_json, request_json, speaking_now
 
 MAX_TOPIC_CHARS = 300
 MAX_SECONDS_ALLOWED = 3600
@@ -120,7 +120,7 @@ def order_speakers(ctx: Context, congress_id: int, order: list[Any]) -> dict[str
 
 
 def _end_current(ctx: Context, congress_id: int) -> dict[str, Any] | None:
-    current = _speaking(ctx.session, congress_id)
+    current = speaking_now(ctx.session, congress_id)
     if current is None:
         return None
     current.status, current.ended_at = DONE, ctx.now

@@ -50,9 +50,9 @@ def attendance_json(groups: list[GroupAttendance]) -> dict[str, Any]:
 
 
 def is_present(session: Session, delegate_id: int) -> bool:
-    return _open_stay(session, delegate_id) is not None
+    return open_stay(session, delegate_id) is not None
 
 
-def _open_stay(session: Session, delegate_id: int) -> Attendance | None:
+def open_stay(session: Session, delegate_id: int) -> Attendance | None:
     return session.scalar(sa.select(Attendance).where(Attendance.delegate_id == delegate_id,
                                                       Attendance.checked_out_at.is_(None)))

@@ -27,11 +27,11 @@ def assignments_json(session: Session, proposal_ids: list[int]) -> dict[int, dic
     for pid in proposal_ids:
         mine = by_proposal.get(pid, [])
         current = max((a.round for a, _n in mine), default=0)
-        data[pid] = _assignment_data([(a, n) for a, n in mine if a.round == current])
+        data[pid] = assignment_data([(a, n) for a, n in mine if a.round == current])
     return data
 
 
-def _assignment_data(rows: Sequence[Any]) -> dict[str, Any]:
+def assignment_data(rows: Sequence[Any]) -> dict[str, Any]:
     """rows: (Assignment, department name) of one proposal's current round, in order."""
     lead = next(((a, n) for a, n in rows if a.is_lead), None)
     return {"lead_department": lead[1] if lead else None,

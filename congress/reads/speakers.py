@@ -52,7 +52,7 @@ def _all_waiting(session: Session, congress_id: int, delegate_id: int | None = N
                                                SpeechRequest.id)))
 
 
-def _speaking(session: Session, congress_id: int) -> SpeechRequest | None:
+def speaking_now(session: Session, congress_id: int) -> SpeechRequest | None:
     return session.scalar(sa.select(SpeechRequest).where(SpeechRequest.congress_id == congress_id,
                                                          SpeechRequest.status == SPEAKING))
 
@@ -60,7 +60,7 @@ def _speaking(session: Session, congress_id: int) -> SpeechRequest | None:
 def speakers_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str, Any]:
     """Everyone: who has the floor. Staff: every waiting request, on whichever item it was made.
     A delegate: their own waiting requests."""
-    current = _speaking(session, congress_id)
+    current = speaking_now(session, congress_id)
     state: dict[str, Any] = {"current": floor_json(session, current) if current else None, "waiting": []}
     if actor.role is Role.STAFF:
         state["waiting"] = [request_json(session, r) for r in _all_waiting(session, congress_id)]
