@@ -127,3 +127,25 @@ def test_watch_page_plays_the_stream_from_this_server_only(site, open_page, play
     expect(watch.locator("#sync-line")).to_have_text("直播画面未在播放：议程、出席和结果按 5 秒延迟显示。", timeout=20_000)
     expect(watch.locator("#current .syncing")).to_have_count(0)
     shot(watch, f"watch-stream-{player}")
+
+
+def test_observer_sees_who_has_the_floor_until_the_speech_ends(site, open_page):
+    story = site.story
+    checked_in = site.check_in_before_pages_open()
+    speaker = next(d for d in story.voting() if d.employee_id in checked_in)
+    staff = site.staff()
+    site.command(staff, "set_current_item", item_id=story.agenda[0]["id"])
+    watch = open_page(f"/watch?congress={story.congress_id}", LAPTOP)
+    expect(watch.locator(".current-item")).to_be_visible()
+    expect(watch.locator(".floor-card")).to_have_count(0)  # nobody has the floor: nothing said
+
+    request = site.command(site.delegate(speaker.employee_id), "request_to_speak", topic="食堂夜班供餐")
+    site.command(staff, "give_floor", request_id=request["id"], seconds_allowed=180)
+    floor = watch.locator(".floor-card")
+    expect(floor).to_contain_text("正在发言")
+    expect(floor).to_contain_text(speaker.name)
+    expect(floor).to_contain_text("食堂夜班供餐")
+    expect(floor.get_by_role("timer")).to_be_visible()  # the time allowed counts down
+
+    site.command(staff, "end_speech")
+    expect(watch.locator(".floor-card")).to_have_count(0)

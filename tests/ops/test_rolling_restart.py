@@ -171,8 +171,8 @@ def delegate_cookies(base_url: str, voting: Voting) -> list[str]:
 def stored(db: Database, vote_ids: list[int]) -> tuple[list[tuple[int, int]], int]:
     """(vote, delegate) of every ballot_cast row (a list: a duplicate would show) and the ballot rows."""
     with db.read() as session:
-        casts = list(session.execute(sa.select(BallotCast.vote_id, BallotCast.delegate_id)
-                                     .where(BallotCast.vote_id.in_(vote_ids))).tuples())
+        casts = [(vote_id, delegate_id) for vote_id, delegate_id in session.execute(
+            sa.select(BallotCast.vote_id, BallotCast.delegate_id).where(BallotCast.vote_id.in_(vote_ids)))]
         ballots = session.scalar(sa.select(sa.func.count()).where(Ballot.vote_id.in_(vote_ids))) or 0
     return casts, ballots
 

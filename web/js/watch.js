@@ -10,6 +10,7 @@ import { attendanceCard, currentItemCard, progressBlock } from './parts.js';
 import { mountBoard } from './proposals-board.js';
 import { followReplay } from './replay.js';
 import { voteResult } from './results.js';
+import { floorCard } from './speakers.js';
 import { pictureTime, setStreamStalled, streamPlayer } from './stream.js';
 import { InStep } from './sync.js';
 import { isAwaitingTrustees } from './trustees.js';
@@ -105,6 +106,12 @@ async function main() {
     }),
     stateRegion($('current'), () => [store.state.agenda, store.state.congress.current_agenda_item_id],
       () => currentItemCard(store.state)),
+    // Who has the floor, as in the hall (speaker.floor_given / speaker.ended; nothing when nobody does)
+    // (held for the picture like the rest; while syncing the other parts already say so)
+    region($('floor'), () => [sync.mode === 'syncing', store.state.speakers?.current ?? null], () => {
+      const current = store.state.speakers?.current;
+      return current && sync.mode !== 'syncing' ? h('section', { class: 'card floor-card' }, floorCard(current)) : null;
+    }),
     stateRegion($('progress'), () => [[...store.progress.values()], store.state.votes.map((v) => [v.id, v.title, v.status, isAwaitingTrustees(v)])], () => {
       const open = store.state.votes.filter((v) => v.status === 'open');
       // A closed secret vote has no result for anyone until the trustees decrypt its totals.
