@@ -3,7 +3,7 @@ ratings and awards. Staff decide; departments reply; the proposer rates."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,6 +139,7 @@ def assign_proposal(ctx: Context, congress_id: int, proposal_id: int, lead: Any,
             raise DomainError("bad_field", "办理期限应为日期时间，例如 2027-01-31T18:00:00+08:00") from exc
         if due.tzinfo is None:
             raise DomainError("bad_field", "办理期限需要带时区，例如 +08:00")
+        due = due.astimezone(UTC)  # as stored and as a reload shows it (the event says the same)
     proposal.status = next_status(proposal.status, Verb.ASSIGN).value
     round_ = _current_round(ctx.session, proposal.id) + 1
     lead_dept = _department(ctx, lead)

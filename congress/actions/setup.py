@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,7 +78,8 @@ def _parse_time(value: str | None, field: str) -> datetime | None:
         raise DomainError("bad_field", f"{field} 不是有效的时间（ISO 8601，例如 2026-12-01T08:30:00+08:00）") from exc
     if parsed.tzinfo is None:
         raise DomainError("bad_field", f"{field} 需要带时区，例如 +08:00")
-    return parsed
+    # as stored and as every snapshot says it: the event then tells the page what a reload would
+    return parsed.astimezone(UTC)
 
 
 def set_rules(ctx: Context, congress_id: int, rules: dict[str, Any]) -> dict[str, Any]:

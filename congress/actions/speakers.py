@@ -115,7 +115,7 @@ def order_speakers(ctx: Context, congress_id: int, order: list[Any]) -> dict[str
     for position, request in enumerate(ordered, start=1):
         request.position = position
     payload = {"agenda_item_id": congress.current_agenda_item_id, "order": [r.id for r in ordered]}
-    ctx.emit(congress_id, "speakers.ordered", payload, Audience.STAFF)
+    ctx.emit(congress_id, "speakers.ordered", payload, Audience.DELEGATES)  # ids only: delegates see their place
     return payload
 
 

@@ -23,6 +23,7 @@ from congress.cli.terms import cmd_session_new, print_roster_changes
 from congress.db.engine import Database
 from congress.db.migrate import upgrade
 from congress.domain.errors import DomainError
+from congress.domain.time import beijing
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -188,5 +189,6 @@ def cmd_proposals_window(args: argparse.Namespace) -> int:
     url = database_url(args)
     congress_id = one_congress(url, args.congress)
     result = run_action(url, set_filing_window, congress_id, args.opens or None, args.closes or None)
-    print(f"提案征集：开始 {result['opens_at'] or '不限'}，截止 {result['closes_at'] or '不限'}（职代会 {congress_id}）")
+    opens, closes = beijing(result["opens_at"]), beijing(result["closes_at"])
+    print(f"提案征集：开始 {opens or '不限'}，截止 {closes or '不限'}（职代会 {congress_id}）")
     return 0

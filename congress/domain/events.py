@@ -228,8 +228,9 @@ DECLARED: tuple[EventType, ...] = (
            "staff took the request off the waiting list: the request as above (`status: \"withdrawn\"`), plus "
            "`agenda_item_title` and `removed_by` (the staff member); the delegate's page says so "
            "(\"工作人员已将您在《…》议程下的发言申请…移出等候名单\")", who="the requester"),
-    declare("speakers.ordered", STAFF, "agenda_item_id: int, order: list",
-           "`agenda_item_id`, `order` (the waiting list's request ids)"),
+    declare("speakers.ordered", DELEGATES, "agenda_item_id: int, order: list",
+           "`agenda_item_id`, `order` (the waiting list's request ids: ids only, so every delegate may have "
+           "it; a delegate's page moves its own waiting request to its new place)"),
     declare("speaker.floor_given", PUBLIC, "request_id: int, delegate_id: int, name: str, group_id: int|null, "
            "group: str, agenda_item_id: int, topic: str|null, seconds_allowed: int|null, started_at: str",
            "`request_id`, `delegate_id`, `name`, `group_id`, `group`, `agenda_item_id`, `topic`, "

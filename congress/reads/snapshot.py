@@ -33,6 +33,7 @@ def congress_json(congress: Congress) -> dict[str, Any]:
                    "closes_at": congress.filing_closes_at.isoformat() if congress.filing_closes_at else None},
         "stream": {"kind": congress.stream_kind, "url": congress.stream_url,
                    "delay_seconds": congress.stream_delay_seconds},
+        "watch_mode": congress.watch_mode,  # who may watch (watch.set); never the link's token
     }
 
 

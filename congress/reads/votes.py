@@ -52,17 +52,30 @@ def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dic
         cast = {row.vote_id: row.cast_at.isoformat() for row in session.scalars(
             sa.select(BallotCast).where(BallotCast.delegate_id == actor.delegate_id))}
     late: dict[int, int] = {}
-    if is_staff:  # ballots that arrived after the close (ballot.late): a count per vote, for staff
-        for payload in session.scalars(sa.select(Event.payload).where(Event.congress_id == congress_id,
-                                                                      Event.type == "ballot.late")):
+    told: dict[tuple[str, int], dict[str, Any]] = {}  # what only the log keeps: a cancel's reason, a result's record
+    types = ("ballot.late", "vote.cancelled", "vote.published") if is_staff else ("vote.cancelled", "vote.published")
+    for etype, payload in session.execute(sa.select(Event.type, Event.payload).where(
+            Event.congress_id == congress_id, Event.type.in_(types))):
+        if etype == "ballot.late":  # ballots that arrived after the close: a count per vote, for staff
             late[payload["vote_id"]] = late.get(payload["vote_id"], 0) + 1
+        else:
+            told[(etype, payload["vote_id"])] = payload
     result = []
     for vote in votes:
         if vote.status == VoteStatus.DRAFT and not is_staff:
             continue
+        if vote.status == VoteStatus.CANCELLED and vote.opened_at is None and not is_staff:
+            continue  # cancelled while a draft: others never saw it, and nobody voted on it
         data = vote_json(vote)
         if vote.status == VoteStatus.PUBLISHED or (is_staff and vote.result is not None):
             data["result"] = vote.result
+        if vote.closed_at is not None:  # as vote.closed told it: when, and how many took part
+            data["closed_at"] = vote.closed_at.isoformat()
+            data["cast"] = (vote.result or {}).get("cast", (vote.sealed_tally or {}).get("ballots"))
+        if vote.status == VoteStatus.PUBLISHED and ("vote.published", vote.id) in told:
+            data["record"] = told[("vote.published", vote.id)]["record"]  # the head just before it
+        if vote.status == VoteStatus.CANCELLED and ("vote.cancelled", vote.id) in told:
+            data["cancel_reason"] = told[("vote.cancelled", vote.id)]["reason"]
         if actor.delegate_id is not None:
             data["my_ballot_at"] = cast.get(vote.id)
         if vote.is_secret and vote.status == VoteStatus.CLOSED:  # public: tally.sealed / tally.decrypted

@@ -50,7 +50,8 @@ def file_and_submit(db, story, title, now):  # type: ignore[no-untyped-def]
 def test_staff_set_the_window_and_a_late_proposal_follows_the_rule(db, story):
     opens, closes = "2027-03-01T08:00:00+08:00", "2027-03-15T18:00:00+08:00"
     reply = act(db, SETUP, set_filing_window, story.congress_id, opens, closes)
-    assert reply == {"opens_at": "2027-03-01T08:00:00+08:00", "closes_at": "2027-03-15T18:00:00+08:00"}
+    # the same instants, in the UTC every snapshot gives them in (pages show them in Beijing time)
+    assert reply == {"opens_at": "2027-03-01T00:00:00+00:00", "closes_at": "2027-03-15T10:00:00+00:00"}
     stored = window(db, story.congress_id)
     assert [t.astimezone(UTC) for t in stored] == [datetime(2027, 3, 1, 0, 0, tzinfo=UTC),
                                                     datetime(2027, 3, 15, 10, 0, tzinfo=UTC)]
@@ -61,6 +62,7 @@ def test_staff_set_the_window_and_a_late_proposal_follows_the_rule(db, story):
         seen = build_snapshot(session, story.congress_id, observer_actor(story.congress_id))["congress"]["filing"]
     assert [datetime.fromisoformat(seen["opens_at"]), datetime.fromisoformat(seen["closes_at"])] == \
         [datetime(2027, 3, 1, 0, 0, tzinfo=UTC), datetime(2027, 3, 15, 10, 0, tzinfo=UTC)]
+    assert seen == reply  # word for word: a page that applied the event holds what a reload shows
 
     inside = file_and_submit(db, story, "窗口内的提案", NOW)
     assert inside["status"] == "submitted" and inside["is_between_sessions"] is False

@@ -90,14 +90,16 @@ export function applyEvent(state, event) {
       upsertVote(state, p);
       break;
     case 'vote.opened': {
-      const { quorum, ...vote } = p;
-      upsertVote(state, { ...vote, quorum_words: quorum });
+      // `quorum` is the words of the check at opening (the command's reply shows them), not the vote's
+      const { quorum: _words, ...vote } = p;
+      upsertVote(state, state.me ? { my_ballot_at: null, ...vote } : vote); // a delegate: not voted yet
       break;
     }
     case 'ballot.recorded': {
-      // A delegate receives only their own; staff receive everyone's, which is no ballot of theirs
+      // A delegate receives only their own; staff receive everyone's, which is no ballot of theirs.
+      // my_ballot_at is when they first voted (the roll's time): a change keeps it.
       const vote = state.me ? byId(state.votes, p.vote_id) : null;
-      if (vote) vote.my_ballot_at = p.at;
+      if (vote && !(p.is_change && vote.my_ballot_at)) vote.my_ballot_at = p.at;
       break;
     }
     case 'group_count.entered': {
