@@ -30,6 +30,7 @@ from congress.reads.proposals import (
     proposal_not_found,
     readable_proposal,
 )
+from congress.reads.proposal_views import CASE_KEYS, board_entries
 from congress.reads.suggestions import prepare_suggestion, suggest_category
 
 PRIVATE_FIELDS = ("attachments", "invitations", "suggested_category", "category_confidence")
@@ -96,7 +97,8 @@ def draft_proposal(ctx: Context, congress_id: int, title: str, reason: str, sugg
                         suggested_department=(suggested_department or "").strip() or None, created_at=ctx.now)
     ctx.session.add(proposal)
     ctx.session.flush()
-    data = proposal_json(ctx.session, proposal, private=True)
+    # as the proposer's snapshot lists it (`mine`): with its case fields, empty for a new draft
+    data = board_entries(ctx.session, [proposal], private=True)[0]
     ctx.emit(congress_id, "proposal.drafted", data, Audience.DELEGATE, delegate.id)
     return data
 
@@ -239,7 +241,7 @@ _ID = Param("proposal_id", int)
 COMMANDS: tuple[Command, ...] = (
     Command("draft_proposal", draft_proposal, (Param("title", str), Param("reason", str, doc="案由"),
             Param("suggestion", str, doc="建议和措施"), Param("suggested_department", str, False)), "起草提案",
-            result=Obj(PRIVATE_PROPOSAL.keys, "a new draft"),
+            result=Obj((*PRIVATE_PROPOSAL.keys, *CASE_KEYS), "a new draft, as the snapshot's `mine` lists it"),
             errors=("bad_field", "draft_limit", "not_found"), permissions=(Permission.FILE_PROPOSAL,)),
     Command("edit_proposal", edit_proposal, (_ID, Param("title", str), Param("reason", str),
             Param("suggestion", str), Param("suggested_department", str, False)), "修改提案草稿",

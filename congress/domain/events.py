@@ -237,7 +237,10 @@ DECLARED: tuple[EventType, ...] = (
            "`seconds_allowed`, `started_at`"),
     declare("speaker.ended", PUBLIC, "request_id: int, delegate_id: int, agenda_item_id: int, ended_at: str",
            "`request_id`, `delegate_id`, `agenda_item_id`, `ended_at`"),
-    declare("proposal.drafted", DELEGATE, PRIVATE_PROPOSAL, DOC_PROPOSAL_TEXT, who="the proposer"),
+    declare("proposal.drafted", DELEGATE, PRIVATE_PROPOSAL + ", lead_department: str|null, helper_departments: list, "
+           "due_at: str|null, reply: object|null, rating: str|null",
+           DOC_PROPOSAL_TEXT + "; as the snapshot's `mine` lists it, with the case fields (empty for a draft)",
+           who="the proposer"),
     declare("proposal.edited", DELEGATE, PRIVATE_PROPOSAL, DOC_PROPOSAL_TEXT, who="the proposer"),
     declare("proposal.attachment_added", DELEGATE, "proposal_id: int, id: int, filename: str, content_type: str, "
            "size: int, sha256: str",

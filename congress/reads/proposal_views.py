@@ -193,15 +193,11 @@ def my_proposals(session: Session, actor: Actor) -> dict[str, Any]:
 
 
 def proposals_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str, Any]:
-    """Delegates: their own proposals and co-sign requests. Staff: counts by status. The board
-    itself is read with `proposal_board` (it can hold hundreds) and kept live by proposal.* events."""
-    if actor.role is Role.DELEGATE:
-        return my_proposals(session, actor)
-    counts = dict(session.execute(sa.select(Proposal.status, sa.func.count()).where(
-        Proposal.congress_id == congress_id).group_by(Proposal.status)).all())
-    if actor.role is not Role.STAFF:
-        counts = {s: n for s, n in counts.items() if s in PUBLIC_STATUSES}
-    return {"counts": counts}
+    """Delegates: their own proposals and co-sign requests; nothing for anyone else. The board is
+    read with `proposal_board` (it can hold hundreds) and kept live by proposal.* events. (Counts
+    by status were here and no page used them: no event says which status a case left, so a page
+    could not keep them, and it held stale ones until it reloaded.)"""
+    return my_proposals(session, actor) if actor.role is Role.DELEGATE else {}
 
 
 def triage(ctx: ReadContext, congress_id: int, status: str = "submitted") -> dict[str, Any]:
@@ -393,8 +389,9 @@ def delegate_directory(ctx: ReadContext, congress_id: int, query: str) -> dict[s
 
 
 # A board entry: the proposal as anyone sees it with where its case stands
-BOARD_KEYS = (*PROPOSAL_KEYS, *ASSIGNMENT_KEYS[1:], Key("reply", REPLY, "the latest, else null"),
-              Key("rating", str, "the proposer's, else null"))
+CASE_KEYS = (*ASSIGNMENT_KEYS[1:], Key("reply", REPLY, "the latest, else null"),
+             Key("rating", str, "the proposer's, else null"))
+BOARD_KEYS = (*PROPOSAL_KEYS, *CASE_KEYS)
 SIMILAR = ListOf(Obj((Key("id", int), Key("number", int), Key("title", str), Key("status", str),
                       Key("congress_id", int), Key("score", float), Key("is_likely_duplicate", bool),
                       Key("level", str), Key("share", None))),

@@ -84,16 +84,6 @@ _KNOWN: list[tuple[str, tuple[str, ...], str]] = [
     ("message_pinned", ("staff",), "the staff page keeps no room from events (as message_posted)"),
     ("message_hidden", ("staff",), "the staff page keeps no room from events; the staff snapshot's stub also "
      "carries hidden_by and hidden_reason (room.hide_recorded)"),
-    ("speech_removed", ("other_group",), "speakers.js keeps speech.removed as speakers.removed (to tell the "
-     "delegate); the snapshot has no such field"),
-    ("proposal_drafted", ("staff", "leader"), "staff: the snapshot's proposals.counts is not kept by any handler "
-     "of the staff page; the proposer: the snapshot's own proposal has lead_department, helper_departments, "
-     "due_at, reply, rating, proposal.drafted has not"),
-    ("proposal_submitted", ("staff", "observer"), "proposals.counts (by status) is not kept from events"),
-    ("proposal_decided", ("staff", "observer"), "proposals.counts (by status) is not kept from events"),
-    ("proposal_assigned", ("staff", "observer"), "proposals.counts (by status) is not kept from events"),
-    ("proposal_replied", ("staff", "observer"), "proposals.counts (by status) is not kept from events"),
-    ("proposal_rated", ("staff", "observer"), "proposals.counts (by status) is not kept from events"),
 ]
 KNOWN: dict[tuple[str, str], str] = {(step, role): why for step, roles, why in _KNOWN for role in roles}
 

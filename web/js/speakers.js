@@ -37,8 +37,6 @@ onEvents('speech', (state, event) => {
     sp.waiting.push({ ...p });
     sortWaiting(sp.waiting);
   }
-  // Staff took a request off the list: its delegate is told on the page (not part of the snapshot).
-  if (event.type === 'speech.removed' && p.delegate_id === state.me?.delegate_id) sp.removed = { ...p };
 });
 
 onEvents('speakers', (state, event) => {
@@ -110,12 +108,21 @@ export function floorCard(floor) {
 
 /** Delegate page: the current speaker and 申请发言 (mounted inside the room slot). */
 export function mountSpeakRequest(root, { store, live }) {
-  const state = { open: false, error: null, sending: false };
+  // removed: staff took one of this delegate's requests off the list (speech.removed): the page says
+  // so until they dismiss it. A notice of this page, not part of the congress's state.
+  const state = { open: false, error: null, sending: false, removed: null };
   const floor = h('div', { class: 'floor-slot' });
   const mine = h('div');
   const floorRegion = region(floor, () => speakers(store.state).current, () => floorCard(speakers(store.state).current));
-  const mineRegion = region(mine, () => [speakers(store.state).waiting, speakers(store.state).removed,
+  const mineRegion = region(mine, () => [speakers(store.state).waiting,
     store.state.congress.current_agenda_item_id, store.state.agenda.map((i) => i.title), state], () => build());
+  store.subscribe((change) => {
+    const event = change.kind === 'event' ? change.event : null;
+    if (event?.type === 'speech.removed' && event.payload.delegate_id === store.state.me?.delegate_id) {
+      state.removed = { ...event.payload };
+      mineRegion();
+    }
+  });
 
   // `focus` is the id of what takes the focus afterwards, or a function of the command's result.
   async function send(op, args, focus) {
@@ -150,12 +157,12 @@ export function mountSpeakRequest(root, { store, live }) {
     const mineWaiting = sp.waiting.filter((r) => r.delegate_id === store.state.me?.delegate_id && r.status === 'waiting');
     const here = item ? mineWaiting.find((r) => r.agenda_item_id === item.id) : null;
     const out = [];
-    if (sp.removed) {
-      const removed = sp.removed;
+    if (state.removed) {
+      const { removed } = state;
       out.push(h('div', { class: 'notice warn speak-removed', role: 'alert' },
         h('p', {}, t('speak.removed', { title: itemTitle(removed.agenda_item_id, removed.agenda_item_title),
           topic: removed.topic || t('speak.no_topic') })),
-        h('button', { type: 'button', class: 'small', on: { click: () => { sp.removed = null; mineRegion(true); } } }, t('speak.removed_ok'))));
+        h('button', { type: 'button', class: 'small', on: { click: () => { state.removed = null; mineRegion(true); } } }, t('speak.removed_ok'))));
     }
     // Requests made on other items: still waiting there, until staff call them or someone withdraws them
     for (const request of mineWaiting.filter((r) => r !== here)) {
