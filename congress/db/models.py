@@ -502,7 +502,9 @@ class Event(Base):
     """事件: one entry of a congress's ordered, append-only log. seq is per congress and gap-free."""
 
     __tablename__ = "event"
-    __table_args__ = (sa.UniqueConstraint("congress_id", "seq"),)
+    # by type: what a snapshot reads from the log (cancel reasons, records, hand counts, late ballots)
+    __table_args__ = (sa.UniqueConstraint("congress_id", "seq"),
+                      sa.Index("ix_event_congress_type", "congress_id", "type"))
     id: Mapped[int] = mapped_column(primary_key=True)
     congress_id: Mapped[int] = mapped_column(_fk("congress.id"))
     seq: Mapped[int]

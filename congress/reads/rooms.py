@@ -40,16 +40,13 @@ def room_messages(session: Session, group_id: int, *, for_staff: bool, limit: in
 
 
 def room_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
-    """Delegates: their own group's room. Staff: every group's room. Observers, departments: none."""
-    if actor.role is Role.STAFF:
-        groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == congress_id)
-                                      .order_by(Group.position, Group.id)))
-    elif actor.role is Role.DELEGATE and actor.congress_id == congress_id and actor.group_id is not None:
-        groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.id == actor.group_id)))
-    else:
+    """Delegates: their own group's room. Staff, observers, departments: none. Staff read every
+    group's room with `group_rooms`, one agenda item at a time; every room of the congress in each
+    staff hello was the largest part of it, no staff page kept it from events, and none used it."""
+    if actor.role is not Role.DELEGATE or actor.congress_id != congress_id or actor.group_id is None:
         return []
-    is_staff = actor.role is Role.STAFF
-    return [{"group_id": gid, "group": name, "messages": room_messages(session, gid, for_staff=is_staff)}
+    groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.id == actor.group_id)))
+    return [{"group_id": gid, "group": name, "messages": room_messages(session, gid, for_staff=False)}
             for gid, name in groups]
 
 

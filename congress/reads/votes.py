@@ -53,11 +53,17 @@ def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dic
             sa.select(BallotCast).where(BallotCast.delegate_id == actor.delegate_id))}
     late: dict[int, int] = {}
     told: dict[tuple[str, int], dict[str, Any]] = {}  # what only the log keeps: a cancel's reason, a result's record
-    types = ("ballot.late", "vote.cancelled", "vote.published") if is_staff else ("vote.cancelled", "vote.published")
+    # hand counts as group_count.entered told them (with the words of the check), the latest per group:
+    # staff every group's, a delegate their own group's (the event's audience)
+    group_counts: dict[int, dict[str, dict[str, Any]]] = {}
+    types = ("vote.cancelled", "vote.published", "group_count.entered", *(("ballot.late",) if is_staff else ()))
     for etype, payload in session.execute(sa.select(Event.type, Event.payload).where(
-            Event.congress_id == congress_id, Event.type.in_(types))):
+            Event.congress_id == congress_id, Event.type.in_(types)).order_by(Event.seq)):
         if etype == "ballot.late":  # ballots that arrived after the close: a count per vote, for staff
             late[payload["vote_id"]] = late.get(payload["vote_id"], 0) + 1
+        elif etype == "group_count.entered":
+            if is_staff or (actor.role is Role.DELEGATE and payload["group_id"] == actor.group_id):
+                group_counts.setdefault(payload["vote_id"], {})[str(payload["group_id"])] = payload
         else:
             told[(etype, payload["vote_id"])] = payload
     result = []
@@ -76,6 +82,8 @@ def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dic
             data["record"] = told[("vote.published", vote.id)]["record"]  # the head just before it
         if vote.status == VoteStatus.CANCELLED and ("vote.cancelled", vote.id) in told:
             data["cancel_reason"] = told[("vote.cancelled", vote.id)]["reason"]
+        if vote.id in group_counts:
+            data["group_counts"] = group_counts[vote.id]
         if actor.delegate_id is not None:
             data["my_ballot_at"] = cast.get(vote.id)
         if vote.is_secret and vote.status == VoteStatus.CLOSED:  # public: tally.sealed / tally.decrypted

@@ -77,13 +77,6 @@ ALL = ROLES
 # Differences found and not yet fixed (each is reported once: the viewer then starts again from a fresh
 # snapshot). (step, roles, why); the test of each such case is an xfail, strict: a fix makes it fail.
 _KNOWN: list[tuple[str, tuple[str, ...], str]] = [
-    ("group_count", ("staff",), "state.js keeps group_count.entered in vote.group_counts; the snapshot's vote has "
-     "no group_counts (the staff page reads them with list_group_counts)"),
-    ("message_posted", ("staff",), "the staff page keeps no room from events (staff-rooms.js reloads with "
-     "group_rooms: what staff see is right), while the staff snapshot holds every group's room"),
-    ("message_pinned", ("staff",), "the staff page keeps no room from events (as message_posted)"),
-    ("message_hidden", ("staff",), "the staff page keeps no room from events; the staff snapshot's stub also "
-     "carries hidden_by and hidden_reason (room.hide_recorded)"),
 ]
 KNOWN: dict[tuple[str, str], str] = {(step, role): why for step, roles, why in _KNOWN for role in roles}
 
