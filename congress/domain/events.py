@@ -251,6 +251,11 @@ DECLARED: tuple[EventType, ...] = (
            "`not_found`) before answering with `answer_cosign` (`proposal_id`, `accept`). Co-signing needs this "
            "invitation: without one (never asked, or declined and not asked again) `answer_cosign` is "
            "`not_found`, for a draft and a submitted proposal alike", who="the invitee"),
+    declare("cosign.request_changed", DELEGATE, BOARD + ", reason: str|null, suggestion: str|null, my_answer: str",
+           "a draft (or one in 团长初审) this delegate was asked to co-sign, as their snapshot's `cosign_requests` "
+           "lists it, with `my_answer` (invited, accepted; declined: it leaves their list); after an invitation, "
+           "an answer, an edit, a submission to 团长初审 and a return by the leader",
+           who="each delegate asked to co-sign it"),
     declare("cosign.answered", DELEGATE, "proposal_id: int, name: str, accepted: bool",
            "`proposal_id`, `name`, `accepted`", who="the proposer"),
     declare("proposal.pre_review_requested", DELEGATE, "proposal_id: int, title: str", DOC_PRE_REVIEW,

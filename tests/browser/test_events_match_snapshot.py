@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -46,7 +47,6 @@ NOT_PRODUCED: dict[str, str] = {
     "groups.added": "groups are added while preparing, from the CLI or roster import",
     "roster.imported": "an HTTP upload; the story imports it before the viewers connect",
     "access_codes.issued": "the story issues the codes before the viewers connect",
-    "sign_in.wait_cleared": "needs a sign-in wait (repeated wrong codes) first",
     "ballot.late": "a ballot that arrives after the close: a race the test cannot stage without timing",
     "trustees.named": "secret votes need the trustees' key ceremony (tests/browser/test_sealed_crypto.py)",
     "trustee.posted": "the key ceremony",
@@ -56,16 +56,6 @@ NOT_PRODUCED: dict[str, str] = {
     "tally.sealed": "a secret vote",
     "tally.share_posted": "a secret vote",
     "tally.decrypted": "a secret vote",
-    "document.added": "documents are uploaded over multipart HTTP: not in this scenario yet",
-    "document.version_added": "documents: not in this scenario yet",
-    "document.version_replaced": "documents: not in this scenario yet",
-    "document.tabled": "documents: not in this scenario yet",
-    "proposal.attachment_added": "a multipart upload: not in this scenario yet",
-    "proposal.pre_review_requested": "needs the leader pre-review rule for the group",
-    "proposal.pre_reviewed": "needs the leader pre-review rule for the group",
-    "proposal.merge_told": "needs a second case merged into the first",
-    "proposal.misassigned": "the department reports the case is not theirs: not in this scenario yet",
-    "proposal.status_changed": "follows proposal.misassigned",
     "proposal.carried_over": "needs the next session of the term (another congress)",
     "term.session_started": "written in the next session's log, another congress",
     "term.next_session": "starting the next session moves staff on to another congress",
@@ -91,11 +81,17 @@ def _steps() -> list[tuple[str, Callable[[Scenario], None]]]:
                                             closes_at="2036-01-01T12:00:00+08:00")),
         ("stream", lambda s: s.staff("set_stream", kind="hls", url="/live/hall.m3u8", delay_seconds=0)),
         ("watch", lambda s: s.staff("set_watch", mode="open")),
+        ("document_added", Scenario.add_document),
+        ("document_version_added", lambda s: s.upload("POST", f"/documents/{s.ids['document']}/versions", "报告（修订）")),
+        ("document_version_replaced", lambda s: s.upload("PUT", f"/documents/{s.ids['document']}/versions/2",
+                                                         "报告（修订，更正错字）")),
+        ("document_tabled", lambda s: s.staff("table_document", document_id=s.ids["document"])),
         ("embedding", lambda s: s.staff("set_embedding", origins=["https://union.example.cn"])),
         ("agenda_added", lambda s: s.remember("item", s.staff("add_agenda_item", kind="确认", title="确认会议决议")["id"])),
         ("agenda_moved", lambda s: s.staff("move_agenda_item", item_id=s.ids["item"], position=1)),
         ("agenda_current", lambda s: s.staff("set_current_item", item_id=s.story.agenda[1]["id"])),
         ("desk_check_in", lambda s: s.staff("check_in_at_desk", employee_id=s.late_id)),
+        ("sign_in_wait_cleared", Scenario.clear_a_wait),
         ("self_check_in", lambda s: s.as_other("check_in")),
         ("check_out", lambda s: s.staff("check_out", employee_id=s.other_id, reason="临时离会")),
         ("check_in_again", lambda s: s.staff("check_in_at_desk", employee_id=s.other_id, reason="返回会场")),
@@ -124,6 +120,7 @@ def _steps() -> list[tuple[str, Callable[[Scenario], None]]]:
         ("speech_ended", lambda s: s.staff("end_speech")),
         ("speech_removed", Scenario.remove_a_request),
         ("proposal_drafted", Scenario.draft),
+        ("attachment_added", Scenario.attach),
         ("cosign_invited", lambda s: s.as_leader("invite_cosigners", proposal_id=s.ids["proposal"],
                                                  employee_ids=[s.cosigner_id])),
         ("cosign_answered", lambda s: s.as_cosigner("answer_cosign", proposal_id=s.ids["proposal"], accept=True)),
@@ -132,9 +129,24 @@ def _steps() -> list[tuple[str, Callable[[Scenario], None]]]:
         ("proposal_submitted", lambda s: s.as_leader("submit_proposal", proposal_id=s.ids["proposal"])),
         ("proposal_categorised", lambda s: s.staff("categorise", proposal_id=s.ids["proposal"], category="生活福利")),
         ("proposal_decided", lambda s: s.staff("decide_proposal", proposal_id=s.ids["proposal"], decision="立案")),
+        # a second case, from the leader's group: the leader reviews it first (团长初审), then staff merge it
+        ("pre_review_rule", lambda s: s.staff("set_rules", rules={"leader_pre_review_groups": [s.leader_group]})),
+        ("second_drafted", lambda s: s.remember("second", s.as_cosigner(
+            "draft_proposal", title="关于夜班补贴标准的建议", reason="夜班补贴标准偏低。", suggestion="提高夜班补贴。")["id"])),
+        ("second_invited", lambda s: s.as_cosigner("invite_cosigners", proposal_id=s.ids["second"],
+                                                   employee_ids=[s.leader_id])),
+        ("second_cosigned", lambda s: s.as_leader("answer_cosign", proposal_id=s.ids["second"], accept=True)),
+        ("pre_review_requested", lambda s: s.as_cosigner("submit_proposal", proposal_id=s.ids["second"])),
+        ("pre_reviewed", lambda s: s.as_leader("pre_review", proposal_id=s.ids["second"], approve=True)),
+        ("proposal_merged", lambda s: s.staff("decide_proposal", proposal_id=s.ids["second"], decision="合并立案",
+                                              merge_into_id=s.ids["proposal"])),
         ("department_added", lambda s: s.staff("create_department", name="后勤保障部")),
         ("proposal_assigned", lambda s: s.staff("assign_proposal", proposal_id=s.ids["proposal"], lead="人力资源部",
                                                 due_at="2036-01-31T18:00:00+08:00")),
+        ("proposal_misassigned", lambda s: s.as_department("report_misassigned", proposal_id=s.ids["proposal"],
+                                                           reason="补贴标准由薪酬委员会定，请改交。")),
+        ("proposal_reassigned", lambda s: s.staff("assign_proposal", proposal_id=s.ids["proposal"], lead="人力资源部",
+                                                  due_at="2036-02-28T18:00:00+08:00")),
         ("proposal_replied", lambda s: s.as_department("reply_proposal", proposal_id=s.ids["proposal"], reply_class="A",
                                                        text="已采纳，自下月起每班增加二十元。")),
         ("proposal_rated", lambda s: s.as_leader("rate_reply", proposal_id=s.ids["proposal"], rating="满意")),
@@ -158,6 +170,7 @@ class Scenario:
         cosigner = next(d for d in voting if d.group_id == leader.group_id and d.id not in (leader.id, late.id))
         self.leader_id, self.other_id, self.cosigner_id = leader.employee_id, other.employee_id, cosigner.employee_id
         self.late_id = late.employee_id
+        self.leader_group = leader.group_id
         self.hand_group = next(d.group_id for d in voting if d.group_id not in (leader.group_id, other.group_id))
         self.ids: dict[str, Any] = {}
         self._staff = site.staff()
@@ -206,6 +219,29 @@ class Scenario:
     def remove_a_request(self) -> None:
         request = self.as_other("request_to_speak", topic="停车位")
         self.staff("withdraw_speech_request", request_id=request["id"])
+
+    def upload(self, method: str, path: str, text: str) -> dict[str, Any]:
+        response = self._staff.request(method, f"/api/congresses/{self.story.congress_id}{path}",
+                                       data={"title": "公司工作报告", "agenda_item_id": str(self.story.agenda[0]["id"]),
+                                             "is_public": "true"},
+                                       files={"file": ("公司工作报告.md", f"# {text}\n\n正文。".encode(), "text/markdown")})
+        assert response.status_code in (200, 201), response.text
+        return response.json()["result"]
+
+    def add_document(self) -> None:
+        self.ids["document"] = self.upload("POST", "/documents", "公司工作报告")["id"]
+
+    def attach(self) -> None:
+        response = self._leader.post(f"/api/congresses/{self.story.congress_id}/proposals/{self.ids['proposal']}/attachments",
+                                     files={"file": ("夜班排班表.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})
+        assert response.status_code == 201, response.text
+
+    def clear_a_wait(self) -> None:
+        """A wrong code at sign-in leaves a wait; staff at the desk clear it."""
+        with httpx.Client(base_url=self.site.url, timeout=30) as anyone:
+            anyone.post("/api/sign-in", json={"employee_id": self.late_id, "code": "WRONG-CODE",
+                                              "congress_id": self.story.congress_id})
+        self.staff("clear_sign_in_wait", employee_id=self.late_id)
 
     def draft(self) -> None:
         draft = self.as_leader("draft_proposal", title="关于夜班补贴的提案", reason="夜班补贴多年未调整。",

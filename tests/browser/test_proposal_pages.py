@@ -254,7 +254,9 @@ def test_a_co_signer_is_told_at_the_top_and_reads_the_reason_and_suggestion_befo
     expect(request).to_contain_text("已同意")
     expect(notice).to_contain_text("您有 1 份附议邀请待答复")
     later.get_by_role("button", name="谢绝", exact=True).click()
-    expect(later).to_contain_text("已谢绝")
+    # a declined draft leaves the list, as a reload shows it, and the page says so
+    expect(page.locator("#cosign-declined")).to_contain_text("已谢绝附议《关于交接班记录电子化的建议》")
+    expect(later).to_have_count(0)
     expect(notice).to_be_empty()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert accessibility_problems(page) == []

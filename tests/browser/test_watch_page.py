@@ -149,3 +149,30 @@ def test_observer_sees_who_has_the_floor_until_the_speech_ends(site, open_page):
 
     site.command(staff, "end_speech")
     expect(watch.locator(".floor-card")).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", ["open", "token"])
+def test_observer_reads_the_public_report_and_never_an_internal_one(site, open_page, mode):
+    story = site.story
+    staff = site.staff()
+    item = story.agenda[0]
+    site.command(staff, "set_current_item", item_id=item["id"])
+    link = ""
+    if mode == "token":  # watching by link: the report is read with the link's token too
+        link = "&watch=" + site.command(staff, "set_watch", mode="token")["token"]
+    watch = open_page(f"/watch?congress={story.congress_id}{link}", LAPTOP)
+    expect(watch.locator(".current-item")).to_be_visible()
+    expect(watch.locator("#slot-documents")).to_be_hidden()  # no document yet: nothing said
+
+    for title, is_public in (("公司工作报告", "true"), ("内部财务报告", "")):
+        uploaded = staff.post(f"/api/congresses/{story.congress_id}/documents",
+                              data={"title": title, "agenda_item_id": str(item["id"]), "is_public": is_public},
+                              files={"file": (f"{title}.md", f"# {title}\n\n各位代表：今年的工作……".encode(), "text/markdown")})
+        assert uploaded.status_code == 200, uploaded.text
+    docs = watch.locator("#slot-documents")
+    expect(docs).to_contain_text("公司工作报告")
+    docs.get_by_role("button", name="阅读").first.click()
+    frame = watch.frame_locator("#doc-reader iframe")
+    expect(frame.locator("h1")).to_have_text("公司工作报告")
+    expect(frame.locator("body")).to_contain_text("各位代表")
+    assert "内部财务报告" not in docs.inner_text()  # delegates' only: never sent to observers

@@ -211,7 +211,8 @@ def test_thirty_open_proposals_carry_over_with_their_history_and_the_statistics_
             assert source.status in OPEN_STATUSES  # the old one stays as it was in its session
         assert with_history >= 5  # replied and reopened cases came with their replies and ratings
         events = list(session.scalars(sa.select(Event).where(Event.congress_id == new_id,
-                                                             Event.type == "proposal.carried_over")))
+                                                             Event.type == "proposal.carried_over")
+                                      .order_by(Event.seq)))
         assert len(events) == 30 and all(e.audience == "public" for e in events)
         assert events[0].payload["carried_from"] == {"session": "第十届第三次", "number": chosen[0]}
 

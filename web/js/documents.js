@@ -51,11 +51,12 @@ function sizeText(bytes) {
 }
 
 /** The reader for one version: a sandboxed frame (Markdown) or the browser's PDF viewer. */
-export function documentReader(doc, version, onClose) {
+export function documentReader(doc, version, onClose, urlOf = (v) => v.url) {
   const pdf = isPdf(version);
+  const url = urlOf(version);
   const frame = h('iframe', {
     class: ['doc-frame', pdf ? 'is-pdf' : 'is-md'],
-    src: version.url,
+    src: url,
     title: t('docs.frame_title', { title: doc.title, version: version.version }),
     // A Markdown page runs nothing (served with default-src 'none'); the sandbox adds a second lock.
     // A PDF needs the browser's own viewer, which a sandbox would block.
@@ -67,13 +68,14 @@ export function documentReader(doc, version, onClose) {
     h('div', { class: 'doc-reader-bar' },
       h('strong', { class: 'data-text' }, doc.title), ' ',
       h('span', { class: 'tag' }, t('docs.version', { n: version.version })),
-      h('a', { href: version.url, target: '_blank', rel: 'noopener', class: 'doc-open' }, t(pdf ? 'docs.open_pdf' : 'docs.open_page')),
+      h('a', { href: url, target: '_blank', rel: 'noopener', class: 'doc-open' }, t(pdf ? 'docs.open_pdf' : 'docs.open_page')),
       onClose ? h('button', { type: 'button', class: 'small', on: { click: onClose } }, t('docs.close')) : null),
     frame);
 }
 
-/** Delegate page: the documents slot. */
-export function mountDocuments(root, { store }) {
+/** Delegate page (and the watch page: the public ones): the documents slot. `urlOf(version)` is
+ * where a version is read (the watch page adds its watch token when watching needs one). */
+export function mountDocuments(root, { store, urlOf = (v) => v.url }) {
   const view = { all: false, open: null }; // open: {docId, version}
   const list = h('div', { class: 'doc-list' });
   const reader = h('div', { class: 'doc-reader-slot' });
@@ -135,7 +137,7 @@ export function mountDocuments(root, { store }) {
       view.open = null;
       readerRegion();
       document.getElementById(`doc-read-${doc.id}`)?.focus();
-    });
+    }, urlOf);
   });
 
   return function update(force = false) {

@@ -28,23 +28,33 @@ onEvents('proposal', (state, event) => {
     if (request) Object.assign(request, { status: p.status, status_label: p.status_label });
     return;
   }
-  if (typeof p.id !== 'number' || !p.title) return; // the told / pre-review notes: the public event follows
-  const own = mine.mine.find((x) => x.id === p.id);
-  if (own) {
-    const { decision, reason, round, ...rest } = p;
-    Object.assign(own, rest);
+  if (event.type === 'proposal.attachment_added') { // the proposer's own draft
+    const own = mine.mine.find((x) => x.id === p.proposal_id);
+    const { proposal_id: _id, ...attachment } = p;
+    if (own && !(own.attachments || []).some((a) => a.id === attachment.id)) own.attachments = [...(own.attachments || []), attachment];
+    return;
   }
+  if (typeof p.id !== 'number' || !p.title) return; // the told / pre-review notes: the public event follows
+  // A case's public events carry its board entry; `decision`, `reason` (the decision's) and `round`
+  // are the event's own, not the proposal's (its `reason` is the 案由)
+  const { decision, reason, round, ...rest } = p;
+  const own = mine.mine.find((x) => x.id === p.id);
+  if (own) Object.assign(own, rest);
   const request = mine.cosign_requests.find((x) => x.id === p.id);
-  if (request) Object.assign(request, { status: p.status, status_label: p.status_label, number: p.number });
+  if (request) { // what the request lists (a co-signer's list has no case fields)
+    for (const key of Object.keys(rest)) if (key in request) request[key] = rest[key];
+  }
 });
 
 onEvents('cosign', (state, event) => {
-  if (event.type !== 'cosign.invited') return;
+  // cosign.request_changed: the request as the snapshot lists it (cosign.invited is the notice of it)
+  if (event.type !== 'cosign.request_changed') return;
   const p = event.payload;
-  const requests = section(state).cosign_requests;
-  const existing = requests.find((x) => x.id === p.proposal_id);
-  if (existing) existing.my_answer = 'invited';
-  else requests.push({ id: p.proposal_id, title: p.title, proposer: p.proposer, status: 'draft', my_answer: 'invited' });
+  const mine = section(state);
+  const existing = mine.cosign_requests.find((x) => x.id === p.id);
+  if (p.my_answer === 'declined') mine.cosign_requests = mine.cosign_requests.filter((x) => x.id !== p.id);
+  else if (existing) Object.assign(existing, p);
+  else mine.cosign_requests.push({ ...p });
 });
 
 function isPending(request) {
@@ -92,6 +102,7 @@ export function mountDelegateProposals(container, store, live, { notice = null }
   async function run(key, op, args, after) {
     ui.busy = true;
     ui.notice = null;
+    ui.declined = null;
     if (key === 'form') ui.formError = null;
     else delete ui.errors[key];
     bump();
@@ -257,7 +268,7 @@ export function mountDelegateProposals(container, store, live, { notice = null }
           h('button', { type: 'button', class: 'primary', disabled: ui.busy || !hasRead, on: { click: () => run(`c${p.id}`, 'answer_cosign',
             { proposal_id: p.id, accept: true }, () => { p.my_answer = 'accepted'; }) } }, t('proposals.accept')),
           h('button', { type: 'button', disabled: ui.busy, on: { click: () => run(`c${p.id}`, 'answer_cosign',
-            { proposal_id: p.id, accept: false }, () => { p.my_answer = 'declined'; }) } }, t('proposals.decline')))
+            { proposal_id: p.id, accept: false }, () => { p.my_answer = 'declined'; ui.declined = p.title; }) } }, t('proposals.decline')))
         : h('span', { class: 'tag' }, t(`proposals.cosign.${p.my_answer}`)),
       errorLine(ui.errors[`c${p.id}`]));
   }
@@ -286,6 +297,9 @@ export function mountDelegateProposals(container, store, live, { notice = null }
       mine.mine.length
         ? h('div', { class: 'p-list' }, mine.mine.slice().reverse().map(proposalCard))
         : h('p', { class: 'muted' }, t('proposals.none')),
+      // a declined draft leaves the list (as on reload); the page says so where it was
+      ui.declined ? h('p', { class: 'notice ok', role: 'status', id: 'cosign-declined' },
+        tx('proposals.cosign.declined_note', { title: data(ui.declined) })) : null,
       requests.length ? [h('h3', { id: 'cosign-h' }, t('proposals.requests')),
         h('ul', { class: 'p-requests', 'aria-labelledby': 'cosign-h' }, requests.map(requestCard))] : null,
     ];

@@ -3,6 +3,7 @@
 // The server already holds events back by the stream delay, so what shows here matches the picture.
 
 import { mountHeader, onLanguage } from './chrome.js';
+import { mountDocuments } from './documents.js';
 import { clear, data, h, region } from './dom.js';
 import { t, term } from './i18n.js';
 import { observe } from './observer.js';
@@ -66,6 +67,17 @@ function syncLine(sync, stream) {
   if (sync.mode === 'in_step') return t('sync.in_step');
   if (sync.mode === 'held') return t('sync.held', { n: stream?.delay_seconds ?? 0 });
   return sync.mode === 'syncing' && stream?.kind === 'hls' ? t('sync.syncing') : '';
+}
+
+// The public documents (the reports before the congress): shown once there is one. Read with this
+// page's watch token when watching needs one (a link's ?watch=).
+function publicDocuments(store) {
+  const watch = new URLSearchParams(location.search).get('watch');
+  const urlOf = (v) => (watch ? `${v.url}${v.url.includes('?') ? '&' : '?'}watch=${encodeURIComponent(watch)}` : v.url);
+  const update = mountDocuments($('slot-documents'), { store, urlOf });
+  return (force) => {
+    if ((store.state.documents || []).length) update(force);
+  };
 }
 
 async function main() {
@@ -140,6 +152,7 @@ async function main() {
     region(watching, () => store.presence?.observers ?? null,
       () => (store.presence ? t('watch.watching', { n: store.presence.observers }) : '')),
     mountBoard($('slot-proposals'), store, live),
+    publicDocuments(store),
   ];
 
   function update(force = false) {
