@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from congress.db.models import Event
 from congress.domain.events import EVENTS
 from tests.browser.conftest import Site, story_site, wait_for_true
-from tests.story import Story
+from tests.story import Story, story_roster
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # one scenario for the module: ~50 steps
 
@@ -45,7 +45,6 @@ DUMP = os.environ.get("CONGRESS_EVENTS_DUMP", "")  # a file to write the differe
 NOT_PRODUCED: dict[str, str] = {
     "congress.created": "made before anyone can follow the congress",
     "groups.added": "groups are added while preparing, from the CLI or roster import",
-    "roster.imported": "an HTTP upload; the story imports it before the viewers connect",
     "access_codes.issued": "the story issues the codes before the viewers connect",
     "ballot.late": "a ballot that arrives after the close: a race the test cannot stage without timing",
     "trustees.named": "secret votes need the trustees' key ceremony (tests/browser/test_sealed_crypto.py)",
@@ -86,6 +85,7 @@ def _steps() -> list[tuple[str, Callable[[Scenario], None]]]:
         ("document_version_replaced", lambda s: s.upload("PUT", f"/documents/{s.ids['document']}/versions/2",
                                                          "报告（修订，更正错字）")),
         ("document_tabled", lambda s: s.staff("table_document", document_id=s.ids["document"])),
+        ("roster_reimported", Scenario.reimport_roster),
         ("embedding", lambda s: s.staff("set_embedding", origins=["https://union.example.cn"])),
         ("agenda_added", lambda s: s.remember("item", s.staff("add_agenda_item", kind="确认", title="确认会议决议")["id"])),
         ("agenda_moved", lambda s: s.staff("move_agenda_item", item_id=s.ids["item"], position=1)),
@@ -227,6 +227,14 @@ class Scenario:
                                        files={"file": ("公司工作报告.md", f"# {text}\n\n正文。".encode(), "text/markdown")})
         assert response.status_code in (200, 201), response.text
         return response.json()["result"]
+
+    def reimport_roster(self) -> None:
+        """The roster again, with one delegate more (a by-election)."""
+        extra = "E99001,赵新代表,男,主会场,物流公司,一线职工,0,正式代表\n"
+        roster = story_roster().decode().rstrip("\n") + "\n" + extra
+        response = self._staff.post(f"/api/congresses/{self.story.congress_id}/roster",
+                                    files={"file": ("roster.csv", roster.encode(), "text/csv")})
+        assert response.status_code == 200, response.text
 
     def add_document(self) -> None:
         self.ids["document"] = self.upload("POST", "/documents", "公司工作报告")["id"]
