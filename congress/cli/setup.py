@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from congress.actions.base import Context
 from congress.application.service import system_clock
@@ -94,26 +96,27 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_account(args: argparse.Namespace, made: Callable[[str], str], action: Any, *params: Any) -> int:
+    """An account made from the command line: its login, and its first password shown this once."""
+    url = database_url(args)
+    upgrade(url)
+    account, password = run_action(url, action, *params)
+    print(made(account.login))
+    print(f"初始密码（只显示这一次，请妥善交给本人）：{password}")
+    return 0
+
+
 def cmd_staff_add(args: argparse.Namespace) -> int:
     from congress.actions.accounts import add_staff
 
-    url = database_url(args)
-    upgrade(url)
-    account, password = run_action(url, add_staff, args.name, args.display_name)
-    print(f"已创建工作人员账号：{account.login}")
-    print(f"初始密码（只显示这一次，请妥善交给本人）：{password}")
-    return 0
+    return _new_account(args, lambda login: f"已创建工作人员账号：{login}", add_staff, args.name, args.display_name)
 
 
 def cmd_department_add(args: argparse.Namespace) -> int:
     from congress.actions.accounts import add_department
 
-    url = database_url(args)
-    upgrade(url)
-    account, password = run_action(url, add_department, args.name, args.login)
-    print(f"已创建承办部门账号：{account.login}（{args.name}）")
-    print(f"初始密码（只显示这一次）：{password}")
-    return 0
+    return _new_account(args, lambda login: f"已创建承办部门账号：{login}（{args.name}）", add_department, args.name,
+                        args.login)
 
 
 def cmd_account(args: argparse.Namespace) -> int:

@@ -27,6 +27,8 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 # What makes Excel, WPS or LibreOffice read a cell as a formula (or a DDE call): OWASP's list, NUL
@@ -88,3 +90,24 @@ def csv_text(rows: Iterable[Sequence[Any]]) -> str:
     for row in rows:
         writer.writerow([csv_cell(value) for value in row])
     return buffer.getvalue()
+
+
+def header_row(sheet: Worksheet, values: Iterable[Any]) -> list[Cell]:
+    """A table's header: its words in bold."""
+    cells = append_row(sheet, values)
+    for cell in cells:
+        cell.font = Font(bold=True)
+    return cells
+
+
+def lay_out_for_print(sheet: Worksheet, widths: Sequence[float], *, header_at: int, freeze: str) -> None:
+    """A long table as people print it: column widths, text wrapped at the top of its cell below the
+    header, the header (row `header_at`) frozen on screen and repeated on every landscape page."""
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for line in sheet.iter_rows(min_row=header_at + 1):
+        for each in line:
+            each.alignment = Alignment(vertical="top", wrap_text=True)
+    sheet.freeze_panes = freeze
+    sheet.print_title_rows = f"{header_at}:{header_at}"
+    sheet.page_setup.orientation = "landscape"

@@ -11,10 +11,9 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
-from congress.records.cells import append_row, csv_text, first_sheet
+from congress.records.cells import append_row, csv_text, first_sheet, header_row, lay_out_for_print
 
 CODES_HEADER = ["工号", "姓名", "代表团(组)", "代表类型", "访问码"]
 
@@ -29,8 +28,7 @@ def write_codes_xlsx(codes: list[dict[str, Any]], path: Path) -> None:
     book = Workbook()
     sheet = first_sheet(book)
     sheet.title = "访问码"
-    for cell in append_row(sheet, CODES_HEADER):
-        cell.font = Font(bold=True)
+    header_row(sheet, CODES_HEADER)
     for row in _code_rows(codes):
         append_row(sheet, row)[4].font = Font(name="Consolas", size=14, bold=True)
     for column, width in zip("ABCDE", (12, 12, 14, 12, 22), strict=True):
@@ -64,8 +62,7 @@ def write_proposal_register(entries: list[dict[str, Any]], path: Path, title: st
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(REGISTER_HEADER))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
-    for cell in append_row(sheet, REGISTER_HEADER):
-        cell.font = Font(bold=True)
+    for cell in header_row(sheet, REGISTER_HEADER):
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for e in entries:
         reply = e.get("reply") or {}
@@ -76,15 +73,7 @@ def write_proposal_register(entries: list[dict[str, Any]], path: Path, title: st
             reply.get("reply_class", ""), reply.get("text", ""), e.get("rating") or "", e.get("award_level") or "",
             (e.get("submitted_at") or "")[:10],
         ])
-    widths = (8, 36, 10, 24, 10, 10, 6, 12, 14, 18, 12, 8, 48, 10, 10, 12)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    for line in sheet.iter_rows(min_row=3):
-        for each in line:
-            each.alignment = Alignment(vertical="top", wrap_text=True)
-    sheet.freeze_panes = "C3"
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = "landscape"
+    lay_out_for_print(sheet, (8, 36, 10, 24, 10, 10, 6, 12, 14, 18, 12, 8, 48, 10, 10, 12), header_at=2, freeze="C3")
     if term_stats is not None:
         from congress.records.term_report import add_term_sheets
 

@@ -27,12 +27,11 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font
 
 from congress.domain.errors import DomainError
 from congress.domain.time import BEIJING  # noqa: E402 - shared with the actions
-from congress.records.cells import append_row, first_sheet
+from congress.records.cells import append_row, first_sheet, header_row, lay_out_for_print
 
 FONT_PACKAGE = "fonts-noto-cjk"
 FONT_CANDIDATES = (  # Debian/Ubuntu, Fedora, Arch, a manual install
@@ -293,18 +292,10 @@ def check_in_xlsx(congress: dict[str, Any], rows: list[list[str]], path: Path) -
     sheet.title = "签到表"
     append_row(sheet, [f"{congress['name']}签到表（北京时间）"])
     sheet["A1"].font = Font(bold=True, size=14)
-    for cell in append_row(sheet, CHECK_IN_HEADER):
-        cell.font = Font(bold=True)
+    header_row(sheet, CHECK_IN_HEADER)
     for row in rows:
         append_row(sheet, row)  # a name or reason that starts with "=" stays text, never a formula
-    for index, width in enumerate((14, 12, 10, 10, 18, 10, 30, 18, 30), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    for line in sheet.iter_rows(min_row=3):
-        for each in line:
-            each.alignment = Alignment(vertical="top", wrap_text=True)
-    sheet.freeze_panes = "A3"
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = "landscape"
+    lay_out_for_print(sheet, (14, 12, 10, 10, 18, 10, 30, 18, 30), header_at=2, freeze="A3")
     book.save(path)
 
 

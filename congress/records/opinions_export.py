@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.page import PageMargins
 
-from congress.records.cells import append_row, first_sheet
+from congress.records.cells import append_row, first_sheet, header_row
 
 COLUMNS = ("代表团(组)", "议程", "赞同意见", "建议", "不同意见", "引用发言", "提交时间", "处理情况")
 WIDTHS = (14, 24, 40, 40, 40, 40, 18, 20)
@@ -54,8 +54,7 @@ def opinions_xlsx(table: dict[str, Any]) -> bytes:
     book = Workbook()
     sheet = first_sheet(book)
     sheet.title = "审议意见"
-    for cell in append_row(sheet, COLUMNS):
-        cell.font = Font(bold=True)
+    header_row(sheet, COLUMNS)
     for row in opinion_rows(table):
         for cell in append_row(sheet, row):  # "=..." typed by a delegate stays text, never a formula
             cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -19,7 +19,7 @@ from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
 from congress.domain.progress import ProposalEvent, end_of_day, percent, progress_figures
 from congress.domain.proposals import STATUS_LABELS, ProposalStatus
-from congress.records.cells import append_row, first_sheet
+from congress.records.cells import append_row, first_sheet, header_row
 from congress.records.minutes import CjkFont, _heading, _para, _table, new_pdf
 from congress.records.pdf_charts import bar_chart, pie_chart
 
@@ -131,8 +131,7 @@ def report_xlsx(congress_name: str, f: dict[str, Any], term_stats: dict[str, Any
     summary.merge_cells("A3:F3")
     summary.row_dimensions[3].height = 60
     append_row(summary, [])
-    for cell in append_row(summary, ["指标", "数值"]):
-        cell.font = Font(bold=True)
+    header_row(summary, ["指标", "数值"])
     for name, value in (("提案", f["total"]), ("立案", f["cases"]), ("合并立案", f["merged"]), ("已答复", f["answered"]),
                         ("已办结", f["closed"]), ("超期未答复", len(f["overdue"])), ("立案率", percent(f["register_rate"])),
                         ("办复率", percent(f["answered_rate"])), ("办结率", percent(f["closed_rate"])),
@@ -140,15 +139,13 @@ def report_xlsx(congress_name: str, f: dict[str, Any], term_stats: dict[str, Any
         append_row(summary, [name, value])
     append_row(summary, [])
     status_top = summary.max_row + 1
-    for cell in append_row(summary, ["状态", "件数"]):
-        cell.font = Font(bold=True)
+    header_row(summary, ["状态", "件数"])
     for s, n in f["by_status"].items():
         append_row(summary, [_status_label(s), n])
     _bar(summary, "各状态提案件数", status_top, summary.max_row, "D5")
     append_row(summary, [])
     rating_top = summary.max_row + 1
-    for cell in append_row(summary, ["满意度测评", "次数"]):
-        cell.font = Font(bold=True)
+    header_row(summary, ["满意度测评", "次数"])
     for r, n in f["ratings"].items():
         append_row(summary, [r, n])
     pie = PieChart()
@@ -160,8 +157,7 @@ def report_xlsx(congress_name: str, f: dict[str, Any], term_stats: dict[str, Any
     summary.column_dimensions["B"].width = 12
 
     overdue = book.create_sheet("超期未答复")
-    for cell in append_row(overdue, ["承办部门", "提案号", "案名", "办理期限", "超期天数"]):
-        cell.font = Font(bold=True)
+    header_row(overdue, ["承办部门", "提案号", "案名", "办理期限", "超期天数"])
     for o in f["overdue"]:
         append_row(overdue, [o["department"], o["number"], o["title"], _due_text(o["due_at"]), o["days_overdue"]])
     for column, width in zip("ABCDE", (18, 8, 48, 12, 10), strict=True):
@@ -194,8 +190,7 @@ def report_xlsx(congress_name: str, f: dict[str, Any], term_stats: dict[str, Any
 def append_category_table(sheet: Any, by_category: list[dict[str, Any]]) -> None:
     """The by-category table (类别, 提案, 立案, 已办结, 办结率, 满意率) under what `sheet` holds: the
     progress report's 分类统计 and each session's sheet of a term."""
-    for cell in append_row(sheet, ["类别", "提案", "立案", "已办结", "办结率", "满意率"]):
-        cell.font = Font(bold=True)
+    header_row(sheet, ["类别", "提案", "立案", "已办结", "办结率", "满意率"])
     for c in by_category:
         append_row(sheet, [c["category"], c["proposals"], c["cases"], c["closed"], percent(c["closed_rate"]),
                            percent(c["satisfaction_rate"])])

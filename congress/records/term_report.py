@@ -19,7 +19,7 @@ from congress.domain.progress import percent
 from congress.domain.proposals import ProposalStatus
 from congress.domain.term_stats import ProposalRow, RatingRow, SessionRows, term_figures
 from congress.domain.terms import session_label
-from congress.records.cells import append_row, first_sheet
+from congress.records.cells import append_row, first_sheet, header_row
 from congress.records.progress_report import append_category_table
 
 HIDDEN = (ProposalStatus.DRAFT.value, ProposalStatus.PRE_REVIEW.value)
@@ -85,8 +85,7 @@ def add_term_sheets(book: Workbook, stats: dict[str, Any]) -> None:
     append_row(sheet, [f"{stats['term_name']} 各次会议提案统计"])
     sheet["A1"].font = Font(bold=True, size=14)
     append_row(sheet, [])
-    for cell in append_row(sheet, ["会议", "提案", "立案", "已办结", "上次转入", "立案率", "办结率", "满意率"]):
-        cell.font = Font(bold=True)
+    header_row(sheet, ["会议", "提案", "立案", "已办结", "上次转入", "立案率", "办结率", "满意率"])
     top = sheet.max_row
     for s in stats["sessions"]:
         append_row(sheet, [s["label"], s["total"], s["cases"], s["closed"], s["carried_in"],
@@ -99,8 +98,7 @@ def add_term_sheets(book: Workbook, stats: dict[str, Any]) -> None:
         for cell in row:
             cell.number_format = "0.0%"
     append_row(sheet, [])
-    for cell in append_row(sheet, ["逐年比较", "", "立案率变化（百分点）", "办结率变化（百分点）", "满意率变化（百分点）"]):
-        cell.font = Font(bold=True)
+    header_row(sheet, ["逐年比较", "", "立案率变化（百分点）", "办结率变化（百分点）", "满意率变化（百分点）"])
     for y in stats["year_on_year"]:
         append_row(sheet, [f"{y['from']} → {y['to']}", "", y["register_rate"], y["closed_rate"], y["satisfaction_rate"]])
     chart = BarChart()
@@ -130,8 +128,7 @@ def _session_sheet(sheet: Any, s: dict[str, Any]) -> None:
                        f"已办结 {s['closed']} 件；立案率 {percent(s['register_rate'])}，办结率 {percent(s['closed_rate'])}，"
                        f"满意率 {percent(s['satisfaction_rate'])}"])
     append_row(sheet, [])
-    for cell in append_row(sheet, ["承办部门", "立案", "已办结", "办结率", "满意率"]):
-        cell.font = Font(bold=True)
+    header_row(sheet, ["承办部门", "立案", "已办结", "办结率", "满意率"])
     for d in s["by_department"]:
         append_row(sheet, [d["department"], d["cases"], d["closed"], percent(d["closed_rate"]),
                            percent(d["satisfaction_rate"])])
