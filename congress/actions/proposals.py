@@ -23,6 +23,7 @@ from congress.domain.proposals import (
     next_status,
 )
 from congress.domain.rules import CongressRules
+from congress.reads.proposal_views import CASE_KEYS, board_entries
 from congress.reads.proposals import (
     PRIVATE_PROPOSAL,
     PROPOSAL_KEYS,
@@ -32,7 +33,6 @@ from congress.reads.proposals import (
     proposals_json,
     readable_proposal,
 )
-from congress.reads.proposal_views import CASE_KEYS, board_entries
 from congress.reads.suggestions import prepare_suggestion, suggest_category
 
 PRIVATE_FIELDS = ("attachments", "invitations", "suggested_category", "category_confidence")

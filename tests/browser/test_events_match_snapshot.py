@@ -28,6 +28,8 @@ import sqlalchemy as sa
 
 from congress.db.models import Event
 from congress.domain.events import EVENTS
+from congress.sealed.kit import decryption_message, next_message, seal_answers
+from congress.sealed.trustees import new_seed
 from tests.browser.conftest import Site, story_site, wait_for_true
 from tests.story import Story, story_roster
 
@@ -46,15 +48,7 @@ NOT_PRODUCED: dict[str, str] = {
     "congress.created": "made before anyone can follow the congress",
     "groups.added": "groups are added while preparing, from the CLI or roster import",
     "access_codes.issued": "the story issues the codes before the viewers connect",
-    "ballot.late": "a ballot that arrives after the close: a race the test cannot stage without timing",
-    "trustees.named": "secret votes need the trustees' key ceremony (tests/browser/test_sealed_crypto.py)",
-    "trustee.posted": "the key ceremony",
-    "trustees.key_ready": "the key ceremony",
-    "trustees.failed": "the key ceremony",
-    "tally.ballots": "a secret vote",
-    "tally.sealed": "a secret vote",
-    "tally.share_posted": "a secret vote",
-    "tally.decrypted": "a secret vote",
+    "trustees.failed": "a trustee reports a bad message: the ceremony fails (tests/browser/test_trustee_page.py)",
     "proposal.carried_over": "needs the next session of the term (another congress)",
     "term.session_started": "written in the next session's log, another congress",
     "term.next_session": "starting the next session moves staff on to another congress",
@@ -66,6 +60,13 @@ ALL = ROLES
 # Differences found and not yet fixed (each is reported once: the viewer then starts again from a fresh
 # snapshot). (step, roles, why); the test of each such case is an xfail, strict: a fix makes it fail.
 _KNOWN: list[tuple[str, tuple[str, ...], str]] = [
+    ("trustees_named", ALL, "trustees.js keeps the key ceremony in state.ceremony from trustees.* events; pages read "
+     "it with ceremony_state (loadCeremony), it is no part of the snapshot, so this test has nothing fresh to "
+     "compare it with"),
+    ("secret_vote_closed", ALL, "tally.sealed sets vote.sealed_ballots, which pages otherwise read with "
+     "sealed_ballots (loadDecryption); the snapshot's vote has no such field"),
+    ("secret_vote_decrypted", ALL, "tally.share_posted / tally.decrypted set vote.shares_posted and decrypted_by, "
+     "read otherwise with sealed_ballots; the snapshot's vote has neither"),
 ]
 KNOWN: dict[tuple[str, str], str] = {(step, role): why for step, roles, why in _KNOWN for role in roles}
 
@@ -102,9 +103,18 @@ def _steps() -> list[tuple[str, Callable[[Scenario], None]]]:
                                                  answers={s.ids["question"]: "no"})),
         ("group_count", Scenario.hand_count),
         ("vote_closed", lambda s: s.staff("close_vote", vote_id=s.ids["vote"])),
+        ("ballot_late", lambda s: s.as_other("cast_ballot", vote_id=s.ids["vote"], answers={s.ids["question"]: "no"})),
         ("vote_certified", lambda s: s.staff("certify_vote", vote_id=s.ids["vote"], scrutineer="林晓")),
         ("vote_published", lambda s: s.staff("publish_vote", vote_id=s.ids["vote"])),
         ("vote_cancelled", Scenario.cancel_a_vote),
+        # a secret vote: the trustees' key (监票人), a sealed ballot, the close, the decryption
+        ("trustees_named", Scenario.name_trustees),
+        ("key_ready", Scenario.run_key_ceremony),
+        ("secret_vote_opened", Scenario.open_a_secret_vote),
+        ("sealed_ballot_cast", lambda s: s.as_leader("cast_ballot", vote_id=s.ids["secret"]["id"], sealed=seal_answers(
+            s.ids["secret"], {str(s.ids["secret"]["questions"][0]["id"]): "yes"}))),
+        ("secret_vote_closed", lambda s: s.staff("close_vote", vote_id=s.ids["secret"]["id"])),
+        ("secret_vote_decrypted", Scenario.decrypt),
         ("message_posted", lambda s: s.remember("message", s.as_leader("post_message", text="报告第三部分写得很实在")["id"])),
         ("message_pinned", lambda s: s.staff("pin_message", message_id=s.ids["message"], is_pinned=True)),
         ("message_hidden", lambda s: s.staff("hide_message", message_id=s.ids["message"], reason="与议题无关")),
@@ -250,6 +260,38 @@ class Scenario:
             anyone.post("/api/sign-in", json={"employee_id": self.late_id, "code": "WRONG-CODE",
                                               "congress_id": self.story.congress_id})
         self.staff("clear_sign_in_wait", employee_id=self.late_id)
+
+    def name_trustees(self) -> None:
+        """Three delegates as trustees, two needed to decrypt; each keeps a seed, as on their computer."""
+        self._trustees = {1: self._leader, 2: self._cosigner, 3: self._other}
+        named = self.staff("name_trustees", employee_ids=[self.leader_id, self.cosigner_id, self.other_id], threshold=2)
+        self.ids["ceremony"] = named["ceremony_id"]
+        self._seeds = {index: new_seed() for index in self._trustees}
+
+    def ceremony(self) -> dict[str, Any]:
+        return self.staff("ceremony_state", ceremony_id=self.ids["ceremony"])["ceremony"]
+
+    def run_key_ceremony(self) -> None:
+        """Each trustee posts each of the three rounds in turn, as the trustee page does."""
+        for _round in range(3):
+            for index, client in self._trustees.items():
+                step = next_message(self.ceremony(), index, self._seeds[index])
+                if step is not None:
+                    self.site.command(client, "post_trustee_message", ceremony_id=self.ids["ceremony"], round=step[0],
+                                      message=step[1])
+        assert self.ceremony()["status"] == "ready"
+
+    def open_a_secret_vote(self) -> None:
+        vote = self.staff("create_vote", agenda_item_id=self.story.agenda[2]["id"], title="无记名表决：职工董事人选",
+                          questions=[{"kind": "yes_no", "text": "是否同意张伟为职工董事"}], is_secret=True)
+        self.ids["secret"] = self.staff("open_vote", vote_id=vote["id"])  # the vote with its sealing key
+
+    def decrypt(self) -> None:
+        vote_id = self.ids["secret"]["id"]
+        sealed = self.staff("sealed_ballots", vote_id=vote_id)["sealed_tally"]
+        for index in (1, 2):
+            message = decryption_message(self.ceremony(), index, self._seeds[index], vote_id, sealed)
+            self.site.command(self._trustees[index], "post_decryption", vote_id=vote_id, message=message)
 
     def draft(self) -> None:
         draft = self.as_leader("draft_proposal", title="关于夜班补贴的提案", reason="夜班补贴多年未调整。",
