@@ -31,12 +31,12 @@ def message_json(message: Message, *, for_staff: bool = False) -> dict[str, Any]
     return data
 
 
-def room_messages(session: Session, group_id: int, *, for_staff: bool, limit: int = ROOM_HISTORY
-                  ) -> list[dict[str, Any]]:
-    """The last `limit` messages of a room, oldest first."""
+def room_messages(session: Session, group_id: int, limit: int = ROOM_HISTORY) -> list[dict[str, Any]]:
+    """The last `limit` messages of a room, oldest first, as its members read them (staff read rooms
+    with `group_rooms`)."""
     rows = list(session.scalars(sa.select(Message).where(Message.group_id == group_id)
                                 .order_by(Message.id.desc()).limit(limit)))
-    return [message_json(m, for_staff=for_staff) for m in reversed(rows)]
+    return [message_json(m) for m in reversed(rows)]
 
 
 def room_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
@@ -46,7 +46,7 @@ def room_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict
     if actor.role is not Role.DELEGATE or actor.congress_id != congress_id or actor.group_id is None:
         return []
     groups = list(session.execute(sa.select(Group.id, Group.name).where(Group.id == actor.group_id)))
-    return [{"group_id": gid, "group": name, "messages": room_messages(session, gid, for_staff=False)}
+    return [{"group_id": gid, "group": name, "messages": room_messages(session, gid)}
             for gid, name in groups]
 
 

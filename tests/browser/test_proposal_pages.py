@@ -240,8 +240,8 @@ def test_a_co_signer_is_told_at_the_top_and_reads_the_reason_and_suggestion_befo
     expect(page.locator("#cosign-h")).to_be_in_viewport()
     shot(page, "proposals-cosign-invitation-phone")
 
-    # Another invitation arrives while the page is open: its event carries the title alone, and
-    # the page reads the text from the server (markup in it stays text).
+    # Another invitation arrives while the page is open (cosign.request_changed); before answering,
+    # the page reads the text as it stands from the server (markup in it stays text).
     reason = "<b>班组</b>交接班记录仍靠纸质本，信息常有遗漏，责任难以追溯。"
     second = draft_and_invite(site, other, "关于交接班记录电子化的建议", reason,
                               "建议在班组终端上线电子交接班记录，并与设备点检系统联通。", cosigner)

@@ -2,6 +2,7 @@
 // progress (counts only), published results as charts by group, and how many are watching.
 // The server already holds events back by the stream delay, so what shows here matches the picture.
 
+import { param } from './api.js';
 import { mountHeader, onLanguage } from './chrome.js';
 import { mountDocuments } from './documents.js';
 import { clear, data, h, region } from './dom.js';
@@ -72,8 +73,13 @@ function syncLine(sync, stream) {
 // The public documents (the reports before the congress): shown once there is one. Read with this
 // page's watch token when watching needs one (a link's ?watch=).
 function publicDocuments(store) {
-  const watch = new URLSearchParams(location.search).get('watch');
-  const urlOf = (v) => (watch ? `${v.url}${v.url.includes('?') ? '&' : '?'}watch=${encodeURIComponent(watch)}` : v.url);
+  const watch = param('watch');
+  const urlOf = (v) => {
+    if (!watch) return v.url;
+    const url = new URL(v.url, location.origin);
+    url.searchParams.set('watch', watch);
+    return `${url.pathname}${url.search}`;
+  };
   const update = mountDocuments($('slot-documents'), { store, urlOf });
   return (force) => {
     if ((store.state.documents || []).length) update(force);
