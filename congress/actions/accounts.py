@@ -35,7 +35,7 @@ def _add_account(ctx: Context, kind: str, login: str, display_name: str,
                  department_id: int | None) -> tuple[Account, str]:
     login = login.strip()
     if not login or len(login) > 100:
-        raise DomainError("bad_field", "登录名不能为空，且不超过 100 个字符")
+        raise DomainError("bad_field", "登录名不能为空，且不超过 100 个字符", params={"field": "login"})
     if ctx.session.scalar(sa.select(Account.id).where(Account.login == login)) is not None:
         raise DomainError("login_taken", f"登录名“{login}”已被使用")
     password = generate_password()

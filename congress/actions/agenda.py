@@ -23,11 +23,11 @@ def add_agenda_item(ctx: Context, congress_id: int, kind: str, title: str, descr
         kind = AgendaKind(kind).value
     except ValueError as exc:
         allowed = "、".join(k.value for k in AgendaKind)
-        raise DomainError("bad_field", f"议程类型应为：{allowed}") from exc
+        raise DomainError("bad_field", f"议程类型应为：{allowed}", params={"field": "kind"}) from exc
     if not title.strip():
-        raise DomainError("bad_field", "议程标题不能为空")
+        raise DomainError("bad_field", "议程标题不能为空", params={"field": "title"})
     if names and kind != AgendaKind.NAME_LIST:
-        raise DomainError("bad_field", "只有“名单”类议程带人员名单")
+        raise DomainError("bad_field", "只有“名单”类议程带人员名单", params={"field": "names"})
     position = ctx.next_number(congress_id, AgendaItem.position, AgendaItem.congress_id == congress_id)
     item = AgendaItem(congress_id=congress_id, position=position, kind=kind, title=title.strip(),
                       description=description, names=[n.strip() for n in names or [] if n.strip()])

@@ -58,7 +58,7 @@ def categorise(ctx: Context, congress_id: int, proposal_id: int, category: str) 
     proposal = _case(ctx, congress_id, proposal_id)
     allowed = _congress_categories(ctx, congress_id)
     if category not in allowed:
-        raise DomainError("bad_field", f"类别应为：{'、'.join(allowed)}")
+        raise DomainError("bad_field", f"类别应为：{'、'.join(allowed)}", params={"field": "category"})
     proposal.category = category
     return _public(ctx, congress_id, "proposal.categorised", proposal)
 
@@ -78,7 +78,7 @@ def decide_proposal(ctx: Context, congress_id: int, proposal_id: int, decision: 
     proposal = _case(ctx, congress_id, proposal_id)
     verb = DECISIONS.get(decision)
     if verb is None:
-        raise DomainError("bad_field", f"审查结论应为：{'、'.join(DECISIONS)}")
+        raise DomainError("bad_field", f"审查结论应为：{'、'.join(DECISIONS)}", params={"field": "decision"})
     if verb is Verb.REJECT and not (reason or "").strip():
         raise DomainError("reason_required", "不予立案必须写明理由")
     target: Proposal | None = None
@@ -86,7 +86,7 @@ def decide_proposal(ctx: Context, congress_id: int, proposal_id: int, decision: 
     if verb is Verb.MERGE:
         target = _case(ctx, congress_id, merge_into_id) if merge_into_id else None
         if target is None or target.id == proposal.id:
-            raise DomainError("bad_field", "合并立案须指定要并入的另一份提案")
+            raise DomainError("bad_field", "合并立案须指定要并入的另一份提案", params={"field": "merge_into_id"})
         if target.status not in (ProposalStatus.REGISTERED, ProposalStatus.ASSIGNED, ProposalStatus.REPLIED,
                                  ProposalStatus.FOLLOWING_UP):
             raise DomainError("bad_proposal_state", "只能并入已立案的提案")
@@ -96,7 +96,7 @@ def decide_proposal(ctx: Context, congress_id: int, proposal_id: int, decision: 
     if category is not None:
         allowed = _congress_categories(ctx, congress_id)
         if category not in allowed:
-            raise DomainError("bad_field", f"类别应为：{'、'.join(allowed)}")
+            raise DomainError("bad_field", f"类别应为：{'、'.join(allowed)}", params={"field": "category"})
         proposal.category = category
     elif proposal.category is None and verb in (Verb.REGISTER, Verb.FORWARD, Verb.MERGE):
         proposal.category = proposal.suggested_category
@@ -136,16 +136,17 @@ def assign_proposal(ctx: Context, congress_id: int, proposal_id: int, lead: Any,
         try:
             due = datetime.fromisoformat(due_at)
         except ValueError as exc:
-            raise DomainError("bad_field", "办理期限应为日期时间，例如 2027-01-31T18:00:00+08:00") from exc
+            raise DomainError("bad_field", "办理期限应为日期时间，例如 2027-01-31T18:00:00+08:00",
+                              params={"field": "due_at"}) from exc
         if due.tzinfo is None:
-            raise DomainError("bad_field", "办理期限需要带时区，例如 +08:00")
+            raise DomainError("bad_field", "办理期限需要带时区，例如 +08:00", params={"field": "due_at"})
         due = due.astimezone(UTC)  # as stored and as a reload shows it (the event says the same)
     proposal.status = next_status(proposal.status, Verb.ASSIGN).value
     round_ = _current_round(ctx.session, proposal.id) + 1
     lead_dept = _department(ctx, lead)
     helper_depts = list({d.id: d for d in (_department(ctx, helper) for helper in helpers or [])}.values())
     if any(d.id == lead_dept.id for d in helper_depts):
-        raise DomainError("bad_field", f"“{lead_dept.name}”已是主办部门，不能同时协办")
+        raise DomainError("bad_field", f"“{lead_dept.name}”已是主办部门，不能同时协办", params={"field": "helpers"})
     ctx.session.add(Assignment(proposal_id=proposal.id, department_id=lead_dept.id, is_lead=True, round=round_,
                                due_at=due, assigned_at=ctx.now))
     for helper_dept in helper_depts:
@@ -187,9 +188,9 @@ def reply_proposal(ctx: Context, congress_id: int, proposal_id: int, reply_class
     assignment = _department_assignment(ctx, proposal)
     if reply_class not in REPLY_CLASSES:
         raise DomainError("bad_field", "答复类别应为 A（已解决或基本解决）、B（正在解决或列入计划）、"
-                                       "C（因条件限制需以后解决）或 D（留作参考）")
+                                       "C（因条件限制需以后解决）或 D（留作参考）", params={"field": "reply_class"})
     if len(text.strip()) < 10:
-        raise DomainError("bad_field", "答复内容太短，请写明办理情况")
+        raise DomainError("bad_field", "答复内容太短，请写明办理情况", params={"field": "text"})
     proposal.status = next_status(proposal.status, Verb.REPLY).value
     reply = Reply(proposal_id=proposal.id, assignment_id=assignment.id, round=assignment.round,
                   reply_class=reply_class, text=text.strip(), replied_by=ctx.actor.name, replied_at=ctx.now)
@@ -226,7 +227,7 @@ def rate_reply(ctx: Context, congress_id: int, proposal_id: int, rating: str, co
     if proposal.proposer_id != ctx.actor.delegate_id:
         raise DomainError("not_yours", "只有提案人可以对答复进行满意度测评")
     if rating not in RATINGS:
-        raise DomainError("bad_field", "满意度应为 满意、基本满意 或 不满意")
+        raise DomainError("bad_field", "满意度应为 满意、基本满意 或 不满意", params={"field": "rating"})
     if rating == "不满意" and not (comment or "").strip():
         raise DomainError("reason_required", "不满意时请写明原因，承办部门将重新办理")
     reply = ctx.session.scalar(sa.select(Reply).where(Reply.proposal_id == proposal.id)
@@ -252,7 +253,7 @@ def award_proposal(ctx: Context, congress_id: int, proposal_id: int, level: str 
     ctx.actor.require(Permission.REVIEW_PROPOSAL)
     proposal = _case(ctx, congress_id, proposal_id)
     if level is not None and level not in AWARD_LEVELS:
-        raise DomainError("bad_field", f"奖项等级应为：{'、'.join(AWARD_LEVELS)}")
+        raise DomainError("bad_field", f"奖项等级应为：{'、'.join(AWARD_LEVELS)}", params={"field": "level"})
     if proposal.status in (ProposalStatus.DRAFT, ProposalStatus.PRE_REVIEW, ProposalStatus.REJECTED):
         raise DomainError("bad_proposal_state", "只有已立案的提案可以评为优秀提案")
     proposal.award_level = level

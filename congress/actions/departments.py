@@ -38,9 +38,10 @@ def create_department(ctx: Context, congress_id: int, name: str) -> dict[str, An
     ctx.get(Congress, congress_id, "职代会")
     name = " ".join(name.split())
     if not name:
-        raise DomainError("bad_field", "部门名称不能为空")
+        raise DomainError("bad_field", "部门名称不能为空", params={"field": "name"})
     if len(name) > MAX_NAME_CHARS:
-        raise DomainError("bad_field", f"部门名称不能超过 {MAX_NAME_CHARS} 字（现有 {len(name)} 字）")
+        raise DomainError("bad_field", f"部门名称不能超过 {MAX_NAME_CHARS} 字（现有 {len(name)} 字）",
+                          params={"field": "name"})
     if ctx.session.scalar(sa.select(Department.id).where(Department.name == name)) is not None:
         raise DomainError("department_exists", f"承办部门“{name}”已经有了，请在列表中选择")
     account, password = add_department(ctx, name)

@@ -105,7 +105,7 @@ def upload_document(ctx: Context, congress_id: int, title: str, agenda_item_id: 
     ctx.actor.require(Permission.MANAGE_DOCUMENTS)
     title = title.strip()
     if not title or len(title) > 300:
-        raise DomainError("bad_field", "文件标题不能为空，且不超过 300 字")
+        raise DomainError("bad_field", "文件标题不能为空，且不超过 300 字", params={"field": "title"})
     if agenda_item_id is not None:
         ctx.find(AgendaItem, agenda_item_id, congress_id, f"本次职代会没有这项议程（编号 {agenda_item_id}）")
     document = Document(congress_id=congress_id, agenda_item_id=agenda_item_id, title=title,

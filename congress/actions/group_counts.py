@@ -30,7 +30,7 @@ def enter_group_count(ctx: Context, congress_id: int, vote_id: int, group_id: in
     if vote.group_modes.get(str(group_id)) != GroupMode.HAND_COUNT:
         raise DomainError("group_votes_online", "本代表团(组)本次表决为网上投票，不能同时报送现场计票")
     if not scrutineer.strip():
-        raise DomainError("bad_field", "请填写本组监票人")
+        raise DomainError("bad_field", "请填写本组监票人", params={"field": "scrutineer"})
     name, eligible, checked_in = group_rolls(ctx.session, vote)[group_id]
     is_void_round, words = False, []
     figures: dict[str, Any] = {"present": present, "questions": {}}
@@ -38,7 +38,7 @@ def enter_group_count(ctx: Context, congress_id: int, vote_id: int, group_id: in
         qid = str(question.id)
         spec = questions.get(qid)
         if not isinstance(spec, dict) or not isinstance(spec.get("counts"), dict):
-            raise DomainError("bad_field", f"缺少“{question.text}”的计票数字")
+            raise DomainError("bad_field", f"缺少“{question.text}”的计票数字", params={"field": "questions"})
         counts = {o.key: _count(spec["counts"].get(o.key, 0), o.label) for o in question.options}
         if method == "show_of_hands":
             entry = GroupTally.show_of_hands(str(group_id), eligible, present, counts)
@@ -68,6 +68,6 @@ def enter_group_count(ctx: Context, congress_id: int, vote_id: int, group_id: in
 
 def _count(value: Any, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise DomainError("bad_field", f"“{what}”应为不小于 0 的整数")
+        raise DomainError("bad_field", f"“{what}”应为不小于 0 的整数", params={"field": "questions"})
     return value
 

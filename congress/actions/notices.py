@@ -67,7 +67,8 @@ def set_notices(ctx: Context, congress_id: int, rules: dict[str, Any] | None = N
 def _add_channel(ctx: Context, congress_id: int, spec: dict[str, Any]) -> None:
     audience = spec.get("audience")
     if audience not in AUDIENCES:
-        raise DomainError("bad_field", f"通知对象应为：{'、'.join(AUDIENCES)}")
+        raise DomainError("bad_field", f"通知对象应为：{'、'.join(AUDIENCES)}",
+                          params={"field": "add_channel.audience"})
     kind = spec.get("kind")
     address = check_address(str(kind), str(spec.get("address") or ""))
     department_id = None
@@ -80,7 +81,7 @@ def _add_channel(ctx: Context, congress_id: int, spec: dict[str, Any]) -> None:
         department_id = department.id
     secret = spec.get("secret")
     if secret is not None and (not isinstance(secret, str) or len(secret) > 200 or kind not in ("dingtalk", "feishu")):
-        raise DomainError("bad_field", "签名密钥只用于钉钉或飞书机器人，最长 200 个字符")
+        raise DomainError("bad_field", "签名密钥只用于钉钉或飞书机器人，最长 200 个字符", params={"field": "add_channel.secret"})
     count = ctx.session.scalar(sa.select(sa.func.count()).select_from(NoticeChannel).where(
         NoticeChannel.congress_id == congress_id)) or 0
     if count >= MAX_CHANNELS:
@@ -97,7 +98,7 @@ def _set_emails(ctx: Context, congress_id: int, emails: dict[str, Any]) -> None:
     if missing:
         raise DomainError("not_found", f"名册中没有工号：{'、'.join(missing[:10])}")
     for employee_id, email in emails.items():
-        people[employee_id].email = check_address("email", str(email)) if email else None
+        people[employee_id].email = check_address("email", str(email), "delegate_emails") if email else None
 
 
 def notices_config(ctx: Context, congress_id: int) -> dict[str, Any]:

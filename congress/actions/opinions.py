@@ -53,23 +53,25 @@ def _find(session: Session, group_id: int, agenda_item_id: int) -> GroupOpinion 
 def _quoted_ids(ctx: Context, congress_id: int, group_id: int, ids: list[Any]) -> list[int]:
     """Quoted messages must be visible messages of this group's own room."""
     if any(not isinstance(i, int) or isinstance(i, bool) for i in ids):
-        raise DomainError("bad_field", "字段 quoted_message_ids 应为消息编号列表")
+        raise DomainError("bad_field", "字段 quoted_message_ids 应为消息编号列表",
+                          params={"field": "quoted_message_ids"})
     unique = list(dict.fromkeys(ids))
     if len(unique) > MAX_QUOTES:
-        raise DomainError("bad_field", f"最多引用 {MAX_QUOTES} 条发言")
+        raise DomainError("bad_field", f"最多引用 {MAX_QUOTES} 条发言", params={"field": "quoted_message_ids"})
     rows = {m.id: m for m in ctx.session.scalars(sa.select(Message).where(Message.id.in_(unique)))} if unique else {}
     for message_id in unique:
         message = rows.get(message_id)
         if message is None or message.congress_id != congress_id or message.group_id != group_id:
             raise DomainError("not_found", f"本组讨论区没有这条消息（编号 {message_id}）")
         if is_hidden(message):
-            raise DomainError("bad_field", f"消息 {message_id} 已被隐藏，不能引用")
+            raise DomainError("bad_field", f"消息 {message_id} 已被隐藏，不能引用",
+                              params={"field": "quoted_message_ids"})
     return unique
 
 
-def _text(name: str, value: str) -> str:
+def _text(name: str, value: str, field: str) -> str:
     if len(value) > MAX_OPINION_CHARS:
-        raise DomainError("bad_field", f"{name}不能超过 {MAX_OPINION_CHARS} 字")
+        raise DomainError("bad_field", f"{name}不能超过 {MAX_OPINION_CHARS} 字", params={"field": field})
     return value.strip()
 
 
@@ -88,11 +90,11 @@ def save_opinion(ctx: Context, congress_id: int, agenda_item_id: int, agreement:
                                quoted_message_ids=[], drafted_by=ctx.actor.name, updated_at=ctx.now)
         ctx.session.add(opinion)
     if agreement is not None:
-        opinion.agreement = _text("赞同意见", agreement)
+        opinion.agreement = _text("赞同意见", agreement, "agreement")
     if suggestions is not None:
-        opinion.suggestions = _text("建议", suggestions)
+        opinion.suggestions = _text("建议", suggestions, "suggestions")
     if objections is not None:
-        opinion.objections = _text("不同意见", objections)
+        opinion.objections = _text("不同意见", objections, "objections")
     if quoted_message_ids is not None:
         opinion.quoted_message_ids = _quoted_ids(ctx, congress_id, group_id, quoted_message_ids)
     opinion.drafted_by, opinion.updated_at = ctx.actor.name, ctx.now
@@ -130,9 +132,9 @@ def mark_opinion_handled(ctx: Context, congress_id: int, opinion_id: int, handli
     if opinion.status != "submitted":
         raise DomainError("opinion_not_submitted", "这份审议意见尚未报送，不能登记处理情况")
     if handling not in HANDLINGS:
-        raise DomainError("bad_field", f"处理情况应为：{'、'.join(HANDLINGS)}")
+        raise DomainError("bad_field", f"处理情况应为：{'、'.join(HANDLINGS)}", params={"field": "handling"})
     opinion.handling = handling
-    opinion.handling_note = _text("处理说明", note or "") or None
+    opinion.handling_note = _text("处理说明", note or "", "note") or None
     ctx.session.flush()
     data = opinion_json(ctx.session, opinion)
     ctx.emit(congress_id, "opinion.handled", data, Audience.GROUP, opinion.group_id)

@@ -130,7 +130,7 @@ def invite_cosigners(ctx: Context, congress_id: int, proposal_id: int, employee_
         if not invitee.is_voting:
             raise DomainError("not_voting_delegate", f"{invitee.name} 不是正式代表，不能附议")
         if invitee.id == proposal.proposer_id:
-            raise DomainError("bad_field", "提案人不能附议自己的提案")
+            raise DomainError("bad_field", "提案人不能附议自己的提案", params={"field": "employee_ids"})
         existing = ctx.session.scalar(sa.select(Cosignature).where(
             Cosignature.proposal_id == proposal.id, Cosignature.delegate_id == invitee.id))
         if existing is not None and existing.status != "declined":
@@ -154,7 +154,7 @@ def answer_cosign(ctx: Context, congress_id: int, proposal_id: int, accept: bool
     ctx.actor.require(Permission.COSIGN_PROPOSAL)
     proposal = find_proposal(ctx, congress_id, proposal_id)
     if proposal.proposer_id == ctx.actor.delegate_id:
-        raise DomainError("bad_field", "提案人不能附议自己的提案")
+        raise DomainError("bad_field", "提案人不能附议自己的提案", params={"field": "proposal_id"})
     row = ctx.session.scalar(sa.select(Cosignature).where(Cosignature.proposal_id == proposal.id,
                                                           Cosignature.delegate_id == ctx.actor.delegate_id))
     if row is None or not may_answer_cosign(row.status, is_proposer=False):

@@ -50,11 +50,12 @@ def normalise_receipt(text: str, is_sealed: bool = False) -> str:
     raw = "".join(c for c in text.upper() if c.isalnum())
     if is_sealed:
         if len(raw) not in (SEALED_RECEIPT_LENGTH, 64) or any(c not in "0123456789ABCDEF" for c in raw):
-            raise DomainError("bad_field", "无记名投票的回执码应为 16 位十六进制字符，例如 3F2A-09C1-77B4-E05D")
+            raise DomainError("bad_field", "无记名投票的回执码应为 16 位十六进制字符，例如 3F2A-09C1-77B4-E05D",
+                              params={"field": "receipt"})
         raw = raw[:SEALED_RECEIPT_LENGTH]
         return "-".join(raw[i:i + 4] for i in range(0, SEALED_RECEIPT_LENGTH, 4))
     if len(raw) != RECEIPT_LENGTH:
-        raise DomainError("bad_field", "回执码应为 12 位字母和数字，例如 ABCD-EFGH-JK23")
+        raise DomainError("bad_field", "回执码应为 12 位字母和数字，例如 ABCD-EFGH-JK23", params={"field": "receipt"})
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 

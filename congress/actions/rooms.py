@@ -80,7 +80,7 @@ def post_message(ctx: Context, congress_id: int, text: str, reply_to_id: int | N
     target = _room_group(ctx, congress_id, group_id)
     body = text.strip()
     if not body:
-        raise DomainError("bad_field", "消息不能为空")
+        raise DomainError("bad_field", "消息不能为空", params={"field": "text"})
     if len(body) > MAX_MESSAGE_CHARS:
         raise DomainError("message_too_long", f"消息不能超过 {MAX_MESSAGE_CHARS} 字（现有 {len(body)} 字）",
                           params={"limit": MAX_MESSAGE_CHARS})
@@ -127,7 +127,7 @@ def hide_message(ctx: Context, congress_id: int, message_id: int, reason: str) -
     if not reason:
         raise DomainError("reason_required", "隐藏消息必须填写原因")
     if len(reason) > MAX_REASON_CHARS:
-        raise DomainError("bad_field", f"原因不能超过 {MAX_REASON_CHARS} 字")
+        raise DomainError("bad_field", f"原因不能超过 {MAX_REASON_CHARS} 字", params={"field": "reason"})
     if is_hidden(message):
         raise DomainError("already_hidden", "这条消息已被隐藏")
     message.hidden_reason, message.hidden_by, message.is_pinned = reason, ctx.actor.name, False

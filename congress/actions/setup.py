@@ -28,12 +28,12 @@ def create_congress(ctx: Context, name: str, group_names: list[str], *, is_rehea
     name = name.strip()
     names = [g.strip() for g in group_names if g.strip()]
     if not name:
-        raise DomainError("bad_field", "职代会名称不能为空")
+        raise DomainError("bad_field", "职代会名称不能为空", params={"field": "name"})
     if not names:
-        raise DomainError("bad_field", "至少需要一个代表团(组)")
+        raise DomainError("bad_field", "至少需要一个代表团(组)", params={"field": "groups"})
     duplicates = sorted({g for g in names if names.count(g) > 1})
     if duplicates:
-        raise DomainError("bad_field", f"代表团(组)名称重复：{'、'.join(duplicates)}")
+        raise DomainError("bad_field", f"代表团(组)名称重复：{'、'.join(duplicates)}", params={"field": "groups"})
     if term is None:
         parsed = parse_congress_name(name)
         term = Term(name=parsed.term_name, number=parsed.term_number, created_at=ctx.now)
@@ -75,9 +75,10 @@ def _parse_time(value: str | None, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise DomainError("bad_field", f"{field} 不是有效的时间（ISO 8601，例如 2026-12-01T08:30:00+08:00）") from exc
+        raise DomainError("bad_field", f"{field} 不是有效的时间（ISO 8601，例如 2026-12-01T08:30:00+08:00）",
+                          params={"field": field}) from exc
     if parsed.tzinfo is None:
-        raise DomainError("bad_field", f"{field} 需要带时区，例如 +08:00")
+        raise DomainError("bad_field", f"{field} 需要带时区，例如 +08:00", params={"field": field})
     # as stored and as every snapshot says it: the event then tells the page what a reload would
     return parsed.astimezone(UTC)
 
@@ -107,7 +108,7 @@ def _window(opens_at: str | None, closes_at: str | None,
     opens, and the payload of its event."""
     opens, closes = _parse_time(opens_at, "opens_at"), _parse_time(closes_at, "closes_at")
     if opens and closes and closes <= opens:
-        raise DomainError("bad_field", out_of_order)
+        raise DomainError("bad_field", out_of_order, params={"field": "closes_at"})
     return opens, closes, {"opens_at": opens.isoformat() if opens else None,
                            "closes_at": closes.isoformat() if closes else None}
 
@@ -132,10 +133,10 @@ def set_stream(ctx: Context, congress_id: int, kind: str, url: str | None = None
     ctx.actor.require(Permission.MANAGE_CONGRESS)
     congress = ctx.get(Congress, congress_id, "职代会")
     if kind not in STREAM_KINDS:
-        raise DomainError("bad_field", "直播类型应为 none / hls / embed")
+        raise DomainError("bad_field", "直播类型应为 none / hls / embed", params={"field": "kind"})
     warning = _check_stream_url(url, is_https=ctx.is_https) if kind != "none" else None
     if not 0 <= delay_seconds <= 120:
-        raise DomainError("bad_field", "直播延迟应在 0–120 秒之间")
+        raise DomainError("bad_field", "直播延迟应在 0–120 秒之间", params={"field": "delay_seconds"})
     congress.stream_kind, congress.stream_url = kind, (url if kind != "none" else None)
     congress.stream_delay_seconds = delay_seconds
     payload = {"kind": kind, "url": congress.stream_url, "delay_seconds": delay_seconds}
@@ -152,14 +153,14 @@ def _check_stream_url(url: str | None, *, is_https: bool) -> str | None:
     url = url or ""
     if url.startswith("//") or (url.lower().startswith(("https://", "http://")) and origin_of(url) is None):
         raise DomainError("bad_field", "直播地址应为完整的 https://主机名/路径（主机名只含字母、数字、点和横线，"
-                                       "可带 :端口，不含用户名、空格或分号），或本站的 /… 地址")
+                                       "可带 :端口，不含用户名、空格或分号），或本站的 /… 地址", params={"field": "url"})
     if is_https:
         if not url.startswith(("https://", "/")):
             raise DomainError("bad_field", "本站使用 HTTPS，直播地址应以 https:// 开头（或为本站的 /… 地址）："
-                                           "浏览器会拦截 http:// 的画面")
+                                           "浏览器会拦截 http:// 的画面", params={"field": "url"})
         return None
     if not url.startswith(("https://", "http://", "/")):
-        raise DomainError("bad_field", "直播地址应以 https:// 或 http:// 开头（或为本站的 /… 地址）")
+        raise DomainError("bad_field", "直播地址应以 https:// 或 http:// 开头（或为本站的 /… 地址）", params={"field": "url"})
     if url.startswith("http://"):
         return "直播地址是 http://：本站改用 HTTPS 后浏览器会拦截它，建议使用 https:// 地址"
     return None
@@ -179,7 +180,8 @@ def set_watch(ctx: Context, congress_id: int, mode: str, token: str | None = Non
     try:
         chosen = WatchMode(mode)
     except ValueError:
-        raise DomainError("bad_field", f"观看方式应为 {' / '.join(WatchMode)}") from None  # open / token / off
+        raise DomainError("bad_field", f"观看方式应为 {' / '.join(WatchMode)}",
+                          params={"field": "mode"}) from None  # open / token / off
     reply: dict[str, Any] = {"mode": chosen.value}
     if chosen is WatchMode.TOKEN:
         if token is not None and token.strip():

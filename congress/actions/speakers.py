@@ -60,7 +60,7 @@ def request_to_speak(ctx: Context, congress_id: int, topic: str | None = None) -
         raise DomainError("no_current_item", "当前没有进行中的议程，不能申请发言")
     topic = (topic or "").strip()
     if len(topic) > MAX_TOPIC_CHARS:
-        raise DomainError("bad_field", f"发言题目不能超过 {MAX_TOPIC_CHARS} 字")
+        raise DomainError("bad_field", f"发言题目不能超过 {MAX_TOPIC_CHARS} 字", params={"field": "topic"})
     delegate_id = ctx.actor.delegate_id
     waiting = _waiting(ctx.session, congress_id, item_id)
     if any(r.delegate_id == delegate_id for r in waiting):
@@ -104,12 +104,12 @@ def order_speakers(ctx: Context, congress_id: int, order: list[Any]) -> dict[str
     waiting = _waiting(ctx.session, congress_id, congress.current_agenda_item_id)
     by_id = {r.id: r for r in waiting}
     if any(not isinstance(i, int) or isinstance(i, bool) for i in order) or len(set(order)) != len(order):
-        raise DomainError("bad_field", "order 应为当前议程等候发言的申请编号，且不重复")
+        raise DomainError("bad_field", "order 应为当前议程等候发言的申请编号，且不重复", params={"field": "order"})
     for request_id in order:
         if request_id not in by_id:  # this congress's request, not in the queue; or none of this congress
             if ctx.session.scalar(sa.select(SpeechRequest.id).where(SpeechRequest.id == request_id,
                                                                    SpeechRequest.congress_id == congress_id)):
-                raise DomainError("bad_field", "order 应为当前议程等候发言的申请编号，且不重复")
+                raise DomainError("bad_field", "order 应为当前议程等候发言的申请编号，且不重复", params={"field": "order"})
             raise DomainError("not_found", f"找不到发言申请（编号 {request_id}）")
     ordered = [by_id[i] for i in order] + [r for r in waiting if r.id not in set(order)]
     for position, request in enumerate(ordered, start=1):
@@ -138,7 +138,8 @@ def give_floor(ctx: Context, congress_id: int, request_id: int, seconds_allowed:
     if request.status != WAITING:
         raise DomainError("not_waiting", "这份发言申请不在等候中")
     if seconds_allowed is not None and not 0 < seconds_allowed <= MAX_SECONDS_ALLOWED:
-        raise DomainError("bad_field", f"发言时长应为 1–{MAX_SECONDS_ALLOWED} 秒")
+        raise DomainError("bad_field", f"发言时长应为 1–{MAX_SECONDS_ALLOWED} 秒",
+                          params={"field": "seconds_allowed"})
     _end_current(ctx, congress_id)
     request.status, request.started_at, request.seconds_allowed = SPEAKING, ctx.now, seconds_allowed
     ctx.session.flush()

@@ -59,7 +59,7 @@ def start_next_session(ctx: Context, congress_id: int, name: str | None = None) 
     previous = ctx.get(Congress, congress_id, "职代会")
     term = ctx.session.get(Term, previous.term_id) if previous.term_id else None
     if term is None:
-        raise DomainError("bad_field", f"职代会 {congress_id} 没有所属的届")
+        raise DomainError("bad_field", f"职代会 {congress_id} 没有所属的届", params={"field": "congress_id"})
     later = ctx.session.scalar(sa.select(Congress.id).where(Congress.term_id == term.id,
                                                             Congress.session_number > previous.session_number))
     if later is not None:
@@ -152,7 +152,8 @@ def carry_over_proposals(ctx: Context, congress_id: int, numbers: list[Any] | No
     old_groups = {g.id: g.name for g in ctx.session.scalars(sa.select(Group).where(Group.congress_id == previous.id))}
     missing_groups = sorted({old_groups[p.group_id] for p in chosen} - set(groups))
     if missing_groups:
-        raise DomainError("bad_field", f"本次会议没有代表团(组)：{'、'.join(missing_groups)}")
+        raise DomainError("bad_field", f"本次会议没有代表团(组)：{'、'.join(missing_groups)}",
+                          params={"field": "numbers"})
     made = []
     for old in chosen:
         number = ctx.next_number(congress_id, Proposal.number, Proposal.congress_id == congress_id)
@@ -183,7 +184,7 @@ def _chosen(numbers: list[Any], by_number: dict[int | None, Proposal], carried: 
         elif proposal not in chosen:
             chosen.append(proposal)
     if bad:
-        raise DomainError("bad_field", f"以下提案不能转入，未做任何修改：{'；'.join(bad)}")
+        raise DomainError("bad_field", f"以下提案不能转入，未做任何修改：{'；'.join(bad)}", params={"field": "numbers"})
     return chosen
 
 

@@ -52,11 +52,13 @@ def name_trustees(ctx: Context, congress_id: int, employee_ids: list[Any], thres
     ctx.actor.require(Permission.NAME_TRUSTEES)
     ids = [str(e).strip() for e in employee_ids]
     if len(ids) < MIN_TRUSTEES:
-        raise DomainError("bad_field", f"监票人至少 {MIN_TRUSTEES} 位（填写了 {len(ids)} 位）")
+        raise DomainError("bad_field", f"监票人至少 {MIN_TRUSTEES} 位（填写了 {len(ids)} 位）",
+                          params={"field": "employee_ids"})
     if len(set(ids)) != len(ids):
-        raise DomainError("bad_field", "监票人名单有重复")
+        raise DomainError("bad_field", "监票人名单有重复", params={"field": "employee_ids"})
     if not 2 <= threshold <= len(ids):
-        raise DomainError("bad_field", f"解密所需人数应在 2 到 {len(ids)} 之间（一人不能单独解密）")
+        raise DomainError("bad_field", f"解密所需人数应在 2 到 {len(ids)} 之间（一人不能单独解密）",
+                          params={"field": "threshold"})
     rows = {d.employee_id: d for d in ctx.session.scalars(sa.select(Delegate).where(
         Delegate.congress_id == congress_id, Delegate.employee_id.in_(ids), Delegate.is_active))}
     missing = [e for e in ids if e not in rows]
@@ -108,7 +110,7 @@ def post_trustee_message(ctx: Context, congress_id: int, ceremony_id: int, round
         raise DomainError("ceremony_closed", "这次密钥生成已经结束" + ("（已失败，请工作人员重新发起）"
                                                                if row.status == "failed" else ""))
     if round not in ROUNDS:
-        raise DomainError("bad_field", "轮次应为 1、2 或 3")
+        raise DomainError("bad_field", "轮次应为 1、2 或 3", params={"field": "round"})
     ceremony = ceremony_of(row)
     messages = _messages(ctx.session, row.id)
     if index in messages[round]:

@@ -43,14 +43,16 @@ def _build_question(position: int, spec: dict[str, Any]) -> Question:
     kind = spec.get("kind", QuestionKind.YES_NO)
     text = str(spec.get("text", "")).strip()
     if kind not in tuple(QuestionKind):
-        raise DomainError("bad_field", f"第 {position + 1} 个事项的类型应为 yes_no / election / rating")
+        raise DomainError("bad_field", f"第 {position + 1} 个事项的类型应为 yes_no / election / rating",
+                          params={"field": "questions[].kind"})
     if not text:
-        raise DomainError("bad_field", f"第 {position + 1} 个事项缺少内容")
+        raise DomainError("bad_field", f"第 {position + 1} 个事项缺少内容", params={"field": "questions[].text"})
     basis = spec.get("basis", "all_voting")
     if basis not in BASES:
-        raise DomainError("bad_field", "计票基数应为 all_voting（全体代表）/ present（实到）/ cast（参加表决）")
+        raise DomainError("bad_field", "计票基数应为 all_voting（全体代表）/ present（实到）/ cast（参加表决）",
+                          params={"field": "questions[].basis"})
     threshold = str(spec.get("threshold", "1/2"))
-    parse_fraction(threshold, "threshold")
+    parse_fraction(threshold, "threshold", "questions[].threshold")
     question = Question(position=position, kind=kind, text=text, basis=basis, threshold=threshold,
                         is_strict=bool(spec.get("is_strict", True)))
     if kind == QuestionKind.YES_NO:
@@ -59,17 +61,18 @@ def _build_question(position: int, spec: dict[str, Any]) -> Question:
         candidates = [str(c).strip() for c in spec.get("candidates", []) if str(c).strip()]
         seats = spec.get("seats")
         if not isinstance(seats, int) or seats < 1:
-            raise DomainError("bad_field", f"选举事项“{text}”需要应选名额（seats ≥ 1）")
+            raise DomainError("bad_field", f"选举事项“{text}”需要应选名额（seats ≥ 1）", params={"field": "questions[].seats"})
         if len(candidates) < seats:
-            raise DomainError("bad_field", f"选举事项“{text}”的候选人（{len(candidates)} 人）少于应选名额（{seats}）")
+            raise DomainError("bad_field", f"选举事项“{text}”的候选人（{len(candidates)} 人）少于应选名额（{seats}）",
+                              params={"field": "questions[].candidates"})
         if len(set(candidates)) != len(candidates):
-            raise DomainError("bad_field", f"选举事项“{text}”的候选人有重复")
+            raise DomainError("bad_field", f"选举事项“{text}”的候选人有重复", params={"field": "questions[].candidates"})
         question.seats, question.allows_write_in = seats, bool(spec.get("allows_write_in", False))
         labels = [(c, c) for c in candidates]
     else:
         scale = [str(s).strip() for s in spec.get("scale") or DEFAULT_SCALE if str(s).strip()]
         if len(scale) < 2 or len(set(scale)) != len(scale):
-            raise DomainError("bad_field", f"评议事项“{text}”的等级至少两个且不能重复")
+            raise DomainError("bad_field", f"评议事项“{text}”的等级至少两个且不能重复", params={"field": "questions[].scale"})
         labels = [(s, s) for s in scale]
     question.options = [Option(position=i, key=k, label=label) for i, (k, label) in enumerate(labels)]
     return question
@@ -83,22 +86,23 @@ def create_vote(ctx: Context, congress_id: int, agenda_item_id: int, title: str,
     ctx.actor.require(Permission.RUN_VOTE)
     item = ctx.find(AgendaItem, agenda_item_id, congress_id, f"本次职代会没有这项议程（编号 {agenda_item_id}）")
     if not questions:
-        raise DomainError("bad_field", "表决至少要有一个事项")
+        raise DomainError("bad_field", "表决至少要有一个事项", params={"field": "questions"})
     if is_secret and is_changeable:
         # A secret ballot has no link back to its voter, so it cannot be found again to change.
-        raise DomainError("bad_field", "无记名投票不能设置为“截止前可修改”")
+        raise DomainError("bad_field", "无记名投票不能设置为“截止前可修改”", params={"field": "is_changeable"})
     if is_secret and shows_voters_publicly:
-        raise DomainError("bad_field", "无记名投票不能公开投票人")
+        raise DomainError("bad_field", "无记名投票不能公开投票人", params={"field": "shows_voters_publicly"})
     if is_secret and any(isinstance(q, dict) and q.get("allows_write_in") for q in questions):
         # A written-in name cannot be encrypted as a mark and counted without opening the ballot.
-        raise DomainError("bad_field", "无记名（加密）选举不能设置“另选他人”：请把所有候选人列入选票")
+        raise DomainError("bad_field", "无记名（加密）选举不能设置“另选他人”：请把所有候选人列入选票", params={"field": "questions[].allows_write_in"})
     if closes_after_seconds is not None and not 10 <= closes_after_seconds <= 24 * 3600:
-        raise DomainError("bad_field", "自动截止时间应在 10 秒到 24 小时之间")
+        raise DomainError("bad_field", "自动截止时间应在 10 秒到 24 小时之间", params={"field": "closes_after_seconds"})
     group_ids = set(ctx.session.scalars(sa.select(Group.id).where(Group.congress_id == congress_id)))
     modes = {}
     for group_id in hand_count_groups or []:
         if not isinstance(group_id, int) or isinstance(group_id, bool):
-            raise DomainError("bad_field", "字段 hand_count_groups 应为代表团(组)编号的列表")
+            raise DomainError("bad_field", "字段 hand_count_groups 应为代表团(组)编号的列表",
+                              params={"field": "hand_count_groups"})
         if group_id not in group_ids:
             raise DomainError("not_found", f"本次职代会没有这个代表团(组)（编号 {group_id}）")
         modes[str(group_id)] = GroupMode.HAND_COUNT.value
@@ -197,7 +201,7 @@ def certify_vote(ctx: Context, congress_id: int, vote_id: int, scrutineer: str) 
     if vote.result is None:
         raise DomainError("awaiting_trustees", "监票人尚未完成解密，还没有计票结果可以确认")
     if not scrutineer.strip():
-        raise DomainError("bad_field", "请填写总监票人姓名")
+        raise DomainError("bad_field", "请填写总监票人姓名", params={"field": "scrutineer"})
     vote.certified_at, vote.certified_by = ctx.now, scrutineer.strip()
     payload = {"vote_id": vote.id, "certified_by": vote.certified_by, "at": ctx.now.isoformat()}
     ctx.emit(congress_id, "vote.certified", payload)
@@ -222,7 +226,7 @@ def cancel_vote(ctx: Context, congress_id: int, vote_id: int, reason: str) -> di
     vote = _vote(ctx, congress_id, vote_id)
     cancelled = _step(vote, VoteStep.CANCEL)
     if not reason.strip():
-        raise DomainError("bad_field", "取消表决须说明原因")
+        raise DomainError("bad_field", "取消表决须说明原因", params={"field": "reason"})
     vote.status = cancelled.value
     payload = {"vote_id": vote.id, "reason": reason.strip()}
     ctx.emit(congress_id, "vote.cancelled", payload)

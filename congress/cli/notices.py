@@ -55,7 +55,7 @@ def add_notices_commands(sub: Any, database_url: Any, one_congress: Any, run_act
         for item in args.rules:
             key, _, value = item.partition("=")
             if value not in ("on", "off"):
-                raise DomainError("bad_field", f"{item}：应写成 规则=on 或 规则=off")
+                raise DomainError("bad_field", f"{item}：应写成 规则=on 或 规则=off", params={"field": "rules"})
             changes[key] = value == "on"
         url = database_url(args)
         run_action(url, set_notices, one_congress(url, args.congress), rules=changes)

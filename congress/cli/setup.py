@@ -43,7 +43,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     if args.from_congress is not None:  # the next session of a 届 (congress.cli.terms)
         return cmd_session_new(args)
     if not args.name or not args.groups:
-        raise DomainError("bad_field", "请给出职代会名称和 --groups（或用 --from 从上一次会议开始下一次会议）")
+        raise DomainError("bad_field", "请给出职代会名称和 --groups（或用 --from 从上一次会议开始下一次会议）",
+                          params={"field": "--groups" if args.name else "name"})
     upgrade(url)
     congress = run_action(url, create_congress, args.name, args.groups.replace("，", ",").split(","),
                           is_rehearsal=args.rehearsal)

@@ -58,7 +58,7 @@ def cmd_session_carry(args: argparse.Namespace) -> int:
     if args.numbers:
         numbers = [n.strip() for n in args.numbers.replace("，", ",").split(",") if n.strip()]
         if not numbers:
-            raise DomainError("bad_field", "--numbers 应为逗号分隔的提案编号")
+            raise DomainError("bad_field", "--numbers 应为逗号分隔的提案编号", params={"field": "--numbers"})
     result = run_action(url, carry_over_proposals, congress_id, numbers)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))

@@ -40,10 +40,12 @@ def rules_of(stored: dict[str, object] | None) -> dict[str, bool]:
 def check_rules(changes: dict[str, object]) -> dict[str, bool]:
     unknown = [key for key in changes if key not in RULES]
     if unknown:
-        raise DomainError("bad_field", f"未知的通知规则：{'、'.join(unknown)}（可用：{'、'.join(RULES)}）")
+        raise DomainError("bad_field", f"未知的通知规则：{'、'.join(unknown)}（可用：{'、'.join(RULES)}）",
+                          params={"field": f"rules.{unknown[0]}"})
     wrong = [key for key, value in changes.items() if not isinstance(value, bool)]
     if wrong:
-        raise DomainError("bad_field", f"通知规则 {'、'.join(wrong)} 应为 是/否（true/false）")
+        raise DomainError("bad_field", f"通知规则 {'、'.join(wrong)} 应为 是/否（true/false）",
+                          params={"field": f"rules.{wrong[0]}"})
     return {key: bool(value) for key, value in changes.items()}
 
 
@@ -172,13 +174,15 @@ def mask_address(kind: str, address: str) -> str:
     return f"{host}/…{address[-4:]}" if len(address) > len(host) + 12 else f"{host}/…"
 
 
-def check_address(kind: str, address: str) -> str:
+def check_address(kind: str, address: str, field: str = "add_channel.address") -> str:
     address = address.strip()
     if kind not in CHANNEL_KINDS:
-        raise DomainError("bad_field", f"通知方式应为：{'、'.join(CHANNEL_KINDS)}")
+        raise DomainError("bad_field", f"通知方式应为：{'、'.join(CHANNEL_KINDS)}",
+                          params={"field": "add_channel.kind"})
     if kind == "email":
         if "@" not in address or " " in address or len(address) > 200:
-            raise DomainError("bad_field", f"电子邮件地址不正确：{address}")
+            raise DomainError("bad_field", f"电子邮件地址不正确：{address}", params={"field": field})
     elif not address.startswith(("https://", "http://")) or len(address) > 1000:
-        raise DomainError("bad_field", f"{CHANNEL_KINDS[kind]}的 Webhook 地址应以 https:// 开头")
+        raise DomainError("bad_field", f"{CHANNEL_KINDS[kind]}的 Webhook 地址应以 https:// 开头",
+                          params={"field": field})
     return address

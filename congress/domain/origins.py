@@ -49,18 +49,20 @@ def parse_embed_origins(values: list[object]) -> tuple[str, ...]:
     origins: list[str] = []
     for value in values:
         if not isinstance(value, str):
-            raise DomainError("bad_field", "嵌入网站应为文本，例如 https://portal.example.cn")
+            raise DomainError("bad_field", "嵌入网站应为文本，例如 https://portal.example.cn",
+                              params={"field": "origins"})
         text = value.strip()
         if not text:
             continue
         bare = text[:-1] if text.endswith("/") else text
         origin = origin_of(bare)
         if origin is None or bare.lower() != _as_typed(origin, bare):
-            raise DomainError("bad_field", f"嵌入网站应写成 https://域名（可带 :端口），不含路径、通配符或参数：{text[:100]}")
+            raise DomainError("bad_field", f"嵌入网站应写成 https://域名（可带 :端口），不含路径、通配符或参数：{text[:100]}",
+                              params={"field": "origins"})
         if origin not in origins:
             origins.append(origin)
     if len(origins) > MAX_EMBED_ORIGINS:
-        raise DomainError("bad_field", f"最多允许 {MAX_EMBED_ORIGINS} 个嵌入网站")
+        raise DomainError("bad_field", f"最多允许 {MAX_EMBED_ORIGINS} 个嵌入网站", params={"field": "origins"})
     return tuple(origins)
 
 

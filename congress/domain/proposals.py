@@ -125,9 +125,9 @@ def rating_verb(reply_class: str, rating: str) -> Verb:
     reference) are final answers: accepting one closes the case.
     """
     if reply_class not in REPLY_CLASSES:
-        raise DomainError("bad_field", f"答复类别应为：{'、'.join(REPLY_CLASSES)}")
+        raise DomainError("bad_field", f"答复类别应为：{'、'.join(REPLY_CLASSES)}", params={"field": "reply_class"})
     if rating not in RATINGS:
-        raise DomainError("bad_field", "满意度应为 满意、基本满意 或 不满意")
+        raise DomainError("bad_field", "满意度应为 满意、基本满意 或 不满意", params={"field": "rating"})
     if rating == "不满意":
         return V.DISSATISFIED
     return V.FOLLOW_UP if reply_class in STILL_BEING_SOLVED else V.SATISFIED
@@ -213,8 +213,9 @@ def may_read_attachments(level: Reading, *, status: str, is_assigned_department:
 
 def check_filing_text(title: str, reason: str, suggestion: str) -> None:
     """一事一案: a title and both parts, within sensible lengths."""
-    for value, name, limit in ((title, "案名", 100), (reason, "案由", 3000), (suggestion, "建议和措施", 3000)):
+    for value, name, field, limit in ((title, "案名", "title", 100), (reason, "案由", "reason", 3000),
+                                      (suggestion, "建议和措施", "suggestion", 3000)):
         if not value.strip():
-            raise DomainError("bad_field", f"{name}不能为空")
+            raise DomainError("bad_field", f"{name}不能为空", params={"field": field})
         if len(value) > limit:
-            raise DomainError("bad_field", f"{name}不能超过 {limit} 字")
+            raise DomainError("bad_field", f"{name}不能超过 {limit} 字", params={"field": field})

@@ -9,13 +9,13 @@ from typing import Any
 from congress.domain.errors import DomainError
 
 
-def parse_fraction(text: str, field: str) -> Fraction:
+def parse_fraction(text: str, field: str, path: str | None = None) -> Fraction:
     try:
         value = Fraction(text)
     except (ValueError, ZeroDivisionError) as exc:
-        raise DomainError("bad_field", f"{field} 应为分数，例如 2/3") from exc
+        raise DomainError("bad_field", f"{field} 应为分数，例如 2/3", params={"field": path or field}) from exc
     if not 0 < value <= 1:
-        raise DomainError("bad_field", f"{field} 应在 0 和 1 之间")
+        raise DomainError("bad_field", f"{field} 应在 0 和 1 之间", params={"field": path or field})
     return value
 
 
@@ -28,11 +28,12 @@ class CongressRules:
     leader_pre_review_groups: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        parse_fraction(self.quorum, "quorum")
+        parse_fraction(self.quorum, "quorum", "rules.quorum")
         if not 0 <= self.cosigners_required <= 20:
-            raise DomainError("bad_field", "附议人数应在 0–20 之间")
+            raise DomainError("bad_field", "附议人数应在 0–20 之间", params={"field": "rules.cosigners_required"})
         if self.late_proposals not in ("between_sessions", "refuse"):
-            raise DomainError("bad_field", "late_proposals 应为 between_sessions 或 refuse")
+            raise DomainError("bad_field", "late_proposals 应为 between_sessions 或 refuse",
+                              params={"field": "rules.late_proposals"})
 
     @property
     def quorum_fraction(self) -> Fraction:
@@ -48,11 +49,12 @@ class CongressRules:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise DomainError("bad_field", f"未知的规则：{', '.join(unknown)}")
+            raise DomainError("bad_field", f"未知的规则：{', '.join(unknown)}",
+                              params={"field": f"rules.{unknown[0]}"})
         clean = dict(data)
         if "leader_pre_review_groups" in clean:
             clean["leader_pre_review_groups"] = tuple(clean["leader_pre_review_groups"])
         try:
             return cls(**clean)
         except TypeError as exc:
-            raise DomainError("bad_field", f"规则格式不对：{exc}") from exc
+            raise DomainError("bad_field", f"规则格式不对：{exc}", params={"field": "rules"}) from exc

@@ -81,13 +81,15 @@ def check_chosen_watch_token(token: str) -> str:
     token = token.strip()
     if len(token) < WATCH_TOKEN_MIN_CHARS:
         raise DomainError("bad_field", f"观看口令至少 {WATCH_TOKEN_MIN_CHARS} 个字符（现有 {len(token)} 个）；"
-                                       "不填写则由系统生成一个安全的观看链接")
+                                       "不填写则由系统生成一个安全的观看链接", params={"field": "token"})
     if len(token) > WATCH_TOKEN_MAX_CHARS:
-        raise DomainError("bad_field", f"观看口令最多 {WATCH_TOKEN_MAX_CHARS} 个字符（现有 {len(token)} 个）")
+        raise DomainError("bad_field", f"观看口令最多 {WATCH_TOKEN_MAX_CHARS} 个字符（现有 {len(token)} 个）",
+                          params={"field": "token"})
     # It travels in a link (?watch=) and in a header (X-Watch-Token): URL-unreserved ASCII only
     odd = sorted({c for c in token if c not in URL_UNRESERVED})
     if odd:
-        raise DomainError("bad_field", f"观看口令只能使用英文字母、数字和 - _ . ~（不能有：{' '.join(odd[:5])}）")
+        raise DomainError("bad_field", f"观看口令只能使用英文字母、数字和 - _ . ~（不能有：{' '.join(odd[:5])}）",
+                          params={"field": "token"})
     return token
 
 

@@ -204,7 +204,8 @@ def triage(ctx: ReadContext, congress_id: int, status: str = "submitted") -> dic
     """Staff's review queue: each proposal with its suggested category and the most similar ones."""
     ctx.actor.require(Permission.READ_STAFF_VIEWS)
     if status not in PUBLIC_STATUSES:  # drafts are their proposers' until submitted
-        raise DomainError("bad_field", f"status 应为已提交提案的状态之一：{'、'.join(PUBLIC_STATUSES)}")
+        raise DomainError("bad_field", f"status 应为已提交提案的状态之一：{'、'.join(PUBLIC_STATUSES)}",
+                          params={"field": "status"})
     queue = list(ctx.session.scalars(sa.select(Proposal).where(Proposal.congress_id == congress_id,
                                                                Proposal.status == status).order_by(Proposal.number)))
     similar = _similar(ctx.session, _similarity_index(ctx.session), queue)

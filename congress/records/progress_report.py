@@ -32,7 +32,7 @@ def parse_day(text: str | None, field: str = "date") -> date:
     try:
         return date.fromisoformat((text or "").strip())
     except ValueError:
-        raise DomainError("bad_field", f"{field} 应为日期，例如 2027-03-31") from None
+        raise DomainError("bad_field", f"{field} 应为日期，例如 2027-03-31", params={"field": field}) from None
 
 
 def report_figures(session: Session, congress_id: int, day: date) -> tuple[str, dict[str, Any]]:

@@ -64,7 +64,8 @@ def parse_expect(text: str) -> tuple[int, str]:
     seq, _, digest = text.partition(":")
     digest = digest.strip().lower()
     if not seq.strip().isdigit() or len(digest) < 8 or any(c not in "0123456789abcdef" for c in digest):
-        raise DomainError("bad_field", f"--expect 应为 序号:哈希，例如 412:3fa1c09e…（收到 {text}）")
+        raise DomainError("bad_field", f"--expect 应为 序号:哈希，例如 412:3fa1c09e…（收到 {text}）",
+                          params={"field": "--expect"})
     return int(seq), digest
 
 

@@ -23,7 +23,7 @@ async def new_congress(request: Request) -> Response:
         body = await _json(request)
         groups = body.get("groups")
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-            raise DomainError("bad_field", "groups 应为代表团(组)名称的列表")
+            raise DomainError("bad_field", "groups 应为代表团(组)名称的列表", params={"field": "groups"})
 
         def create(ctx: Context) -> dict[str, Any]:
             congress = create_congress(ctx, str(body.get("name", "")), groups,
@@ -44,7 +44,7 @@ async def codes(request: Request) -> Response:
         body = await _json(request)
         ids = body.get("employee_ids")
         if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
-            raise DomainError("bad_field", "employee_ids 应为工号列表")
+            raise DomainError("bad_field", "employee_ids 应为工号列表", params={"field": "employee_ids"})
 
         def issue(ctx: Context) -> dict[str, Any]:
             return {"codes": issue_codes(ctx, congress_id, ids, only_missing=bool(body.get("only_missing")))}
@@ -120,7 +120,7 @@ async def progress_report(request: Request) -> Response:
         actor = await _actor(request, writing=False)
         actor.require(Permission.READ_STAFF_VIEWS)
         if kind not in MEDIA_TYPES:
-            raise DomainError("bad_field", "报告格式应为 pdf 或 xlsx")
+            raise DomainError("bad_field", "报告格式应为 pdf 或 xlsx", params={"field": "kind"})
         service = _service(request)
         today = service.clock().astimezone(BEIJING)
         day = parse_day(request.query_params.get("date") or today.date().isoformat())

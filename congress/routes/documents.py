@@ -84,7 +84,7 @@ async def add_document(request: Request) -> Response:
         fields, filename, data = await _upload(request)
         item = (fields.get("agenda_item_id") or "").strip()
         if item and not item.isdigit():
-            raise DomainError("bad_field", "字段 agenda_item_id 应为整数")
+            raise DomainError("bad_field", "字段 agenda_item_id 应为整数", params={"field": "agenda_item_id"})
         result = await _service(request).run_direct(
             actor, upload_document, congress_id, fields.get("title", ""), int(item) if item else None,
             _is_true(fields.get("is_public")), filename, data)

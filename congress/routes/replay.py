@@ -109,9 +109,10 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise DomainError("bad_field", f"{name} 不是有效的时间（ISO 8601，例如 2026-12-01T08:30:00+08:00）") from exc
+        raise DomainError("bad_field", f"{name} 不是有效的时间（ISO 8601，例如 2026-12-01T08:30:00+08:00）",
+                          params={"field": name}) from exc
     if parsed.tzinfo is None:
-        raise DomainError("bad_field", f"{name} 需要带时区，例如 +08:00")
+        raise DomainError("bad_field", f"{name} 需要带时区，例如 +08:00", params={"field": name})
     return parsed
 
 

@@ -52,5 +52,12 @@ def test_a_refusal_names_its_field_in_params(served):
         assert "questions" in missing["message"]  # the Chinese message stays as it was
         wrong = staff.post(url, json={"agenda_item_id": "一", "title": "表决", "questions": []}).json()["error"]
         assert wrong["code"] == "bad_field" and wrong["params"] == {"field": "agenda_item_id"}
+        # a rule of the action names its field too: a key of a question, a key of the rules
+        seats = staff.post(url, json={"agenda_item_id": story.agenda[0]["id"], "title": "选举", "questions": [
+            {"kind": "election", "text": "选举工会委员", "candidates": ["甲", "乙"], "seats": 0}]}).json()["error"]
+        assert seats["code"] == "bad_field" and seats["params"] == {"field": "questions[].seats"}
+        rules = staff.post(f"/api/congresses/{story.congress_id}/commands/set_rules",
+                           json={"rules": {"quorum": "3/2"}}).json()["error"]
+        assert rules["code"] == "bad_field" and rules["params"] == {"field": "rules.quorum"}
         plain = staff.post(f"/api/congresses/{story.congress_id}/commands/no_such_op", json={}).json()["error"]
         assert plain["code"] == "unknown_op" and "params" not in plain  # no params: the reply as before
