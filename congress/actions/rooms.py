@@ -21,7 +21,7 @@ from congress.domain.commands import Command, Key, ListOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience, Role
 from congress.domain.permissions import Permission
-from congress.reads.rooms import is_hidden, message_json
+from congress.reads.rooms import is_hidden, message_json, rooms_on_item
 
 MAX_MESSAGE_CHARS = 1000
 MAX_REASON_CHARS = 500
@@ -142,26 +142,14 @@ def hide_message(ctx: Context, congress_id: int, message_id: int, reason: str) -
 
 def group_rooms(ctx: Context, congress_id: int, agenda_item_id: int | None = None) -> dict[str, Any]:
     """Staff read every group's room, read-only: the messages posted on one agenda item (the
-    current one when none is named; every message when there is no current item either), hidden
-    ones with why and by whom."""
+    current one when none is named; every message when there is no current item either)."""
     ctx.actor.require(Permission.READ_STAFF_VIEWS)
     congress = ctx.get(Congress, congress_id, "职代会")
     item_id = agenda_item_id if agenda_item_id is not None else congress.current_agenda_item_id
     item = ctx.session.get(AgendaItem, item_id) if item_id is not None else None
     if item_id is not None and (item is None or item.congress_id != congress_id):
         raise DomainError("not_found", f"本次职代会没有这项议程（编号 {item_id}）")
-    query = sa.select(Message).where(Message.congress_id == congress_id)
-    if item is not None:
-        query = query.where(Message.agenda_item_id == item.id)
-    by_group: dict[int, list[dict[str, Any]]] = {}
-    for message in ctx.session.scalars(query.order_by(Message.id)):
-        by_group.setdefault(message.group_id, []).append(message_json(message, for_staff=True))
-    groups = ctx.session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == congress_id)
-                                 .order_by(Group.position, Group.id)).all()
-    return {"agenda_item": {"id": item.id, "title": item.title} if item is not None else None,
-            "groups": [{"group_id": gid, "group": name, "messages": by_group.get(gid, [])} for gid, name in groups]}
-
-
+    return rooms_on_item(ctx.session, congress_id, item)
 
 
 MESSAGE = Obj((

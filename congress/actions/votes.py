@@ -290,7 +290,8 @@ COMMANDS: tuple[Command, ...] = (
             result=Obj((*VOTE.keys, Key("quorum", str, "the quorum in words")),
                        "refused without quorum, with the reason in words"),
             errors=("bad_field", "bad_vote_state", "count_exceeds_total", "invalid_threshold", "negative_count",
-                    "no_trustee_key", "not_found", "quorum_not_met"), permissions=(Permission.RUN_VOTE,)),
+                    "no_trustee_key", "not_found", "quorum_not_met"), permissions=(Permission.RUN_VOTE,),
+            readies_checks=lambda reply: bool(reply.get("sealing"))),  # a secret vote: sealed ballots follow
     Command("close_vote", close_vote, (_VOTE_ID,), "截止表决并计票",
             result=Obj((Key("vote_id", int), Key("result", RESULT, "null while a secret vote awaits its trustees"),
                         Key("awaiting_trustees", bool, "a secret vote: true", False)),

@@ -162,8 +162,8 @@ class Service(GroupCommitWriter):
         digest = args_digest(congress_id, args) if command_id else None
         self._queue.put(_Job(actor, command, congress_id, args, command_id, future, prepared, digest))
         reply = await future
-        if op == "open_vote" and reply.get("sealing"):
-            self._start_pool()  # the secret vote's first ballots need not wait for the workers to start
+        if command.readies_checks is not None and command.readies_checks(reply):
+            self._start_pool()  # e.g. a secret vote's first ballots need not wait for the workers to start
         return reply
 
     def _start_pool(self) -> None:

@@ -214,18 +214,12 @@ class WatchGate:
             raise refused(refusal)
 
 
-def gate_for(service: Any) -> WatchGate:
-    """The gate of this Service (its `watch_gate`: one per application, so test servers in one
-    process keep apart)."""
-    return service.watch_gate
-
-
 async def admit_anonymous(service: Any, congress_id: int, token: str | None, address: str | None) -> None:
     """An HTTP read without a session: may this visitor watch the congress? Raises NotAdmitted, or
     DomainError no_such_congress. No thread hop when the setting is known."""
     import anyio
 
-    gate = gate_for(service)
+    gate: WatchGate = service.watch_gate  # one per application: test servers in one process keep apart
     setting = gate.known(congress_id)
     if setting is None:
         setting = await anyio.to_thread.run_sync(gate.load, congress_id)

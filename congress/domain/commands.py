@@ -99,6 +99,9 @@ class Command:
     # The refusal (code, words) when the database refuses the command's row as one it already holds
     # (a unique constraint, e.g. a second ballot); None: `conflict`, try again.
     on_duplicate: tuple[str, str] | None = None
+    # Whether a reply means commands with a `check` will follow soon (a secret vote opened: sealed
+    # ballots), so the Service starts its proof workers now rather than at the first ballot.
+    readies_checks: Callable[[dict[str, Any]], bool] | None = None
 
 
 _TYPE_NAMES = {int: "整数", str: "文本", bool: "是/否", list: "列表", dict: "对象"}

@@ -354,14 +354,3 @@ def protocol_table(declared: Iterable[EventType] = DECLARED) -> str:
     lines = ["| type | audience | payload |", "|---|---|---|"]
     lines += [f"| {', '.join(f'`{n}`' for n in names)} | {audience} | {doc} |" for names, audience, doc in rows]
     return "\n".join(lines) + "\n"
-
-
-EVENTS_BEGIN = ("<!-- The table below is written from congress/domain/events.py: edit the declarations, then run "
-                "CONGRESS_REFRESH_DOCS=1 pytest tests/unit/test_event_declarations.py -->\n")
-EVENTS_END = "<!-- end of the generated table -->\n"
-
-
-def with_protocol_table(page: str, declared: Iterable[EventType] = DECLARED) -> str:
-    """docs/protocol.md's text with its generated events table replaced by the current one."""
-    start, end = page.index(EVENTS_BEGIN) + len(EVENTS_BEGIN), page.index(EVENTS_END)
-    return page[:start] + protocol_table(declared) + page[end:]

@@ -1,5 +1,6 @@
 """A group's discussion room as a viewer reads it: its last messages (a hidden one a stub; only staff
-see why and who hid it) and the snapshot's `room` section (delegates: their group's; staff: every group's).
+see why and who hid it), the snapshot's `room` section (a delegate's own group), and every group's
+room on one agenda item as staff read it (`group_rooms`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from congress.db.models import Group, Message
+from congress.db.models import AgendaItem, Group, Message
 from congress.domain.kinds import Role
 from congress.domain.permissions import Actor
 
@@ -50,6 +51,19 @@ def room_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict
             for gid, name in groups]
 
 
+def rooms_on_item(session: Session, congress_id: int, item: AgendaItem | None) -> dict[str, Any]:
+    """Every group's room, read-only, for staff: the messages posted on `item` (every message when
+    None), hidden ones with why and by whom."""
+    query = sa.select(Message).where(Message.congress_id == congress_id)
+    if item is not None:
+        query = query.where(Message.agenda_item_id == item.id)
+    by_group: dict[int, list[dict[str, Any]]] = {}
+    for message in session.scalars(query.order_by(Message.id)):
+        by_group.setdefault(message.group_id, []).append(message_json(message, for_staff=True))
+    groups = session.execute(sa.select(Group.id, Group.name).where(Group.congress_id == congress_id)
+                             .order_by(Group.position, Group.id)).all()
+    return {"agenda_item": {"id": item.id, "title": item.title} if item is not None else None,
+            "groups": [{"group_id": gid, "group": name, "messages": by_group.get(gid, [])} for gid, name in groups]}
 
 
 def is_hidden(message: Message) -> bool:

@@ -166,20 +166,22 @@ def _published_event(files: Mapping[str, bytes], vote_id: int) -> dict[str, Any]
     return found
 
 
-def _heading(pdf: FPDF, text: str, size: int = 16) -> None:
+# The PDF's building blocks, shared with the proposals' progress report (records/progress_report.py)
+
+def heading(pdf: FPDF, text: str, size: int = 16) -> None:
     pdf.set_font("cjk", size=size)
     pdf.multi_cell(0, size * 0.5, text, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
     pdf.ln(2)
 
 
-def _para(pdf: FPDF, text: str, size: int = 10) -> None:
+def paragraph(pdf: FPDF, text: str, size: int = 10) -> None:
     pdf.set_font("cjk", size=size)
     pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
     pdf.set_font("cjk", size=10)
 
 
-def _table(pdf: FPDF, rows: list[list[str]], widths: list[float], size: int = 9) -> None:
+def pdf_table(pdf: FPDF, rows: list[list[str]], widths: list[float], size: int = 9) -> None:
     pdf.set_font("cjk", size=size)
     with pdf.table(col_widths=widths, width=sum(widths), text_align="CENTER", wrapmode=WrapMode.CHAR,
                    line_height=size * 0.55, headings_style=FontFace(emphasis="NONE", fill_color=(230, 230, 230)),
@@ -199,20 +201,20 @@ def result_sheet(font: CjkFont, congress: dict[str, Any], data: dict[str, Any], 
     widest = max((len(q.get("options", [])) for q in result["questions"]), default=3)
     pdf = new_pdf(font, landscape=widest > 5)
     pdf.add_page()
-    _heading(pdf, congress["name"], 13)
-    _heading(pdf, f"表决结果报告单：{vote['title']}", 16)
+    heading(pdf, congress["name"], 13)
+    heading(pdf, f"表决结果报告单：{vote['title']}", 16)
     kind = "无记名投票" if vote["is_secret"] else "记名投票"
-    _para(pdf, f"第 {vote['round']} 轮 · {kind} · 表决开始 {local_time(vote['opened_at'])} · "
+    paragraph(pdf, f"第 {vote['round']} 轮 · {kind} · 表决开始 {local_time(vote['opened_at'])} · "
                f"截止 {local_time(vote['closed_at'])}（北京时间）")
-    _para(pdf, f"应到 {result['eligible']} 人，实到 {result['present']} 人，参加表决 {result['cast']} 人。"
+    paragraph(pdf, f"应到 {result['eligible']} 人，实到 {result['present']} 人，参加表决 {result['cast']} 人。"
                f"{result['quorum']['words']}。")
     if result.get("is_void_round"):
-        _para(pdf, f"本轮表决无效：{result.get('void_round_words')}", 11)
+        paragraph(pdf, f"本轮表决无效：{result.get('void_round_words')}", 11)
     pdf.ln(2)
     usable = pdf.w - pdf.l_margin - pdf.r_margin
     for number, question in enumerate(result["questions"], start=1):
-        _para(pdf, f"事项 {number}：{question['text']}", 11)
-        _para(pdf, f"表决规则：{question['rule']}")
+        paragraph(pdf, f"事项 {number}：{question['text']}", 11)
+        paragraph(pdf, f"表决规则：{question['rule']}")
         options = question.get("options", [])
         fixed = [24.0, 18.0] + [13.0] * 6
         option_width = max(12.0, (usable - sum(fixed)) / max(1, len(options)))
@@ -226,26 +228,26 @@ def result_sheet(font: CjkFont, congress: dict[str, Any], data: dict[str, Any], 
         rows.append(["合计", "", *(str(question[k]) for k in ("eligible", "present", "issued", "returned",
                                                              "valid", "void")),
                      *(str(o["count"]) for o in options)])
-        _table(pdf, rows, fixed + [option_width] * len(options))
-        _para(pdf, f"结果：{question.get('words', '')}", 11)
+        pdf_table(pdf, rows, fixed + [option_width] * len(options))
+        paragraph(pdf, f"结果：{question.get('words', '')}", 11)
         pdf.ln(3)
     counts = data.get("group_counts") or []
     if counts:
-        _para(pdf, "现场计票：" + "；".join(
+        paragraph(pdf, "现场计票：" + "；".join(
             f"{c['group']}（{METHODS.get(c['method'], c['method'])}，监票人 {c['scrutineer']}，"
             f"录入 {c['entered_by']} {local_time(c['entered_at'])}）" for c in counts))
     certified = (f"总监票人 {vote['certified_by']} 于 {local_time(vote['certified_at'])} 确认计票结果"
                  if vote.get("certified_by") else "计票结果尚未经总监票人确认")
-    _para(pdf, certified + (f"；{local_time(vote['published_at'])} 公布" if vote.get("published_at") else "") + "。")
+    paragraph(pdf, certified + (f"；{local_time(vote['published_at'])} 公布" if vote.get("published_at") else "") + "。")
     pdf.ln(4)
-    _para(pdf, "总监票人（签字）：____________        监票人（签字）：____________")
+    paragraph(pdf, "总监票人（签字）：____________        监票人（签字）：____________")
     pdf.ln(4)
     if published is not None and published["payload"].get("record"):
         record = published["payload"]["record"]
-        _para(pdf, f"公布时的记录头：第 {record['seq']} 条事件，哈希 {record['hash']}", 8)
-        _para(pdf, f"公布结果本身：第 {published['seq']} 条事件，哈希 {published['hash']}", 8)
-    _para(pdf, f"本单生成时的记录头：第 {head['seq']} 条事件，哈希 {head['hash']}", 8)
-    _para(pdf, "核对方法：下载职代会档案，运行 congress verify 档案 --expect 序号:哈希（见 docs/records.md）。", 8)
+        paragraph(pdf, f"公布时的记录头：第 {record['seq']} 条事件，哈希 {record['hash']}", 8)
+        paragraph(pdf, f"公布结果本身：第 {published['seq']} 条事件，哈希 {published['hash']}", 8)
+    paragraph(pdf, f"本单生成时的记录头：第 {head['seq']} 条事件，哈希 {head['hash']}", 8)
+    paragraph(pdf, "核对方法：下载职代会档案，运行 congress verify 档案 --expect 序号:哈希（见 docs/records.md）。", 8)
     return bytes(pdf.output())
 
 
@@ -276,13 +278,13 @@ def check_in_rows(files: Mapping[str, bytes]) -> list[list[str]]:
 def check_in_pdf(font: CjkFont, congress: dict[str, Any], rows: list[list[str]], now: datetime) -> bytes:
     pdf = new_pdf(font, landscape=True)
     pdf.add_page()
-    _heading(pdf, congress["name"], 13)
-    _heading(pdf, "签到表", 16)
+    heading(pdf, congress["name"], 13)
+    heading(pdf, "签到表", 16)
     voting = [r for r in rows if r[3] == "正式代表"]
     here = {(r[1]) for r in voting if r[4] != "未签到" and not r[7]}
-    _para(pdf, f"正式代表 {len({r[1] for r in voting})} 人，目前在场 {len(here)} 人"
+    paragraph(pdf, f"正式代表 {len({r[1] for r in voting})} 人，目前在场 {len(here)} 人"
                f"（截至 {now.astimezone(BEIJING):%Y-%m-%d %H:%M} 北京时间）。时间均为北京时间。")
-    _table(pdf, [CHECK_IN_HEADER, *rows], [26, 22, 20, 20, 30, 20, 55, 30, 50], size=8)
+    pdf_table(pdf, [CHECK_IN_HEADER, *rows], [26, 22, 20, 20, 30, 20, 55, 30, 50], size=8)
     return bytes(pdf.output())
 
 

@@ -20,7 +20,7 @@ from congress.domain.kinds import Audience
 from congress.domain.progress import ProposalEvent, end_of_day, percent, progress_figures
 from congress.domain.proposals import STATUS_LABELS, ProposalStatus
 from congress.records.cells import append_row, first_sheet, header_row
-from congress.records.minutes import CjkFont, _heading, _para, _table, new_pdf
+from congress.records.minutes import CjkFont, heading, new_pdf, paragraph, pdf_table
 from congress.records.pdf_charts import bar_chart, pie_chart
 
 FORMATS = ("pdf", "xlsx")
@@ -68,45 +68,45 @@ def report_pdf(font: CjkFont, congress_name: str, f: dict[str, Any], printed_at:
     pdf = new_pdf(font)
     pdf.set_title(f"{congress_name}提案办理情况报告")
     pdf.add_page()
-    _heading(pdf, f"{congress_name}\n提案办理情况报告")
-    _para(pdf, f"统计截至：{_day_text(f['date'])}（北京时间当日 24 时）", 9)
+    heading(pdf, f"{congress_name}\n提案办理情况报告")
+    paragraph(pdf, f"统计截至：{_day_text(f['date'])}（北京时间当日 24 时）", 9)
     pdf.ln(2)
-    _para(pdf, _summary(f), 11)
+    paragraph(pdf, _summary(f), 11)
     pdf.ln(3)
 
-    _heading(pdf, "一、办理状态", 13)
-    _table(pdf, [["状态", "件数"], *[[_status_label(s), str(n)] for s, n in f["by_status"].items()]], [60, 30])
+    heading(pdf, "一、办理状态", 13)
+    pdf_table(pdf, [["状态", "件数"], *[[_status_label(s), str(n)] for s, n in f["by_status"].items()]], [60, 30])
     bar_chart(pdf, "各状态提案件数", [(_status_label(s), n) for s, n in f["by_status"].items()], unit=" 件")
     rates = [("立案率", f["register_rate"]), ("办复率", f["answered_rate"]), ("办结率", f["closed_rate"]),
              ("满意率", f["satisfaction_rate"])]
     bar_chart(pdf, "主要比率（%）", [(name, round((r or 0) * 100, 1)) for name, r in rates], unit="%")
 
-    _heading(pdf, "二、满意度测评", 13)
-    _table(pdf, [["测评结果", "次数"], *[[r, str(n)] for r, n in f["ratings"].items()]], [60, 30])
+    heading(pdf, "二、满意度测评", 13)
+    pdf_table(pdf, [["测评结果", "次数"], *[[r, str(n)] for r, n in f["ratings"].items()]], [60, 30])
     pie_chart(pdf, "满意度测评分布", list(f["ratings"].items()))
 
-    _heading(pdf, "三、超期未答复提案（按承办部门）", 13)
+    heading(pdf, "三、超期未答复提案（按承办部门）", 13)
     if f["overdue"]:
-        _table(pdf, [["承办部门", "提案号", "案名", "办理期限", "超期天数"],
-                     *[[o["department"], str(o["number"] or ""), o["title"], _due_text(o["due_at"]), str(o["days_overdue"])]
-                       for o in f["overdue"]]], [34, 16, 86, 24, 20])
+        pdf_table(pdf, [["承办部门", "提案号", "案名", "办理期限", "超期天数"],
+                        *[[o["department"], str(o["number"] or ""), o["title"], _due_text(o["due_at"]), str(o["days_overdue"])]
+                          for o in f["overdue"]]], [34, 16, 86, 24, 20])
     else:
-        _para(pdf, "无超期未答复的提案。")
+        paragraph(pdf, "无超期未答复的提案。")
     pdf.ln(2)
 
-    _heading(pdf, "四、各承办部门办理情况", 13)
-    _table(pdf, [["承办部门", "立案", "已答复", "已办结", "办结率", "超期", "满意率"],
-                 *[[d["department"], str(d["cases"]), str(d["answered"]), str(d["closed"]), percent(d["closed_rate"]),
-                    str(d["overdue"]), percent(d["satisfaction_rate"])] for d in f["by_department"]]],
-           [46, 18, 20, 20, 24, 16, 24])
+    heading(pdf, "四、各承办部门办理情况", 13)
+    pdf_table(pdf, [["承办部门", "立案", "已答复", "已办结", "办结率", "超期", "满意率"],
+                    *[[d["department"], str(d["cases"]), str(d["answered"]), str(d["closed"]), percent(d["closed_rate"]),
+                       str(d["overdue"]), percent(d["satisfaction_rate"])] for d in f["by_department"]]],
+              [46, 18, 20, 20, 24, 16, 24])
     bar_chart(pdf, "各承办部门立案件数", [(d["department"], d["cases"]) for d in f["by_department"]], unit=" 件")
 
-    _heading(pdf, "五、分类统计", 13)
-    _table(pdf, [["类别", "提案", "立案", "已办结", "办结率", "满意率"],
-                 *[[c["category"], str(c["proposals"]), str(c["cases"]), str(c["closed"]), percent(c["closed_rate"]),
-                    percent(c["satisfaction_rate"])] for c in f["by_category"]]], [46, 22, 22, 22, 28, 28])
+    heading(pdf, "五、分类统计", 13)
+    pdf_table(pdf, [["类别", "提案", "立案", "已办结", "办结率", "满意率"],
+                    *[[c["category"], str(c["proposals"]), str(c["cases"]), str(c["closed"]), percent(c["closed_rate"]),
+                       percent(c["satisfaction_rate"])] for c in f["by_category"]]], [46, 22, 22, 22, 28, 28])
     bar_chart(pdf, "各类别提案件数", [(c["category"], c["proposals"]) for c in f["by_category"]], unit=" 件")
-    _para(pdf, f"本报告由系统根据截至统计日的提案办理记录生成，打印于 {printed_at:%Y-%m-%d %H:%M}（北京时间）。", 8)
+    paragraph(pdf, f"本报告由系统根据截至统计日的提案办理记录生成，打印于 {printed_at:%Y-%m-%d %H:%M}（北京时间）。", 8)
     return bytes(pdf.output())
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from congress.domain.errors import DomainError
 from congress.records.verify_chain import ChainCheck
-from congress.records.verify_files import FilesCheck, _load, _Unreadable
+from congress.records.verify_files import FilesCheck, Unreadable, load_json
 from congress.records.verify_recount import Recount
 
 
@@ -73,7 +73,7 @@ def verify_archive(files: Mapping[str, bytes], expect: Sequence[tuple[int, str]]
     report = Report()
     try:
         _Checker(files, report).run(expect)
-    except _Unreadable as exc:
+    except Unreadable as exc:
         report.problems.append(str(exc))
     except (KeyError, TypeError, ValueError, AttributeError, DomainError) as exc:
         # A file altered into a shape this format never has: a difference too, not a crash.
@@ -90,13 +90,13 @@ class _Checker(FilesCheck, ChainCheck, Recount):
         self.report.problems.append(text)
 
     def run(self, expect: Sequence[tuple[int, str]]) -> None:
-        manifest = _load(self.files, "manifest.json")
+        manifest = load_json(self.files, "manifest.json")
         if manifest.get("format") != "congress-archive":
-            raise _Unreadable("manifest.json does not describe a congress archive")
+            raise Unreadable("manifest.json does not describe a congress archive")
         self.check_manifest(manifest)
-        self.congress = _load(self.files, "congress.json")
-        self.roster = _load(self.files, "roster.json")
-        self.attendance = _load(self.files, "attendance.json")
+        self.congress = load_json(self.files, "congress.json")
+        self.roster = load_json(self.files, "roster.json")
+        self.attendance = load_json(self.files, "attendance.json")
         self.events = self.read_events()
         self.check_chain(self.congress.get("last_seq", 0), manifest.get("head") or {}, expect)
         self.groups = {g["id"]: g for g in self.congress["groups"]}
@@ -104,7 +104,7 @@ class _Checker(FilesCheck, ChainCheck, Recount):
         self.check_attendance()
         for name in sorted(self.files, key=_natural):
             if name.startswith("votes/") and name.endswith(".json"):
-                self.check_vote(_load(self.files, name), name)
+                self.check_vote(load_json(self.files, name), name)
         self.check_documents()
 
 

@@ -9,17 +9,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
-class _Unreadable(Exception):
-    pass
+class Unreadable(Exception):
+    """A file of the archive is missing or not JSON: the archive cannot be checked (verify, recount)."""
 
 
-def _load(files: Mapping[str, bytes], name: str) -> Any:
+def load_json(files: Mapping[str, bytes], name: str) -> Any:
+    """One JSON file of the archive; Unreadable names it when it is missing or broken."""
     if name not in files:
-        raise _Unreadable(f"file {name} missing: not an archive of a congress")
+        raise Unreadable(f"file {name} missing: not an archive of a congress")
     try:
         return json.loads(files[name].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise _Unreadable(f"file {name} is not valid JSON ({exc})") from None
+        raise Unreadable(f"file {name} is not valid JSON ({exc})") from None
 
 
 
@@ -47,7 +48,7 @@ class FilesCheck:
 
     def read_events(self) -> list[dict[str, Any]]:
         if "events.jsonl" not in self.files:
-            raise _Unreadable("file events.jsonl missing")
+            raise Unreadable("file events.jsonl missing")
         events = []
         for number, line in enumerate(self.files["events.jsonl"].decode("utf-8").splitlines(), start=1):
             if not line.strip():
@@ -63,7 +64,7 @@ class FilesCheck:
         if "documents.json" not in self.files:
             self.problem("file documents.json missing")
             return
-        for document in _load(self.files, "documents.json"):
+        for document in load_json(self.files, "documents.json"):
             for version in document["versions"]:
                 data = self.files.get(version["file"])
                 where = f"document {document['id']} version {version['version']}"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from congress.domain.errors import DomainError
 from congress.domain.rules import CongressRules
-from congress.records.verify_files import _load
+from congress.records.verify_files import load_json
 from congress.records.verify_sealed import recount_sealed
 from congress.tally import (
     Basis,
@@ -93,7 +93,7 @@ class Recount:
     def check_vote(self, data: dict[str, Any], name: str) -> None:
         vote = data["vote"]
         vid = vote["id"]
-        ballots_file = _load(self.files, f"ballots/vote-{vid}.json")
+        ballots_file = load_json(self.files, f"ballots/vote-{vid}.json")
         ballots = ballots_file["ballots"]
         self.report.ballots += len(ballots)
         label = f"vote {vid}"

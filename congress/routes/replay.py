@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from congress.application.auth import SESSION_COOKIE, actor_for_session, find_session
-from congress.application.watching import WATCH_HEADER, gate_for
+from congress.application.watching import WATCH_HEADER
 from congress.db.models import Congress, Event
 from congress.domain.errors import DomainError
 from congress.domain.kinds import Audience
@@ -129,7 +129,7 @@ def _read_log(request: Request, types: tuple[str, ...]) -> _Log:
     congress_id = int(request.path_params["congress_id"])
     params = request.query_params
     with service.db.read() as session:
-        gate = gate_for(service)
+        gate = service.watch_gate
         ticket = gate.ticket(congress_id)
         congress = session.get(Congress, congress_id)
         if congress is None:

@@ -20,7 +20,7 @@ from congress.application.connection_access import after_refusal
 from congress.application.observer_start import hello_text, observer_start, parse_as_of
 from congress.application.ratelimit import MAX_PAUSE_SECONDS, RateLimited, SocketAllowance
 from congress.application.service import Service, to_published
-from congress.application.watching import WATCH_HEADER, NotAdmitted, WatchSetting, gate_for
+from congress.application.watching import WATCH_HEADER, NotAdmitted, WatchSetting
 from congress.db.engine import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_outage
 from congress.db.models import Congress
 from congress.domain.errors import DomainError
@@ -62,7 +62,7 @@ def _known_observer(service: Service, websocket: WebSocket) -> tuple[Actor, int,
     if websocket.cookies.get(SESSION_COOKIE):
         return None
     congress_id = _int(websocket.query_params.get("congress"))
-    setting = gate_for(service).known(congress_id) if congress_id is not None else None
+    setting = service.watch_gate.known(congress_id) if congress_id is not None else None
     if setting is None:
         return None
     head = service.hub.delivered_seq(setting.congress_id)  # the hub follows it (else nothing is known)
@@ -74,7 +74,7 @@ def _known_observer(service: Service, websocket: WebSocket) -> tuple[Actor, int,
 
 def _admit(service: Service, websocket: WebSocket, setting: WatchSetting) -> None:
     try:
-        gate_for(service).admit(setting, _watch_token(websocket), websocket.client.host if websocket.client else None)
+        service.watch_gate.admit(setting, _watch_token(websocket), websocket.client.host if websocket.client else None)
     except NotAdmitted as refusal:
         raise Refused(refusal.close_code, refusal.reason) from None
 
@@ -99,7 +99,7 @@ def _authenticate(service: Service, websocket: WebSocket) -> tuple[Actor, int, i
         congress_id = _int(params.get("congress"))
         if congress_id is None:
             raise Refused(4404, "no such congress")
-        gate = gate_for(service)
+        gate = service.watch_gate
         ticket = gate.ticket(congress_id)  # before the read: what it finds may be kept
         congress = session.get(Congress, congress_id)
         if congress is None:

@@ -10,7 +10,6 @@ from typing import Any
 
 from congress.actions.base import Context
 from congress.application.service import Service, system_clock
-from congress.application.watching import gate_for
 from congress.db.engine import Database
 from congress.reads.proposal_views import proposal_board
 from congress.reads.suggestions import _categoriser
@@ -44,7 +43,7 @@ def test_two_apps_in_one_process_do_not_answer_from_each_others_caches(db: Datab
         model = _model(first)
         assert _model(first) is model
         assert _model(second) is not model
-        assert gate_for(first) is not gate_for(second)
+        assert first.watch_gate is not second.watch_gate
     finally:
         for server in servers:
             server.stop()

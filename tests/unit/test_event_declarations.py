@@ -1,20 +1,19 @@
 """Every event type declared once (congress.domain.events): what `check_event` refuses, that every
-type the code emits is declared, and that docs/protocol.md's table is the one the declarations write."""
+type the code emits is declared. (docs/protocol.md's events table is written from them by docs/generate.py,
+with the commands: tests/unit/test_protocol.py.)"""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from congress.domain.events import DECLARED, EVENTS, EventDeclarationError, check_event, with_protocol_table
+from congress.domain.events import DECLARED, EVENTS, EventDeclarationError, check_event
 from congress.domain.kinds import Audience, Role
 from congress.domain.watching import may_see
 
 ROOT = Path(__file__).resolve().parents[2]
-PROTOCOL = ROOT / "docs" / "protocol.md"
 CLOSED = {"vote_id": 3, "at": "2026-12-05T01:00:00+00:00", "cast": 201}
 
 
@@ -59,16 +58,6 @@ def test_every_type_the_code_emits_by_name_is_declared() -> None:
     assert named, "the pattern found no emits: the test itself is broken"
     assert named - set(EVENTS) == set()
     assert set(EVENTS) - named == set(), "declared but never emitted by name: drop the declaration"
-
-
-def test_docs_protocol_events_table_is_written_from_the_declarations() -> None:
-    page = PROTOCOL.read_text(encoding="utf-8")
-    wanted = with_protocol_table(page, DECLARED)
-    if os.environ.get("CONGRESS_REFRESH_DOCS", "") == "1" and wanted != page:
-        PROTOCOL.write_text(wanted, encoding="utf-8")
-        page = wanted
-    assert page == wanted, ("docs/protocol.md's events table differs from congress/domain/events.py: run "
-                            "CONGRESS_REFRESH_DOCS=1 pytest tests/unit/test_event_declarations.py")
 
 
 @pytest.mark.parametrize("event", DECLARED, ids=lambda e: e.name)

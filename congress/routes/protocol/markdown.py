@@ -1,4 +1,5 @@
-"""docs/protocol.md's generated sections, written from the command table and the HTTP endpoints.
+"""docs/protocol.md's generated sections, written from the command table, the HTTP endpoints and the
+event declarations (congress/domain/events.py).
 
 The page keeps its prose; what lies between a `<!-- generated: NAME -->` line and the next
 `<!-- end generated -->` line is rewritten by `docs/generate.py`, and a test fails when the page
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 from congress.application.commands import load_all
 from congress.domain.commands import Command, Obj
+from congress.domain.events import protocol_table
 from congress.routes.protocol.http import ENDPOINTS
 from congress.routes.protocol.raises import COMMON_CODES
 from congress.routes.protocol.shapes import flatten, param_spec, type_words, who
@@ -86,7 +88,10 @@ def endpoints_section() -> str:
     return "\n".join(lines) + "\n"
 
 
-SECTIONS: dict[str, Callable[[], str]] = {"commands": commands_section, "endpoints": endpoints_section}
+SECTIONS: dict[str, Callable[[], str]] = {
+    "commands": commands_section, "endpoints": endpoints_section,
+    "events": protocol_table,  # the event types as congress/domain/events.py declares them
+}
 
 
 def rewrite(page: str) -> str:
