@@ -44,7 +44,8 @@ from congress.domain.permissions import Permission
 from congress.domain.proposals import ProposalStatus
 from congress.domain.terms import OPEN_STATUSES, next_session_name, session_label
 from congress.domain.time import BEIJING
-from congress.reads.proposals import proposal_json
+from congress.reads.proposal_views import board_entries
+from congress.reads.proposals import proposal_json, proposals_json
 from congress.reads.terms import label_of, previous_session
 
 # The roster row as it stands, with the delegate's notice e-mail (never the access code)
@@ -162,11 +163,23 @@ def carry_over_proposals(ctx: Context, congress_id: int, numbers: list[Any] | No
     for _old, new in made:
         data = proposal_json(ctx.session, new)
         ctx.emit(congress_id, "proposal.carried_over", public_event(data))
+        _tell_its_people(ctx, congress_id, new)
     result = [{"number": new.number, "from_number": old.number, "title": new.title, "status": new.status}
               for old, new in made]
     ctx.emit(previous.id, "term.proposals_carried", {"to_congress_id": congress_id,
                                                      "numbers": [old.number for old, _n in made]}, Audience.STAFF)
     return {"from": {"congress_id": previous.id, "label": label}, "carried": result}
+
+
+def _tell_its_people(ctx: Context, congress_id: int, proposal: Proposal) -> None:
+    """The proposer and the co-signers, signed in to this session, see the carried case in their own
+    lists at once, as their snapshots list it: the proposer's `mine`, each co-signer's requests."""
+    ctx.emit(congress_id, "proposal.carried_in", board_entries(ctx.session, [proposal], private=True)[0],
+             Audience.DELEGATE, proposal.proposer_id)
+    entry = proposals_json(ctx.session, [proposal])[0]
+    for delegate_id, answer in ctx.session.execute(sa.select(Cosignature.delegate_id, Cosignature.status).where(
+            Cosignature.proposal_id == proposal.id).order_by(Cosignature.id)):
+        ctx.emit(congress_id, "cosign.request_changed", {**entry, "my_answer": answer}, Audience.DELEGATE, delegate_id)
 
 
 def _chosen(numbers: list[Any], by_number: dict[int | None, Proposal], carried: set[int | None]) -> list[Proposal]:

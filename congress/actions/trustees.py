@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from congress.actions.base import Context
-from congress.db.models import Delegate, Group, KeyCeremony, Trustee, TrusteeMessage
+from congress.db.models import Delegate, KeyCeremony, Trustee, TrusteeMessage
 from congress.domain.commands import Command, Key, ListOf, MapOf, Obj, Param
 from congress.domain.errors import DomainError
 from congress.domain.permissions import Permission
+from congress.reads.ceremony import ceremony_json, ceremony_messages, latest_ceremony, trustees_json
 from congress.sealed.group import point_hex, read_point
 from congress.sealed.trustees import (
     Ceremony,
@@ -34,11 +35,6 @@ ROUNDS = {1: "通信公钥", 2: "承诺与份额", 3: "确认"}
 
 def ceremony_of(row: KeyCeremony) -> Ceremony:
     return Ceremony(row.congress_id, row.id, len(row.trustees), row.threshold)
-
-
-def latest_ceremony(session: Session, congress_id: int) -> KeyCeremony | None:
-    return session.scalar(sa.select(KeyCeremony).where(KeyCeremony.congress_id == congress_id)
-                          .order_by(KeyCeremony.id.desc()).limit(1))
 
 
 def ready_ceremony(session: Session, congress_id: int) -> KeyCeremony | None:
@@ -69,17 +65,9 @@ def name_trustees(ctx: Context, congress_id: int, employee_ids: list[Any], thres
                       trustees=[Trustee(index=i, delegate_id=rows[e].id) for i, e in enumerate(ids, start=1)])
     ctx.session.add(row)
     ctx.session.flush()
-    payload = {"ceremony_id": row.id, "threshold": threshold, "trustees": _trustees(ctx.session, row)}
+    payload = {"ceremony_id": row.id, "threshold": threshold, "trustees": trustees_json(ctx.session, row)}
     ctx.emit(congress_id, "trustees.named", payload)
     return payload
-
-
-def _trustees(session: Session, row: KeyCeremony) -> list[dict[str, Any]]:
-    names = {d.id: (d.employee_id, d.name, g) for d, g in session.execute(
-        sa.select(Delegate, Group.name).join(Group, Delegate.group_id == Group.id)
-        .where(Delegate.id.in_([t.delegate_id for t in row.trustees])))}
-    return [{"index": t.index, "employee_id": names[t.delegate_id][0], "name": names[t.delegate_id][1],
-             "group": names[t.delegate_id][2]} for t in row.trustees]
 
 
 def _my_index(ctx: Context, row: KeyCeremony) -> int:
@@ -88,14 +76,6 @@ def _my_index(ctx: Context, row: KeyCeremony) -> int:
         if trustee.delegate_id == ctx.actor.delegate_id:
             return trustee.index
     raise DomainError("forbidden", "您不是这次密钥生成的监票人")
-
-
-def _messages(session: Session, ceremony_id: int) -> dict[int, dict[int, dict[str, Any]]]:
-    """round -> trustee index -> message"""
-    out: dict[int, dict[int, dict[str, Any]]] = {1: {}, 2: {}, 3: {}}
-    for m in session.scalars(sa.select(TrusteeMessage).where(TrusteeMessage.ceremony_id == ceremony_id)):
-        out[m.round][m.trustee_index] = m.content
-    return out
 
 
 def post_trustee_message(ctx: Context, congress_id: int, ceremony_id: int, round: int,
@@ -112,7 +92,7 @@ def post_trustee_message(ctx: Context, congress_id: int, ceremony_id: int, round
     if round not in ROUNDS:
         raise DomainError("bad_field", "轮次应为 1、2 或 3", params={"field": "round"})
     ceremony = ceremony_of(row)
-    messages = _messages(ctx.session, row.id)
+    messages = ceremony_messages(ctx.session, row.id)
     if index in messages[round]:
         raise DomainError("already_posted", f"您已提交第 {round} 轮（{ROUNDS[round]}）")
     earlier = round - 1
@@ -170,17 +150,7 @@ def ceremony_state(ctx: Context, congress_id: int, ceremony_id: int | None = Non
             raise DomainError("not_found", f"本次职代会没有这次密钥生成（编号 {ceremony_id}）")
     else:
         row = latest_ceremony(ctx.session, congress_id)
-    if row is None:
-        return {"ceremony": None}
-    messages = _messages(ctx.session, row.id)
-    mine = next((t.index for t in row.trustees if ctx.actor.delegate_id is not None
-                 and t.delegate_id == ctx.actor.delegate_id), None)
-    return {"ceremony": {
-        "ceremony_id": row.id, "congress_id": row.congress_id, "threshold": row.threshold,
-        "trustee_count": len(row.trustees), "status": row.status, "public_key": row.public_key,
-        "trustees": _trustees(ctx.session, row), "my_index": mine,
-        "messages": {str(r): {str(i): m for i, m in ms.items()} for r, ms in messages.items()}}}
-
+    return {"ceremony": ceremony_json(ctx.session, row, ctx.actor) if row is not None else None}
 
 
 TRUSTEE = Obj((Key("index", int), Key("employee_id", str), Key("name", str), Key("group", str)))

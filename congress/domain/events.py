@@ -242,6 +242,10 @@ DECLARED: tuple[EventType, ...] = (
            DOC_PROPOSAL_TEXT + "; as the snapshot's `mine` lists it, with the case fields (empty for a draft)",
            who="the proposer"),
     declare("proposal.edited", DELEGATE, PRIVATE_PROPOSAL, DOC_PROPOSAL_TEXT, who="the proposer"),
+    declare("proposal.carried_in", DELEGATE, PRIVATE_PROPOSAL + ", lead_department: str|null, helper_departments: "
+           "list, due_at: str|null, reply: object|null, rating: str|null",
+           DOC_PROPOSAL_TEXT + "; their case carried into this session (with `proposal.carried_over`), as the "
+           "snapshot's `mine` lists it", who="the proposer"),
     declare("proposal.attachment_added", DELEGATE, "proposal_id: int, id: int, filename: str, content_type: str, "
            "size: int, sha256: str",
            "`proposal_id` and the attachment: `id`, `filename`, `content_type`, `size`, `sha256`", who="the proposer"),
@@ -254,7 +258,8 @@ DECLARED: tuple[EventType, ...] = (
     declare("cosign.request_changed", DELEGATE, BOARD + ", reason: str|null, suggestion: str|null, my_answer: str",
            "a draft (or one in 团长初审) this delegate was asked to co-sign, as their snapshot's `cosign_requests` "
            "lists it, with `my_answer` (invited, accepted; declined: it leaves their list); after an invitation, "
-           "an answer, an edit, a submission to 团长初审 and a return by the leader",
+           "an answer, an edit, a submission to 团长初审 and a return by the leader; and for a case carried into "
+           "this session, each of its co-signers",
            who="each delegate asked to co-sign it"),
     declare("cosign.answered", DELEGATE, "proposal_id: int, name: str, accepted: bool",
            "`proposal_id`, `name`, `accepted`", who="the proposer"),

@@ -18,6 +18,7 @@ from congress.domain.permissions import Actor
 from congress.reads import documents, opinions, proposal_views, rooms, speakers, votes
 from congress.reads.agenda import item_json
 from congress.reads.attendance import attendance_by_group, attendance_json, is_present
+from congress.reads.ceremony import KEEPS_CEREMONY, ceremony_snapshot
 from congress.reads.terms import term_json
 
 
@@ -64,6 +65,8 @@ def build_snapshot(session: Session, congress_id: int, actor: Actor) -> dict[str
     }
     for name, builder in SECTIONS.items():
         state[name] = builder(session, congress_id, actor)
+    if actor.role in KEEPS_CEREMONY:  # the trustees' key: staff run it, delegates may be trustees
+        state["ceremony"] = ceremony_snapshot(session, congress_id, actor)
     if actor.role is Role.DELEGATE and actor.delegate_id is not None:
         delegate = session.get(Delegate, actor.delegate_id)
         assert delegate is not None

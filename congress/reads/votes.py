@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from congress.db.models import (
     Attendance,
     BallotCast,
+    DecryptionShare,
     Delegate,
     Event,
     Group,
@@ -66,6 +67,10 @@ def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dic
                 group_counts.setdefault(payload["vote_id"], {})[str(payload["group_id"])] = payload
         else:
             told[(etype, payload["vote_id"])] = payload
+    shares: dict[int, list[int]] = {}  # a secret vote's decryption shares: which trustees posted
+    for vote_id, index in session.execute(sa.select(DecryptionShare.vote_id, DecryptionShare.trustee_index).join(
+            Vote, Vote.id == DecryptionShare.vote_id).where(Vote.congress_id == congress_id)):
+        shares.setdefault(vote_id, []).append(index)
     result = []
     for vote in votes:
         if vote.status == VoteStatus.DRAFT and not is_staff:
@@ -86,12 +91,26 @@ def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dic
             data["group_counts"] = group_counts[vote.id]
         if actor.delegate_id is not None:
             data["my_ballot_at"] = cast.get(vote.id)
-        if vote.is_secret and vote.status == VoteStatus.CLOSED:  # public: tally.sealed / tally.decrypted
-            data["awaiting_trustees"] = vote.result is None
+        if vote.is_secret and vote.sealed_tally is not None:  # public: tally.sealed / share_posted / decrypted
+            data.update(secret_tally_json(vote, shares.get(vote.id, [])))
         if late.get(vote.id):
             data["late_ballots"] = late[vote.id]
         result.append(data)
     return result
+
+
+def secret_tally_json(vote: Vote, posted: list[int]) -> dict[str, Any]:
+    """How far a closed secret vote's decryption is, as tally.sealed, tally.share_posted and tally.decrypted
+    told it: the sealed ballots, which trustees posted shares, whose shares gave the result (the first
+    `threshold` by index: once decrypted, no share is taken)."""
+    posted = sorted(posted)
+    data: dict[str, Any] = {"awaiting_trustees": vote.result is None,
+                            "sealed_ballots": (vote.sealed_tally or {}).get("ballots")}
+    if posted:
+        data["shares_posted"] = posted
+    if vote.result is not None and vote.ceremony is not None:
+        data["decrypted_by"] = posted[:vote.ceremony.threshold]
+    return data
 
 
 def group_rolls(session: Session, vote: Vote) -> dict[int, tuple[str, int, int]]:

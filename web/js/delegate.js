@@ -15,9 +15,10 @@ import { voteResult } from './results.js';
 import { mountGroupRoom } from './room.js';
 import { checkInWindow, connect, groupName, isHandCounted } from './state.js';
 import { streamPlayer } from './stream.js';
-import { isAwaitingTrustees, loadCeremony } from './trustees.js';
+import { isAwaitingTrustees, keepCeremony } from './trustees.js';
 
 const $ = (id) => document.getElementById(id);
+keepCeremony(); // the trustee link: is this delegate a trustee, and does the ceremony wait for them
 
 async function main() {
   const me = await fetchMe().catch(() => ({ role: 'observer' }));
@@ -178,7 +179,6 @@ async function main() {
   }
 
   store.subscribe((change) => {
-    if (change.kind === 'hello' && !change.resumed) loadCeremony(store, live).catch(() => {});
     update();
   });
   onLanguage(() => update(true));

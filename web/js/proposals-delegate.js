@@ -22,7 +22,7 @@ function upsert(list, data) {
 onEvents('proposal', (state, event) => {
   const p = event.payload;
   const mine = section(state);
-  if (event.type === 'proposal.drafted' || event.type === 'proposal.edited') {
+  if (['proposal.drafted', 'proposal.edited', 'proposal.carried_in'].includes(event.type)) {
     if (state.me && p.proposer_id === state.me.delegate_id) upsert(mine.mine, p);
     const request = mine.cosign_requests.find((x) => x.id === p.id);
     if (request) Object.assign(request, { status: p.status, status_label: p.status_label });
@@ -52,7 +52,9 @@ onEvents('cosign', (state, event) => {
   const p = event.payload;
   const mine = section(state);
   const existing = mine.cosign_requests.find((x) => x.id === p.id);
-  if (p.my_answer === 'declined') mine.cosign_requests = mine.cosign_requests.filter((x) => x.id !== p.id);
+  // a declined draft leaves the list; a published case stays, with the answer (the snapshot lists it so)
+  const unpublished = p.status === 'draft' || p.status === 'pre_review';
+  if (p.my_answer === 'declined' && unpublished) mine.cosign_requests = mine.cosign_requests.filter((x) => x.id !== p.id);
   else if (existing) Object.assign(existing, p);
   else mine.cosign_requests.push({ ...p });
 });

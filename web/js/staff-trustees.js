@@ -6,10 +6,11 @@
 import { field, h, region } from './dom.js';
 import { t } from './i18n.js';
 import {
-  ceremonySummary, ceremonyTable, isAwaitingTrustees, keyFingerprint, loadCeremony, loadDecryption, statusTag,
+  ceremonySummary, ceremonyTable, isAwaitingTrustees, keepCeremony, keyFingerprint, loadDecryption, statusTag,
 } from './trustees.js';
 
 const MIN_TRUSTEES = 3;
+keepCeremony();
 
 export function mountTrusteesCard(container, { store, live }) {
   const form = { status: null, statusClass: '', sending: false, open: false };
@@ -112,10 +113,7 @@ export function mountTrusteesCard(container, { store, live }) {
   }
 
   store.subscribe((change) => {
-    if (change.kind === 'hello' && !change.resumed) {
-      asked.clear();
-      loadCeremony(store, live).catch((error) => console.warn('ceremony_state', error));
-    }
+    if (change.kind === 'hello' && !change.resumed) asked.clear();
   });
 
   function update(force = false) {

@@ -12,11 +12,12 @@ import { clear, h, region } from './dom.js';
 import { t } from './i18n.js';
 import { connect } from './state.js';
 import {
-  ROUNDS, ceremonySummary, ceremonyTable, hasPosted, isAwaitingTrustees, loadCeremony, loadDecryption, postedCount,
+  ROUNDS, ceremonySummary, ceremonyTable, hasPosted, isAwaitingTrustees, keepCeremony, loadCeremony, loadDecryption, postedCount,
   roundOf, statusTag,
 } from './trustees.js';
 
 const $ = (id) => document.getElementById(id);
+keepCeremony();
 const KEY_FORMAT = 'congress-trustee-key';
 const WS_LIMIT = 60 * 1024; // a larger command goes over HTTP (the websocket takes frames up to 64 KiB)
 
@@ -453,10 +454,7 @@ async function main() {
   store.subscribe((change) => {
     if (change.kind === 'hello' && !change.resumed) {
       asked.clear();
-      loadCeremony(store, live).then(() => advance()).catch((error) => {
-        run.error = error.message;
-        update();
-      });
+      advance(); // the snapshot brings the ceremony: post whatever round this trustee can
     }
     update();
     if (change.kind === 'event' && /^(trustee|trustees)\./.test(change.event.type)) advance();

@@ -1,8 +1,10 @@
-// The trustees' key (监票人密钥) as the pages see it: the latest ceremony (ceremony_state), kept up to
-// date by the public events trustees.named / trustee.posted / trustees.key_ready / trustees.failed, and
-// each closed secret vote's decryption (tally.sealed / tally.share_posted / tally.decrypted). Shown by
-// the trustee page (trustee.js) and the staff's votes view (staff-trustees.js). Public data only:
-// keys are public keys, messages are what every trustee posts for everyone to check.
+// The trustees' key (监票人密钥) as the pages see it: the latest ceremony (the snapshot's `ceremony`,
+// as ceremony_state gives it), kept up to date by the public events trustees.named / trustee.posted /
+// trustees.key_ready / trustees.failed on the pages that call keepCeremony() (staff, delegate,
+// trustee: observers' snapshots leave the ceremony out), and each closed secret vote's decryption
+// (tally.sealed / tally.share_posted / tally.decrypted, kept on every page). Shown by the trustee page
+// (trustee.js) and the staff's votes view (staff-trustees.js). Public data only: keys are public keys,
+// messages are what every trustee posts for everyone to check.
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
@@ -60,9 +62,9 @@ function applyCeremonyEvent(state, event) {
   if (event.type === 'trustee.posted') {
     ceremony.messages[String(p.round)] = { ...roundOf(ceremony, p.round), [String(p.trustee)]: p.message };
   } else if (event.type === 'trustees.key_ready') {
-    Object.assign(ceremony, { status: 'ready', public_key: p.public_key, verification_keys: p.verification_keys });
+    Object.assign(ceremony, { status: 'ready', public_key: p.public_key });
   } else if (event.type === 'trustees.failed') {
-    Object.assign(ceremony, { status: 'failed', complaint: { trustee: p.trustee, complaint: p.complaint } });
+    ceremony.status = 'failed'; // the complaint is the round-3 message trustee.posted gave (complaintOf)
   }
 }
 
@@ -86,16 +88,23 @@ function applyTallyEvent(state, event) {
 // Events that arrive while ceremony_state is on its way are applied again to its answer (each
 // application is idempotent), so none is lost between the read and the reply.
 let loading = null;
+let keeping = false;
 
-for (const family of ['trustees', 'trustee']) {
-  onEvents(family, (state, event) => {
-    applyCeremonyEvent(state, event);
-    loading?.push(event);
-  });
+/** This page keeps the ceremony (staff, delegate, trustee pages): apply the trustees' events to it. */
+export function keepCeremony() {
+  if (keeping) return;
+  keeping = true;
+  for (const family of ['trustees', 'trustee']) {
+    onEvents(family, (state, event) => {
+      applyCeremonyEvent(state, event);
+      loading?.push(event);
+    });
+  }
 }
 onEvents('tally', applyTallyEvent);
 
-/** Read the latest ceremony into store.state.ceremony (null: staff have named no trustees yet). */
+/** Read the latest ceremony again into store.state.ceremony (null: staff have named no trustees yet),
+ * e.g. after a refusal that says the page's copy is behind; a hello brings it with the snapshot. */
 export async function loadCeremony(store, live) {
   const held = [];
   loading = held;
