@@ -13,9 +13,10 @@ texts, about a second):
   loss, so ``confidence`` is a usable probability (mean top confidence ≈ top-1 accuracy).
 
 The built-in labelled proposals are the shipped set (congress/data/proposals.jsonl, 360, which the
-benchmark measures) and a training-only set written for issue 19 (proposals_extra.jsonl, 271 on
-issues the shipped set does not raise, in its category proportions): more of each category's
-everyday vocabulary is what helped most on issues never seen.
+benchmark measures) and two training-only sets written for issue 19 by two authors
+(proposals_extra.jsonl, 271, and proposals_extra_2.jsonl, 107, on issues the shipped set does not
+raise, in its category proportions): more of each category's everyday vocabulary is what helped most
+on issues never seen.
 
 ``bench/categorise.py`` measures it against the plain TF-IDF + SVM baseline by random 5-fold
 cross-validation and on issues never seen (topic split, group split, a frozen unseen set); see

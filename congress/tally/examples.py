@@ -1,5 +1,5 @@
 """The labelled proposals shipped with the package: the measured set (data/proposals.jsonl) and the
-training-only ones (data/proposals_extra.jsonl), read once.
+training-only ones (data/proposals_extra.jsonl and data/proposals_extra_2.jsonl), read once.
 """
 
 from __future__ import annotations
@@ -22,12 +22,15 @@ def load_seed_proposals() -> tuple[dict[str, Any], ...]:
     return _read_jsonl("data/proposals.jsonl")
 
 
+# Training-only files, in order: 271 by one author (issue 19's third attempt), 107 by another
+TRAINING_FILES = ("data/proposals_extra.jsonl", "data/proposals_extra_2.jsonl")
+
+
 @lru_cache(maxsize=1)
 def load_training_proposals() -> tuple[dict[str, Any], ...]:
-    """More labelled proposals, for training only: congress/data/proposals_extra.jsonl (issue 19),
-    written in the shipped set's style and category proportions on issues it does not raise, so the
-    model meets more of each category's vocabulary.  The benchmark always keeps them on the
-    training side (they are never a test proposal)."""
-    return _read_jsonl("data/proposals_extra.jsonl")
+    """More labelled proposals, for training only (issue 19): written in the shipped set's style and
+    category proportions on issues it does not raise, so the model meets more of each category's
+    vocabulary.  The benchmark always keeps them on the training side (they are never a test proposal)."""
+    return tuple(row for name in TRAINING_FILES for row in _read_jsonl(name))
 
 
