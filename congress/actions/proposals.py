@@ -19,6 +19,7 @@ from congress.domain.proposals import (
     Verb,
     check_filing_text,
     is_open_invitation,
+    is_published,
     may_answer_cosign,
     next_status,
 )
@@ -114,7 +115,7 @@ def edit_proposal(ctx: Context, congress_id: int, proposal_id: int, title: str, 
     proposal.suggested_department = (suggested_department or "").strip() or None
     data = proposal_json(ctx.session, proposal, private=True)
     ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
-    _tell_invitees(ctx, congress_id, proposal)  # they answer on what it says now
+    tell_cosigners(ctx, congress_id, proposal)  # they answer on what it says now
     return data
 
 
@@ -144,7 +145,7 @@ def invite_cosigners(ctx: Context, congress_id: int, proposal_id: int, employee_
                                                  "proposer": ctx.actor.name}, Audience.DELEGATE, invitee.id)
     data = proposal_json(ctx.session, proposal, private=True)
     ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
-    _tell_invitees(ctx, congress_id, proposal)
+    tell_cosigners(ctx, congress_id, proposal)
     return data
 
 
@@ -167,7 +168,7 @@ def answer_cosign(ctx: Context, congress_id: int, proposal_id: int, accept: bool
     ctx.emit(congress_id, "cosign.answered", {"proposal_id": proposal.id, "name": ctx.actor.name,
                                               "accepted": accept}, Audience.DELEGATE, proposal.proposer_id)
     ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
-    _tell_invitees(ctx, congress_id, proposal, answered_by=ctx.actor.delegate_id)
+    tell_cosigners(ctx, congress_id, proposal, answered_by=ctx.actor.delegate_id)
     return {"proposal_id": proposal.id, "accepted": accept}
 
 
@@ -197,18 +198,22 @@ def submit_proposal(ctx: Context, congress_id: int, proposal_id: int) -> dict[st
         data = proposal_json(ctx.session, proposal, private=True)
     ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
     if proposal.status == ProposalStatus.PRE_REVIEW:  # co-signers, then the group's leader(s): still not public
-        _tell_invitees(ctx, congress_id, proposal)
+        tell_cosigners(ctx, congress_id, proposal)
         for leader_id in _group_leaders(ctx.session, proposal.group_id):
             ctx.emit(congress_id, "proposal.pre_review_requested", {"proposal_id": proposal.id,
                      "title": proposal.title}, Audience.DELEGATE, leader_id)
     return data
 
 
-def _tell_invitees(ctx: Context, congress_id: int, proposal: Proposal, answered_by: int | None = None) -> None:
-    """A draft (or one in 团长初审) changed: each delegate asked to co-sign it sees the request as their
-    snapshot lists it (`cosign.request_changed`, with their answer); one who just declined sees it go."""
+def tell_cosigners(ctx: Context, congress_id: int, proposal: Proposal, answered_by: int | None = None) -> None:
+    """A proposal changed in a way co-sign requests show: each delegate whose snapshot lists it sees the
+    request as listed there (`cosign.request_changed`, with their answer). For a draft (or one in
+    团长初审) those still asked; one who just declined sees it go. A published case (carried into the
+    next session) is listed for every co-signer."""
+    published = is_published(proposal.status)
     asked = [(d, st) for d, st in ctx.session.execute(sa.select(Cosignature.delegate_id, Cosignature.status).where(
-        Cosignature.proposal_id == proposal.id).order_by(Cosignature.id)) if is_open_invitation(st) or d == answered_by]
+        Cosignature.proposal_id == proposal.id).order_by(Cosignature.id))
+        if published or is_open_invitation(st) or d == answered_by]
     if not asked:
         return
     entry = proposals_json(ctx.session, [proposal])[0]
@@ -251,7 +256,7 @@ def pre_review(ctx: Context, congress_id: int, proposal_id: int, approve: bool, 
         ctx.emit(congress_id, "proposal.pre_reviewed", payload, Audience.DELEGATE, delegate_id)
     ctx.emit(congress_id, "proposal.edited", data, Audience.DELEGATE, proposal.proposer_id)
     if not approve:  # back to a draft (approved: proposal.submitted tells everyone)
-        _tell_invitees(ctx, congress_id, proposal)
+        tell_cosigners(ctx, congress_id, proposal)
     return payload
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
+from congress.actions.setup import add_groups
 from congress.db.models import Congress, Delegate, Group
 from congress.domain.errors import DomainError
 from congress.domain.permissions import Permission
@@ -72,15 +73,8 @@ def import_roster(ctx: Context, congress_id: int, data: bytes, filename: str, *,
     }
     if dry_run:
         return summary
-    made = []
-    for position, name in enumerate(roster.new_groups, start=len(groups)):
-        group = Group(congress_id=congress_id, name=name, position=position)
-        ctx.session.add(group)
-        groups[name] = group
-        made.append(group)
-    ctx.session.flush()
-    if made:  # before roster.imported, whose per-group figures then reach the new groups too
-        ctx.emit(congress_id, "groups.added", {"groups": [{"id": g.id, "name": g.name} for g in made]})
+    # told before roster.imported, whose per-group figures then reach the new groups too
+    groups.update((g.name, g) for g in add_groups(ctx, congress_id, roster.new_groups))
     # Delegates removed by an earlier import come back as the same row (one query, not one per row)
     earlier = {d.employee_id: d for d in ctx.session.scalars(sa.select(Delegate).where(
         Delegate.congress_id == congress_id, Delegate.is_active.is_(False)))}

@@ -52,7 +52,8 @@ def create_congress(ctx: Context, name: str, group_names: list[str], *, is_rehea
 
 
 def add_groups(ctx: Context, congress_id: int, names: list[str]) -> list[Group]:
-    ctx.actor.require(Permission.MANAGE_CONGRESS)
+    """The groups of `names` the congress does not have yet, after its others, told with `groups.added`.
+    The caller has checked the permission (a roster import that makes its new groups)."""
     existing = set(ctx.session.scalars(sa.select(Group.name).where(Group.congress_id == congress_id)))
     position = len(existing)
     added = []

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from congress.actions.base import Context
-from congress.actions.proposals import public_event
+from congress.actions.proposals import public_event, tell_cosigners
 from congress.actions.setup import create_congress
 from congress.db.models import (
     Assignment,
@@ -45,7 +45,7 @@ from congress.domain.proposals import ProposalStatus
 from congress.domain.terms import OPEN_STATUSES, next_session_name, session_label
 from congress.domain.time import BEIJING
 from congress.reads.proposal_views import board_entries
-from congress.reads.proposals import proposal_json, proposals_json
+from congress.reads.proposals import proposal_json
 from congress.reads.terms import label_of, previous_session
 
 # The roster row as it stands, with the delegate's notice e-mail (never the access code)
@@ -176,10 +176,7 @@ def _tell_its_people(ctx: Context, congress_id: int, proposal: Proposal) -> None
     lists at once, as their snapshots list it: the proposer's `mine`, each co-signer's requests."""
     ctx.emit(congress_id, "proposal.carried_in", board_entries(ctx.session, [proposal], private=True)[0],
              Audience.DELEGATE, proposal.proposer_id)
-    entry = proposals_json(ctx.session, [proposal])[0]
-    for delegate_id, answer in ctx.session.execute(sa.select(Cosignature.delegate_id, Cosignature.status).where(
-            Cosignature.proposal_id == proposal.id).order_by(Cosignature.id)):
-        ctx.emit(congress_id, "cosign.request_changed", {**entry, "my_answer": answer}, Audience.DELEGATE, delegate_id)
+    tell_cosigners(ctx, congress_id, proposal)
 
 
 def _chosen(numbers: list[Any], by_number: dict[int | None, Proposal], carried: set[int | None]) -> list[Proposal]:

@@ -46,7 +46,7 @@ def vote_json(vote: Vote) -> dict[str, Any]:
 
 
 def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dict[str, Any]]:
-    votes = session.scalars(sa.select(Vote).where(Vote.congress_id == congress_id).order_by(Vote.id))
+    votes = list(session.scalars(sa.select(Vote).where(Vote.congress_id == congress_id).order_by(Vote.id)))
     is_staff = actor.role is Role.STAFF
     cast = {}
     if actor.delegate_id is not None:
@@ -68,9 +68,11 @@ def votes_snapshot(session: Session, congress_id: int, actor: Actor) -> list[dic
         else:
             told[(etype, payload["vote_id"])] = payload
     shares: dict[int, list[int]] = {}  # a secret vote's decryption shares: which trustees posted
-    for vote_id, index in session.execute(sa.select(DecryptionShare.vote_id, DecryptionShare.trustee_index).join(
-            Vote, Vote.id == DecryptionShare.vote_id).where(Vote.congress_id == congress_id)):
-        shares.setdefault(vote_id, []).append(index)
+    sealed = [v.id for v in votes if v.is_secret and v.sealed_tally is not None]
+    if sealed:  # most hellos have none to read
+        for vote_id, index in session.execute(sa.select(DecryptionShare.vote_id, DecryptionShare.trustee_index)
+                                              .where(DecryptionShare.vote_id.in_(sealed))):
+            shares.setdefault(vote_id, []).append(index)
     result = []
     for vote in votes:
         if vote.status == VoteStatus.DRAFT and not is_staff:

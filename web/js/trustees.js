@@ -25,10 +25,9 @@ export function postedCount(ceremony, round) {
   return Object.keys(roundOf(ceremony, round)).length;
 }
 
-/** A round-3 complaint, from the messages (a reload) or the trustees.failed event: {trustee, complaint}. */
+/** A round-3 complaint, from the messages (trustee.posted puts it there before trustees.failed): {trustee, complaint}. */
 export function complaintOf(ceremony) {
   if (!ceremony) return null;
-  if (ceremony.complaint) return ceremony.complaint;
   for (const [index, message] of Object.entries(roundOf(ceremony, 3))) {
     if (message && typeof message.complaint === 'string') return { trustee: Number(index), complaint: message.complaint };
   }
