@@ -77,6 +77,17 @@ class MediaServer:
             page.wait_for_timeout(100)  # lets Playwright answer the routed requests meanwhile
 
 
+def page_state(page: Any) -> dict[str, Any]:
+    """What the page holds of the stream, for a failure's message: its players' addresses, the page's
+    mode (replay) and the live badge (reconnecting) if it shows."""
+    return page.evaluate("""() => ({
+        videos: [...document.querySelectorAll('#stream video')].map((v) => v.currentSrc || v.src),
+        body: document.body.className,
+        stream_notice: document.querySelector('#stream .notice')?.textContent ?? null,
+        live_badge: document.querySelector('.live-badge:not([hidden])')?.textContent ?? null,
+    })""")
+
+
 def open_stream_page(site: Any, open_page: Any, page: str, player: str) -> Any:
     init_script = NO_NATIVE_HLS if player == "hls.js" else NATIVE_HLS
     if page == "watch":
@@ -129,7 +140,10 @@ def test_the_picture_starts_by_itself_once_the_stream_answers_and_follows_a_new_
 
     # Staff move the stream to another address: the open page loads it and lets go of the old one.
     site.command(staff, "set_stream", kind="hls", url="/live/annex/live.m3u8", delay_seconds=0)
-    media.wait_for(page, "/live/annex/live.m3u8", 1, seconds=10)
+    try:  # as long as the first picture was given: on a loaded CI machine the page is slow too
+        media.wait_for(page, "/live/annex/live.m3u8", 1, seconds=20)
+    except AssertionError as missed:
+        raise AssertionError(f"{missed}; the page then showed {page_state(page)}") from None
     page.wait_for_function(PLAYING, timeout=20_000)
     expect(page.locator("#stream video")).to_have_count(1)
     if player == "native":
