@@ -23,9 +23,16 @@ encoder's logistic regression (C 0.1 / 1), and the plain baseline's own decision
 char 1-3 grams, raw term counts, C 1).  A variant is
 ``(svm + lexicon x prior + plain_weight x plain) / TEMPERATURE + encoder_weight x log P``.
 
-The rule, fixed before the first run: the variant whose **smallest top-1 margin over the baseline**
-(percentage points, over the nine measures) is largest; ties broken by the smallest top-2 margin,
-then by the sum of all eighteen figures, then by the fewest weights changed from the shipped ones.
+The first rule, fixed before the first run (13860e3): the variant whose **smallest top-1 margin over
+the baseline** (percentage points, over the eight measures) is largest; ties broken by the smallest
+top-2 margin, then by the sum of all sixteen figures, then by the fewest weights changed from the
+shipped ones.  Its pick (char 1-3 grams, lexicon 0.25, encoder 0.25, the plain part 1) was 0.8 points
+ahead of the baseline everywhere but fell to 96.7% top-2 on the second unseen set and to 84.7% / 96.4%
+on the topic split: it traded away the issue's other condition, which that rule did not name.  So,
+after seeing that output, the rule that decides (``--rule targets``, the default): among the variants
+that reach top-1 >= 88% and top-2 >= 97% on all six unseen measures and are below the baseline on no
+measure (top-1 or top-2), the highest sum of the sixteen figures; ties by the fewest weights changed.
+``--rule margin`` prints the first rule's order.
 """
 
 from __future__ import annotations
@@ -107,6 +114,9 @@ def changed(variant) -> int:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--top", type=int, default=20)
+    ap.add_argument("--rule", choices=("targets", "margin"), default="targets",
+                    help="targets: reach issue 19's figures, never below the baseline, then the sum (the rule "
+                         "that decides); margin: the first rule, the largest smallest top-1 margin")
     args = ap.parse_args(argv)
     rows = load(DEFAULT_DATA)
     extra = [r for path in EXTRA_DATA for r in load(path)]
@@ -160,7 +170,13 @@ def main(argv=None) -> int:
     for variant in variants():
         f = figures(lambda p, v=variant: score(p, v))
         margin = f - base
-        key = (round(margin[:, 0].min(), 6), round(margin[:, 1].min(), 6), round(f.sum(), 6), -changed(variant))
+        if args.rule == "margin":
+            key = (round(margin[:, 0].min(), 6), round(margin[:, 1].min(), 6), round(f.sum(), 6), -changed(variant))
+        else:
+            unseen = np.array([not m.startswith(("topic", "group")) for m in measures])
+            qualifies = (f[unseen, 0] >= 0.88 - 1e-9).all() and (f[unseen, 1] >= 0.97 - 1e-9).all() \
+                and (margin >= -1e-9).all()
+            key = (int(qualifies), round(f.sum(), 6), -changed(variant))
         results.append((key, variant, f))
     results.sort(key=lambda r: r[0], reverse=True)
 
@@ -177,7 +193,12 @@ def main(argv=None) -> int:
     print(f"{'baseline':<35} | " + " | ".join(f"{a:6.1%} {b:6.1%}" for a, b in base))
     print("shipped:")
     print(line(SHIPPED, next(f for _, v, f in results if v == SHIPPED)))
-    print(f"best {args.top} of {len(results)} by the rule (smallest top-1 margin, then top-2, then the sum):")
+    rule = ("smallest top-1 margin, then top-2, then the sum" if args.rule == "margin"
+            else "the figures reached and never below the baseline, then the sum")
+    if args.rule == "targets":
+        print(f"{sum(1 for key, _, _ in results if key[0])} of {len(results)} variants reach the figures and are "
+              "never below the baseline")
+    print(f"best {args.top} of {len(results)} by the rule ({rule}):")
     for _, variant, f in results[: args.top]:
         print(line(variant, f))
     print(f"chosen: {results[0][1]}")

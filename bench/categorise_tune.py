@@ -1,6 +1,6 @@
 """Issue 19, point 4, third attempt: the weights of the categoriser's parts, chosen where it is allowed.
 
-    python bench/categorise_tune.py [--extra congress/data/proposals_extra.jsonl]
+    python bench/categorise_tune.py [--extra congress/data/proposals_extra.jsonl [--extra …]]
 
 Measured on the shipped set's topic split (GroupKFold 5, 60 title topics) and group split (leave one
 代表团 out), and on the first unseen set (bench/data/unseen_proposals.jsonl, already read while tuning
@@ -97,8 +97,8 @@ def calibration(extra_path) -> int:
     Categoriser as configured (extra proposals on the training side), and the log loss at a few
     scales of its logits (1 = as shipped)."""
     rows = load(DEFAULT_DATA)
-    extra = [(t, r["category"]) for t, r in zip(texts_of(load(extra_path)), load(extra_path), strict=True)] \
-        if extra_path else []
+    extra_rows = [r for path in extra_path or () for r in load(path)]
+    extra = list(zip(texts_of(extra_rows), (r["category"] for r in extra_rows), strict=True))
     texts = texts_of(rows)
     labels = np.array([r["category"] for r in rows])
     splits = list(GroupKFold(5).split(texts, labels, topic_groups(rows, 0))) + list(
@@ -110,7 +110,7 @@ def calibration(extra_path) -> int:
         logits.append(np.log(np.clip(proba, 1e-12, 1)))
         truth += list(labels[test])
     z, y = np.vstack(logits), np.array([CATS.index(t) for t in truth])
-    for scale in (0.4, 0.5, 0.6, 0.7, 1.0):
+    for scale in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
         zs = z * scale
         p = np.exp(zs - zs.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
@@ -121,7 +121,7 @@ def calibration(extra_path) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--extra", type=Path, help="proposals always on the training side")
+    ap.add_argument("--extra", type=Path, action="append", help="proposals always on the training side (repeatable)")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--word-only", action="store_true", help="with --calibration: the model without the encoder")
     ap.add_argument("--calibration", action="store_true",
@@ -131,7 +131,7 @@ def main(argv=None) -> int:
         C.SEMANTIC = not args.word_only
         return calibration(args.extra)
     rows = load(DEFAULT_DATA)
-    extra = load(args.extra) if args.extra else []
+    extra = [r for path in args.extra or () for r in load(path)]
     unseen = load(UNSEEN_DATA)
     texts, u_texts, x_texts = texts_of(rows), texts_of(unseen), texts_of(extra)
     labels = np.array([r["category"] for r in rows])
