@@ -4,6 +4,7 @@ and a real uvicorn server on a free port. Nothing here is mocked."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 
@@ -52,12 +53,12 @@ def require_redis() -> None:
         pytest.skip("Redis is not reachable")
 
 
-def create_pg_database() -> str:
+def create_pg_database(template: str | None = None) -> str:
     require_postgres()
     name = f"congress_test_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     engine.dispose()
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
@@ -71,9 +72,15 @@ def drop_pg_database(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """Each database the product runs on (a test for one kind parametrizes this, indirect)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_database_url(database_kind: str, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A fresh, empty database of each kind (no schema)."""
-    if request.param == "sqlite":
+    if database_kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'congress.db'}"
         return
     url = create_pg_database()
@@ -83,11 +90,42 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str
         drop_pg_database(url)
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One database of each kind per test process, brought to head by the migrations, that each test's
+    fresh database is copied from (a file copy; PostgreSQL's CREATE DATABASE … TEMPLATE): the
+    migrations run once per kind instead of once per test (~0.6 s each on PostgreSQL)."""
+    made: dict[str, str] = {}
+    yield made
+    if "postgresql" in made:
+        drop_pg_database(made["postgresql"])
+
+
+def _migrated_template(templates: dict[str, str], kind: str, folder) -> str:  # type: ignore[no-untyped-def]
+    if kind not in templates:
+        url = f"sqlite:///{folder / 'migrated.db'}" if kind == "sqlite" else create_pg_database()
+        upgrade(url)
+        templates[kind] = url
+    return templates[kind]
+
+
 @pytest.fixture
-def database_url(empty_database_url: str) -> str:
-    """A fresh database of each kind, brought to head by the migrations (never create_all)."""
-    upgrade(empty_database_url)
-    return empty_database_url
+def database_url(database_kind: str, migrated_templates: dict[str, str],
+                 tmp_path_factory: pytest.TempPathFactory, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A fresh database of each kind, brought to head by the migrations (never create_all): a copy of
+    this process's migrated template."""
+    kind = database_kind
+    template = _migrated_template(migrated_templates, kind, tmp_path_factory.getbasetemp())
+    if kind == "sqlite":
+        target = tmp_path / "congress.db"
+        shutil.copyfile(template.removeprefix("sqlite:///"), target)
+        yield f"sqlite:///{target}"
+        return
+    url = create_pg_database(template=template.rsplit("/", 1)[1])
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
 
 
 @pytest.fixture

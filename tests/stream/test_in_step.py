@@ -190,7 +190,7 @@ def wait_until(page: Any, script: str, seconds: float, arg: Any = None) -> Any:
         page.wait_for_timeout(250)
 
 
-@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_two_viewers_each_see_the_result_when_their_own_picture_reaches_it(hall: Hall, browser) -> None:  # noqa: F811
     errors: list[str] = []
     watch = f"{hall.server.url}/watch?congress={hall.congress_id}"
@@ -249,7 +249,7 @@ def test_two_viewers_each_see_the_result_when_their_own_picture_reaches_it(hall:
     assert not errors, "JavaScript errors:\n" + "\n".join(errors)
 
 
-@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_a_stalled_picture_falls_back_to_the_servers_hold_and_comes_back_in_step(hall: Hall, browser) -> None:  # noqa: F811
     """The encoder stops: after 15 s without a moving picture the page stops waiting for it, applies
     what the server gives (held by H) and says so in one line; the encoder starts again: in step."""

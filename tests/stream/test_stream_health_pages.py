@@ -42,7 +42,7 @@ def wait_until(page: Any, script: str, seconds: float) -> None:
         page.wait_for_timeout(250)
 
 
-@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_staff_see_the_stream_live_then_stalled_and_the_viewer_is_told_until_it_is_back(stream_site, browser) -> None:  # noqa: F811
     site, picture = stream_site, stream_site.picture
     staff_http = httpx.Client(base_url=site.url, timeout=30)
