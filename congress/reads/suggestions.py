@@ -27,7 +27,7 @@ from congress.tally.categorise import (
     words,
 )
 
-RETRAIN_SECONDS = 30.0  # training takes ~0.3 s (usually in a prepare, else in a write): at most this often
+RETRAIN_SECONDS = 30.0  # training takes 0.4-0.9 s (usually in a prepare, else in a write): at most this often
 REASONS_KEPT = 5000
 
 
