@@ -37,7 +37,12 @@ def test_the_server_sends_an_assignment_notice_queued_by_a_command(db, database_
             time.sleep(0.1)
         [received] = robots.on("/feishu/server")
         assert received.problems == [] and "【提案交办】" in received.body["content"]["text"]
+        # The sender records the delivery only after the robot has answered, so the receiver can
+        # hold the message a moment before the outbox says sent: wait for that, not just the message.
         view = command("notices_view")
-        assert view["outbox"]["sent"] == 1 and view["outbox"]["pending"] == 3  # 7 days, 1 day, overdue: later
+        while view["outbox"]["sent"] == 0 and time.monotonic() < deadline + 10:
+            time.sleep(0.1)
+            view = command("notices_view")
+        assert view["outbox"]["sent"] == 1 and view["outbox"]["pending"] == 3, view["outbox"]  # 7 days, 1 day, overdue: later
     finally:
         server.stop()
