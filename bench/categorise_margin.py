@@ -64,7 +64,7 @@ from categorise import (  # noqa: E402
     topic_groups,
     topk_hits,
 )
-from categorise_tune import CATS, SVMS, _columns, texts_of  # noqa: E402
+from categorise_tune import CATS, SVMS, in_category_order, texts_of  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFold  # noqa: E402
@@ -88,15 +88,15 @@ def parts(train_t, train_y, train_w, train_v, test_t, test_v, plain_train) -> di
     for ngram, c in SVMS:
         vec = TfidfVectorizer(analyzer="char", ngram_range=ngram, sublinear_tf=True)
         svm = LinearSVC(C=c).fit(vec.fit_transform(train_t), train_y, sample_weight=train_w)
-        out[("svm", ngram, c)] = _columns(svm.decision_function(vec.transform(test_t)), svm.classes_)
+        out[("svm", ngram, c)] = in_category_order(svm.decision_function(vec.transform(test_t)), svm.classes_)
     out["kw"] = C._KeywordScorer(C.LEXICON, CATS).scores(test_t)
     mean, sd = train_v.mean(axis=0), train_v.std(axis=0) + 1e-6
     for c in LOGREGS:
         lr = LogisticRegression(C=c, max_iter=3000).fit((train_v - mean) / sd, train_y, sample_weight=train_w)
-        out[("lr", c)] = _columns(lr.predict_log_proba((test_v - mean) / sd), lr.classes_)
+        out[("lr", c)] = in_category_order(lr.predict_log_proba((test_v - mean) / sd), lr.classes_)
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3))  # bench/categorise.py Baseline
     plain = LinearSVC().fit(vec.fit_transform(plain_train[0]), np.asarray(plain_train[1]))
-    out["plain"] = _columns(plain.decision_function(vec.transform(test_t)), plain.classes_)
+    out["plain"] = in_category_order(plain.decision_function(vec.transform(test_t)), plain.classes_)
     return out
 
 

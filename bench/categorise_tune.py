@@ -45,7 +45,7 @@ def texts_of(rows) -> list[str]:
     return [C.proposal_text(r["title"], r["reason"], r["suggestion"]) for r in rows]
 
 
-def _columns(values, classes) -> np.ndarray:
+def in_category_order(values, classes) -> np.ndarray:
     out = np.tile(values.min(axis=1, keepdims=True), (1, len(CATS)))
     for j, c in enumerate(classes):
         out[:, CATS.index(c)] = values[:, j]
@@ -59,12 +59,12 @@ def parts(train_t, train_y, train_v, test_t, test_v) -> dict:
     for ngram, c in SVMS:
         vec = TfidfVectorizer(analyzer="char", ngram_range=ngram, sublinear_tf=True)
         svm = LinearSVC(C=c).fit(vec.fit_transform(train_t), train_y)
-        out[("svm", ngram, c)] = _columns(svm.decision_function(vec.transform(test_t)), svm.classes_)
+        out[("svm", ngram, c)] = in_category_order(svm.decision_function(vec.transform(test_t)), svm.classes_)
     out["kw"] = C._KeywordScorer(C.LEXICON, CATS).scores(test_t)
     mean, sd = train_v.mean(axis=0), train_v.std(axis=0) + 1e-6
     for c in LOGREGS:
         lr = LogisticRegression(C=c, max_iter=3000).fit((train_v - mean) / sd, train_y)
-        out[("lr", c)] = _columns(lr.predict_log_proba((test_v - mean) / sd), lr.classes_)
+        out[("lr", c)] = in_category_order(lr.predict_log_proba((test_v - mean) / sd), lr.classes_)
     sims = test_v @ train_v.T
     for k in KNNS:
         idx = np.argsort(-sims, axis=1)[:, :k]
