@@ -118,8 +118,9 @@ class SemanticClassifier:
 
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[str], weights: Sequence[float],
-              categories: Sequence[str]) -> SemanticClassifier | None:
-        """None without the encoder or with fewer than two categories among the labels."""
+              categories: Sequence[str], *, balanced: bool = False) -> SemanticClassifier | None:
+        """None without the encoder or with fewer than two categories among the labels; `balanced`
+        weighs each category by the inverse of its share (categorise.BALANCED_CLASSES)."""
         if len(set(labels)) < 2:
             return None
         vectors = embed(texts)
@@ -132,7 +133,8 @@ class SemanticClassifier:
         # One BLAS thread: the fit is ~40 small products, and on a busy 2-core server the BLAS threads
         # spun against each other and the workers (631 vectors: 1.2 s CPU, 3 s wall, against 0.04 s).
         with threadpool_limits(limits=1, user_api="blas"):
-            model = LogisticRegression(C=SEMANTIC_C, max_iter=2000).fit(
+            model = LogisticRegression(C=SEMANTIC_C, max_iter=2000,
+                                       class_weight="balanced" if balanced else None).fit(
                 (vectors - mean) / sd, list(labels), sample_weight=np.asarray(weights))
         columns = np.array([list(categories).index(c) for c in model.classes_])
         return cls(mean, sd, model, columns, len(categories))
