@@ -24,7 +24,14 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, accessibility_problems, shot, sign_in_delegate, sign_in_staff
+from tests.browser.conftest import (
+    LAPTOP,
+    PHONE,
+    accessibility_problems,
+    shot,
+    sign_in_delegate,
+    sign_in_staff,
+)
 from tests.browser.test_stream_player import NO_NATIVE_HLS, PLAYING, MediaServer, encoded  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
@@ -114,6 +121,53 @@ def test_the_staff_console_framed_by_another_site_does_not_render(site, open_pag
     framed = portal.frame(page, f"{site.url}/staff")
     assert rendered_page_class(framed).startswith("refused"), "the staff console rendered inside another site"
     take_refusals(watched, "frame-ancestors")
+
+
+def test_the_embedding_form_waits_for_the_stored_sites_so_what_staff_type_is_what_is_saved(site, open_page):
+    """CI once saw the box typed into, then emptied when the stored sites arrived, and 保存 send none:
+    with that answer held back, the box is not offered until it comes, and what is typed is saved."""
+    held: list[tuple[Any, str]] = []
+    hold = {"on": True}
+
+    def relay(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(server.send)
+
+        def down(message: Any) -> None:
+            if hold["on"] and isinstance(message, str) and '"msg":"ack"' in message and '"op":"congress_setup"' in message:
+                held.append((ws, message))
+            else:
+                ws.send(message)
+
+        server.on_message(down)
+
+    page = open_page("/sign-in", LAPTOP)
+    page.route_web_socket("**/ws*", relay)
+    page.get_by_role("tab", name="工作人员 / 承办部门").click()
+    page.get_by_label("账号", exact=True).fill(site.story.staff_login)
+    page.get_by_label("密码", exact=True).fill(site.story.staff_password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url("**/staff")
+    page.get_by_role("link", name="会议设置").click()
+    expect(page.get_by_label("征集截止")).to_be_visible()  # the setup view is drawn from the snapshot
+    deadline = time.monotonic() + 15
+    while not held:
+        assert time.monotonic() < deadline, "the setup page never asked for congress_setup"
+        page.wait_for_timeout(50)
+    embed = page.locator(".card", has=page.get_by_role("heading", name="嵌入其他网站"))
+    expect(embed).to_contain_text("正在加载")
+    expect(page.locator("#embed-origins")).to_have_count(0)  # nothing to type into that would be lost
+
+    hold["on"] = False
+    for ws, message in held:
+        ws.send(message)
+    box = page.get_by_label("允许嵌入观看页和大屏幕的网站")
+    box.fill("https://portal.example.cn")
+    form = page.locator("form", has=box)
+    form.get_by_role("button", name="保存").click()
+    expect(form.locator(".form-status")).to_have_text("已保存")
+    assert site.command(site.staff(), "congress_setup")["embed_origins"] == ["https://portal.example.cn"]
+    expect(box).to_have_value("https://portal.example.cn")
 
 
 def test_the_watch_page_renders_framed_by_a_site_staff_allowed_and_only_by_it(site, open_page, watched, portals):

@@ -237,7 +237,13 @@ export function mountSetup(root, { store, live, congressId }) {
   // Which other sites may show the watch page and the big screen inside their own page
   // (set_embedding): none by default; a site named here goes into those two pages' frame-ancestors.
   function embedForm() {
-    const origins = setup?.embed_origins || [];
+    // Not offered before the stored sites are known: an empty box typed into then would be rebuilt
+    // (and what was typed lost) when they arrive, and 保存 would have sent the empty list.
+    if (!setup) {
+      return h('section', { class: 'card', 'aria-labelledby': 'embed-h' },
+        h('h3', { id: 'embed-h' }, t('setup.embed')), h('p', { class: 'muted' }, t('common.loading')));
+    }
+    const origins = setup.embed_origins || [];
     const input = h('textarea', { id: 'embed-origins', rows: 3, spellcheck: 'false', placeholder: 'https://portal.example.cn' }, origins.join('\n'));
     const status = statusFor('set_embedding');
     const code = `<iframe src="${location.origin}/watch?congress=${congressId}" width="960" height="720" allow="autoplay; fullscreen"></iframe>`;
