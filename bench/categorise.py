@@ -13,13 +13,13 @@ duplicates land on both sides), so three more measures (issue 19), fixed before 
   baseline's char TF-IDF of the title; a duplicate joins its original's topic), GroupKFold(5),
   so no topic is in both training and test;
 * group split: leave one delegate group (``group`` field) out, 7 folds;
-* unseen set: trained on the whole shipped set, tested on bench/data/unseen_proposals.jsonl
+* unseen set: trained on the whole shipped set, tested on congress/data/unseen_proposals.jsonl
   (120 proposals on issues the shipped set does not contain, written and frozen before tuning).
-* fresh set: the same, on bench/data/unseen_proposals_2.jsonl, written after the first set had been read
+* fresh set: the same, on congress/data/unseen_proposals_2.jsonl, written after the first set had been read
   while tuning, by someone who read neither the model nor its lexicons;
-* fresh set 3: the same, on bench/data/unseen_proposals_3.jsonl, written by another author at the same time
+* fresh set 3: the same, on congress/data/unseen_proposals_3.jsonl, written by another author at the same time
   as the second training-only file (neither read the other, nor the model);
-* fresh sets 4 and 5: the same, on bench/data/unseen_proposals_4.jsonl and _5.jsonl, each written by an
+* fresh sets 4 and 5: the same, on congress/data/unseen_proposals_4.jsonl and _5.jsonl, each written by an
   author who read no model, lexicon, benchmark or doc and committed before anything ran on it; the
   weights were chosen on sets 1-3 (bench/categorise_margin.py), measured once on set 4, then set 4 was
   read to choose again (nothing qualified, the weights stayed) and measured once on set 5; set 6 was
@@ -69,23 +69,23 @@ from congress.tally.similar import (  # noqa: E402
 
 DEFAULT_DATA = ROOT / "congress" / "data" / "proposals.jsonl"
 EXTRA_DATA = (ROOT / "congress" / "data" / "proposals_extra.jsonl", ROOT / "congress" / "data" / "proposals_extra_2.jsonl")
-UNSEEN_DATA = ROOT / "bench" / "data" / "unseen_proposals.jsonl"
+UNSEEN_DATA = ROOT / "congress" / "data" / "unseen_proposals.jsonl"
 # Written after the first set had been read while tuning (issue 19), by someone who read neither the
 # model nor its lexicons and ran nothing on it: the clean measure of issues never seen.
-FRESH_DATA = ROOT / "bench" / "data" / "unseen_proposals_2.jsonl"
-FRESH3_DATA = ROOT / "bench" / "data" / "unseen_proposals_3.jsonl"
+FRESH_DATA = ROOT / "congress" / "data" / "unseen_proposals_2.jsonl"
+FRESH3_DATA = ROOT / "congress" / "data" / "unseen_proposals_3.jsonl"
 # Written after the weights were last chosen on the three sets above, by an author who read no model,
 # lexicon, benchmark or doc; committed before anything was measured on it (issue 19, fourth attempt).
-FRESH4_DATA = ROOT / "bench" / "data" / "unseen_proposals_4.jsonl"
+FRESH4_DATA = ROOT / "congress" / "data" / "unseen_proposals_4.jsonl"
 # The same, written after the fourth set had been measured (and then read to choose again, issue 19's
 # fifth attempt); committed before anything was measured on it.
-FRESH5_DATA = ROOT / "bench" / "data" / "unseen_proposals_5.jsonl"
+FRESH5_DATA = ROOT / "congress" / "data" / "unseen_proposals_5.jsonl"
 # The same again, written after the fifth set had been measured; committed before anything was
 # measured on it, then measured once on the shipped weights, unchanged (issue 19, sixth set).
-FRESH6_DATA = ROOT / "bench" / "data" / "unseen_proposals_6.jsonl"
+FRESH6_DATA = ROOT / "congress" / "data" / "unseen_proposals_6.jsonl"
 # Written after the sixth had been measured, committed before anything ran on it; measured once on
 # the weighting the sixth led to (BALANCED_CLASSES, chosen by a rule fixed before it ran).
-FRESH7_DATA = ROOT / "bench" / "data" / "unseen_proposals_7.jsonl"
+FRESH7_DATA = ROOT / "congress" / "data" / "unseen_proposals_7.jsonl"
 TOPICS = 60  # topic clusters of the shipped set (about 6 proposals a topic)
 CHOSEN = ("char 1-2 gram TF-IDF + LinearSVC + curated keyword prior (LEXICON with its issue-19 extension, "
           "weight 0.5) + the plain char 1-3 gram SVM (weight 1) + 0.25 x log P of a logistic regression (C=1) "
@@ -387,14 +387,14 @@ def main(argv=None) -> int:
     print("  targets (issue 19): top-1 >= 88%, top-2 >= 97% on the unseen measures, never below the baseline")
     print("  the lexicon extension was written after reading the shipped set's topic-split errors: the topic")
     print("  and group splits flatter it; the first unseen set was read while tuning (its errors are listed in")
-    print("  docs/proposals.md); the fresh set (bench/data/unseen_proposals_2.jsonl) was measured once per model")
-    print("  before the second training-only set; fresh set 3 (bench/data/unseen_proposals_3.jsonl, written")
+    print("  docs/proposals.md); the fresh set (congress/data/unseen_proposals_2.jsonl) was measured once per model")
+    print("  before the second training-only set; fresh set 3 (congress/data/unseen_proposals_3.jsonl, written")
     print("  beside that set by another author, neither reading the other) was measured once before the weights")
     print("  were chosen again on all three (bench/categorise_margin.py); fresh set 4")
-    print("  (bench/data/unseen_proposals_4.jsonl) was measured once on that choice, then read to choose again;")
-    print("  fresh set 5 (bench/data/unseen_proposals_5.jsonl, committed before any measure) was measured once;")
-    print("  fresh set 6 (bench/data/unseen_proposals_6.jsonl, the same) was measured once, then read to choose")
-    print("  BALANCED_CLASSES; fresh set 7 (bench/data/unseen_proposals_7.jsonl, committed before any measure) is")
+    print("  (congress/data/unseen_proposals_4.jsonl) was measured once on that choice, then read to choose again;")
+    print("  fresh set 5 (congress/data/unseen_proposals_5.jsonl, committed before any measure) was measured once;")
+    print("  fresh set 6 (congress/data/unseen_proposals_6.jsonl, the same) was measured once, then read to choose")
+    print("  BALANCED_CLASSES; fresh set 7 (congress/data/unseen_proposals_7.jsonl, committed before any measure) is")
     print("  the honest figure now, the pooled rows the steadiest\n")
     if args.categorise_only:
         print(f"total {time.perf_counter() - started:.1f}s")

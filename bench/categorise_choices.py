@@ -1,6 +1,6 @@
 """How the categoriser's settings are chosen: on issues the model never saw *within the shipped set*,
 the topic split (GroupKFold 5 over 60 title topics) and the group split (leave one 代表团 out) of
-bench/categorise.py, never on the unseen set (bench/data/unseen_proposals.jsonl stays a test set:
+bench/categorise.py, never on the unseen set (congress/data/unseen_proposals.jsonl stays a test set:
 it is measured once per frozen choice by bench/categorise.py).
 
     python bench/categorise_choices.py

@@ -13,7 +13,7 @@ logits (SVC + keyword prior, divided by its temperature): a log-linear ensemble.
 Choices are made on the topic split (GroupKFold 5, 60 title topics) and the group split (leave one
 代表团 out) of bench/categorise.py only; the rule, fixed before running: the highest sum of the four
 figures (topic and group, top-1 and top-2) among the choices not below the shipped model on any of
-them.  The unseen set (bench/data/unseen_proposals.jsonl) is measured once, for FROZEN, with
+them.  The unseen set (congress/data/unseen_proposals.jsonl) is measured once, for FROZEN, with
 ``--unseen``.  Embeddings are cached under /tmp (computing 360 takes 30-90 s on this 2-core machine).
 """
 

@@ -9,16 +9,16 @@ confirmed.  This script chooses again, for that condition, on measures that have
 already:
 
 * the shipped set's topic split (GroupKFold 5, 60 title topics) and group split (leave one 代表团 out);
-* the unseen sets (bench/data/unseen_proposals.jsonl, _2, _3, and since the fifth attempt _4),
+* the unseen sets (congress/data/unseen_proposals.jsonl, _2, _3, and since the fifth attempt _4),
   trained on the shipped set;
 * each of them with half of it confirmed on site (weight CONFIRMED_WEIGHT for the categoriser, 1 for
   the baseline, as bench/categorise.py measures it), both halves in turn.
 
 The training-only proposals are on every training side.  The fourth unseen set
-(bench/data/unseen_proposals_4.jsonl, written and committed before this script first ran) was not read
+(congress/data/unseen_proposals_4.jsonl, written and committed before this script first ran) was not read
 here for the fourth attempt (``--sets 3``): that choice was measured on it once, by
 bench/categorise.py.  The fifth attempt reads it too (``--sets 4``, the default); the fifth set
-(bench/data/unseen_proposals_5.jsonl, committed before that run) is never read here.  Aggregate
+(congress/data/unseen_proposals_5.jsonl, committed before that run) is never read here.  Aggregate
 figures only; no proposal is printed.
 
 The parts (computed once per fold): the SVM of ``categorise_tune.SVMS``, the keyword prior, the

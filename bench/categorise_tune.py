@@ -3,7 +3,7 @@
     python bench/categorise_tune.py [--extra congress/data/proposals_extra.jsonl [--extra …]]
 
 Measured on the shipped set's topic split (GroupKFold 5, 60 title topics) and group split (leave one
-代表团 out), and on the first unseen set (bench/data/unseen_proposals.jsonl, already read while tuning
+代表团 out), and on the first unseen set (congress/data/unseen_proposals.jsonl, already read while tuning
 before): aggregate figures only, no proposal is printed.  The fresh set (unseen_proposals_2.jsonl) is
 never read here.  ``--extra`` adds proposals that are always on the training side (never tested).
 

