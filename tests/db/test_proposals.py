@@ -428,3 +428,35 @@ def test_a_suggestion_carries_the_words_it_rests_on_to_staff(db, story):
     text = "关于夜班食堂供应热饭的建议夜班职工凌晨下班时食堂已关门，只能吃泡面。建议食堂为夜班提供热饭或夜宵窗口。"
     assert all(word in text for word in reasons)
     assert event.payload["reasons"] == reasons
+
+
+def test_a_confirmed_category_reaches_later_suggestions_while_the_model_before_keeps_answering(db, story, monkeypatch):
+    """立案 with a category teaches this site's categoriser.  Training on the built-in proposals takes
+    about a second, so the next model trains in a thread: the suggestion asked for meanwhile comes at
+    once from the model before, and the one asked for after it has trained leans to staff's choice."""
+    from congress.reads import suggestions
+
+    proposer, a, b = story.voting()[:3]
+    p = file(db, story, proposer, [a, b])  # a night canteen: the model says 生活福利
+    act(db, as_delegate(proposer), submit_proposal, story.congress_id, p["id"])
+    text = "关于夜班食堂供应热饭的建议\n夜班职工凌晨下班时食堂已关门，只能吃泡面。\n建议食堂为夜班提供热饭或夜宵窗口。"
+
+    def confidence(model, category):  # type: ignore[no-untyped-def]
+        return {s.category: s.confidence for s in model.suggest(text)}[category]
+
+    with db.read() as session:
+        before = suggestions._categoriser(session)
+    assert before.suggest(text)[0].category == "生活福利"
+    monkeypatch.setattr(suggestions, "RETRAIN_SECONDS", 0.0)
+    act(db, SETUP, decide_proposal, story.congress_id, p["id"], "立案", category="职工权益")  # staff's rule here
+    with db.read() as session:
+        meanwhile = suggestions._categoriser(session)
+        training = suggestions._trained(session).retraining
+    assert meanwhile is before and training is not None  # answered by the old model, the new one training
+    training.join(timeout=60)
+    assert not training.is_alive()
+    with db.read() as session:
+        after = suggestions._categoriser(session)
+        assert suggestions._trained(session).retraining is None  # nothing new confirmed: no more training
+    assert after is not before
+    assert confidence(after, "职工权益") > confidence(before, "职工权益")
