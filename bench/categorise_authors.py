@@ -98,7 +98,7 @@ def measure(train: list[tuple[str, str]], test: list[tuple[str, str]]) -> tuple[
 
 def row(name: str, n: int, figures) -> str:
     a1, a2, b1, b2 = (f / n for f in figures)
-    return f"{name:<38} {n:>4} | {a1:6.1%} {a2:6.1%} | {b1:14.1%} {b2:6.1%}"
+    return f"{name:<50} {n:>4} | {a1:6.1%} {a2:6.1%} | {b1:14.1%} {b2:6.1%}"
 
 
 def main(argv=None) -> int:
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     base = built_in()
     from rich.progress import Progress
 
-    header = f"{'measure':<38} {'n':>4} | {'top-1':>6} {'top-2':>6} | {'baseline top-1':>14} {'top-2':>6}"
+    header = f"{'measure':<50} {'n':>4} | {'top-1':>6} {'top-2':>6} | {'baseline top-1':>14} {'top-2':>6}"
     pooled = {"without": np.zeros(4, dtype=int), "with": np.zeros(4, dtype=int)}
     lines, dropped, seconds = [], 0, {"without": [], "with": []}
     total = 2 * len(sets) + (2 if args.fresh else 0)
