@@ -127,3 +127,31 @@ def test_department_signs_in_and_is_told_where_its_cases_will_appear(site, open_
     shot(page, "department")
     page.get_by_role("button", name="退出登录").click()
     page.wait_for_url("**/sign-in")
+
+
+def test_what_staff_type_in_a_setup_form_survives_another_staff_members_save(site, open_page):
+    """Two staff members on 会议设置: one types a quorum and has not saved yet; the other saves the
+    co-signers rule. The first one's form is rebuilt from the new rules and keeps the typed quorum
+    (it used to go back to the stored one), shows the other's co-signers, and saving stores both.
+    A field the other one saved is theirs, as saved."""
+    page = sign_in_staff(open_page, site)
+    page.get_by_role("link", name="会议设置").click()
+    quorum, cosigners = page.get_by_label("法定人数比例"), page.get_by_label("提案所需附议人数")
+    expect(quorum).to_have_value("2/3")
+    quorum.fill("3/4")
+    cid = site.story.congress_id
+
+    site.command(site.staff(), "set_rules", rules={"cosigners_required": 5})  # another staff member
+    expect(cosigners).to_have_value("5")  # the form was rebuilt from the new rules ...
+    expect(quorum).to_have_value("3/4")  # ... and what was typed is still there
+    form = page.locator("form", has=quorum)
+    form.get_by_role("button", name="保存").click()
+    expect(form.locator(".form-status")).to_have_text("已保存")
+    with site.db.read() as session:
+        rules = session.get(Congress, cid).rules
+    assert (rules["quorum"], rules["cosigners_required"]) == ("3/4", 5)
+
+    cosigners.fill("7")  # typed, not saved, while the other one saves that very rule
+    site.command(site.staff(), "set_rules", rules={"cosigners_required": 4})
+    expect(cosigners).to_have_value("4")
+    expect(quorum).to_have_value("3/4")

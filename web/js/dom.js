@@ -84,7 +84,7 @@ export function choice(type, name, value, label, props = {}) {
 // would cut the composition off and leave the pinyin letters behind as text ("zuo左子健"), so
 // those rebuilds wait for the composition's end, and then build from the state as it is by then.
 let composing = null;
-const waiting = new Map(); // container -> build
+const waiting = new Map(); // container -> [build, keepEdits]
 document.addEventListener('compositionstart', (e) => { composing = e.target; }, true);
 document.addEventListener('compositionend', () => {
   composing = null;
@@ -92,7 +92,7 @@ document.addEventListener('compositionend', () => {
   setTimeout(() => {
     const due = [...waiting];
     waiting.clear();
-    for (const [container, build] of due) rebuild(container, build);
+    for (const [container, [build, keepEdits]] of due) rebuild(container, build, keepEdits);
   });
 }, true);
 
@@ -102,14 +102,19 @@ document.addEventListener('compositionend', () => {
  * caret, an event that rebuilt the card while a delegate was retyping the co-signer search (select
  * all, type) appended the new text to the old instead of replacing it.
  */
-export function rebuild(container, build) {
+export function rebuild(container, build, keepEdits = false) {
   if (composing?.isConnected && container.contains(composing)) { // (a removed control composes no more)
-    waiting.set(container, build);
+    waiting.set(container, [build, keepEdits]);
     return;
   }
   const active = document.activeElement;
   const kept = active?.id && container.contains(active) ? placeOf(active) : null;
+  const edits = keepEdits ? editsIn(container) : [];
   clear(container, build());
+  if (keepEdits) {
+    noteBuilt(container);
+    for (const edit of edits) putBack(container, edit);
+  }
   if (!kept) return;
   const again = document.getElementById(kept.id);
   if (!again) return;
@@ -122,6 +127,36 @@ export function rebuild(container, build) {
       // a control without a text selection (checkbox, number): focus is all there is to keep
     }
   }
+}
+
+// What each control of a keepEdits region showed when it was built: the stored value. A control
+// whose value differs from it now holds the user's typing.
+const built = new WeakMap();
+const CONTROLS = 'input[id], textarea[id], select[id]';
+
+function shown(el) {
+  return el.type === 'checkbox' || el.type === 'radio' ? el.checked : el.value;
+}
+
+function noteBuilt(container) {
+  for (const el of container.querySelectorAll(CONTROLS)) built.set(el, shown(el));
+}
+
+function editsIn(container) {
+  const edits = [];
+  for (const el of container.querySelectorAll(CONTROLS)) {
+    if (built.has(el) && shown(el) !== built.get(el)) edits.push({ id: el.id, stored: built.get(el), typed: shown(el) });
+  }
+  return edits;
+}
+
+// The user's typing goes back into the rebuilt control, unless what is stored for that very field
+// changed meanwhile (another staff member saved it): then theirs shows, as saved.
+function putBack(container, edit) {
+  const again = document.getElementById(edit.id);
+  if (!again || !container.contains(again) || built.get(again) !== edit.stored) return;
+  if (again.type === 'checkbox' || again.type === 'radio') again.checked = edit.typed;
+  else again.value = edit.typed;
 }
 
 function placeOf(el) {
@@ -137,15 +172,18 @@ function placeOf(el) {
 /**
  * A part of a page that is rebuilt only when what it shows changes: `deps()` returns plain data,
  * compared as JSON with the last build. Keeps the user's place (focus, caret) across a rebuild, so
- * an unrelated event does not take it away while they type.
+ * an unrelated event does not take it away while they type. With `{ keepEdits: true }` (a settings
+ * form) what the user typed into any of its fields (found again by id) survives the rebuild too, as
+ * long as that field's stored value did not change: another staff member saving one setting does
+ * not wipe what this one typed into the others.
  */
-export function region(container, deps, build) {
+export function region(container, deps, build, { keepEdits = false } = {}) {
   let last;
   return function update(force = false) {
     const next = JSON.stringify(deps() ?? null);
     if (!force && next === last) return;
     last = next;
-    rebuild(container, build);
+    rebuild(container, build, keepEdits);
   };
 }
 

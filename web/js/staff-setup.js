@@ -276,16 +276,19 @@ export function mountSetup(root, { store, live, congressId }) {
     const healthSlot = h('div'); // 直播状态, beside the stream's form
     const filingSlot = h('div'); // 提案征集, beside the check-in window
     clear(container, slots.slice(0, 2), filingSlot, slots[2], healthSlot, slots.slice(3));
+    // The forms keep what staff typed when another staff member's save rebuilds them (keepEdits)
+    const form = { keepEdits: true };
     parts = [
-      region(slots[0], () => store.state.congress.rules, rulesForm),
-      region(slots[1], () => store.state.congress.check_in, checkInForm),
-      region(filingSlot, () => [store.state.congress.filing, store.state.congress.rules?.late_proposals], filingForm),
-      region(slots[2], () => store.state.congress.stream, streamForm),
+      region(slots[0], () => store.state.congress.rules, rulesForm, form),
+      region(slots[1], () => store.state.congress.check_in, checkInForm, form),
+      region(filingSlot, () => [store.state.congress.filing, store.state.congress.rules?.late_proposals], filingForm, form),
+      region(slots[2], () => store.state.congress.stream, streamForm, form),
       region(healthSlot, () => [store.state.congress.stream, store.streamHealth && { ...store.streamHealth, at: null }],
         () => streamHealthCard(store.streamHealth, store.state.congress.stream)),
-      region(slots[3], () => [store.state.congress.watch_mode, setup?.watch_mode, setup?.has_watch_token, issuedCount], watchForm),
-      region(slots[4], () => setup, groupsCard),
-      region(slots[5], () => setup?.embed_origins, embedForm),
+      region(slots[3], () => [store.state.congress.watch_mode, setup?.watch_mode, setup?.has_watch_token, issuedCount],
+        watchForm, form),
+      region(slots[4], () => setup, groupsCard, form),
+      region(slots[5], () => setup?.embed_origins, embedForm, form),
     ];
   }
 
