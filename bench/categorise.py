@@ -235,22 +235,8 @@ def unseen_measures(rows, unseen_sets, seed: int):
                 texts, labels, u_texts, [r["category"] for r in unseen]
             )
             bar.advance(task)
-            # The site learns from staff's confirmed categories (CONFIRMED_WEIGHT): half of the
-            # unseen set confirmed, the other half suggested, and the other way round.
             u_labels = np.array([r["category"] for r in unseen])
-            halves = list(StratifiedKFold(2, shuffle=True, random_state=seed).split(u_texts, u_labels))
-            hits = np.zeros(4)
-            for train, test in halves:
-                model = Categoriser.train(list(zip(texts, labels, strict=True)) + EXTRA, DEFAULT_CATEGORIES,
-                                          confirmed=[(u_texts[i], u_labels[i]) for i in train])
-                proba = model.predict_proba([u_texts[i] for i in test])
-                base = Baseline(texts + [t for t, _ in EXTRA] + [u_texts[i] for i in train],
-                                [*labels, *(c for _, c in EXTRA), *u_labels[train]])
-                base_scores = base.scores([u_texts[i] for i in test])
-                hits += [topk_hits(proba, model.categories, u_labels[test], 1).sum(),
-                         topk_hits(proba, model.categories, u_labels[test], 2).sum(),
-                         topk_hits(base_scores, base.categories, u_labels[test], 1).sum(),
-                         topk_hits(base_scores, base.categories, u_labels[test], 2).sum()]
+            hits = half_confirmed(list(zip(texts, labels, strict=True)) + EXTRA, u_texts, u_labels, seed)
             out[f"{set_name}, half confirmed on site"] = (*(hits / len(unseen)), float("nan"))
             for key, figures in (("trained on shipped", out[f"{set_name} ({len(unseen)}), trained on shipped"][:4]),
                                  ("half confirmed on site", hits / len(unseen))):
@@ -262,6 +248,24 @@ def unseen_measures(rows, unseen_sets, seed: int):
             for key, counts in pooled.items():
                 out[f"all unseen sets pooled ({n}), {key}"] = (*(counts / n), float("nan"))
     return out
+
+
+def half_confirmed(train, u_texts, u_labels, seed: int) -> np.ndarray:
+    """The site learns from staff's confirmed categories (CONFIRMED_WEIGHT): half of the unseen set
+    confirmed, the other half suggested, and the other way round; the baseline gets the confirmed half
+    as plain examples.  Hits [model top-1, top-2, baseline top-1, top-2] over both halves."""
+    hits = np.zeros(4)
+    for confirmed, test in StratifiedKFold(2, shuffle=True, random_state=seed).split(u_texts, u_labels):
+        model = Categoriser.train(train, DEFAULT_CATEGORIES, confirmed=[(u_texts[i], u_labels[i]) for i in confirmed])
+        proba = model.predict_proba([u_texts[i] for i in test])
+        base = Baseline([t for t, _ in train] + [u_texts[i] for i in confirmed],
+                        [*(c for _, c in train), *u_labels[confirmed]])
+        base_scores = base.scores([u_texts[i] for i in test])
+        hits += [topk_hits(proba, model.categories, u_labels[test], 1).sum(),
+                 topk_hits(proba, model.categories, u_labels[test], 2).sum(),
+                 topk_hits(base_scores, base.categories, u_labels[test], 1).sum(),
+                 topk_hits(base_scores, base.categories, u_labels[test], 2).sum()]
+    return hits
 
 
 def as_shipped(unseen, name: str, seed: int):
@@ -276,17 +280,7 @@ def as_shipped(unseen, name: str, seed: int):
     saved, EXTRA[:] = EXTRA[:], []  # seed_examples already holds the written training files
     try:
         out = {f"{name} ({len(unseen)})": evaluate(texts, labels, u_texts, u_labels)}
-        hits = np.zeros(4)
-        for train, test in StratifiedKFold(2, shuffle=True, random_state=seed).split(u_texts, u_labels):
-            model = Categoriser.train(built_in, DEFAULT_CATEGORIES,
-                                      confirmed=[(u_texts[i], u_labels[i]) for i in train])
-            proba = model.predict_proba([u_texts[i] for i in test])
-            base = Baseline(texts + [u_texts[i] for i in train], [*labels, *u_labels[train]])
-            base_scores = base.scores([u_texts[i] for i in test])
-            hits += [topk_hits(proba, model.categories, u_labels[test], 1).sum(),
-                     topk_hits(proba, model.categories, u_labels[test], 2).sum(),
-                     topk_hits(base_scores, base.categories, u_labels[test], 1).sum(),
-                     topk_hits(base_scores, base.categories, u_labels[test], 2).sum()]
+        hits = half_confirmed(built_in, u_texts, u_labels, seed)
         out[f"{name}, half confirmed on site"] = (*(hits / len(unseen)), float("nan"))
     finally:
         EXTRA[:] = saved

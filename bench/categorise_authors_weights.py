@@ -31,7 +31,6 @@ then measures the outcome once (bench/categorise.py).  Aggregate figures only; n
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 from pathlib import Path
 
@@ -44,6 +43,7 @@ for path in (ROOT, ROOT / "bench"):
 
 from categorise_authors import DATA, READ_SETS, built_in, same_issue  # noqa: E402
 from categorise_authors import load as load_pairs  # noqa: E402
+from categorise_margin import LOGREGS, SHIPPED, changed, score, variants  # noqa: E402
 from categorise_tune import CATS, SVMS, in_category_order  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -53,11 +53,8 @@ import congress.tally.categorise as C  # noqa: E402
 from congress.tally import semantic  # noqa: E402
 
 EIGHTH = ROOT / "bench" / "data" / "unseen_proposals_8.jsonl"
-LOGREGS = (0.1, 1.0)
-LEXICON_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-ENCODER_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+# The grid of bench/categorise_margin.py (SVMS x lexicon x encoder x C), the plain part's weight finer
 PLAIN_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
-SHIPPED = (((1, 2), 1.0), C.LEXICON_WEIGHT, C.SEMANTIC_WEIGHT, semantic.SEMANTIC_C, C.PLAIN_WEIGHT)
 
 
 def parts(train: list[tuple[str, str]], test: list[str]) -> dict:
@@ -83,26 +80,10 @@ def parts(train: list[tuple[str, str]], test: list[str]) -> dict:
     return out
 
 
-def variants():
-    for svm, lw, sw, lr_c, pw in itertools.product(SVMS, LEXICON_WEIGHTS, ENCODER_WEIGHTS, LOGREGS, PLAIN_WEIGHTS):
-        if sw == 0 and lr_c != LOGREGS[0]:
-            continue
-        yield (svm, lw, sw, lr_c, pw)
-
-
-def score(p, variant) -> np.ndarray:
-    svm, lw, sw, lr_c, pw = variant
-    return (p[("svm", *svm)] + lw * p["kw"] + pw * p["plain"]) / C.TEMPERATURE + sw * p[("lr", lr_c)]
-
-
 def hits(scores: np.ndarray, truth: np.ndarray, k: int) -> int:
     order = np.argsort(-scores, axis=1)[:, :k]
     cats = np.asarray(CATS)
     return int(sum(t in set(cats[row]) for row, t in zip(order, truth, strict=True)))
-
-
-def changed(variant) -> int:
-    return sum(a != b for a, b in zip(variant, SHIPPED, strict=True))
 
 
 def describe(variant) -> str:
@@ -137,7 +118,7 @@ def main(argv=None) -> int:
     baseline = {k: [hits(p["plain"], t, 1), hits(p["plain"], t, 2)] for k, p, t, _ in folds}
     b_pooled = np.sum(list(baseline.values()), axis=0)
     results = []
-    for v in variants():
+    for v in variants(PLAIN_WEIGHTS):
         per = {k: [hits(score(p, v), t, 1), hits(score(p, v), t, 2)] for k, p, t, _ in folds}
         pooled = np.sum(list(per.values()), axis=0)
         below = sum(per[k][m] < baseline[k][m] for k in per for m in (0, 1))

@@ -103,8 +103,8 @@ def parts(train_t, train_y, train_w, train_v, test_t, test_v, plain_train) -> di
     return out
 
 
-def variants():
-    for svm, lw, sw, lr_c, pw in itertools.product(SVMS, LEXICON_WEIGHTS, ENCODER_WEIGHTS, LOGREGS, PLAIN_WEIGHTS):
+def variants(plain_weights=PLAIN_WEIGHTS):
+    for svm, lw, sw, lr_c, pw in itertools.product(SVMS, LEXICON_WEIGHTS, ENCODER_WEIGHTS, LOGREGS, plain_weights):
         if sw == 0 and lr_c != LOGREGS[0]:
             continue
         yield (svm, lw, sw, lr_c, pw)
