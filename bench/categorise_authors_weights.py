@@ -2,7 +2,7 @@
 
     python bench/categorise_authors_weights.py [--top 15]
 
-With the seven measured sets as training data, the eighth set (bench/data/unseen_proposals_8.jsonl,
+With the seven measured sets as training data, the eighth set (congress/data/unseen_proposals_8.jsonl,
 measured once by bench/categorise.py) reached issue 19's figures but placed one proposal fewer in the
 top two than the plain baseline trained on the same proposals, and leave one author out over the
 seven (bench/categorise_authors.py) found the model below the baseline on sets 6 and 7.  The weights
@@ -52,7 +52,6 @@ from sklearn.svm import LinearSVC  # noqa: E402
 import congress.tally.categorise as C  # noqa: E402
 from congress.tally import semantic  # noqa: E402
 
-EIGHTH = ROOT / "bench" / "data" / "unseen_proposals_8.jsonl"
 # The grid of bench/categorise_margin.py (SVMS x lexicon x encoder x C), the plain part's weight finer
 PLAIN_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 
@@ -98,8 +97,7 @@ def main(argv=None) -> int:
     sys.stdout.reconfigure(line_buffering=True)
     from rich.progress import Progress
 
-    sets = {k: load_pairs(DATA / name) for k, name in READ_SETS.items()}
-    sets[8] = load_pairs(EIGHTH)
+    sets = {k: load_pairs(DATA / name) for k, name in READ_SETS.items()}  # 1-8
     base = built_in()
     folds = []  # (k, parts, truth, model's own [top-1, top-2])
     with Progress(transient=True) as bar:
