@@ -67,7 +67,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFold  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
-from congress.tally.categorise import DEFAULT_CATEGORIES, Categoriser, proposal_text  # noqa: E402
+from congress.tally.categorise import AGREEMENT_WEIGHTS, DEFAULT_CATEGORIES, Categoriser, proposal_text  # noqa: E402
 from congress.tally.similar import (  # noqa: E402
     DUPLICATE_THRESHOLD,
     SimilarityIndex,
@@ -105,6 +105,10 @@ CHOSEN_WORDS = ("char 1-2 gram TF-IDF + LinearSVC, balanced class weights, + 0.5
                 "softmax T=0.22 (the keyword prior weighs 0); trained with the training-only proposals")
 # Training-only (text, category) pairs, added to the training side of every measure (main() sets it).
 EXTRA: list[tuple[str, str]] = []
+# The measured sets 1-8, which the product trains on too (congress.tally.examples.MEASURED_FILES): on the
+# training side of the duplicate measure's category model only (main() sets it); the categorisation
+# rows measure sets 1-7 as they were.
+MEASURED: list[tuple[str, str]] = []
 
 
 def progress(msg: str) -> None:
@@ -141,10 +145,11 @@ def categorisation(rows, seed: int):
     per_fold = []  # (n, ours top1, top2, base top1, top2, train seconds)
     oof = np.zeros((len(rows), len(DEFAULT_CATEGORIES)))
     for f, (train, test) in enumerate(folds.split(texts, labels), 1):
-        # The duplicate measure reads the word model's probabilities, as the similarity search does
-        # (seed_categoriser: semantic=False).
-        words_only = Categoriser.train([(texts[i], labels[i]) for i in train] + EXTRA, DEFAULT_CATEGORIES,
-                                       semantic=False)
+        # The duplicate measure reads the word model's probabilities as the similarity search does
+        # (agreement_categoriser: semantic=False, AGREEMENT_WEIGHTS), trained as it is, with the
+        # measured sets too.
+        words_only = Categoriser.train([(texts[i], labels[i]) for i in train] + EXTRA + MEASURED, DEFAULT_CATEGORIES,
+                                       semantic=False, **AGREEMENT_WEIGHTS)
         oof[test] = words_only.predict_proba([texts[i] for i in test])
         t0 = time.perf_counter()
         model = Categoriser.train([(texts[i], labels[i]) for i in train] + EXTRA, DEFAULT_CATEGORIES)
@@ -388,6 +393,12 @@ def main(argv=None) -> int:
         EXTRA[:] = [(proposal_text(r["title"], r["reason"], r["suggestion"]), r["category"])
                     for name in args.extra.split(",") for r in load(Path(name))]
     print(f"training-only: {args.extra or 'none'}  ({len(EXTRA)} proposals, on every training side, never tested)")
+    if not args.categorise_only:
+        from congress.tally.examples import MEASURED_FILES
+
+        MEASURED[:] = [(proposal_text(r["title"], r["reason"], r["suggestion"]), r["category"])
+                       for name in MEASURED_FILES for r in load(ROOT / "congress" / name)]
+        print(f"measured sets: {len(MEASURED)} proposals, on the training side of the duplicates' category model")
     print(f"seed: {args.seed}\n")
 
     per_fold, oof = categorisation(rows, args.seed)

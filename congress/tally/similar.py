@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from congress.tally.categorise import proposal_text, seed_categoriser
+from congress.tally.categorise import agreement_categoriser, proposal_text
 from congress.tally.examples import load_seed_proposals
 
 # A match whose score reaches this is flagged as a likely duplicate.  Chosen on the seed data
@@ -139,8 +139,9 @@ class SimilarityIndex:
     """Index over a corpus of (id, text); answer many queries without refitting.
 
     ``reference``: extra texts for IDF and the background statistics (default: the built-in seed
-    proposals).  ``categoriser``: anything with ``predict_proba(texts)``; default is the
-    categoriser trained on the seed set; pass ``category_weight=0`` to ignore categories.
+    proposals).  ``categoriser``: anything with ``predict_proba(texts)``; default is the word model
+    trained on the seed set with the weights the threshold was measured with (agreement_categoriser);
+    pass ``category_weight=0`` to ignore categories.
     """
 
     def __init__(
@@ -163,7 +164,7 @@ class SimilarityIndex:
         background = list(dict.fromkeys(reference + texts))
         self._weight = float(category_weight) if category_weight else 0.0
         if self._weight and categoriser is None:
-            categoriser = seed_categoriser()
+            categoriser = agreement_categoriser()
         self._categoriser = categoriser if self._weight else None
 
         self._vectoriser = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
