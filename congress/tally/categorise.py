@@ -80,8 +80,8 @@ TEMPERATURE = 0.22
 # benchmark's plain baseline itself, whose decision values are added to the first's (issue 19's fourth
 # attempt chose 1, bench/categorise_margin.py).  Chosen again leaving one author out over eight sets
 # (bench/categorise_authors_weights.py): none with the encoder (PLAIN_WEIGHT), 0.5 in the word model
-# alone (WORD_PLAIN_WEIGHT); each is then above the baseline on no fewer proposals than it, on every
-# set.  Not trained when its weight is 0.  docs/proposals.md has the figures.
+# alone (WORD_PLAIN_WEIGHT); with them each model is at or above the baseline on every set, top-1
+# and top-2.  Not trained when its weight is 0.  docs/proposals.md has the figures.
 PLAIN_WEIGHT = 0.0
 WORD_PLAIN_WEIGHT = 0.5
 # Word features (jieba words) beside the character pairs.  Measured and left off: on the topic and
@@ -104,24 +104,27 @@ SEMANTIC = True
 # author out over eight sets, 0.159; mean top confidence 0.950 against top-1 accuracy 0.943;
 # bench/categorise_authors.py --sets 1-8 --calibration).
 SEMANTIC_SHARPNESS = 1.14
-# The same for the word model alone (the default install, and the similarity search's category
-# agreement): with the plain part its logits are sharper than TEMPERATURE was fitted for, and 0.6
+# The same for the word model alone (the default install): with the plain part its logits are sharper than TEMPERATURE was fitted for, and 0.6
 # gives the lowest log loss on the two splits (mean top confidence 0.89 against top-1 accuracy 0.88;
 # 0.94 unscaled).  0.96 since the ninth set's weights (1.6 x 0.6: lowest log loss leaving one author
 # out, 0.186; mean top confidence 0.945 against top-1 accuracy 0.937).  TEMPERATURE itself stays: it
 # also sets the encoder's weight against the words.
 WORD_SHARPNESS = 0.96
-# The similarity search's category agreement (congress.tally.similar) reads a word model's
-# probabilities, and keeps the weights its DUPLICATE_THRESHOLD was measured with: the lexicon's prior
-# at 0.5, the plain part at 1, sharpness 0.6.  The suggestions' weights moved on without it: at them,
-# two rewordings of one issue agree less (no shared keywords), and the duplicate flag's recall fell
-# from 69.4% to 55.6% (bench/categorise.py, the duplicates part).
+
+
 class Weights(TypedDict):
+    """Weights that replace the shipped ones in Categoriser.train."""
+
     lexicon_weight: float
     plain_weight: float
     sharpness: float
 
 
+# The similarity search's category agreement (congress.tally.similar) reads a word model's
+# probabilities, and keeps the weights its DUPLICATE_THRESHOLD was measured with: the lexicon's prior
+# at 0.5, the plain part at 1, sharpness 0.6.  The suggestions' weights moved on without it: at them,
+# two rewordings of one issue agree less (no shared keywords), and the duplicate flag's recall fell
+# from 69.4% to 55.6% (bench/categorise.py, the duplicates part).
 AGREEMENT_WEIGHTS: Weights = {"lexicon_weight": 0.5, "plain_weight": 1.0, "sharpness": 0.6}
 # Default sample weight of staff-confirmed examples relative to seed examples.
 CONFIRMED_WEIGHT = 3.0
